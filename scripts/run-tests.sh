@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test against the PostgreSQL that scripts/with-postgres.sh started: the unit tests
+# (ctest, SQLite and PostgreSQL) and the system tests (node --test, multi-process). Exits non-zero
+# if any fails. Usage: scripts/run-tests.sh BUILD_DIR
+set -uo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+status=0
+
+echo "== unit tests"
+ctest --test-dir "$build" --output-on-failure -j 2 --timeout 300 || status=1
+
+echo "== system tests"
+export CUTTLE_SERVER_BIN="$root/$build/src/apps/cuttle-server"
+(cd "$root/tests/system" && node --test --test-concurrency=1 ./*.test.mjs) || status=1
+
+exit $status

@@ -1,0 +1,33 @@
+// Small string and time helpers shared by every module. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cuttle::core {
+
+std::string ToLower(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
+std::vector<std::string> Split(std::string_view s, char sep, bool skip_empty = true);
+std::string_view Trim(std::string_view s);
+std::optional<int64_t> ParseInt(std::string_view s);
+
+// ISO 8601 in UTC with milliseconds and an explicit offset, as Octopus writes dates:
+// "2026-11-27T02:41:25.123+00:00".
+std::string FormatIso8601(int64_t unix_millis);
+// Octopus's human duration ("2 seconds", "1 minute", "3 hours").
+std::string FormatDuration(int64_t millis);
+
+std::string Base64Encode(std::string_view bytes);
+std::optional<std::string> Base64Decode(std::string_view text);
+std::string HexEncode(std::string_view bytes);
+
+// Percent-decoding for URL paths and query strings ('+' means space only in queries).
+std::string UrlDecode(std::string_view s, bool plus_is_space);
+std::string UrlEncode(std::string_view s);
+
+}  // namespace cuttle::core

@@ -1,0 +1,147 @@
+// The HTTP layer: request/response values, a route table and a Boost.Beast server on C++20
+// coroutines. Nothing here knows about Cuttle's domain; src/api/ registers the routes.
+//
+// Thread-safety: Router is built before Server::Start and read-only afterwards. Handlers run on the
+// server's I/O threads and may block (database calls); the server runs `threads` of them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace cuttle::http {
+
+// Case-insensitive ordering for header and query names.
+struct LessIgnoreCase {
+  bool operator()(std::string_view a, std::string_view b) const;
+  using is_transparent = void;
+};
+
+struct Request {
+  std::string method;       // "GET", "POST", ... as sent
+  std::string target;       // raw request target, e.g. "/api/tasks?skip=0"
+  std::string path;         // percent-decoded path without the query
+  std::string raw_query;    // everything after '?', undecoded
+  std::map<std::string, std::string, LessIgnoreCase> query;    // decoded; first value wins
+  std::map<std::string, std::string, LessIgnoreCase> headers;  // repeated headers joined by ", "
+  std::map<std::string, std::string> params;                   // route captures, e.g. {"id": ...}
+  std::string body;
+  unsigned version = 11;      // 10 or 11
+  std::string remote_address;
+
+  std::optional<std::string> Header(std::string_view name) const;
+  std::optional<std::string> Query(std::string_view name) const;
+  const std::string& Param(const std::string& name) const;  // empty if absent
+};
+
+// A response file body streamed from disk (downloads); `length` bytes from `offset`.
+struct FileBody {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::optional<FileBody> file;  // when set, `body` is ignored
+
+  static Response Json(int status, const nlohmann::json& body);
+  static Response Text(int status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
+  // Octopus's error shape: {"ErrorMessage": message, "Errors": [details...]}.
+  static Response Error(int status, std::string_view message,
+                        std::vector<std::string> details = {});
+  // Maps an Error to its HTTP status (the one place that does): InvalidArgument 400,
+  // Unauthenticated 401, PermissionDenied 403, NotFound 404, AlreadyExists/Conflict 409,
+  // TooLarge 413, Unavailable 503, everything else 500.
+  static Response FromError(const cuttle::Error& error);
+  static int StatusFor(cuttle::ErrorCode code);
+
+  Response& SetHeader(std::string name, std::string value);
+};
+
+using Handler = std::function<Response(Request&)>;
+
+// Routes are matched on path segments, case-insensitively for literal segments; "{name}" captures
+// one segment into Request::params. Literal segments win over captures at the same position, so
+// "/api/octopusservernodes/ping" is preferred to "/api/octopusservernodes/{id}". A path that
+// matches but with another method is 405; no match is 404 (both Octopus-shaped JSON errors).
+class Router {
+ public:
+  struct Options {
+    // Largest request body this route accepts (buffered in memory); larger is 413.
+    std::optional<uint64_t> max_body_bytes;
+  };
+
+  void Add(std::string method, std::string pattern, Handler handler, Options options = {});
+
+  struct Match {
+    const Handler* handler = nullptr;       // null: see status
+    int status = 404;                       // 404 or 405 when handler is null
+    std::map<std::string, std::string> params;
+    Options options;
+  };
+  Match Find(std::string_view method, std::string_view path) const;
+
+ private:
+  struct Entry {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+    Options options;
+  };
+  std::vector<Entry> routes_;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0 picks a free port (tests)
+  int threads = 8;
+  std::string node_name;  // sent as "Octopus-Node" on every response and used in the request log
+  size_t max_header_bytes = 16 * 1024;
+  uint64_t max_body_bytes = 10 * 1024 * 1024;  // default for routes without their own limit
+  // The whole header must arrive within this time, however slowly it trickles (slowloris).
+  std::chrono::milliseconds header_timeout{10000};
+  // A buffered body must arrive within this time.
+  std::chrono::milliseconds body_timeout{60000};
+  // An idle keep-alive connection is closed after this time.
+  std::chrono::milliseconds idle_timeout{60000};
+  bool log_requests = true;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, std::shared_ptr<const Router> router);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving on background threads. Fails with a message naming the address and
+  // the OS error (e.g. "127.0.0.1:8080: Address already in use").
+  Result<void> Start();
+  // The bound port (useful with port 0).
+  uint16_t port() const;
+  // Stops accepting, lets in-flight requests finish for at most `grace`, closes idle keep-alive
+  // connections, then closes everything and joins the threads. Idempotent.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cuttle::http
