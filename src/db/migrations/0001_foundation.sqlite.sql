@@ -1,0 +1,60 @@
+-- The node foundation: cluster settings, id sequences, nodes, spaces, users, API keys.
+-- now_ms() is registered by the SQLite backend; booleans are INTEGER 0/1.
+
+-- installation_id, the master key check value, ...
+CREATE TABLE cluster_settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+-- Octopus-style ids (ServerTasks-N): INSERT ... ON CONFLICT (name) DO UPDATE SET value =
+-- id_sequences.value + 1 RETURNING value, starting at 1.
+CREATE TABLE id_sequences (
+  name TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+
+CREATE TABLE server_nodes (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  max_concurrent_tasks INTEGER NOT NULL,
+  is_in_maintenance_mode INTEGER NOT NULL DEFAULT 0,
+  last_seen BIGINT NOT NULL,
+  started_at BIGINT NOT NULL,
+  version TEXT NOT NULL,
+  schema_version INTEGER NOT NULL DEFAULT 0,
+  lease_epoch BIGINT NOT NULL DEFAULT 0,
+  is_offline_marked INTEGER NOT NULL DEFAULT 0,  -- set on clean shutdown
+  last_modified_on BIGINT,
+  last_modified_by TEXT
+);
+
+CREATE TABLE spaces (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  slug TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  is_default INTEGER NOT NULL,
+  task_queue_stopped INTEGER NOT NULL DEFAULT 0,
+  json TEXT NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  email TEXT NOT NULL DEFAULT '',
+  is_service INTEGER NOT NULL DEFAULT 0,
+  is_active INTEGER NOT NULL DEFAULT 1,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  purpose TEXT NOT NULL DEFAULT '',
+  key_hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT
+);
+CREATE INDEX api_keys_user_id ON api_keys (user_id);

@@ -1,0 +1,579 @@
+#include "db/postgres/pg_database.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "db/internal/notification_board.h"
+#include "db/internal/retry.h"
+#include "db/internal/script_runner.h"
+
+namespace cuttle::db::postgres {
+
+namespace {
+
+using PgResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
+
+// libpq messages span lines ("ERROR:  ...\nLINE 1: ...\n"); errors and logs are one line.
+std::string TrimmedMessage(const char* s) {
+  if (s == nullptr) {
+    return "unknown error";
+  }
+  std::string out;
+  for (char c : core::Trim(s)) {
+    const bool space = c == '\n' || c == '\t' || c == ' ';
+    if (!space) {
+      out.push_back(c);
+    } else if (!out.empty() && out.back() != ' ') {
+      out.push_back(' ');
+    }
+  }
+  return out;
+}
+
+// One attempt to connect. Every failure is kUnavailable: the server may be starting, failing over
+// or briefly unreachable; a permanently wrong URL is caught by Open, which does not retry.
+Result<PGconn*> Connect(const std::string& url) {
+  // Defaults go before dbname (the expanded URL), so that the URL's own settings win.
+  static constexpr std::array<const char*, 8> kKeys = {
+      "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "client_encoding",  "dbname",          nullptr};
+  const std::array<const char*, 8> values = {"5", "cuttle", "30",        "10",
+                                             "3", "UTF8",   url.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(kKeys.data(), values.data(), /*expand_dbname=*/1);
+  if (conn == nullptr) {
+    return Fail(Error::Unavailable("connecting to PostgreSQL: out of memory"));
+  }
+  if (PQstatus(conn) != CONNECTION_OK) {
+    Error e =
+        Error::Unavailable("connecting to PostgreSQL: " + TrimmedMessage(PQerrorMessage(conn)));
+    PQfinish(conn);
+    return Fail(e);
+  }
+  PQsetNoticeProcessor(conn, &IgnoreNotice, nullptr);
+  return conn;
+}
+
+// An idle connection has nothing to read: a readable socket means the server sent a FATAL error
+// and/or closed it (a terminated backend, a server shutting down), so it is replaced before use
+// rather than failing the caller's first attempt. Rare harmless messages (a ParameterStatus after
+// a reload) only cost a reconnect.
+bool LooksHealthy(PGconn* conn) {
+  if (PQstatus(conn) != CONNECTION_OK) {
+    return false;
+  }
+  pollfd pfd{PQsocket(conn), POLLIN, 0};
+  return poll(&pfd, 1, 0) == 0;
+}
+
+class Pool;
+
+// A connection borrowed from the pool, returned when this dies. MarkBroken() makes the pool close
+// it instead of reusing it.
+class PooledConn {
+ public:
+  PooledConn(Pool* pool, PGconn* conn) : pool_(pool), conn_(conn) {}
+  PooledConn(PooledConn&& o) noexcept
+      : pool_(o.pool_), conn_(std::exchange(o.conn_, nullptr)), broken_(o.broken_) {}
+  PooledConn& operator=(PooledConn&&) = delete;
+  ~PooledConn();
+
+  PGconn* get() const { return conn_; }
+  void MarkBroken() { broken_ = true; }
+
+ private:
+  Pool* pool_;
+  PGconn* conn_;
+  bool broken_ = false;
+};
+
+class Pool {
+ public:
+  Pool(std::string url, int size, std::chrono::milliseconds wait)
+      : url_(std::move(url)), size_(std::max(1, size)), wait_(wait) {}
+  ~Pool() {
+    for (PGconn* c : idle_) {
+      PQfinish(c);
+    }
+  }
+
+  const std::string& url() const { return url_; }
+
+  Result<PooledConn> Acquire() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      if (!cv_.wait_for(lock, wait_, [&] { return !idle_.empty() || open_ < size_; })) {
+        return Fail(
+            Error::Unavailable("all " + std::to_string(size_) + " database connections are busy"));
+      }
+      if (idle_.empty()) {
+        break;
+      }
+      PGconn* conn = idle_.back();
+      idle_.pop_back();
+      if (LooksHealthy(conn)) {
+        return PooledConn(this, conn);
+      }
+      PQfinish(conn);
+      --open_;
+    }
+    ++open_;
+    lock.unlock();
+    auto conn = Connect(url_);
+    if (!conn) {
+      lock.lock();
+      --open_;
+      cv_.notify_one();
+      return Fail(conn.error());
+    }
+    return PooledConn(this, *conn);
+  }
+
+  void Release(PGconn* conn, bool broken) {
+    if (!broken && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      PQclear(PQexec(conn, "ROLLBACK"));  // never hand on an open transaction
+    }
+    if (broken || PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      PQfinish(conn);
+      std::lock_guard lock(mu_);
+      --open_;
+    } else {
+      std::lock_guard lock(mu_);
+      idle_.push_back(conn);
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  const std::string url_;
+  const int size_;
+  const std::chrono::milliseconds wait_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // State below is protected by mu_.
+  std::vector<PGconn*> idle_;
+  int open_ = 0;  // idle + borrowed
+};
+
+PooledConn::~PooledConn() {
+  if (conn_ != nullptr) {
+    pool_->Release(conn_, broken_);
+  }
+}
+
+// Turns a failed result into an Error, marking the connection broken when it cannot be reused.
+Error ClassifyFailure(PooledConn& c, const PGresult* res) {
+  const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message =
+      TrimmedMessage(res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(c.get()));
+  if (message.empty()) {
+    message = TrimmedMessage(PQerrorMessage(c.get()));
+  }
+  if (PQstatus(c.get()) != CONNECTION_OK) {
+    c.MarkBroken();
+    return Error::Unavailable("connection to PostgreSQL lost: " + message);
+  }
+  if (state == nullptr) {
+    return Error::Database(message);
+  }
+  std::string_view sqlstate(state);
+  if (sqlstate == "23505") {
+    return Error::AlreadyExists(message);
+  }
+  if (IsTransientSqlState(sqlstate)) {
+    // Serialization failures and deadlocks leave a healthy connection; the rest (a read-only
+    // demoted primary, a server shutting down) need a new connection, which libpq points at the
+    // current primary when the URL says target_session_attrs=read-write.
+    if (sqlstate != "40001" && sqlstate != "40P01") {
+      c.MarkBroken();
+    }
+    return Error::Unavailable(message + " (SQLSTATE " + std::string(sqlstate) + ")");
+  }
+  return Error::Database(message);
+}
+
+std::string ValueToText(const Value& v) {
+  if (const auto* n = std::get_if<int64_t>(&v)) {
+    return std::to_string(*n);
+  }
+  if (const auto* d = std::get_if<double>(&v)) {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), *d);
+    return ec == std::errc() ? std::string(buf, end) : std::to_string(*d);
+  }
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    return *s;
+  }
+  return std::get<bool>(v) ? "true" : "false";
+}
+
+ResultSet ToResultSet(const PGresult* res) {
+  ResultSet out;
+  const int ncols = PQnfields(res);
+  auto columns = std::make_shared<std::vector<std::string>>();
+  for (int c = 0; c < ncols; ++c) {
+    columns->emplace_back(PQfname(res, c));
+  }
+  const int nrows = PQntuples(res);
+  out.rows.reserve(nrows);
+  for (int r = 0; r < nrows; ++r) {
+    std::vector<std::optional<std::string>> cells;
+    cells.reserve(ncols);
+    for (int c = 0; c < ncols; ++c) {
+      if (PQgetisnull(res, r, c)) {
+        cells.emplace_back(std::nullopt);
+      } else {
+        cells.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+      }
+    }
+    out.rows.emplace_back(columns, std::move(cells));
+  }
+  // PQcmdTuples also counts SELECT rows; `affected` is only for statements that change rows.
+  const std::string_view command = PQcmdStatus(const_cast<PGresult*>(res));
+  const char* tuples = PQcmdTuples(const_cast<PGresult*>(res));
+  if ((command.starts_with("INSERT") || command.starts_with("UPDATE") ||
+       command.starts_with("DELETE") || command.starts_with("MERGE")) &&
+      tuples != nullptr && *tuples != '\0') {
+    out.affected = core::ParseInt(tuples).value_or(0);
+  }
+  return out;
+}
+
+Result<ResultSet> Run(PooledConn& c, std::string_view sql, const Params& params) {
+  std::vector<std::string> texts;
+  texts.reserve(params.size());
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Value& v : params) {
+    if (std::holds_alternative<std::monostate>(v)) {
+      values.push_back(nullptr);
+    } else {
+      texts.push_back(ValueToText(v));
+      values.push_back(texts.back().c_str());
+    }
+  }
+  PgResultPtr res(PQexecParams(c.get(), std::string(sql).c_str(), static_cast<int>(values.size()),
+                               nullptr, values.data(), nullptr, nullptr, /*resultFormat=*/0),
+                  &PQclear);
+  const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    return Fail(ClassifyFailure(c, res.get()));
+  }
+  return ToResultSet(res.get());
+}
+
+// Runs a parameterless command (BEGIN, COMMIT, a migration script) and returns its command status.
+Result<std::string> RunCommand(PooledConn& c, const std::string& sql) {
+  PgResultPtr res(PQexec(c.get(), sql.c_str()), &PQclear);
+  const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    return Fail(ClassifyFailure(c, res.get()));
+  }
+  return std::string(PQcmdStatus(res.get()));
+}
+
+class PgTransaction final : public Transaction, public internal::ScriptRunner {
+ public:
+  explicit PgTransaction(PooledConn conn) : conn_(std::move(conn)) {}
+  ~PgTransaction() override { Rollback(); }
+
+  // db::Transaction
+  Result<ResultSet> Execute(std::string_view sql, const Params& params) override {
+    if (!open_) {
+      return Fail(Error::Internal("Execute on a finished transaction"));
+    }
+    return Run(conn_, sql, params);
+  }
+
+  Result<void> Commit() override {
+    if (!open_) {
+      return Fail(Error::Internal("Commit on a finished transaction"));
+    }
+    open_ = false;
+    CUTTLE_TRY(std::string status, RunCommand(conn_, "COMMIT"));
+    if (status != "COMMIT") {  // PostgreSQL answers ROLLBACK when a statement had failed
+      return Fail(Error::Database("transaction rolled back at commit: a statement in it failed"));
+    }
+    return {};
+  }
+
+  void Rollback() override {
+    if (open_) {
+      open_ = false;
+      (void)RunCommand(conn_, "ROLLBACK");
+    }
+  }
+
+  // internal::ScriptRunner
+  Result<void> ExecuteScript(std::string_view sql) override {
+    if (!open_) {
+      return Fail(Error::Internal("ExecuteScript on a finished transaction"));
+    }
+    CUTTLE_TRY_VOID(RunCommand(conn_, std::string(sql)));
+    return {};
+  }
+
+ private:
+  PooledConn conn_;
+  bool open_ = true;
+};
+
+// The LISTEN side: one connection and one thread, started by the first Listen(). The thread
+// LISTENs on every channel asked for, forwards notifications to the board, and after losing the
+// connection reconnects, re-LISTENs and wakes every waiter (hints may have been missed meanwhile).
+class Listener {
+ public:
+  Listener(std::string url, internal::NotificationBoard* board)
+      : url_(std::move(url)), board_(board), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+  ~Listener() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    Wake();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    if (wake_fd_ >= 0) {
+      close(wake_fd_);
+    }
+  }
+
+  void Listen(std::string_view channel) {
+    std::lock_guard lock(mu_);
+    if (!thread_.joinable()) {
+      thread_ = std::thread([this] { Run(); });
+    }
+    if (channels_.emplace(channel).second) {
+      Wake();
+    }
+  }
+
+ private:
+  void Wake() {
+    if (wake_fd_ >= 0) {
+      uint64_t one = 1;
+      (void)!write(wake_fd_, &one, sizeof(one));
+    }
+  }
+
+  // Waits `d` unless stopped first; false when stopping.
+  bool Pause(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu_);
+    return !cv_.wait_for(lock, d, [&] { return stop_; });
+  }
+
+  void Run() {
+    PGconn* conn = nullptr;
+    std::set<std::string> listening;
+    bool connected_before = false;
+    int failures = 0;
+    auto drop = [&](std::string_view why) {
+      CUTTLE_LOG_WARN("LISTEN connection lost: {}", why);
+      PQfinish(conn);
+      conn = nullptr;
+      listening.clear();
+    };
+    while (true) {
+      std::vector<std::string> wanted;
+      {
+        std::lock_guard lock(mu_);
+        if (stop_) {
+          break;
+        }
+        wanted.assign(channels_.begin(), channels_.end());
+      }
+      bool fresh = false;
+      if (conn == nullptr) {
+        auto c = Connect(url_);
+        if (!c) {
+          ++failures;
+          auto delay = internal::BackoffDelay(failures);
+          internal::LogRetry("LISTEN connection", failures, c.error(), delay);
+          if (!Pause(delay)) {
+            break;
+          }
+          continue;
+        }
+        conn = *c;
+        fresh = true;
+      }
+      bool ok = true;
+      for (const std::string& channel : wanted) {
+        if (listening.contains(channel)) {
+          continue;
+        }
+        char* ident = PQescapeIdentifier(conn, channel.data(), channel.size());
+        if (ident == nullptr) {
+          ok = false;
+          break;
+        }
+        PgResultPtr res(PQexec(conn, ("LISTEN " + std::string(ident)).c_str()), &PQclear);
+        PQfreemem(ident);
+        if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+          ok = false;
+          break;
+        }
+        listening.insert(channel);
+      }
+      if (!ok) {
+        drop(TrimmedMessage(PQerrorMessage(conn)));
+        continue;
+      }
+      if (fresh) {
+        if (connected_before) {
+          board_->BumpAll();
+        }
+        connected_before = true;
+        failures = 0;
+      }
+      std::array<pollfd, 2> fds = {pollfd{PQsocket(conn), POLLIN, 0}, pollfd{wake_fd_, POLLIN, 0}};
+      // The timeout only bounds how long a missed wake-up could delay a stop.
+      poll(fds.data(), wake_fd_ >= 0 ? 2 : 1, 1000);
+      if (fds[1].revents != 0) {
+        uint64_t drained;
+        (void)!read(wake_fd_, &drained, sizeof(drained));
+      }
+      if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK) {
+        drop(TrimmedMessage(PQerrorMessage(conn)));
+        continue;
+      }
+      while (PGnotify* n = PQnotifies(conn)) {
+        board_->Bump(n->relname);
+        PQfreemem(n);
+      }
+    }
+    PQfinish(conn);
+  }
+
+  const std::string url_;
+  internal::NotificationBoard* const board_;
+  const int wake_fd_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // State below is protected by mu_.
+  std::set<std::string, std::less<>> channels_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+class PgDatabase final : public Database {
+ public:
+  explicit PgDatabase(const OpenOptions& options)
+      : pool_(options.url, options.pool_size, options.retry_budget),
+        retry_budget_(options.retry_budget),
+        listener_(options.url, &board_) {}
+
+  // db::Database
+  Dialect dialect() const override { return Dialect::kPostgres; }
+
+  Result<ResultSet> Execute(std::string_view sql, const Params& params) override {
+    return internal::RetryTransient(OpName(sql), retry_budget_, [&]() -> Result<ResultSet> {
+      CUTTLE_TRY(PooledConn c, pool_.Acquire());
+      return Run(c, sql, params);
+    });
+  }
+
+  Result<std::unique_ptr<Transaction>> Begin() override {
+    return internal::RetryTransient("BEGIN", retry_budget_, [&] { return BeginOnce(); });
+  }
+
+  Result<void> InTransaction(const std::function<Result<void>(Transaction&)>& body) override {
+    return internal::RetryTransient("transaction", retry_budget_, [&]() -> Result<void> {
+      CUTTLE_TRY(auto tx, BeginOnce());
+      if (auto r = body(*tx); !r) {
+        tx->Rollback();
+        return r;
+      }
+      return tx->Commit();
+    });
+  }
+
+  Result<bool> WithClusterLock(int64_t key,
+                               const std::function<Result<void>(Transaction&)>& body) override {
+    bool taken = false;
+    CUTTLE_TRY_VOID(InTransaction([&](Transaction& tx) -> Result<void> {
+      CUTTLE_TRY(ResultSet rs, tx.Execute("SELECT pg_try_advisory_xact_lock($1)", {key}));
+      taken = rs.front().GetBool(0);
+      if (!taken) {
+        return {};  // commits an empty transaction
+      }
+      return body(tx);
+    }));
+    return taken;
+  }
+
+  Result<void> Notify(std::string_view channel, std::string_view payload) override {
+    CUTTLE_TRY_VOID(
+        Execute("SELECT pg_notify($1, $2)", {std::string(channel), std::string(payload)}));
+    return {};
+  }
+
+  bool WaitForNotification(std::string_view channel, std::chrono::milliseconds timeout) override {
+    listener_.Listen(channel);
+    return board_.Wait(channel, timeout);
+  }
+
+  Result<int64_t> NowMillis() override {
+    // Inline rather than now_ms(): this may run before the migration that creates the function.
+    CUTTLE_TRY(ResultSet rs,
+               Execute("SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint", {}));
+    return rs.front().GetInt(0);
+  }
+
+  std::chrono::milliseconds retry_budget() const override { return retry_budget_; }
+
+  Result<void> Check() {
+    CUTTLE_TRY(PooledConn c, pool_.Acquire());
+    return {};
+  }
+
+ private:
+  static std::string OpName(std::string_view sql) {
+    return "statement '" + std::string(core::Trim(sql.substr(0, 60))) + "'";
+  }
+
+  Result<std::unique_ptr<Transaction>> BeginOnce() {
+    CUTTLE_TRY(PooledConn c, pool_.Acquire());
+    CUTTLE_TRY_VOID(RunCommand(c, "BEGIN ISOLATION LEVEL READ COMMITTED"));
+    return std::unique_ptr<Transaction>(std::make_unique<PgTransaction>(std::move(c)));
+  }
+
+  Pool pool_;
+  const std::chrono::milliseconds retry_budget_;
+  internal::NotificationBoard board_;
+  // Declared after board_: the listener thread must stop before the board goes.
+  Listener listener_;
+};
+
+}  // namespace
+
+bool IsTransientSqlState(std::string_view s) {
+  // 08P01 (protocol violation) is what a wrong number of parameters gets: a bug, not an outage.
+  return (s.starts_with("08") && s != "08P01") || s == "57P01" || s == "57P02" || s == "57P03" ||
+         s == "40001" || s == "40P01" || s == "25006" || s == "53300";
+}
+
+Result<std::unique_ptr<Database>> OpenPostgres(const OpenOptions& options) {
+  auto db = std::make_unique<PgDatabase>(options);
+  CUTTLE_TRY_VOID(db->Check());
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace cuttle::db::postgres
