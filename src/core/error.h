@@ -10,32 +10,36 @@
 namespace cuttle {
 
 enum class ErrorCode {
-  kInvalidArgument,     // bad input from a user: 400 / exit 2
-  kNotFound,            // 404
-  kAlreadyExists,       // 409
-  kConflict,            // 409: a state that forbids the operation
-  kUnauthenticated,     // 401
-  kPermissionDenied,    // 403
-  kTooLarge,            // 413
-  kUnavailable,         // transient: database down, retry later (503)
-  kLostOwnership,       // fencing: a conditional write matched no row
-  kIo,                  // file system
-  kDatabase,            // a database error that is not transient
-  kInternal,            // a bug
+  kInvalidArgument,   // bad input from a user: 400 / exit 2
+  kNotFound,          // 404
+  kAlreadyExists,     // 409
+  kConflict,          // 409: a state that forbids the operation
+  kUnauthenticated,   // 401
+  kPermissionDenied,  // 403
+  kTooLarge,          // 413
+  kUnavailable,       // transient: database down, retry later (503)
+  kLostOwnership,     // fencing: a conditional write matched no row
+  kIo,                // file system
+  kDatabase,          // a database error that is not transient
+  kInternal,          // a bug
 };
 
 class Error {
  public:
   Error(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
-  static Error InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
+  static Error InvalidArgument(std::string m) {
+    return {ErrorCode::kInvalidArgument, std::move(m)};
+  }
   static Error NotFound(std::string_view kind, std::string_view id) {
     return {ErrorCode::kNotFound, std::string(kind) + " '" + std::string(id) + "' was not found."};
   }
   static Error NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
   static Error AlreadyExists(std::string m) { return {ErrorCode::kAlreadyExists, std::move(m)}; }
   static Error Conflict(std::string m) { return {ErrorCode::kConflict, std::move(m)}; }
-  static Error Unauthenticated(std::string m) { return {ErrorCode::kUnauthenticated, std::move(m)}; }
+  static Error Unauthenticated(std::string m) {
+    return {ErrorCode::kUnauthenticated, std::move(m)};
+  }
   static Error PermissionDenied(std::string m) {
     return {ErrorCode::kPermissionDenied, std::move(m)};
   }
@@ -72,21 +76,21 @@ const char* ErrorCodeName(ErrorCode code);
 // Propagates an error: CUTTLE_TRY(auto v, Parse(x)); or CUTTLE_TRY_VOID(Write(x));
 #define CUTTLE_CONCAT_INNER(a, b) a##b
 #define CUTTLE_CONCAT(a, b) CUTTLE_CONCAT_INNER(a, b)
-#define CUTTLE_TRY_IMPL(tmp, decl, expr)                             \
-  auto tmp = (expr);                                                 \
+#define CUTTLE_TRY_IMPL(tmp, decl, expr)                                     \
+  auto tmp = (expr);                                                         \
   if (!tmp) return std::unexpected<::cuttle::Error>(std::move(tmp).error()); \
   decl = std::move(tmp).value()
 #define CUTTLE_TRY(decl, expr) CUTTLE_TRY_IMPL(CUTTLE_CONCAT(try_tmp_, __LINE__), decl, expr)
-#define CUTTLE_TRY_VOID(expr)                                                      \
-  do {                                                                             \
-    auto try_void_tmp = (expr);                                                    \
+#define CUTTLE_TRY_VOID(expr)                                                                    \
+  do {                                                                                           \
+    auto try_void_tmp = (expr);                                                                  \
     if (!try_void_tmp) return std::unexpected<::cuttle::Error>(std::move(try_void_tmp).error()); \
   } while (0)
 
 // Asserts an invariant the program itself controls (never input from outside).
-#define CUTTLE_CHECK(cond)                                                         \
-  do {                                                                             \
-    if (!(cond)) ::cuttle::CheckFailed(#cond, __FILE__, __LINE__);                 \
+#define CUTTLE_CHECK(cond)                                         \
+  do {                                                             \
+    if (!(cond)) ::cuttle::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (0)
 
 namespace cuttle {

@@ -1,11 +1,11 @@
 #include "core/strings.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace cuttle::core {
 
@@ -65,6 +65,59 @@ std::string FormatIso8601(int64_t unix_millis) {
   gmtime_r(&secs, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+00:00", tm.tm_year + 1900,
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+std::optional<int64_t> ParseIso8601(std::string_view t) {
+  t = Trim(t);
+  auto num = [&](size_t pos, size_t len) -> std::optional<int> {
+    if (pos + len > t.size()) return std::nullopt;
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(t[i]))) return std::nullopt;
+      v = v * 10 + (t[i] - '0');
+    }
+    return v;
+  };
+  auto year = num(0, 4), month = num(5, 2), day = num(8, 2), hour = num(11, 2), minute = num(14, 2),
+       second = num(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second || t[4] != '-' || t[7] != '-' ||
+      (t[10] != 'T' && t[10] != ' ') || t[13] != ':' || t[16] != ':' || *month < 1 || *month > 12 ||
+      *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60) {
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  int millis = 0;
+  if (pos < t.size() && t[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < t.size() && std::isdigit(static_cast<unsigned char>(t[pos]))) {
+      if (digits < 3) millis = millis * 10 + (t[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int d = digits; d < 3; ++d) millis *= 10;
+  }
+  int offset_minutes = 0;
+  if (pos < t.size()) {
+    if (t[pos] == 'Z' && pos + 1 == t.size()) {
+    } else if ((t[pos] == '+' || t[pos] == '-') && pos + 6 == t.size() && t[pos + 3] == ':') {
+      auto oh = num(pos + 1, 2), om = num(pos + 4, 2);
+      if (!oh || !om) return std::nullopt;
+      offset_minutes = (*oh * 60 + *om) * (t[pos] == '-' ? -1 : 1);
+    } else {
+      return std::nullopt;
+    }
+  }
+  std::tm tm{};
+  tm.tm_year = *year - 1900;
+  tm.tm_mon = *month - 1;
+  tm.tm_mday = *day;
+  tm.tm_hour = *hour;
+  tm.tm_min = *minute;
+  tm.tm_sec = *second;
+  int64_t secs = static_cast<int64_t>(timegm(&tm)) - int64_t{offset_minutes} * 60;
+  return secs * 1000 + millis;
 }
 
 std::string FormatDuration(int64_t millis) {

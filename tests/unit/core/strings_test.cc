@@ -43,3 +43,18 @@ TEST(StringsTest, ParseIntRejectsTrailingGarbage) {
 
 }  // namespace
 }  // namespace cuttle::core
+
+namespace cuttle::core {
+namespace {
+
+TEST(StringsTest, ParsesIso8601WithOffsets) {
+  EXPECT_EQ(ParseIso8601("1970-01-01T00:00:01Z"), 1000);
+  EXPECT_EQ(ParseIso8601("1970-01-01T00:00:01.5+00:00"), 1500);
+  EXPECT_EQ(ParseIso8601("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_EQ(ParseIso8601(FormatIso8601(1'800'000'000'123)), 1'800'000'000'123);
+  EXPECT_FALSE(ParseIso8601("tomorrow").has_value());
+  EXPECT_FALSE(ParseIso8601("2026-13-01T00:00:00Z").has_value());
+}
+
+}  // namespace
+}  // namespace cuttle::core

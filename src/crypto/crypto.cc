@@ -1,0 +1,102 @@
+#include "crypto/crypto.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/strings.h"
+
+namespace cuttle::crypto {
+
+namespace {
+std::string Digest(const EVP_MD* md, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+}  // namespace
+
+std::string Sha256(std::string_view data) { return Digest(EVP_sha256(), data); }
+std::string Sha256Hex(std::string_view data) { return core::HexEncode(Sha256(data)); }
+std::string Sha1Hex(std::string_view data) { return core::HexEncode(Digest(EVP_sha1(), data)); }
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  CUTTLE_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) == 1);
+  return out;
+}
+
+MasterKey MasterKey::Generate() { return MasterKey(RandomBytes(32)); }
+
+Result<MasterKey> MasterKey::Parse(std::string_view base64) {
+  auto text = core::Trim(base64);
+  auto bytes = core::Base64Decode(text);
+  if (text.empty() || !bytes || bytes->size() != 32) {
+    return Fail(Error::InvalidArgument(
+        "the master key is not valid (expected base64 of 32 bytes, as printed by "
+        "`cuttle-server master-key generate`)"));
+  }
+  return MasterKey(std::move(*bytes));
+}
+
+std::string MasterKey::ToBase64() const { return core::Base64Encode(bytes_); }
+
+std::string MasterKey::CheckValue() const {
+  return core::HexEncode(HmacSha256(bytes_, "cuttle-master-key-check-v1"));
+}
+
+Result<MasterKey> ReadMasterKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Fail(Error::InvalidArgument(
+        fmt::format("security.master_key_file: cannot read '{}': {}", path, std::strerror(errno))));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto key = MasterKey::Parse(text.str());
+  if (!key) return Fail(key.error().Wrap(fmt::format("security.master_key_file '{}'", path)));
+  return key;
+}
+
+Result<void> WriteMasterKeyFile(const std::string& path, const MasterKey& key) {
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Fail(Error::Io(
+        fmt::format("cannot create master key file '{}': {}", path, std::strerror(errno))));
+  }
+  std::string text = key.ToBase64() + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Fail(Error::Io(
+        fmt::format("cannot write master key file '{}': {}", path, std::strerror(saved))));
+  }
+  return {};
+}
+
+}  // namespace cuttle::crypto

@@ -1,0 +1,54 @@
+#include "storage/storage.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "testing/temp_dir.h"
+
+namespace cuttle::storage {
+namespace {
+
+TEST(StorageTest, PrepareCreatesMissingRootsAndLeavesNoProbeBehind) {
+  testing::TempDir dir;
+  Roots roots{dir.Sub("a/packages"), dir.Sub("b/artifacts"), dir.Sub("tasklogs")};
+  ASSERT_TRUE(Prepare(roots));
+  for (const auto& root : {roots.packages, roots.artifacts, roots.tasklogs}) {
+    EXPECT_TRUE(std::filesystem::is_directory(root));
+    EXPECT_TRUE(std::filesystem::is_empty(root)) << root;
+  }
+}
+
+TEST(StorageTest, UnusableRootNamesSettingPathAndOsError) {
+  testing::TempDir dir;
+  std::ofstream(dir.Sub("file")) << "x";
+  Roots roots{dir.Sub("packages"), dir.Sub("artifacts"), dir.Sub("file/tasklogs")};
+  auto r = Prepare(roots);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("storage.tasklogs_dir"), std::string::npos);
+  EXPECT_NE(r.error().message().find(dir.Sub("file/tasklogs")), std::string::npos);
+  EXPECT_NE(r.error().message().find("Not a directory"), std::string::npos) << r.error().message();
+}
+
+TEST(StorageTest, AtomicWriteReplacesWholeFilesOnly) {
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.path().string(), "a.txt", "first"));
+  ASSERT_TRUE(WriteFileAtomic(dir.path().string(), "a.txt", "second"));
+  std::ifstream in(dir.Sub("a.txt"));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "second");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
+}
+
+TEST(StorageTest, RefusesNamesThatLeaveTheDirectory) {
+  testing::TempDir dir;
+  for (const std::string& bad : std::vector<std::string>{"../x", "a/b", "..", ".", "", "a\nb", "a\\b"}) {
+    EXPECT_FALSE(IsPlainFileName(bad)) << bad;
+    EXPECT_FALSE(WriteFileAtomic(dir.path().string(), bad, "x")) << bad;
+  }
+  EXPECT_TRUE(IsPlainFileName("report-1.txt"));
+}
+
+}  // namespace
+}  // namespace cuttle::storage
