@@ -136,7 +136,8 @@ class Server {
   // The bound port (useful with port 0).
   uint16_t port() const;
   // Stops accepting, lets in-flight requests finish for at most `grace`, closes idle keep-alive
-  // connections, then closes everything and joins the threads. Idempotent.
+  // connections, then closes everything and joins the threads. Idempotent; callable from any
+  // thread (e.g. a signal-handling thread) except the server's own handlers.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
 
  private:

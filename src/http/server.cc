@@ -1,0 +1,692 @@
+// Server: one coroutine per connection on an io_context run by `threads` threads. Each connection
+// lives on its own strand, so Shutdown (from any thread) reaches it only through asio::post.
+
+// Boost 1.74: <utility> must precede Asio's awaitable header.
+// clang-format off
+#include <utility>
+// clang-format on
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "http/http.h"
+
+namespace cuttle::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr size_t kReadChunk = 8 * 1024;
+constexpr size_t kFileChunk = 256 * 1024;
+// After refusing a request whose body was not read, the rest of it is drained for a while before
+// closing: closing with unread data makes the kernel send RST, and the client may then lose our
+// response (e.g. the 413) while it is still uploading.
+constexpr auto kLingerTime = std::chrono::seconds(1);
+constexpr uint64_t kLingerBytes = 4 * 1024 * 1024;
+
+// Boost 1.74's beast::string_view is boost::string_view, which std::string_view does not accept.
+std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
+
+auto Await(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+// Logs an exception that escaped a coroutine; nothing may escape into io_context::run.
+void OnCoroutineDone(std::exception_ptr e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    CUTTLE_LOG_ERROR("http: connection failed: {}", ex.what());
+  } catch (...) {
+    CUTTLE_LOG_ERROR("http: connection failed: unknown exception");
+  }
+}
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  // Waiting for the first byte of the next request. Only touched on the connection's strand.
+  bool idle = false;
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Header names the server writes itself; a handler's copies are dropped.
+bool IsReservedHeader(std::string_view name) {
+  return core::EqualsIgnoreCase(name, "Content-Length") ||
+         core::EqualsIgnoreCase(name, "Transfer-Encoding") ||
+         core::EqualsIgnoreCase(name, "Connection") || core::EqualsIgnoreCase(name, "Server") ||
+         core::EqualsIgnoreCase(name, "Octopus-Node");
+}
+
+// Appends a header value with CR and LF removed (no response splitting through handler data).
+void AppendSanitized(std::string& out, std::string_view value) {
+  for (char c : value) {
+    if (c != '\r' && c != '\n') {
+      out += c;
+    }
+  }
+}
+
+void AppendNumber(std::string& out, uint64_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
+  out.append(buf, end);
+}
+
+void ParseQuery(std::string_view raw, Request& req) {
+  size_t start = 0;
+  while (start <= raw.size()) {
+    size_t end = raw.find('&', start);
+    if (end == std::string_view::npos) {
+      end = raw.size();
+    }
+    std::string_view pair = raw.substr(start, end - start);
+    start = end + 1;
+    if (pair.empty()) {
+      continue;
+    }
+    size_t eq = pair.find('=');
+    std::string key = core::UrlDecode(pair.substr(0, eq), true);
+    if (key.empty()) {
+      continue;
+    }
+    std::string value =
+        eq == std::string_view::npos ? std::string() : core::UrlDecode(pair.substr(eq + 1), true);
+    req.query.emplace(std::move(key), std::move(value));  // the first value wins
+  }
+}
+
+// Fills path, raw_query and query from target.
+void ParseTarget(Request& req) {
+  std::string_view t = req.target;
+  // Absolute form ("http://host/path"), as sent to proxies.
+  if (t.starts_with("http://") || t.starts_with("https://")) {
+    size_t slash = t.find('/', t.find("//") + 2);
+    t = slash == std::string_view::npos ? std::string_view("/") : t.substr(slash);
+  }
+  size_t q = t.find('?');
+  req.path = core::UrlDecode(t.substr(0, q), false);
+  if (q != std::string_view::npos) {
+    req.raw_query = std::string(t.substr(q + 1));
+    ParseQuery(req.raw_query, req);
+  }
+}
+
+// What the log line and the connection loop need to know about a written response.
+struct Written {
+  bool ok = false;
+  int status = 0;
+};
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, std::shared_ptr<const Router> router)
+      : options_(std::move(options)),
+        router_(std::move(router)),
+        ioc_(std::max(1, options_.threads)),
+        acceptor_(asio::make_strand(ioc_)) {}
+
+  ~Impl() { Shutdown(std::chrono::milliseconds(0)); }
+
+  Result<void> Start();
+  uint16_t port() const { return port_.load(); }
+  void Shutdown(std::chrono::milliseconds grace);
+
+ private:
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
+  asio::awaitable<Written> Write(Connection& conn, Response& response, bool head, bool keep_alive,
+                                 std::string& scratch);
+  asio::awaitable<void> Linger(Connection& conn);
+  Response Invoke(const Handler& handler, Request& req);
+  void LogRequest(std::string_view method, std::string_view path, int status,
+                  SteadyClock::time_point start) const;
+  // Runs `fn(Connection&)` on every open connection's strand.
+  template <class Fn>
+  void ForEachConnection(Fn fn);
+  void Register(const std::shared_ptr<Connection>& conn);
+  void Unregister(Connection* conn);
+
+  const ServerOptions options_;
+  const std::shared_ptr<const Router> router_;
+  std::atomic<uint16_t> port_{0};
+  std::atomic<bool> draining_{false};
+
+  // State below is protected by mu_.
+  std::mutex mu_;
+  std::condition_variable drained_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+
+  // State below is protected by lifecycle_mu_ (Start/Shutdown).
+  std::mutex lifecycle_mu_;
+  bool started_ = false;
+  bool running_ = false;
+  std::vector<std::thread> threads_;
+
+  // Declared last: destroying the io_context destroys suspended connection coroutines, which
+  // unregister themselves under mu_.
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+};
+
+Result<void> Server::Impl::Start() {
+  std::lock_guard lock(lifecycle_mu_);
+  if (started_) {
+    return Fail(Error::Internal("http server already started"));
+  }
+  started_ = true;
+  const std::string host = options_.host.empty() ? "0.0.0.0" : options_.host;
+  const std::string address = host + ":" + std::to_string(options_.port);
+  try {
+    beast::error_code ec;
+    tcp::endpoint endpoint;
+    auto ip = asio::ip::make_address(host, ec);
+    if (!ec) {
+      endpoint = tcp::endpoint(ip, options_.port);
+    } else {
+      tcp::resolver resolver(ioc_);
+      auto results = resolver.resolve(host, std::to_string(options_.port), ec);
+      if (ec || results.empty()) {
+        return Fail(Error::InvalidArgument(address + ": " + ec.message()));
+      }
+      endpoint = results.begin()->endpoint();
+    }
+    auto fail = [&](const beast::error_code& e) {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+      return Fail(Error::Io(address + ": " + e.message()));
+    };
+    if (acceptor_.open(endpoint.protocol(), ec); ec) {
+      return fail(ec);
+    }
+    if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec); ec) {
+      return fail(ec);
+    }
+    if (acceptor_.bind(endpoint, ec); ec) {
+      return fail(ec);
+    }
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
+      return fail(ec);
+    }
+    port_ = acceptor_.local_endpoint(ec).port();
+
+    // Spawned before the threads start so that run() has work and does not return at once.
+    asio::co_spawn(acceptor_.get_executor(), Accept(), OnCoroutineDone);
+    running_ = true;  // from here on Shutdown (or the destructor) must clean up
+    int n = std::max(1, options_.threads);
+    threads_.reserve(n);
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this] {
+        for (;;) {
+          try {
+            ioc_.run();
+            return;
+          } catch (const std::exception& e) {
+            CUTTLE_LOG_ERROR("http: io thread: {}", e.what());
+          } catch (...) {
+            CUTTLE_LOG_ERROR("http: io thread: unknown exception");
+          }
+        }
+      });
+    }
+    return {};
+  } catch (const std::exception& e) {
+    return Fail(Error::Internal(address + ": " + e.what()));
+  }
+}
+
+asio::awaitable<void> Server::Impl::Accept() {
+  asio::any_io_executor pool = ioc_.get_executor();
+  for (;;) {
+    beast::error_code ec;
+    asio::any_io_executor strand = asio::make_strand(ioc_);
+    tcp::socket socket = co_await acceptor_.async_accept(strand, Await(ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open() || draining_) {
+        co_return;
+      }
+      // Typically EMFILE: back off instead of spinning.
+      CUTTLE_LOG_WARN("http: accept failed: {}", ec.message());
+      asio::steady_timer timer(pool, std::chrono::milliseconds(50));
+      co_await timer.async_wait(Await(ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    asio::co_spawn(strand, Serve(std::move(conn)), OnCoroutineDone);
+  }
+}
+
+void Server::Impl::Register(const std::shared_ptr<Connection>& conn) {
+  std::lock_guard lock(mu_);
+  connections_.emplace(conn.get(), conn);
+}
+
+void Server::Impl::Unregister(Connection* conn) {
+  std::lock_guard lock(mu_);
+  connections_.erase(conn);
+  if (connections_.empty()) {
+    drained_.notify_all();
+  }
+}
+
+template <class Fn>
+void Server::Impl::ForEachConnection(Fn fn) {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ptr, weak] : connections_) {
+      if (auto conn = weak.lock()) {
+        open.push_back(std::move(conn));
+      }
+    }
+  }
+  for (auto& conn : open) {
+    asio::post(conn->stream.get_executor(), [conn, fn] { fn(*conn); });
+  }
+}
+
+asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
+  Register(conn);
+  struct Unregisterer {
+    Impl* impl;
+    Connection* conn;
+    ~Unregisterer() { impl->Unregister(conn); }
+  } unregisterer{this, conn.get()};
+
+  beast::tcp_stream& stream = conn->stream;
+  beast::error_code ec;
+  std::string remote;
+  if (auto ep = stream.socket().remote_endpoint(ec); !ec) {
+    remote = ep.address().to_string();
+  }
+  beast::flat_buffer buffer;
+  std::string scratch;  // response header, reused across requests
+  scratch.reserve(512);
+
+  // The first request's header must arrive within header_timeout of the connection itself.
+  stream.expires_after(options_.header_timeout);
+  bool first = true;
+  for (;;) {
+    // Wait for the first byte of the next request (unless pipelined bytes are buffered): this is
+    // the "idle" state that Shutdown may end at once.
+    if (buffer.size() == 0) {
+      if (!first) {
+        stream.expires_after(options_.idle_timeout);
+      }
+      conn->idle = true;
+      if (draining_) {
+        break;
+      }
+      size_t n = co_await stream.async_read_some(buffer.prepare(kReadChunk), Await(ec));
+      conn->idle = false;
+      if (ec) {
+        break;
+      }
+      buffer.commit(n);
+    }
+    if (!first) {
+      // Set once for the whole header, however slowly it trickles in (slowloris).
+      stream.expires_after(options_.header_timeout);
+    }
+    first = false;
+    const auto start = SteadyClock::now();
+
+    bhttp::request_parser<bhttp::empty_body> header_parser;
+    header_parser.header_limit(static_cast<uint32_t>(
+        std::min<size_t>(options_.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+    // Checked below against the route's limit. (Not boost::none: Boost 1.74 compares the
+    // Content-Length with an empty optional and rejects every body.)
+    header_parser.body_limit(std::numeric_limits<uint64_t>::max());
+    co_await bhttp::async_read_header(stream, buffer, header_parser, Await(ec));
+    if (ec) {
+      bool too_large = ec == bhttp::error::header_limit;
+      bool malformed =
+          ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+      if (too_large || malformed) {
+        Response r = too_large ? Response::Error(431, "The request header is too large.")
+                               : Response::Error(400, "The request is malformed.");
+        auto written = co_await Write(*conn, r, false, false, scratch);
+        LogRequest("-", "-", written.status, start);
+        if (written.ok) {
+          co_await Linger(*conn);
+        }
+      }
+      break;
+    }
+
+    auto& header = header_parser.get();
+    Request req;
+    req.method = std::string(Std(header.method_string()));
+    req.target = std::string(Std(header.target()));
+    req.version = header.version();
+    req.remote_address = remote;
+    ParseTarget(req);
+    for (const auto& field : header) {
+      auto [it, inserted] = req.headers.emplace(Std(field.name_string()), Std(field.value()));
+      if (!inserted) {
+        it->second.append(", ").append(Std(field.value()));
+      }
+    }
+    const bool head = header.method() == bhttp::verb::head;
+    bool keep_alive = header.keep_alive();
+    bool unread_body = !header_parser.is_done();
+
+    Router::Match match = router_->Find(req.method, req.path);
+    Response response;
+    if (match.handler == nullptr) {
+      response = match.status == 405
+                     ? Response::Error(405, "The method " + req.method + " is not allowed here.")
+                     : Response::Error(404, "The resource '" + req.path + "' was not found.");
+    } else {
+      bool call = true;
+      if (unread_body) {
+        const uint64_t limit = match.options.max_body_bytes.value_or(options_.max_body_bytes);
+        auto length = header_parser.content_length();
+        if (length && *length > limit) {
+          call = false;
+        } else {
+          if (auto expect = header.find(bhttp::field::expect);
+              expect != header.end() &&
+              core::EqualsIgnoreCase(Std(expect->value()), "100-continue")) {
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            co_await asio::async_write(stream, asio::buffer(kContinue), Await(ec));
+            if (ec) {
+              break;
+            }
+          }
+          bhttp::request_parser<bhttp::string_body> body_parser{std::move(header_parser)};
+          body_parser.body_limit(limit);
+          stream.expires_after(options_.body_timeout);
+          co_await bhttp::async_read(stream, buffer, body_parser, Await(ec));
+          if (ec == bhttp::error::body_limit) {
+            call = false;  // chunked body over the limit
+          } else if (ec) {
+            break;  // timeout, reset or malformed chunking: nothing sensible to answer
+          } else {
+            unread_body = false;
+            req.body = std::move(body_parser.get().body());
+          }
+        }
+        if (!call) {
+          response = Response::Error(
+              413, "The request body is larger than " + std::to_string(limit) + " bytes.");
+        }
+      }
+      if (call) {
+        req.params = std::move(match.params);
+        stream.expires_never();  // a handler may block for long
+        response = Invoke(*match.handler, req);
+      }
+    }
+
+    if (unread_body || draining_) {
+      keep_alive = false;
+    }
+    auto written = co_await Write(*conn, response, head, keep_alive, scratch);
+    LogRequest(req.method, req.path, written.status, start);
+    if (!written.ok) {
+      break;
+    }
+    if (!keep_alive) {
+      if (unread_body) {
+        co_await Linger(*conn);
+      }
+      break;
+    }
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.close();
+}
+
+Response Server::Impl::Invoke(const Handler& handler, Request& req) {
+  try {
+    return handler(req);
+  } catch (const std::exception& e) {
+    CUTTLE_LOG_ERROR("{} {}: handler threw: {}", req.method, req.path, e.what());
+  } catch (...) {
+    CUTTLE_LOG_ERROR("{} {}: handler threw a non-standard exception", req.method, req.path);
+  }
+  return Response::Error(500, "An unexpected error occurred on the server.");
+}
+
+asio::awaitable<Written> Server::Impl::Write(Connection& conn, Response& response, bool head,
+                                             bool keep_alive, std::string& scratch) {
+  // Validate a file body before any byte is sent: afterwards the status cannot change.
+  std::optional<Fd> file;
+  if (response.file) {
+    const FileBody& f = *response.file;
+    file.emplace(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (file->get() < 0 || ::fstat(file->get(), &st) != 0 ||
+        f.offset + f.length > static_cast<uint64_t>(st.st_size) || f.offset + f.length < f.offset) {
+      CUTTLE_LOG_ERROR("http: cannot serve {} [{}, +{}): {}", f.path, f.offset, f.length,
+                       file->get() < 0 ? std::strerror(errno) : "range outside the file");
+      file.reset();
+      response = Response::Error(500, "The file could not be read.");
+    }
+  }
+
+  const int status = response.status;
+  // RFC 9110: 1xx, 204 and 304 have no content and (here) no Content-Length.
+  const bool no_content = status < 200 || status == 204 || status == 304;
+  const uint64_t length = no_content ? 0 : file ? response.file->length : response.body.size();
+
+  std::string& out = scratch;
+  out.clear();
+  out += "HTTP/1.1 ";
+  AppendNumber(out, static_cast<uint64_t>(status));
+  out += ' ';
+  out += Std(bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
+  out += "\r\nServer: Cuttle\r\n";
+  if (!options_.node_name.empty()) {
+    out += "Octopus-Node: ";
+    AppendSanitized(out, options_.node_name);
+    out += "\r\n";
+  }
+  const bool own_content_type = !response.content_type.empty() && !no_content;
+  if (own_content_type) {
+    out += "Content-Type: ";
+    AppendSanitized(out, response.content_type);
+    out += "\r\n";
+  }
+  for (const auto& [name, value] : response.headers) {
+    if (IsReservedHeader(name) ||
+        (own_content_type && core::EqualsIgnoreCase(name, "Content-Type"))) {
+      continue;
+    }
+    AppendSanitized(out, name);
+    out += ": ";
+    AppendSanitized(out, value);
+    out += "\r\n";
+  }
+  if (!no_content) {
+    out += "Content-Length: ";
+    AppendNumber(out, length);
+    out += "\r\n";
+  }
+  out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+
+  beast::error_code ec;
+  conn.stream.expires_after(options_.body_timeout);
+  const bool send_body = !head && length > 0;
+  if (!file || !send_body) {
+    std::array<asio::const_buffer, 2> buffers{
+        asio::buffer(out), send_body ? asio::buffer(response.body) : asio::const_buffer()};
+    co_await asio::async_write(conn.stream, buffers, Await(ec));
+    co_return Written{!ec, status};
+  }
+
+  // File: flat memory, one chunk at a time; the first chunk goes out with the header.
+  std::unique_ptr<char[]> chunk(new char[std::min<uint64_t>(kFileChunk, length)]);
+  uint64_t offset = response.file->offset;
+  uint64_t left = length;
+  bool header_sent = false;
+  while (left > 0) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kFileChunk, left));
+    ssize_t got = ::pread(file->get(), chunk.get(), want, static_cast<off_t>(offset));
+    if (got <= 0) {
+      // Truncated underneath us: the promised Content-Length cannot be met, so close.
+      CUTTLE_LOG_ERROR("http: reading {} at {} failed", response.file->path, offset);
+      co_return Written{false, status};
+    }
+    std::array<asio::const_buffer, 2> buffers{
+        header_sent ? asio::const_buffer() : asio::buffer(out),
+        asio::buffer(chunk.get(), static_cast<size_t>(got))};
+    conn.stream.expires_after(options_.body_timeout);
+    co_await asio::async_write(conn.stream, buffers, Await(ec));
+    if (ec) {
+      co_return Written{false, status};
+    }
+    header_sent = true;
+    offset += static_cast<uint64_t>(got);
+    left -= static_cast<uint64_t>(got);
+  }
+  co_return Written{true, status};
+}
+
+asio::awaitable<void> Server::Impl::Linger(Connection& conn) {
+  beast::error_code ec;
+  conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  conn.stream.expires_after(kLingerTime);
+  std::array<char, 4096> sink;
+  uint64_t drained = 0;
+  while (!ec && drained < kLingerBytes) {
+    drained += co_await conn.stream.async_read_some(asio::buffer(sink), Await(ec));
+  }
+}
+
+void Server::Impl::LogRequest(std::string_view method, std::string_view path, int status,
+                              SteadyClock::time_point start) const {
+  if (!options_.log_requests) {
+    return;
+  }
+  double ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
+  CUTTLE_LOG_INFO("{} {} {} {:.1f}ms node={}", method, path, status, ms, options_.node_name);
+}
+
+void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
+  if (ioc_.get_executor().running_in_this_thread()) {
+    // It would wait for itself: joining the calling thread cannot succeed.
+    CUTTLE_LOG_ERROR("http: Shutdown called from a request handler; ignored");
+    return;
+  }
+  std::lock_guard lock(lifecycle_mu_);
+  if (!running_) {
+    return;
+  }
+  running_ = false;
+  const auto deadline = SteadyClock::now() + grace;
+  draining_ = true;
+
+  // Stop accepting. The close runs on the acceptor's strand; wait so that when Shutdown has
+  // moved on, new connections are refused.
+  auto closed = std::make_shared<std::promise<void>>();
+  auto closed_future = closed->get_future();
+  asio::post(acceptor_.get_executor(), [this, closed] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    closed->set_value();
+  });
+  closed_future.wait_until(deadline);
+
+  // Idle keep-alive connections go at once; busy ones finish their request (the response says
+  // "Connection: close" since draining_ is set) and then close themselves.
+  ForEachConnection([](Connection& conn) {
+    if (conn.idle) {
+      conn.stream.close();
+    }
+  });
+  {
+    std::unique_lock lk(mu_);
+    drained_.wait_until(lk, deadline, [this] { return connections_.empty(); });
+  }
+  // Grace is over: close whatever is left and give the coroutines a moment to unwind.
+  ForEachConnection([](Connection& conn) { conn.stream.close(); });
+  {
+    std::unique_lock lk(mu_);
+    drained_.wait_for(lk, std::chrono::milliseconds(200), [this] { return connections_.empty(); });
+  }
+  ioc_.stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) {
+      t.join();
+    }
+  }
+  // A handler that outlived the grace left its connection suspended when the loop stopped: run
+  // the closes here so that its socket is closed now rather than when the Server is destroyed.
+  try {
+    ioc_.restart();
+    ForEachConnection([](Connection& conn) { conn.stream.close(); });
+    ioc_.run_for(std::chrono::milliseconds(200));
+  } catch (const std::exception& e) {
+    CUTTLE_LOG_ERROR("http: shutdown: {}", e.what());
+  }
+  threads_.clear();
+}
+
+Server::Server(ServerOptions options, std::shared_ptr<const Router> router)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(router))) {}
+
+Server::~Server() = default;
+
+Result<void> Server::Start() { return impl_->Start(); }
+
+uint16_t Server::port() const { return impl_->port(); }
+
+void Server::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
+
+}  // namespace cuttle::http

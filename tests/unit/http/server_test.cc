@@ -1,0 +1,527 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <limits>
+#include <thread>
+
+#include "http/http.h"
+#include "testing/temp_dir.h"
+
+namespace cuttle::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+using RawResponse = bhttp::response<bhttp::string_body>;
+
+std::string Std(boost::beast::string_view s) { return std::string(s.data(), s.size()); }
+
+// A blocking client on a plain socket. Every read has a receive timeout, so a server bug fails
+// the test instead of hanging it.
+class TestClient {
+ public:
+  explicit TestClient(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{.tv_sec = 3, .tv_usec = 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~TestClient() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  TestClient(const TestClient&) = delete;
+  TestClient& operator=(const TestClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+
+  bool Send(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) {
+        return false;
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // One response; nullopt if the connection ends (or times out) first.
+  std::optional<RawResponse> Read(bool head_request = false) {
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.skip(head_request);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    parser.eager(true);
+    for (;;) {
+      if (!pending_.empty()) {
+        boost::beast::error_code ec;
+        size_t used = parser.put(boost::asio::buffer(pending_), ec);
+        pending_.erase(0, used);
+        if (ec && ec != bhttp::error::need_more) {
+          return std::nullopt;
+        }
+        if (parser.is_done()) {
+          return parser.release();
+        }
+        if (used > 0 && !pending_.empty()) {
+          continue;
+        }
+      }
+      char buf[65536];
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        return std::nullopt;
+      }
+      pending_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  // True if the server closes the connection (EOF or reset) within `timeout`.
+  bool WaitClosed(std::chrono::milliseconds timeout) {
+    auto deadline = SteadyClock::now() + timeout;
+    for (;;) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+      if (left.count() <= 0) {
+        return false;
+      }
+      pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+        return false;
+      }
+      char buf[4096];
+      if (::recv(fd_, buf, sizeof(buf), 0) <= 0) {
+        return true;
+      }
+    }
+  }
+
+  // Waits up to `timeout` for the peer to close without consuming data: true when closed.
+  bool ClosedWithin(std::chrono::milliseconds timeout) {
+    pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
+      return false;
+    }
+    char c;
+    return ::recv(fd_, &c, 1, MSG_PEEK) <= 0;
+  }
+
+ private:
+  int fd_ = -1;
+  std::string pending_;
+};
+
+std::string Get(std::string_view path, std::string_view extra = "") {
+  return "GET " + std::string(path) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra) + "\r\n";
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() {
+    options_.port = 0;
+    options_.threads = 2;
+    options_.node_name = "node-a";
+    options_.log_requests = false;
+    router_->Add("GET", "/api/ping", [](Request&) {
+      return Response::Json(200, {{"Status", "ok"}});
+    });
+  }
+
+  void Start() {
+    server_ = std::make_unique<Server>(options_, router_);
+    auto started = server_->Start();
+    ASSERT_TRUE(started) << started.error().message();
+  }
+
+  uint16_t port() const { return server_->port(); }
+
+  ServerOptions options_;
+  std::shared_ptr<Router> router_ = std::make_shared<Router>();
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, PingHasNodeHeaderAndContentLength) {
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/api/ping")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_EQ(r->body(), R"({"Status":"ok"})");
+  EXPECT_EQ(Std((*r)["Octopus-Node"]), "node-a");
+  EXPECT_EQ(Std((*r)["Server"]), "Cuttle");
+  EXPECT_EQ(Std((*r)["Content-Type"]), "application/json; charset=utf-8");
+  EXPECT_EQ(Std((*r)["Content-Length"]), "15");
+}
+
+TEST_F(ServerTest, NotFoundAndMethodNotAllowedAreOctopusErrorsWithNodeHeader) {
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/api/nothing")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 404);
+  EXPECT_EQ(Std((*r)["Octopus-Node"]), "node-a");
+  auto j = nlohmann::json::parse(r->body());
+  EXPECT_TRUE(j["ErrorMessage"].is_string());
+  EXPECT_TRUE(j["Errors"].is_array());
+
+  ASSERT_TRUE(c.Send("DELETE /api/ping HTTP/1.1\r\nHost: test\r\n\r\n"));
+  r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 405);
+  EXPECT_EQ(Std((*r)["Octopus-Node"]), "node-a");
+}
+
+TEST_F(ServerTest, DecodesPathQueryAndCaptures) {
+  router_->Add("GET", "/items/{id}", [](Request& req) {
+    return Response::Json(200, {{"id", req.Param("id")},
+                                {"path", req.path},
+                                {"raw", req.raw_query},
+                                {"name", req.Query("NAME").value_or("?")},
+                                {"x", req.Query("x").value_or("?")},
+                                {"flag", req.Query("flag").value_or("?")},
+                                {"agent", req.Header("user-agent").value_or("?")}});
+  });
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(
+      c.Send(Get("/items/My%20Id?name=a+b%20c&name=second&x=%2F&flag", "User-Agent: t\r\n")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->result_int(), 200);
+  auto j = nlohmann::json::parse(r->body());
+  EXPECT_EQ(j["id"], "My Id");
+  EXPECT_EQ(j["path"], "/items/My Id");
+  EXPECT_EQ(j["raw"], "name=a+b%20c&name=second&x=%2F&flag");
+  EXPECT_EQ(j["name"], "a b c");
+  EXPECT_EQ(j["x"], "/");
+  EXPECT_EQ(j["flag"], "");
+  EXPECT_EQ(j["agent"], "t");
+}
+
+TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+  Start();
+  TestClient c(port());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(c.Send(Get("/api/ping")));
+    auto r = c.Read();
+    ASSERT_TRUE(r) << "request " << i;
+    EXPECT_EQ(r->result_int(), 200);
+    EXPECT_TRUE(r->keep_alive());
+  }
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/api/ping") + Get("/api/nothing")));
+  auto first = c.Read();
+  auto second = c.Read();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->result_int(), 200);
+  EXPECT_EQ(second->result_int(), 404);
+}
+
+TEST_F(ServerTest, Http10GetsContentLengthAndClose) {
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send("GET /api/ping HTTP/1.0\r\n\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_EQ(Std((*r)["Content-Length"]), "15");
+  EXPECT_EQ(Std((*r)["Connection"]), "close");
+  EXPECT_TRUE(c.WaitClosed(2s));
+}
+
+TEST_F(ServerTest, Http10KeepAliveIsHonoured) {
+  Start();
+  TestClient c(port());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(c.Send("GET /api/ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    auto r = c.Read();
+    ASSERT_TRUE(r) << "request " << i;
+    EXPECT_EQ(Std((*r)["Connection"]), "keep-alive");
+  }
+}
+
+TEST_F(ServerTest, HeadHasContentLengthButNoBody) {
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send("HEAD /api/ping HTTP/1.1\r\nHost: test\r\n\r\n"));
+  auto r = c.Read(/*head_request=*/true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_EQ(Std((*r)["Content-Length"]), "15");
+  // Had a body been sent, it would be parsed as the next response and fail.
+  ASSERT_TRUE(c.Send(Get("/api/nothing")));
+  r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 404);
+}
+
+TEST_F(ServerTest, BodyWithinLimitReachesHandler) {
+  router_->Add("POST", "/echo", [](Request& req) { return Response::Text(200, req.body); });
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "hello");
+  ASSERT_TRUE(
+      c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+             "chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "abcde");
+}
+
+TEST_F(ServerTest, OversizedBodyIs413AndHandlerIsNotCalled) {
+  std::atomic<int> calls = 0;
+  router_->Add("POST", "/upload",
+               [&](Request&) {
+                 ++calls;
+                 return Response::Json(200, {});
+               },
+               {.max_body_bytes = 10});
+  Start();
+  {
+    TestClient c(port());
+    ASSERT_TRUE(c.Send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n" +
+                       std::string(100, 'x')));
+    auto r = c.Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 413);
+    EXPECT_EQ(Std((*r)["Octopus-Node"]), "node-a");
+    EXPECT_TRUE(nlohmann::json::parse(r->body())["Errors"].is_array());
+    EXPECT_FALSE(r->keep_alive());
+  }
+  {
+    TestClient c(port());
+    ASSERT_TRUE(
+        c.Send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n" +
+               std::string(8, 'x') + "\r\n8\r\n" + std::string(8, 'y') + "\r\n0\r\n\r\n"));
+    auto r = c.Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 413);
+  }
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_F(ServerTest, ServerDefaultBodyLimitApplies) {
+  options_.max_body_bytes = 4;
+  router_->Add("POST", "/echo", [](Request& req) { return Response::Text(200, req.body); });
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 413);
+}
+
+TEST_F(ServerTest, OversizedHeaderIsRefused) {
+  options_.max_header_bytes = 1024;
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/api/ping", "X-Big: " + std::string(4096, 'a') + "\r\n")));
+  auto r = c.Read();
+  if (r) {
+    EXPECT_EQ(r->result_int(), 431);
+    EXPECT_EQ(Std((*r)["Octopus-Node"]), "node-a");
+  }
+  EXPECT_TRUE(c.WaitClosed(2s));
+}
+
+TEST_F(ServerTest, SlowHeaderIsCutOffAfterHeaderTimeout) {
+  options_.header_timeout = 500ms;
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.connected());
+  // At one byte per 200 ms this header would take ~8 s to complete.
+  const std::string header = Get("/api/ping", "X-Slow: yes\r\n");
+  const auto start = SteadyClock::now();
+  bool closed = false;
+  for (char byte : header) {
+    if (!c.Send(std::string_view(&byte, 1)) || c.ClosedWithin(200ms)) {
+      closed = true;
+      break;
+    }
+  }
+  auto elapsed = SteadyClock::now() - start;
+  EXPECT_TRUE(closed);
+  EXPECT_GE(elapsed, 400ms);
+  EXPECT_LT(elapsed, 1500ms);
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
+  options_.idle_timeout = 200ms;
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/api/ping")));
+  ASSERT_TRUE(c.Read());
+  EXPECT_TRUE(c.WaitClosed(2s));
+}
+
+TEST_F(ServerTest, ThrowingHandlerIs500AndServerSurvives) {
+  router_->Add("GET", "/boom", [](Request&) -> Response { throw std::runtime_error("kaboom"); });
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/boom")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 500);
+  EXPECT_EQ(Std((*r)["Octopus-Node"]), "node-a");
+  auto j = nlohmann::json::parse(r->body());
+  EXPECT_TRUE(j["ErrorMessage"].is_string());
+  EXPECT_TRUE(j["Errors"].is_array());
+  ASSERT_TRUE(c.Send(Get("/api/ping")));
+  r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+}
+
+TEST_F(ServerTest, FileResponseSendsExactlyTheRange) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("package.nupkg");
+  std::string content;
+  for (int i = 0; i < 1024 * 1024; ++i) {
+    content += static_cast<char>('a' + (i * 7) % 26);
+  }
+  std::ofstream(path, std::ios::binary) << content;
+  constexpr uint64_t kOffset = 1000;
+  constexpr uint64_t kLength = 600000;  // more than one 256 KiB chunk
+  router_->Add("GET", "/file", [&](Request&) {
+    Response r;
+    r.content_type = "application/octet-stream";
+    r.file = FileBody{path, kOffset, kLength};
+    return r;
+  });
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/file")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_EQ(Std((*r)["Content-Length"]), std::to_string(kLength));
+  EXPECT_EQ(Std((*r)["Content-Type"]), "application/octet-stream");
+  EXPECT_TRUE(r->body() == content.substr(kOffset, kLength));
+
+  ASSERT_TRUE(c.Send("HEAD /file HTTP/1.1\r\nHost: t\r\n\r\n"));
+  r = c.Read(/*head_request=*/true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Std((*r)["Content-Length"]), std::to_string(kLength));
+  ASSERT_TRUE(c.Send(Get("/api/ping")));
+  r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+}
+
+TEST_F(ServerTest, MissingFileIs500) {
+  router_->Add("GET", "/file", [](Request&) {
+    Response r;
+    r.file = FileBody{"/nonexistent/cuttle-test-file", 0, 10};
+    return r;
+  });
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/file")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 500);
+}
+
+TEST_F(ServerTest, PortInUseFailsNamingTheAddress) {
+  Start();
+  ServerOptions second = options_;
+  second.port = port();
+  Server other(second, router_);
+  auto started = other.Start();
+  ASSERT_FALSE(started);
+  const std::string& message = started.error().message();
+  EXPECT_NE(message.find("127.0.0.1:" + std::to_string(port())), std::string::npos) << message;
+  EXPECT_NE(message.find("in use"), std::string::npos) << message;
+}
+
+TEST_F(ServerTest, ShutdownLetsInFlightRequestFinishAndRefusesNewConnections) {
+  std::promise<void> entered;
+  router_->Add("GET", "/slow", [&](Request&) {
+    entered.set_value();
+    std::this_thread::sleep_for(300ms);
+    return Response::Json(200, {{"done", true}});
+  });
+  Start();
+  const uint16_t p = port();
+
+  TestClient idle(p);
+  ASSERT_TRUE(idle.Send(Get("/api/ping")));
+  ASSERT_TRUE(idle.Read());
+
+  TestClient busy(p);
+  ASSERT_TRUE(busy.Send(Get("/slow")));
+  entered.get_future().wait();
+
+  const auto start = SteadyClock::now();
+  std::thread stopper([&] { server_->Shutdown(5s); });
+
+  // The idle keep-alive connection is closed at once, long before the slow handler ends.
+  EXPECT_TRUE(idle.WaitClosed(250ms));
+  // New connections are refused once the acceptor is closed.
+  bool refused = false;
+  while (!refused && SteadyClock::now() - start < 250ms) {
+    TestClient late(p);
+    refused = !late.connected();
+    if (!refused) {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  EXPECT_TRUE(refused);
+
+  auto r = busy.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_EQ(Std((*r)["Connection"]), "close");
+  EXPECT_TRUE(busy.WaitClosed(1s));
+  stopper.join();
+  EXPECT_LT(SteadyClock::now() - start, 2s);
+  server_->Shutdown();  // idempotent
+}
+
+TEST_F(ServerTest, ShutdownClosesWhatOutlivesTheGrace) {
+  std::promise<void> entered;
+  router_->Add("GET", "/slow", [&](Request&) {
+    entered.set_value();
+    std::this_thread::sleep_for(400ms);
+    return Response::Json(200, {});
+  });
+  Start();
+  TestClient busy(port());
+  ASSERT_TRUE(busy.Send(Get("/slow")));
+  entered.get_future().wait();
+  const auto start = SteadyClock::now();
+  server_->Shutdown(50ms);
+  // A running handler cannot be interrupted; Shutdown waits for it and closes the connection.
+  EXPECT_LT(SteadyClock::now() - start, 1s);
+  EXPECT_TRUE(busy.WaitClosed(1s));
+}
+
+}  // namespace
+}  // namespace cuttle::http
