@@ -1,0 +1,29 @@
+// The REST API: Octopus-compatible resources (reference-octopus-api.md) on top of the domain
+// modules. BuildRouter lists every route in one table (routes.cc); each resource family keeps its
+// handlers in one file. The context outlives the router; handlers are called concurrently.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cluster/node_registry.h"
+#include "config/config.h"
+#include "db/database.h"
+#include "http/http.h"
+#include "tasks/artifacts.h"
+#include "tasks/task_queue.h"
+
+namespace cuttle::api {
+
+struct ApiContext {
+  db::Database& db;
+  cluster::NodeRegistry& registry;
+  const config::Options& options;
+  std::string installation_id;
+  tasks::TaskQueue& queue;
+  tasks::ArtifactStore& artifacts;
+};
+
+std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx);
+
+}  // namespace cuttle::api

@@ -1,0 +1,67 @@
+#include "api/handlers.h"
+#include "core/strings.h"
+
+namespace cuttle::api {
+
+namespace {
+json ArtifactJson(const tasks::Artifact& a) {
+  std::string self = "/api/" + a.space_id + "/artifacts/" + a.id;
+  return {{"Id", a.id},
+          {"SpaceId", a.space_id},
+          {"Filename", a.filename},
+          {"Source", nullptr},
+          {"ServerTaskId", a.server_task_id},
+          {"Created", core::FormatIso8601(a.created)},
+          {"LogCorrelationId", nullptr},
+          {"Size", a.size},
+          {"Links", {{"Self", self}, {"Content", self + "/content"}}}};
+}
+
+Result<tasks::Artifact> FindArtifact(ApiContext& ctx, const http::Request& req) {
+  CUTTLE_TRY(auto space, SpaceOf(ctx, req));
+  CUTTLE_TRY(auto a, ctx.artifacts.Get(req.Param("id")));
+  if (!a || !core::EqualsIgnoreCase(a->space_id, space)) {
+    return Fail(Error::NotFound("artifact", req.Param("id")));
+  }
+  return *a;
+}
+}  // namespace
+
+http::Response ListArtifacts(ApiContext& ctx, http::Request& req) {
+  auto paging = ReadPaging(req);
+  if (!paging) return http::Response::FromError(paging.error());
+  auto space = SpaceOf(ctx, req);
+  if (!space) return http::Response::FromError(space.error());
+  auto list = ctx.artifacts.List(*space, req.Query("regarding"));
+  if (!list) return http::Response::FromError(list.error());
+  std::vector<json> items;
+  for (const auto& a : *list) items.push_back(ArtifactJson(a));
+  return http::Response::Json(
+      200, Collection("Artifact", "/api/" + *space + "/artifacts", items, *paging));
+}
+
+http::Response GetArtifact(ApiContext& ctx, http::Request& req) {
+  auto a = FindArtifact(ctx, req);
+  if (!a) return http::Response::FromError(a.error());
+  return http::Response::Json(200, ArtifactJson(*a));
+}
+
+http::Response GetArtifactContent(ApiContext& ctx, http::Request& req) {
+  auto a = FindArtifact(ctx, req);
+  if (!a) return http::Response::FromError(a.error());
+  std::string path = ctx.artifacts.PathOf(*a);
+  http::Response r = http::Response::Text(200, "", "application/octet-stream");
+  r.SetHeader("Content-Disposition", "attachment; filename=\"" + a->filename + "\"");
+  r.file = http::FileBody{path, 0, static_cast<uint64_t>(a->size)};
+  return r;
+}
+
+http::Response DeleteArtifact(ApiContext& ctx, http::Request& req) {
+  auto a = FindArtifact(ctx, req);
+  if (!a) return http::Response::FromError(a.error());
+  auto deleted = ctx.artifacts.Delete(a->id);
+  if (!deleted) return http::Response::FromError(deleted.error());
+  return http::Response::Json(200, json::object());
+}
+
+}  // namespace cuttle::api

@@ -1,0 +1,25 @@
+#include "api/handlers.h"
+
+namespace cuttle::api {
+
+http::Response GetRoot(ApiContext& ctx, http::Request&) {
+  // Clients read Version (a 3-part semver they gate features on) and InstallationId.
+  return http::Response::Json(
+      200, {{"Application", "Cuttle"},
+            {"Version", CUTTLE_OCTOPUS_API_VERSION},
+            {"ApiVersion", "3.0.0"},
+            {"CuttleVersion", CUTTLE_VERSION},
+            {"InstallationId", ctx.installation_id},
+            {"IsEarlyAccessProgram", false},
+            {"HasLongTermSupport", false},
+            {"Links",
+             {{"Self", "/api"},
+              {"CurrentUser", "/api/users/me"},
+              {"Spaces", "/api/spaces{/id}{?skip,ids,take,partialName}"},
+              {"SpaceHome", "/api/{spaceId}"},
+              {"OctopusServerNodes", "/api/octopusservernodes{/id}{?skip,take,ids,partialName}"},
+              {"OctopusServerClusterSummary", "/api/octopusservernodes/summary"},
+              {"Tasks", "/api/tasks{/id}{?skip,take,ids,states,node,active,running,name}"}}}});
+}
+
+}  // namespace cuttle::api

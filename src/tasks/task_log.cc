@@ -1,0 +1,159 @@
+#include "tasks/task_log.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/clock.h"
+#include "core/strings.h"
+
+namespace cuttle::tasks {
+
+namespace {
+std::string FormatLines(LogCategory category, std::string_view text) {
+  std::string now = core::FormatIso8601(core::ToUnixMillis(core::SystemClock::Instance().Now()));
+  std::string out;
+  for (const auto& line : core::Split(text, '\n', /*skip_empty=*/false)) {
+    std::string_view l = line;
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    out += fmt::format("{} {:<9} | {}\n", now, CategoryName(category), l);
+  }
+  return out;
+}
+
+Result<void> WriteAllTo(int fd, const std::string& data, const std::string& path) {
+  std::string_view rest = data;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Fail(Error::Io(fmt::format("'{}': cannot append: {}", path, std::strerror(errno))));
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+int OpenAppend(const std::string& path) {
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+}  // namespace
+
+const char* CategoryName(LogCategory c) {
+  switch (c) {
+    case LogCategory::kVerbose:
+      return "Verbose";
+    case LogCategory::kInfo:
+      return "Info";
+    case LogCategory::kHighlight:
+      return "Highlight";
+    case LogCategory::kWait:
+      return "Wait";
+    case LogCategory::kWarning:
+      return "Warning";
+    case LogCategory::kError:
+      return "Error";
+    case LogCategory::kFatal:
+      return "Fatal";
+  }
+  return "Info";
+}
+
+std::string TaskLogPath(const std::string& root, const std::string& task_id) {
+  return root + "/" + core::ToLower(task_id) + ".log";
+}
+
+TaskLogWriter::TaskLogWriter(std::string path, std::function<bool()> may_write)
+    : path_(std::move(path)), may_write_(std::move(may_write)) {}
+
+TaskLogWriter::~TaskLogWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> TaskLogWriter::Append(LogCategory category, std::string_view text) {
+  std::string lines = FormatLines(category, text);
+  std::lock_guard lock(mu_);
+  if (category == LogCategory::kWarning || category == LogCategory::kError ||
+      category == LogCategory::kFatal) {
+    warned_ = true;
+  }
+  if (may_write_ && !may_write_()) {
+    return Fail(Error::LostOwnership("this node may no longer write the log " + path_));
+  }
+  if (fd_ < 0) {
+    fd_ = OpenAppend(path_);
+    if (fd_ < 0) {
+      return Fail(Error::Io(fmt::format("'{}': cannot open: {}", path_, std::strerror(errno))));
+    }
+  }
+  // O_APPEND writes of whole lines: readers on other nodes see complete lines or nothing newer.
+  return WriteAllTo(fd_, lines, path_);
+}
+
+bool TaskLogWriter::has_warnings_or_errors() const {
+  std::lock_guard lock(mu_);
+  return warned_;
+}
+
+Result<void> AppendLine(const std::string& path, LogCategory category, std::string_view text) {
+  int fd = OpenAppend(path);
+  if (fd < 0) {
+    return Fail(Error::Io(fmt::format("'{}': cannot open: {}", path, std::strerror(errno))));
+  }
+  auto r = WriteAllTo(fd, FormatLines(category, text), path);
+  ::close(fd);
+  return r;
+}
+
+Result<std::string> ReadLog(const std::string& path, uint64_t offset, uint64_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::string();
+    return Fail(Error::Io(fmt::format("'{}': cannot open: {}", path, std::strerror(errno))));
+  }
+  std::string out;
+  char buf[64 * 1024];
+  uint64_t pos = offset;
+  while (out.size() < max_bytes) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(buf), max_bytes - out.size()));
+    ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(pos));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      return Fail(Error::Io(fmt::format("'{}': cannot read: {}", path, std::strerror(saved))));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    pos += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  return out;
+}
+
+uint64_t LogSize(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_size);
+}
+
+std::vector<LogElement> ParseLog(std::string_view text) {
+  std::vector<LogElement> out;
+  for (const auto& line : core::Split(text, '\n')) {
+    auto space = line.find(' ');
+    auto bar = line.find(" | ");
+    if (space == std::string::npos || bar == std::string::npos || bar < space) {
+      out.push_back({"", "Info", line});
+      continue;
+    }
+    out.push_back({line.substr(0, space), std::string(core::Trim(line.substr(space, bar - space))),
+                   line.substr(bar + 3)});
+  }
+  return out;
+}
+
+}  // namespace cuttle::tasks

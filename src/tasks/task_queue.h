@@ -1,0 +1,153 @@
+// TaskQueue: the shared queue of server tasks in the database (DESIGN.md §3.2) — enqueue, atomic
+// claim, fenced state changes, cancellation, the dead-node policy and queries for the API.
+//
+// Fencing: every write an executing node makes is conditional on the Lease it got from Claim
+// (its node name, the claim epoch, and the task still being active). A write that matches no row
+// returns kLostOwnership: the caller must stop the work at once.
+//
+// Thread-safe (stateless over the Database).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "db/database.h"
+
+namespace cuttle::tasks {
+
+enum class TaskState { kQueued, kExecuting, kCancelling, kSuccess, kFailed, kCanceled, kTimedOut };
+const char* StateName(TaskState s);
+std::optional<TaskState> ParseState(std::string_view name);  // case-insensitive
+bool IsFinal(TaskState s);
+
+struct Task {
+  std::string id;
+  int64_t seq = 0;
+  std::string space_id;
+  std::string name;
+  std::string description;
+  nlohmann::json arguments = nlohmann::json::object();
+  TaskState state = TaskState::kQueued;
+  int64_t queue_time = 0;
+  std::optional<int64_t> queue_time_expiry;
+  std::optional<int64_t> start_time;
+  std::optional<int64_t> completed_time;
+  std::optional<int64_t> last_updated_time;
+  std::string server_node;
+  int64_t claim_epoch = 0;
+  std::string concurrency_tag;
+  std::string error_message;
+  bool has_warnings_or_errors = false;
+  bool idempotent = false;
+  bool work_started = false;
+  std::string rerun_of;
+};
+
+struct NewTask {
+  std::string space_id = "Spaces-1";
+  std::string name;
+  std::string description;
+  nlohmann::json arguments = nlohmann::json::object();
+  std::optional<int64_t> queue_time_expiry;
+  std::string concurrency_tag;
+  bool idempotent = false;
+  std::string rerun_of;
+  std::string created_by;
+};
+
+// What a node holds while it executes a task.
+struct Lease {
+  std::string task_id;
+  std::string node;
+  int64_t epoch = 0;
+};
+
+// Inputs of the fair-share rule (reference-octopus-ha.md §4.2).
+struct ClusterLoad {
+  int64_t active = 0;     // Executing or Cancelling, cluster-wide
+  int64_t pending = 0;    // Queued and eligible
+  int64_t total_cap = 0;  // sum of the caps of online, undrained nodes
+};
+// A node at `running`/`cap` claims only if it is below its cap and its own load ratio is not
+// above the cluster's ((active + pending) / total_cap), so busy nodes let idle ones go first.
+bool ShouldClaim(int64_t running, int64_t cap, const ClusterLoad& load);
+
+// What becomes of a task whose executing node died or lost ownership.
+enum class Orphan { kRequeue, kFail, kCancel };
+Orphan OrphanPolicy(const Task& t);
+
+struct TaskFilter {
+  std::optional<std::string> space_id;
+  std::vector<std::string> ids;
+  std::vector<TaskState> states;
+  std::optional<std::string> node;  // node name
+  std::optional<std::string> name;
+  bool active = false;   // Queued, Executing, Cancelling
+  bool running = false;  // Executing, Cancelling
+  int64_t skip = 0;
+  int64_t take = 30;
+};
+
+class TaskQueue {
+ public:
+  static constexpr const char* kWakeChannel = "cuttle_tasks";
+  static constexpr const char* kCancelChannel = "cuttle_cancel";
+
+  explicit TaskQueue(db::Database& db) : db_(db) {}
+
+  // Inserts a Queued task and sends a wake-up hint to every node.
+  Result<Task> Enqueue(const NewTask& t);
+
+  // Claims the oldest eligible Queued task for `node` (not expired, its concurrency tag free).
+  // Returns nullopt when there is none.
+  Result<std::optional<Task>> Claim(const std::string& node);
+
+  Result<ClusterLoad> Load(int64_t node_timeout_ms);
+
+  // Fenced writes by the executing node.
+  Result<void> MarkWorkStarted(const Lease& lease);
+  Result<void> Touch(const Lease& lease, bool has_warnings_or_errors);
+  Result<void> Complete(const Lease& lease, TaskState final_state, const std::string& error,
+                        bool has_warnings_or_errors);
+  // Hands a task back to the queue (unstarted or idempotent work the node could not finish).
+  Result<void> Requeue(const Lease& lease);
+
+  // The states of tasks this node believes it executes, to notice cancellation and lost leases.
+  Result<std::vector<Task>> Refresh(const std::vector<std::string>& ids);
+
+  // Cancel from any node: Queued -> Canceled at once; Executing -> Cancelling (the owner stops the
+  // work and writes Canceled). Finished tasks are left as they are. Returns the task afterwards.
+  Result<Task> Cancel(const std::string& id);
+
+  // Queues a copy of a finished task.
+  Result<Task> Rerun(const std::string& id, const std::string& created_by);
+
+  // Active tasks of nodes that are offline (unseen for node_timeout_ms, marked offline, or
+  // deleted), or of `own_node` when it is given (a restarting node's leftovers).
+  Result<std::vector<Task>> FindOrphans(int64_t node_timeout_ms,
+                                        const std::optional<std::string>& own_node);
+  // Applies OrphanPolicy to one orphan, conditionally on its lease being unchanged. Returns false
+  // if someone else changed it first.
+  Result<bool> ResolveOrphan(const Task& t, const std::string& error_message);
+
+  // Queued tasks whose QueueTimeExpiry has passed become TimedOut. Returns how many.
+  Result<int64_t> ExpireQueued();
+
+  // Finished tasks completed before `cutoff_ms` whose logs have not been purged yet.
+  Result<std::vector<Task>> FinishedBefore(int64_t cutoff_ms, int64_t limit);
+
+  Result<std::optional<Task>> Get(const std::string& id);
+  // Matching tasks newest first, and the total before paging.
+  Result<std::pair<std::vector<Task>, int64_t>> List(const TaskFilter& f);
+
+ private:
+  Result<void> FencedUpdate(const Lease& lease, const std::string& set_clause, db::Params params);
+
+  db::Database& db_;
+};
+
+}  // namespace cuttle::tasks

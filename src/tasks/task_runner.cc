@@ -1,0 +1,372 @@
+#include "tasks/task_runner.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "repo/repo.h"
+#include "tasks/script_runner.h"
+#include "tasks/task_log.h"
+
+namespace cuttle::tasks {
+
+namespace {
+constexpr auto kLoadMaxAge = std::chrono::milliseconds(250);
+constexpr auto kWatchInterval = std::chrono::milliseconds(200);
+
+std::string NodeLastSeen(db::Database& db, const std::string& node) {
+  auto rs = db.Execute("SELECT last_seen FROM server_nodes WHERE name = $1", {node});
+  if (!rs || rs->empty()) return "an unknown time (its node record was deleted)";
+  return core::FormatIso8601(rs->front().GetInt(0));
+}
+}  // namespace
+
+TaskRunner::TaskRunner(db::Database& db, cluster::NodeRegistry& registry, RunnerOptions options)
+    : db_(db),
+      registry_(registry),
+      options_(std::move(options)),
+      queue_(db),
+      artifacts_(db, options_.artifacts_dir) {}
+
+TaskRunner::~TaskRunner() { Stop(std::chrono::milliseconds(0)); }
+
+bool TaskRunner::Fenced(Slot& slot) {
+  if (slot.lost) return true;
+  if (registry_.fenced()) return true;
+  int64_t generation = registry_.fence_generation();
+  if (generation == slot.fence_generation) return false;
+  // The node was fenced (e.g. stopped) since ownership was last verified: another node may have
+  // taken the task over meanwhile. Ask the database before writing anything more.
+  auto now = queue_.Refresh({slot.task.id});
+  if (!now) return true;
+  bool ours =
+      !now->empty() && now->front().server_node == options_.node_name &&
+      now->front().claim_epoch == slot.task.claim_epoch &&
+      (now->front().state == TaskState::kExecuting || now->front().state == TaskState::kCancelling);
+  if (!ours) {
+    slot.lost = true;
+    return true;
+  }
+  slot.fence_generation = generation;
+  return false;
+}
+
+std::string TaskRunner::LogPath(const std::string& task_id) const {
+  return TaskLogPath(options_.tasklogs_dir, task_id);
+}
+
+Result<void> TaskRunner::Start() {
+  // A restarting node resolves what it was running when it stopped, before it claims anything.
+  CUTTLE_TRY(auto own, queue_.FindOrphans(options_.node_timeout_ms, options_.node_name));
+  CUTTLE_TRY_VOID(ResolveOrphans(own, /*own=*/true));
+  dispatcher_ = std::thread([this] { DispatchLoop(); });
+  watcher_ = std::thread([this] { WatchLoop(); });
+  return {};
+}
+
+void TaskRunner::Stop(std::chrono::milliseconds grace) {
+  if (stopping_.exchange(true)) return;
+  Wake();
+  if (dispatcher_.joinable()) dispatcher_.join();
+  std::unique_lock lock(mu_);
+  idle_cv_.wait_for(lock, grace, [&] { return workers_ == 0; });
+  if (workers_ > 0) {
+    CUTTLE_LOG_WARN("stopping {} running task(s) at shutdown", running_.size());
+    killing_ = true;
+    idle_cv_.wait(lock, [&] { return workers_ == 0; });
+  }
+  lock.unlock();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+int TaskRunner::running() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(running_.size());
+}
+
+void TaskRunner::Wake() { wake_ = true; }
+
+bool TaskRunner::MayClaim() {
+  if (stopping_ || registry_.fenced()) return false;
+  repo::NodeRow row = registry_.row();
+  if (row.is_in_maintenance_mode) return false;
+  int64_t running;
+  bool refresh;
+  {
+    std::lock_guard lock(mu_);
+    running = static_cast<int64_t>(running_.size());
+    if (running >= row.max_concurrent_tasks) return false;
+    if (running == 0) return true;  // an idle node's ratio is 0: never above the cluster's
+    refresh = std::chrono::steady_clock::now() - load_at_ > kLoadMaxAge;
+  }
+  // Fair share: the cluster's load is read at most every 250 ms; an approximation is enough to
+  // keep a busy node from grabbing work an idle one could start.
+  if (refresh) {
+    auto load = queue_.Load(options_.node_timeout_ms);
+    if (!load) return false;
+    std::lock_guard lock(mu_);
+    load_ = *load;
+    load_at_ = std::chrono::steady_clock::now();
+  }
+  std::lock_guard lock(mu_);
+  return ShouldClaim(running, row.max_concurrent_tasks, load_);
+}
+
+std::shared_ptr<TaskRunner::Slot> TaskRunner::ClaimSlot() {
+  if (!MayClaim()) return nullptr;
+  auto claimed = queue_.Claim(options_.node_name);
+  if (!claimed) {
+    CUTTLE_LOG_WARN("claiming a task failed: {}", claimed.error().message());
+    return nullptr;
+  }
+  if (!*claimed) return nullptr;
+  auto slot = std::make_shared<Slot>();
+  slot->task = std::move(**claimed);
+  slot->fence_generation = registry_.fence_generation();
+  std::lock_guard lock(mu_);
+  running_[slot->task.id] = slot;
+  load_.active++;
+  if (load_.pending > 0) load_.pending--;
+  return slot;
+}
+
+bool TaskRunner::TryClaimAndStart() {
+  auto slot = ClaimSlot();
+  if (!slot) return false;
+  {
+    std::lock_guard lock(mu_);
+    ++workers_;
+  }
+  std::thread([this, slot] { Work(slot); }).detach();
+  return true;
+}
+
+void TaskRunner::DispatchLoop() {
+  auto last_attempt = std::chrono::steady_clock::now() - options_.poll_interval;
+  while (!stopping_) {
+    bool notified = db_.WaitForNotification(TaskQueue::kWakeChannel, std::chrono::milliseconds(50));
+    bool woken = wake_.exchange(false);
+    auto now = std::chrono::steady_clock::now();
+    if (!notified && !woken && now - last_attempt < options_.poll_interval) continue;
+    last_attempt = now;
+    while (!stopping_ && TryClaimAndStart()) {
+    }
+  }
+}
+
+void TaskRunner::Work(std::shared_ptr<Slot> slot) {
+  while (slot) {
+    Execute(*slot);
+    {
+      std::lock_guard lock(mu_);
+      running_.erase(slot->task.id);
+      if (load_.active > 0) load_.active--;
+    }
+    slot = killing_ ? nullptr : ClaimSlot();
+  }
+  std::lock_guard lock(mu_);
+  --workers_;
+  idle_cv_.notify_all();
+}
+
+void TaskRunner::Execute(Slot& slot) {
+  const Task& t = slot.task;
+  Lease lease{t.id, options_.node_name, t.claim_epoch};
+  TaskLogWriter log(LogPath(t.id), [this, &slot] { return !Fenced(slot); });
+  (void)log.Append(LogCategory::kVerbose, fmt::format("{} claimed by node {} (claim {})", t.id,
+                                                      options_.node_name, t.claim_epoch));
+
+  TaskState final_state = TaskState::kSuccess;
+  std::string error;
+  std::string stop_reason;
+
+  if (t.name == "Noop") {
+    (void)log.Append(LogCategory::kInfo, fmt::format("Noop task on node {}", options_.node_name));
+  } else if (t.name == "AdHocScript") {
+    // From here on the work has effects outside Cuttle: if this node dies now, the task fails
+    // rather than running a second time elsewhere.
+    if (auto r = queue_.MarkWorkStarted(lease); !r) {
+      if (r.error().code() == ErrorCode::kLostOwnership) return;
+      Abandon(slot, "could not record the start of the script: " + r.error().message());
+      return;
+    }
+    ScriptOptions script;
+    script.body = t.arguments.value("ScriptBody", "");
+    script.work_dir = options_.work_dir + "/" + core::ToLower(t.id);
+    script.timeout = options_.script_timeout;
+    script.env = {{"OCTOPUS_TASK_ID", t.id}, {"CUTTLE_NODE_NAME", options_.node_name}};
+    std::vector<std::pair<std::string, std::string>> to_collect;
+    ScriptCallbacks cb;
+    cb.on_line = [&](LogCategory c, std::string_view line) { (void)log.Append(c, line); };
+    cb.on_artifact = [&](const std::string& path, const std::string& name) {
+      to_collect.emplace_back(path, name);
+    };
+    cb.should_stop = [&]() -> std::string {
+      if (slot.lost) return "lost";
+      if (Fenced(slot)) return slot.lost ? "lost" : "fenced";
+      if (slot.cancel) return "canceled";
+      if (killing_) return "shutdown";
+      return "";
+    };
+    // The working directory goes once the task is over (artifacts are collected from it first).
+    struct RemoveDir {
+      std::string dir;
+      ~RemoveDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
+    } cleanup{script.work_dir};
+    auto result = RunScript(script, cb);
+    if (!result) {
+      final_state = TaskState::kFailed;
+      error = result.error().message();
+      (void)log.Append(LogCategory::kError, error);
+    } else {
+      stop_reason = result->killed_reason;
+      if (stop_reason != "lost" && stop_reason != "fenced" && stop_reason != "shutdown") {
+        for (const auto& [path, name] : to_collect) {
+          std::string src = path.empty() || path[0] == '/' ? path : script.work_dir + "/" + path;
+          auto a = artifacts_.Collect(lease, t.space_id, src, name);
+          if (a) {
+            (void)log.Append(LogCategory::kInfo,
+                             fmt::format("Collected artifact {} ({} bytes)", name, a->size));
+          } else {
+            (void)log.Append(LogCategory::kError, fmt::format("Artifact {} was not collected: {}",
+                                                              name, a.error().message()));
+          }
+        }
+      }
+      if (stop_reason == "lost") {
+        return;  // another node owns the task now: write nothing more
+      } else if (stop_reason == "fenced") {
+        Abandon(slot, fmt::format("Node {} lost contact with the database while running the "
+                                  "script, stopped it, and gave the task up.",
+                                  options_.node_name));
+        return;
+      } else if (stop_reason == "shutdown") {
+        Abandon(slot,
+                fmt::format("Node {} shut down while the task was running.", options_.node_name));
+        return;
+      } else if (stop_reason == "canceled") {
+        final_state = TaskState::kCanceled;
+        error = "The task was canceled.";
+        (void)log.Append(LogCategory::kWarning, error);
+      } else if (!stop_reason.empty()) {
+        final_state = TaskState::kFailed;
+        error = stop_reason;
+        (void)log.Append(LogCategory::kError, error);
+      } else if (result->exit_code != 0) {
+        final_state = TaskState::kFailed;
+        error = !result->result_message.empty()
+                    ? result->result_message
+                    : fmt::format("The script returned exit code {}", result->exit_code);
+        (void)log.Append(LogCategory::kError, error);
+      }
+    }
+  } else {
+    final_state = TaskState::kFailed;
+    error = fmt::format("This node cannot execute tasks named '{}'.", t.name);
+    (void)log.Append(LogCategory::kError, error);
+  }
+
+  if (slot.cancel && final_state == TaskState::kSuccess) final_state = TaskState::kCanceled;
+  if (final_state == TaskState::kSuccess) {
+    (void)log.Append(LogCategory::kInfo, "Task completed successfully");
+  }
+  auto done = queue_.Complete(lease, final_state, error, log.has_warnings_or_errors());
+  if (!done && done.error().code() != ErrorCode::kLostOwnership) {
+    Abandon(slot, "could not record the result: " + done.error().message());
+  }
+}
+
+void TaskRunner::Abandon(Slot& slot, const std::string& why) {
+  CUTTLE_LOG_WARN("{}: {}", slot.task.id, why);
+  // Retry until the database answers (or another node has taken the task over).
+  for (int attempt = 0; !slot.lost; ++attempt) {
+    auto now = queue_.Refresh({slot.task.id});
+    if (now && !now->empty()) {
+      const Task& t = now->front();
+      if (t.server_node != options_.node_name || t.claim_epoch != slot.task.claim_epoch ||
+          IsFinal(t.state) || t.state == TaskState::kQueued) {
+        return;
+      }
+      auto done = queue_.ResolveOrphan(t, why);
+      if (done) {
+        if (*done) (void)AppendLine(LogPath(t.id), LogCategory::kError, why);
+        return;
+      }
+    }
+    if (killing_ && attempt > 50) return;  // shutting down: the reaper of another node decides
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+void TaskRunner::WatchLoop() {
+  for (;;) {
+    db_.WaitForNotification(TaskQueue::kCancelChannel, kWatchInterval);
+    std::vector<std::string> ids;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ && workers_ == 0) break;
+      for (const auto& [id, slot] : running_) ids.push_back(id);
+    }
+    if (ids.empty()) continue;
+    auto now = queue_.Refresh(ids);
+    if (!now) continue;
+    std::lock_guard lock(mu_);
+    for (const auto& t : *now) {
+      auto it = running_.find(t.id);
+      if (it == running_.end()) continue;
+      Slot& slot = *it->second;
+      bool ours = t.server_node == options_.node_name && t.claim_epoch == slot.task.claim_epoch &&
+                  (t.state == TaskState::kExecuting || t.state == TaskState::kCancelling);
+      if (!ours) {
+        if (!slot.lost)
+          CUTTLE_LOG_WARN("{}: lost ownership (now {} on '{}')", t.id, StateName(t.state),
+                          t.server_node);
+        slot.lost = true;
+      } else if (t.state == TaskState::kCancelling) {
+        slot.cancel = true;
+      }
+    }
+  }
+}
+
+Result<int> TaskRunner::ResolveOrphans(const std::vector<Task>& orphans, bool own) {
+  int resolved = 0;
+  for (const auto& t : orphans) {
+    std::string message;
+    Orphan policy = OrphanPolicy(t);
+    std::string last_seen = NodeLastSeen(db_, t.server_node);
+    if (own) {
+      message = fmt::format(
+          "Node {} restarted while it was executing this task (it was last seen at {}).",
+          t.server_node, last_seen);
+    } else {
+      message = fmt::format(
+          "The server node {} that was executing this task stopped responding at {}; node {} "
+          "handled the task.",
+          t.server_node, last_seen, options_.node_name);
+    }
+    CUTTLE_TRY(auto done, queue_.ResolveOrphan(t, message));
+    if (!done) continue;
+    ++resolved;
+    std::string line = message;
+    if (policy == Orphan::kRequeue) line += " The task was queued again.";
+    if (policy == Orphan::kCancel) line += " The task was canceled.";
+    if (policy == Orphan::kFail) line += " The task failed.";
+    (void)AppendLine(LogPath(t.id),
+                     policy == Orphan::kFail ? LogCategory::kError : LogCategory::kWarning, line);
+    CUTTLE_LOG_WARN("{}: {}", t.id, line);
+  }
+  return resolved;
+}
+
+Result<int> TaskRunner::ReapDeadNodes() {
+  CUTTLE_TRY(auto orphans, queue_.FindOrphans(options_.node_timeout_ms, std::nullopt));
+  return ResolveOrphans(orphans, /*own=*/false);
+}
+
+}  // namespace cuttle::tasks

@@ -1,0 +1,107 @@
+// TaskRunner: this node's executor of server tasks (DESIGN.md §3.2). It claims tasks from the
+// shared queue while the node is online, undrained, below its cap and not busier than the cluster
+// (fair share), runs each on its own thread, stops work that is cancelled from any node or whose
+// lease was lost, and fences itself when the node cannot heartbeat.
+//
+// Dispatch: an enqueue sends NOTIFY; the runner wakes on it (or on a poll every second, so a lost
+// notification costs at most a second) and claims. A worker that finishes a task claims the next
+// one itself, so a backlog drains without waiting for a wake-up.
+//
+// Thread-safe. Start once; Stop once (the destructor stops).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/node_registry.h"
+#include "core/error.h"
+#include "db/database.h"
+#include "tasks/artifacts.h"
+#include "tasks/task_queue.h"
+
+namespace cuttle::tasks {
+
+struct RunnerOptions {
+  std::string node_name;
+  std::string tasklogs_dir;
+  std::string artifacts_dir;
+  std::string work_dir;  // node-local scratch space for scripts' working directories
+  int node_timeout_ms = 5000;
+  std::chrono::milliseconds script_timeout{3'600'000};
+  std::chrono::milliseconds poll_interval{1000};
+};
+
+class TaskRunner {
+ public:
+  TaskRunner(db::Database& db, cluster::NodeRegistry& registry, RunnerOptions options);
+  ~TaskRunner();
+
+  // Resolves this node's leftovers from a previous run (before claiming anything), then starts
+  // the dispatcher and the watcher.
+  Result<void> Start();
+  // Stops claiming, lets running tasks finish for at most `grace`, then stops the rest and hands
+  // them to the dead-node policy (re-queue or fail) with a message saying the node shut down.
+  void Stop(std::chrono::milliseconds grace);
+
+  int running() const;
+  // Wakes the dispatcher (drain lifted, cap raised...).
+  void Wake();
+
+  // The dead-node policy applied to every active task of nodes that are offline. Run by the
+  // cluster-wide reaper job; safe to run on several nodes at once.
+  Result<int> ReapDeadNodes();
+
+ private:
+  struct Slot {
+    Task task;
+    std::atomic<int64_t> fence_generation{0};  // the registry's when ownership was last verified
+    std::atomic<bool> cancel{false};
+    std::atomic<bool> lost{false};
+  };
+
+  void DispatchLoop();
+  void WatchLoop();
+  // Claims one task if this node may and starts a worker thread for it. True if it claimed.
+  bool TryClaimAndStart();
+  bool MayClaim();
+  // A worker thread: runs `first`, then keeps claiming and running tasks while it may.
+  void Work(std::shared_ptr<Slot> first);
+  std::shared_ptr<Slot> ClaimSlot();
+  void Execute(Slot& slot);
+  // After the node fenced itself or shut down mid-task: hand the task to the dead-node policy
+  // once the database answers, unless someone already did.
+  void Abandon(Slot& slot, const std::string& why);
+  std::string LogPath(const std::string& task_id) const;
+  // True while this node is fenced, or if it was fenced since the task's ownership was last
+  // verified and the database says the task is no longer ours.
+  bool Fenced(Slot& slot);
+  Result<int> ResolveOrphans(const std::vector<Task>& orphans, bool own);
+
+  db::Database& db_;
+  cluster::NodeRegistry& registry_;
+  const RunnerOptions options_;
+  TaskQueue queue_;
+  ArtifactStore artifacts_;
+  std::atomic<bool> stopping_{false};  // no new claims
+  std::atomic<bool> killing_{false};   // stop running work too
+  std::thread dispatcher_;
+  std::thread watcher_;
+  std::atomic<bool> wake_{false};
+
+  mutable std::mutex mu_;
+  std::condition_variable idle_cv_;
+  // State below is protected by mu_.
+  std::map<std::string, std::shared_ptr<Slot>> running_;
+  int workers_ = 0;  // detached worker threads still alive
+  ClusterLoad load_;
+  std::chrono::steady_clock::time_point load_at_{};
+};
+
+}  // namespace cuttle::tasks

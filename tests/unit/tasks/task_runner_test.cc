@@ -1,0 +1,166 @@
+// The runner end to end on SQLite: real scripts, real processes, the real clock (the work itself
+// takes real time; nothing here sleeps to let time pass, it waits for the work to finish).
+#include "tasks/task_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "cluster/node_registry.h"
+#include "repo/repo.h"
+#include "tasks/task_log.h"
+#include "testing/test_db.h"
+
+namespace cuttle::tasks {
+namespace {
+
+class TaskRunnerTest : public ::testing::Test {
+ protected:
+  TaskRunnerTest()
+      : db_(testing::NewSqlite(dir_)),
+        registry_(*db_, core::SystemClock::Instance(),
+                  cluster::RegistryOptions{"unit", "test", 2, 5, 100, 2000}),
+        queue_(*db_),
+        artifacts_(*db_, dir_.Sub("artifacts")) {
+    std::filesystem::create_directories(dir_.Sub("tasklogs"));
+    std::filesystem::create_directories(dir_.Sub("artifacts"));
+    options_.node_name = "unit";
+    options_.tasklogs_dir = dir_.Sub("tasklogs");
+    options_.artifacts_dir = dir_.Sub("artifacts");
+    options_.work_dir = dir_.Sub("work");
+    options_.node_timeout_ms = 2000;
+    options_.script_timeout = std::chrono::seconds(30);
+    EXPECT_TRUE(registry_.Start());
+  }
+  ~TaskRunnerTest() override { registry_.Stop(); }
+
+  Task Enqueue(const std::string& name, const std::string& script = "") {
+    NewTask t;
+    t.name = name;
+    if (!script.empty()) t.arguments = {{"ScriptBody", script}};
+    t.idempotent = name == "Noop";
+    return queue_.Enqueue(t).value();
+  }
+
+  // Waits (bounded) until the task reaches a final state.
+  Task WaitFinal(const std::string& id) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      auto t = queue_.Get(id).value();
+      if (IsFinal(t->state) || std::chrono::steady_clock::now() > deadline) return *t;
+      db_->WaitForNotification("never", std::chrono::milliseconds(20));
+    }
+  }
+
+  std::string Log(const std::string& id) {
+    return ReadLog(TaskLogPath(options_.tasklogs_dir, id), 0, 1 << 20).value();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<db::Database> db_;
+  cluster::NodeRegistry registry_;
+  TaskQueue queue_;
+  ArtifactStore artifacts_;
+  RunnerOptions options_;
+};
+
+TEST_F(TaskRunnerTest, RunsScriptsAndNoopsToTheirFinalState) {
+  TaskRunner runner(*db_, registry_, options_);
+  ASSERT_TRUE(runner.Start());
+  auto ok = Enqueue("AdHocScript", "echo hello from bash");
+  auto bad = Enqueue("AdHocScript", "echo failing >&2; exit 7");
+  auto noop = Enqueue("Noop");
+  auto unknown = Enqueue("Deploy");
+  EXPECT_EQ(WaitFinal(ok.id).state, TaskState::kSuccess);
+  EXPECT_NE(Log(ok.id).find("| hello from bash"), std::string::npos) << Log(ok.id);
+  auto failed = WaitFinal(bad.id);
+  EXPECT_EQ(failed.state, TaskState::kFailed);
+  EXPECT_EQ(failed.error_message, "The script returned exit code 7");
+  EXPECT_TRUE(failed.has_warnings_or_errors);
+  auto n = WaitFinal(noop.id);
+  EXPECT_EQ(n.state, TaskState::kSuccess);
+  EXPECT_EQ(n.server_node, "unit");
+  EXPECT_EQ(WaitFinal(unknown.id).state, TaskState::kFailed);
+  runner.Stop(std::chrono::seconds(1));
+}
+
+TEST_F(TaskRunnerTest, CancelStopsARunningScriptWithinASecond) {
+  TaskRunner runner(*db_, registry_, options_);
+  ASSERT_TRUE(runner.Start());
+  auto t = Enqueue("AdHocScript", "echo started; sleep 600");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Log(t.id).find("started") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    db_->WaitForNotification("never", std::chrono::milliseconds(20));
+  }
+  auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(queue_.Cancel(t.id).value().state, TaskState::kCancelling);
+  auto done = WaitFinal(t.id);
+  auto took = std::chrono::steady_clock::now() - asked;
+  EXPECT_EQ(done.state, TaskState::kCanceled);
+  EXPECT_LT(took, std::chrono::seconds(1));
+  runner.Stop(std::chrono::seconds(1));
+}
+
+TEST_F(TaskRunnerTest, CollectsArtifactsAndRefusesNamesThatLeaveTheDirectory) {
+  TaskRunner runner(*db_, registry_, options_);
+  ASSERT_TRUE(runner.Start());
+  auto t = Enqueue("AdHocScript",
+                   "echo report > r.txt\nnew_octopusartifact r.txt report.txt\n"
+                   "new_octopusartifact r.txt ../../escape.txt\n");
+  EXPECT_EQ(WaitFinal(t.id).state, TaskState::kSuccess);
+  auto list = artifacts_.List(std::nullopt, t.id).value();
+  ASSERT_EQ(list.size(), 1u) << Log(t.id);
+  EXPECT_EQ(list[0].filename, "report.txt");
+  EXPECT_EQ(list[0].size, 7);
+  std::ifstream in(artifacts_.PathOf(list[0]));
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "report\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("escape.txt")));
+  EXPECT_NE(Log(t.id).find("not a plain file name"), std::string::npos) << Log(t.id);
+  runner.Stop(std::chrono::seconds(1));
+}
+
+TEST_F(TaskRunnerTest, DrainedNodeClaimsNothingUntilUndrained) {
+  repo::NodeUpdate drain;
+  drain.is_in_maintenance_mode = true;
+  ASSERT_TRUE(repo::UpdateNode(*db_, registry_.node_id(), drain, 2000));
+  ASSERT_TRUE(registry_.HeartbeatOnce());
+  TaskRunner runner(*db_, registry_, options_);
+  ASSERT_TRUE(runner.Start());
+  auto t = Enqueue("Noop");
+  // Two poll intervals pass with the task still queued.
+  db_->WaitForNotification("never", std::chrono::milliseconds(2200));
+  EXPECT_EQ(queue_.Get(t.id).value()->state, TaskState::kQueued);
+  drain.is_in_maintenance_mode = false;
+  ASSERT_TRUE(repo::UpdateNode(*db_, registry_.node_id(), drain, 2000));
+  ASSERT_TRUE(registry_.HeartbeatOnce());
+  runner.Wake();
+  EXPECT_EQ(WaitFinal(t.id).state, TaskState::kSuccess);
+  runner.Stop(std::chrono::seconds(1));
+}
+
+TEST_F(TaskRunnerTest, ARestartedNodeResolvesItsOwnLeftoversBeforeClaiming) {
+  // A previous run of this node claimed two tasks and died.
+  auto started = Enqueue("AdHocScript", "echo hi");
+  auto unstarted = Enqueue("AdHocScript", "echo hi");
+  auto a = queue_.Claim("unit").value();
+  auto b = queue_.Claim("unit").value();
+  ASSERT_TRUE(queue_.MarkWorkStarted({a->id, "unit", a->claim_epoch}));
+  TaskRunner runner(*db_, registry_, options_);
+  ASSERT_TRUE(runner.Start());
+  auto failed = queue_.Get(started.id).value();
+  EXPECT_EQ(failed->state, TaskState::kFailed);
+  EXPECT_NE(failed->error_message.find("restarted"), std::string::npos);
+  EXPECT_NE(Log(started.id).find("restarted"), std::string::npos);
+  // The unstarted one was re-queued and then run.
+  EXPECT_EQ(WaitFinal(unstarted.id).state, TaskState::kSuccess);
+  EXPECT_EQ(WaitFinal(unstarted.id).claim_epoch, 2);
+  (void)b;
+  runner.Stop(std::chrono::seconds(1));
+}
+
+}  // namespace
+}  // namespace cuttle::tasks
