@@ -80,3 +80,18 @@ std::optional<std::vector<std::string>> IdsFilter(const http::Request& req) {
 }
 
 }  // namespace cuttle::api
+
+namespace cuttle::api {
+
+bool MatchesListFilters(const http::Request& req, std::string_view id, std::string_view name) {
+  if (auto ids = IdsFilter(req)) {
+    bool any = std::any_of(ids->begin(), ids->end(), [&](const std::string& wanted) {
+      return core::EqualsIgnoreCase(wanted, id);
+    });
+    if (!any) return false;
+  }
+  auto partial = req.Query("partialName");
+  return !partial || core::ContainsIgnoreCase(name, *partial);
+}
+
+}  // namespace cuttle::api

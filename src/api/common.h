@@ -45,4 +45,8 @@ const json* FindProperty(const json& object, std::string_view name);
 // The comma-joined `ids` query parameter, if present.
 std::optional<std::vector<std::string>> IdsFilter(const http::Request& req);
 
+// Octopus's common list filters: `ids` (any of, case-insensitive) and `partialName` (contains,
+// case-insensitive). True if a resource with this id and name passes both.
+bool MatchesListFilters(const http::Request& req, std::string_view id, std::string_view name);
+
 }  // namespace cuttle::api

@@ -26,17 +26,9 @@ int64_t Timeout(ApiContext& ctx) { return ctx.options.node_timeout_ms; }
 
 Result<std::vector<json>> FilteredNodes(ApiContext& ctx, const http::Request& req) {
   CUTTLE_TRY(auto nodes, repo::ListNodes(ctx.db, Timeout(ctx)));
-  auto ids = IdsFilter(req);
-  auto partial = req.Query("partialName");
   std::vector<json> out;
   for (const auto& n : nodes) {
-    if (ids && std::find_if(ids->begin(), ids->end(), [&](const std::string& id) {
-                 return core::EqualsIgnoreCase(id, n.id);
-               }) == ids->end()) {
-      continue;
-    }
-    if (partial && !core::ContainsIgnoreCase(n.name, *partial)) continue;
-    out.push_back(NodeJson(n));
+    if (MatchesListFilters(req, n.id, n.name)) out.push_back(NodeJson(n));
   }
   return out;
 }

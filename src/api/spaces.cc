@@ -1,5 +1,4 @@
 #include "api/handlers.h"
-#include "core/strings.h"
 
 namespace cuttle::api {
 
@@ -18,17 +17,9 @@ json SpaceJson(const repo::SpaceRow& s) {
 
 Result<std::vector<json>> FilteredSpaces(ApiContext& ctx, const http::Request& req) {
   CUTTLE_TRY(auto spaces, repo::ListSpaces(ctx.db));
-  auto ids = IdsFilter(req);
-  auto partial = req.Query("partialName");
   std::vector<json> out;
   for (const auto& s : spaces) {
-    if (ids && std::find_if(ids->begin(), ids->end(), [&](const std::string& id) {
-                 return core::EqualsIgnoreCase(id, s.id);
-               }) == ids->end()) {
-      continue;
-    }
-    if (partial && !core::ContainsIgnoreCase(s.name, *partial)) continue;
-    out.push_back(SpaceJson(s));
+    if (MatchesListFilters(req, s.id, s.name)) out.push_back(SpaceJson(s));
   }
   return out;
 }
