@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test unit-test system-test bench format clean
+.PHONY: deps build run test unit-test system-test bench format clean cluster cluster-stop chaos
 
 deps:
 	@scripts/install-deps.sh
@@ -19,6 +19,19 @@ run: build
 # Unit tests (SQLite and PostgreSQL) and system tests, against one throwaway PostgreSQL.
 test: build
 	@scripts/with-postgres.sh scripts/run-tests.sh $(BUILD_DIR)
+
+# Three nodes on a throwaway PostgreSQL behind HAProxy on 127.0.0.1:8080 (scripts/cluster.sh).
+cluster: build
+	@scripts/cluster.sh start $(BUILD_DIR)
+
+cluster-stop:
+	@scripts/cluster.sh stop
+
+# The long chaos test: `make chaos DURATION=600` (seconds; the short form runs in `make test`).
+DURATION ?= 600
+chaos: build
+	@scripts/with-postgres.sh env CHAOS_DURATION=$(DURATION) CUTTLE_SERVER_BIN=$(CURDIR)/$(BUILD_DIR)/src/apps/cuttle-server \
+	  node --test --test-timeout=$$(( ($(DURATION) + 300) * 1000 )) tests/system/chaos.test.mjs
 
 bench: build
 	@bench/run.sh $(BUILD_DIR)

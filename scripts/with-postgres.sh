@@ -9,46 +9,21 @@
 # A server that cannot start is a failure (exit 1), never a skip.
 set -euo pipefail
 
-pg_bin=${CUTTLE_PG_BIN:-/usr/lib/postgresql/15/bin}
-if [ ! -x "$pg_bin/initdb" ]; then
-  echo "with-postgres: $pg_bin/initdb not found; install postgresql-15 (scripts/install-deps.sh)" >&2
-  exit 1
-fi
-
-runas=""
-if [ "$(id -u)" -eq 0 ]; then runas=postgres; fi
-as_pg() { if [ -n "$runas" ]; then runuser -u "$runas" -- "$@"; else "$@"; fi; }
+# shellcheck source=scripts/pg-lib.sh
+. "$(dirname "$0")/pg-lib.sh"
+pg_check_bin || exit 1
+runas=$pg_runas
 
 dir=$(mktemp -d /tmp/cuttle-pg-XXXXXX)
-chmod 755 "$dir"
-[ -n "$runas" ] && chown "$runas" "$dir"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(pg_free_port)
 
 cleanup() {
-  as_pg "$pg_bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  pg_stop "$dir" immediate
   rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
 
-as_pg "$pg_bin/initdb" -D "$dir/data" -U cuttle --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
-  { cat "$dir/initdb.log" >&2; echo "with-postgres: initdb failed" >&2; exit 1; }
-cat >>"$dir/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$dir'
-max_connections = 300
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-wal_level = replica
-max_wal_senders = 5
-shared_buffers = 128MB
-log_min_messages = warning
-CONF
-echo "host replication all 127.0.0.1/32 trust" >>"$dir/data/pg_hba.conf"
-as_pg "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >/dev/null ||
-  { cat "$dir/server.log" >&2; echo "with-postgres: PostgreSQL did not start" >&2; exit 1; }
-"$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U cuttle cuttle_test
+pg_start "$dir" "$port" || { echo "with-postgres: PostgreSQL did not start" >&2; exit 1; }
 
 export CUTTLE_TEST_PG_URL="postgresql://cuttle@127.0.0.1:$port/cuttle_test"
 export CUTTLE_TEST_PG_ADMIN_URL="postgresql://cuttle@127.0.0.1:$port/postgres"
