@@ -3,5 +3,10 @@
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
 echo "== node (issue 2)"
 python3 "$here/node_bench.py" "$build"
+echo "== task queue (issue 3), beside graphile-worker 0.17.3"
+npm ci --prefix "$here/graphile" --no-audit --no-fund --loglevel=error >/dev/null
+CUTTLE_SERVER_BIN=$(cd "$build" && pwd)/src/apps/cuttle-server \
+  "$root/scripts/with-postgres.sh" node "$here/tasks_bench.mjs"
