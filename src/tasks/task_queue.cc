@@ -103,6 +103,26 @@ Orphan OrphanPolicy(const Task& t) {
 }
 
 Result<Task> TaskQueue::Enqueue(const NewTask& n) {
+  if (db_.dialect() == db::Dialect::kPostgres) {
+    // One statement, one round trip: the id, the row and the wake-up hint (delivered when the
+    // statement's implicit transaction commits, so a waking node always sees the row).
+    CUTTLE_TRY(auto rs,
+               db_.Execute(std::string("WITH s AS (INSERT INTO id_sequences (name, value) "
+                                       "VALUES ('ServerTasks', 1) ON CONFLICT (name) DO UPDATE "
+                                       "SET value = id_sequences.value + 1 RETURNING value) "
+                                       "INSERT INTO server_tasks (id, seq, space_id, name, "
+                                       "description, arguments, state, queue_time, "
+                                       "queue_time_expiry, concurrency_tag, idempotent, "
+                                       "rerun_of, created_by, last_updated_time) VALUES "
+                                       "('ServerTasks-' || (SELECT value FROM s), (SELECT value "
+                                       "FROM s), $1, $2, $3, $4, 'Queued', now_ms(), $5, $6, "
+                                       "$7, $8, $9, now_ms()) RETURNING ") +
+                               kColumns + ", pg_notify('" + kWakeChannel + "', id)",
+                           {OptText(n.space_id), n.name, n.description, n.arguments.dump(),
+                            OptInt(n.queue_time_expiry), OptText(n.concurrency_tag), n.idempotent,
+                            OptText(n.rerun_of), OptText(n.created_by)}));
+    return ReadTask(rs.front());
+  }
   Task out;
   CUTTLE_TRY_VOID(db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
     CUTTLE_TRY(auto seq, repo::NextSequenceValue(tx, "ServerTasks"));
