@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -82,22 +83,35 @@ bool LooksHealthy(PGconn* conn) {
 
 class Pool;
 
+// The statements prepared on one connection: SQL text -> prepared statement name. Used only by the
+// thread that has borrowed the connection; it lives and dies with the connection.
+struct PreparedStatements {
+  std::unordered_map<std::string, std::string> names;
+  uint64_t made = 0;  // names are never reused on a connection
+};
+
 // A connection borrowed from the pool, returned when this dies. MarkBroken() makes the pool close
 // it instead of reusing it.
 class PooledConn {
  public:
-  PooledConn(Pool* pool, PGconn* conn) : pool_(pool), conn_(conn) {}
+  PooledConn(Pool* pool, PGconn* conn, PreparedStatements* prepared)
+      : pool_(pool), conn_(conn), prepared_(prepared) {}
   PooledConn(PooledConn&& o) noexcept
-      : pool_(o.pool_), conn_(std::exchange(o.conn_, nullptr)), broken_(o.broken_) {}
+      : pool_(o.pool_),
+        conn_(std::exchange(o.conn_, nullptr)),
+        prepared_(o.prepared_),
+        broken_(o.broken_) {}
   PooledConn& operator=(PooledConn&&) = delete;
   ~PooledConn();
 
   PGconn* get() const { return conn_; }
+  PreparedStatements& prepared() const { return *prepared_; }
   void MarkBroken() { broken_ = true; }
 
  private:
   Pool* pool_;
   PGconn* conn_;
+  PreparedStatements* prepared_;
   bool broken_ = false;
 };
 
@@ -126,8 +140,9 @@ class Pool {
       PGconn* conn = idle_.back();
       idle_.pop_back();
       if (LooksHealthy(conn)) {
-        return PooledConn(this, conn);
+        return PooledConn(this, conn, &prepared_[conn]);
       }
+      prepared_.erase(conn);
       PQfinish(conn);
       --open_;
     }
@@ -140,7 +155,10 @@ class Pool {
       cv_.notify_one();
       return Fail(conn.error());
     }
-    return PooledConn(this, *conn);
+    lock.lock();
+    PreparedStatements* prepared = &prepared_[*conn];
+    *prepared = {};
+    return PooledConn(this, *conn, prepared);
   }
 
   void Release(PGconn* conn, bool broken) {
@@ -148,8 +166,9 @@ class Pool {
       PQclear(PQexec(conn, "ROLLBACK"));  // never hand on an open transaction
     }
     if (broken || PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE) {
-      PQfinish(conn);
       std::lock_guard lock(mu_);
+      prepared_.erase(conn);
+      PQfinish(conn);
       --open_;
     } else {
       std::lock_guard lock(mu_);
@@ -167,6 +186,8 @@ class Pool {
   // State below is protected by mu_.
   std::vector<PGconn*> idle_;
   int open_ = 0;  // idle + borrowed
+  // Per open connection (idle or borrowed); an entry's contents belong to the borrower.
+  std::unordered_map<PGconn*, PreparedStatements> prepared_;
 };
 
 PooledConn::~PooledConn() {
@@ -253,6 +274,12 @@ ResultSet ToResultSet(const PGresult* res) {
   return out;
 }
 
+// Statements are prepared once per connection and executed by name after that, so PostgreSQL
+// parses and plans each only once (its plan cache settles on a generic plan after a few runs):
+// for short statements such as the task claim, planning cost more than executing. Statements
+// built with a varying shape (IN lists) stop being cached once a connection holds this many.
+constexpr size_t kMaxPreparedPerConnection = 256;
+
 Result<ResultSet> Run(PooledConn& c, std::string_view sql, const Params& params) {
   std::vector<std::string> texts;
   texts.reserve(params.size());
@@ -266,9 +293,37 @@ Result<ResultSet> Run(PooledConn& c, std::string_view sql, const Params& params)
       values.push_back(texts.back().c_str());
     }
   }
-  PgResultPtr res(PQexecParams(c.get(), std::string(sql).c_str(), static_cast<int>(values.size()),
-                               nullptr, values.data(), nullptr, nullptr, /*resultFormat=*/0),
-                  &PQclear);
+  const int n = static_cast<int>(values.size());
+  std::string text(sql);
+  auto& prepared = c.prepared().names;
+  auto it = prepared.find(text);
+  if (it == prepared.end() && prepared.size() < kMaxPreparedPerConnection) {
+    std::string name = "cuttle_s" + std::to_string(++c.prepared().made);
+    PgResultPtr made(PQprepare(c.get(), name.c_str(), text.c_str(), n, nullptr), &PQclear);
+    // A statement that cannot be prepared runs unnamed below, which reports its error.
+    if (made && PQresultStatus(made.get()) == PGRES_COMMAND_OK) {
+      it = prepared.emplace(text, std::move(name)).first;
+    }
+  }
+  PgResultPtr res(nullptr, &PQclear);
+  if (it != prepared.end()) {
+    res.reset(PQexecPrepared(c.get(), it->second.c_str(), n, values.data(), nullptr, nullptr,
+                             /*resultFormat=*/0));
+    const char* state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;
+    if (state != nullptr && std::string_view(state) == "0A000") {
+      // "cached plan must not change result type": the schema changed under the statement (a
+      // newer node migrated it). Prepare it afresh next time; outside a transaction, run it
+      // unnamed now.
+      prepared.erase(it);
+      if (PQtransactionStatus(c.get()) == PQTRANS_IDLE) {
+        res.reset(PQexecParams(c.get(), text.c_str(), n, nullptr, values.data(), nullptr, nullptr,
+                               /*resultFormat=*/0));
+      }
+    }
+  } else {
+    res.reset(PQexecParams(c.get(), text.c_str(), n, nullptr, values.data(), nullptr, nullptr,
+                           /*resultFormat=*/0));
+  }
   const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
     return Fail(ClassifyFailure(c, res.get()));
