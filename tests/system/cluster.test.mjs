@@ -4,7 +4,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync, mkdtempSync, chmodSync } from 'node:fs';
+import { rmSync, mkdtempSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -288,6 +288,67 @@ describe('schema guard', async () => {
       assert.equal(node.exited, null, 'the running node is unaffected');
     } finally {
       await node.kill();
+    }
+  });
+});
+
+describe('deploy/ files', async () => {
+  test('cuttle.example.toml documents every setting and loads', async () => {
+    const help = (await runServer(['--help'])).stdout;
+    const flags = [...help.matchAll(/^\s+(--[a-z][a-z0-9-]*) TEXT/gm)].map((m) => m[1]).filter((f) => f !== '--config');
+    assert.ok(flags.length >= 15, help);
+    const example = readFileSync(path.join(ROOT, 'deploy/cuttle.example.toml'), 'utf8');
+    for (const f of flags) assert.ok(example.includes(f), `deploy/cuttle.example.toml does not mention ${f}`);
+    // The example, pointed at local paths and SQLite, is a configuration `check` accepts.
+    const dir = tempDir();
+    try {
+      const keyFile = path.join(dir, 'master.key');
+      writeFileSync(keyFile, execFileSync(SERVER_BIN, ['master-key', 'generate']));
+      const local = example.replaceAll('/mnt/cuttle', dir).replace('/etc/cuttle/master.key', keyFile)
+        .replace(/^url = ".*"$/m, `url = "sqlite://${dir}/cuttle.db"`);
+      writeFileSync(path.join(dir, 'cuttle.toml'), local);
+      const check = await runServer(['check', '--config', path.join(dir, 'cuttle.toml')]);
+      assert.equal(check.code, 0, check.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('nginx.conf balances over the nodes and retries reads on a node that is killed', async () => {
+    const cluster = await startCluster(2, { prefix: 'ngx', heartbeatMs: 200, nodeTimeoutMs: 2000 });
+    const dir = tempDir('cuttle-nginx-');
+    const port = await freePort();
+    let conf = readFileSync(path.join(ROOT, 'deploy/nginx.conf'), 'utf8')
+      .replace(/^\s+server 10\.0\.0\.\d+:8080 .*\n/gm, '')
+      .replace('upstream cuttle_nodes {\n', `upstream cuttle_nodes {\n${cluster.nodes.map((n) => `    server 127.0.0.1:${n.port} max_fails=1 fail_timeout=5s;\n`).join('')}`)
+      .replace('listen 80;', `listen 127.0.0.1:${port};`);
+    writeFileSync(path.join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\ndaemon off;\nevents {}\n` +
+      `http {\n access_log off;\n client_body_temp_path ${dir}/body;\n proxy_temp_path ${dir}/proxy;\n${conf}\n}\n`);
+    const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
+    const nginxExit = new Promise((r) => nginx.on('exit', r));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await eventually(async () => (await fetch(`${base}/api/octopusservernodes/ping`)).status === 200, { what: 'nginx' });
+      const seen = new Set();
+      for (let i = 0; i < 20; i++) {
+        const r = await fetch(`${base}/api/users/me`, { headers: { 'X-Octopus-ApiKey': ADMIN_KEY } });
+        assert.equal(r.status, 200);
+        await r.text();
+        seen.add(r.headers.get('octopus-node'));
+      }
+      assert.deepEqual([...seen].sort(), ['ngx1', 'ngx2']);
+      await cluster.nodes[0].kill();
+      for (let i = 0; i < 20; i++) {
+        const r = await fetch(`${base}/api/users/me`, { headers: { 'X-Octopus-ApiKey': ADMIN_KEY } });
+        assert.equal(r.status, 200, `request ${i} after the kill`);
+        assert.equal(r.headers.get('octopus-node'), 'ngx2');
+        await r.text();
+      }
+    } finally {
+      nginx.kill('SIGTERM');
+      await nginxExit;
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
