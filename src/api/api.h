@@ -9,6 +9,7 @@
 #include "cluster/node_registry.h"
 #include "config/config.h"
 #include "db/database.h"
+#include "feed/package_store.h"
 #include "http/http.h"
 #include "tasks/artifacts.h"
 #include "tasks/task_queue.h"
@@ -22,6 +23,7 @@ struct ApiContext {
   std::string installation_id;
   tasks::TaskQueue& queue;
   tasks::ArtifactStore& artifacts;
+  feed::PackageStore& packages;
 };
 
 std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx);

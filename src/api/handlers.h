@@ -41,6 +41,30 @@ http::Response GetArtifact(ApiContext& ctx, http::Request& req);
 http::Response GetArtifactContent(ApiContext& ctx, http::Request& req);
 http::Response DeleteArtifact(ApiContext& ctx, http::Request& req);
 
+// packages.cc — every handler serves both /api/packages/... and /api/{spaceId}/packages/...
+http::Response UploadPackage(ApiContext& ctx, http::Request& req);  // a stream_body route
+http::Response ListPackages(ApiContext& ctx, http::Request& req);
+http::Response GetPackage(ApiContext& ctx, http::Request& req);
+http::Response GetPackageRaw(ApiContext& ctx, http::Request& req);
+http::Response DeletePackage(ApiContext& ctx, http::Request& req);
+http::Response ListFeeds(ApiContext& ctx, http::Request& req);
+http::Response GetFeed(ApiContext& ctx, http::Request& req);
+http::Response ListFeedPackageVersions(ApiContext& ctx, http::Request& req);
+// Reads the first file part of a streamed multipart body into the store (Octopus and NuGet push).
+Result<feed::UploadResult> ReceivePackage(ApiContext& ctx, http::Request& req,
+                                          const std::string& space_id, feed::OverwriteMode mode);
+// A package download: Content-Length, ETag (the SHA-256), If-None-Match and single Range requests.
+http::Response ServePackageFile(ApiContext& ctx, const http::Request& req, const feed::Package& p,
+                                std::string_view content_type);
+
+// nuget.cc — the NuGet v2 feed at /nuget/packages and /{spaceId}/nuget/packages; reads anonymous
+http::Response NuGetServiceDocument(ApiContext& ctx, http::Request& req);
+http::Response NuGetQuery(ApiContext& ctx,
+                          http::Request& req);  // $metadata, Search(), Packages()...
+http::Response NuGetDownload(ApiContext& ctx, http::Request& req);
+http::Response NuGetPush(ApiContext& ctx, http::Request& req);  // a stream_body route
+http::Response NuGetDelete(ApiContext& ctx, http::Request& req);
+
 // The space of a space-scoped route ("spaceId" capture), or the default space for an unscoped
 // one; 404 if the space does not exist.
 Result<std::string> SpaceOf(ApiContext& ctx, const http::Request& req);

@@ -52,12 +52,44 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     {"GET",    "/artifacts/{id}",                        authed(GetArtifact)},
     {"GET",    "/artifacts/{id}/content",                authed(GetArtifactContent)},
     {"DELETE", "/artifacts/{id}",                        authed(DeleteArtifact)},
+    {"GET",    "/packages",                              authed(ListPackages)},
+    {"GET",    "/packages/{id}",                         authed(GetPackage)},
+    {"GET",    "/packages/{id}/raw",                     authed(GetPackageRaw)},
+    {"DELETE", "/packages/{id}",                         authed(DeletePackage)},
+    {"GET",    "/feeds",                                 authed(ListFeeds)},
+    {"GET",    "/feeds/{feedId}",                        authed(GetFeed)},
+    {"GET",    "/feeds/{feedId}/packages/versions",      authed(ListFeedPackageVersions)},
+  };
+  // Uploads stream their body to shared storage instead of buffering it (stream_body).
+  const Route scoped_uploads[] = {
+    {"POST",   "/packages/raw",                          authed(UploadPackage)},
+  };
+  // The NuGet v2 feed: /nuget/packages is the default space, /{spaceId}/nuget/packages another.
+  // Reads are anonymous (nuget.exe cannot answer a 401); writes check X-NuGet-ApiKey themselves.
+  const Route nuget[] = {
+    {"GET",    "/nuget/packages",                        open(NuGetServiceDocument)},
+    {"GET",    "/nuget/packages/{op}",                   open(NuGetQuery)},
+    {"GET",    "/nuget/packages/package/{id}/{version}", open(NuGetDownload)},
+    {"DELETE", "/nuget/packages/{id}/{version}",         open(NuGetDelete)},
   };
   // clang-format on
   for (const auto& r : routes) router->Add(r.method, r.path, r.handler);
   for (const auto& r : scoped) {
     router->Add(r.method, std::string("/api") + r.path, r.handler);
     router->Add(r.method, std::string("/api/{spaceId}") + r.path, r.handler);
+  }
+  const http::Router::Options stream{.max_body_bytes = std::nullopt, .stream_body = true};
+  for (const auto& r : scoped_uploads) {
+    router->Add(r.method, std::string("/api") + r.path, r.handler, stream);
+    router->Add(r.method, std::string("/api/{spaceId}") + r.path, r.handler, stream);
+  }
+  for (const auto& r : nuget) {
+    router->Add(r.method, r.path, r.handler);
+    router->Add(r.method, std::string("/{spaceId}") + r.path, r.handler);
+  }
+  // nuget push PUTs to "<source>/", or to /api/v2/package/ when the source has an empty path.
+  for (const char* path : {"/nuget/packages", "/{spaceId}/nuget/packages", "/api/v2/package"}) {
+    router->Add("PUT", path, open(NuGetPush), stream);
   }
   return router;
 }

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "db/migrations.h"
+#include "feed/package_store.h"
 #include "http/http.h"
 #include "repo/repo.h"
 #include "storage/storage.h"
@@ -91,6 +92,7 @@ int Run(const config::Options& o) {
 
   tasks::TaskQueue queue(db);
   tasks::ArtifactStore artifacts(db, o.artifacts_dir);
+  feed::PackageStore packages(db, o.packages_dir, o.max_package_size_bytes);
   tasks::RunnerOptions runner_options;
   runner_options.node_name = o.node_name;
   runner_options.tasklogs_dir = o.tasklogs_dir;
@@ -121,9 +123,14 @@ int Run(const config::Options& o) {
     if (purged > 0) CUTTLE_LOG_INFO("retention purged the logs of {} task(s)", purged);
     return {};
   });
+  scheduler.Add("package-retention", std::chrono::hours(1), [&]() -> Result<void> {
+    CUTTLE_TRY(int purged, packages.ApplyRetention(o.package_retention_versions));
+    if (purged > 0) CUTTLE_LOG_INFO("package retention deleted {} version(s)", purged);
+    return {};
+  });
   scheduler.Start();
 
-  api::ApiContext ctx{db, registry, o, boot->installation_id, queue, artifacts};
+  api::ApiContext ctx{db, registry, o, boot->installation_id, queue, artifacts, packages};
   http::ServerOptions http_options;
   http_options.host = o.listen_host;
   http_options.port = o.listen_port;

@@ -38,6 +38,11 @@ const std::vector<Setting>& Settings() {
        "days finished task logs and artifacts are kept (0 = forever)"},
       {"tasks.script_timeout_ms", "--script-timeout-ms", "CUTTLE_SCRIPT_TIMEOUT_MS",
        "longest an ad-hoc script may run"},
+      {"packages.max_size_bytes", "--max-package-size", "CUTTLE_MAX_PACKAGE_SIZE",
+       "largest package accepted, in bytes or with KiB/MiB/GiB (default 10GiB)"},
+      {"packages.retention_versions", "--package-retention-versions",
+       "CUTTLE_PACKAGE_RETENTION_VERSIONS",
+       "versions of each package id kept by retention (0 = keep all)"},
   };
   return kSettings;
 }
@@ -113,6 +118,28 @@ Result<int> ParseRange(std::string_view key, const std::string& value, int lo, i
     return Fail(Invalid(key, value, fmt::format("an integer from {} to {}", lo, hi)));
   }
   return static_cast<int>(*v);
+}
+
+// "1048576", "512MiB", "10GiB" (binary units; 1 byte to 16 TiB).
+Result<uint64_t> ParseSize(std::string_view key, const std::string& value) {
+  static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {
+      {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}, {"TiB", 1ULL << 40}};
+  std::string_view digits = value;
+  uint64_t unit = 1;
+  for (auto [suffix, factor] : kUnits) {
+    if (digits.size() > suffix.size() &&
+        core::EqualsIgnoreCase(digits.substr(digits.size() - suffix.size()), suffix)) {
+      digits.remove_suffix(suffix.size());
+      unit = factor;
+      break;
+    }
+  }
+  auto n = core::ParseInt(digits);
+  constexpr uint64_t kMax = 16ULL << 40;
+  if (!n || *n < 1 || static_cast<uint64_t>(*n) > kMax / unit) {
+    return Fail(Invalid(key, value, "a size from 1 byte to 16TiB, e.g. 1073741824 or 10GiB"));
+  }
+  return static_cast<uint64_t>(*n) * unit;
 }
 
 bool ValidNodeName(std::string_view name) {
@@ -244,6 +271,13 @@ Result<Options> Load(const FlagValues& flags, const EnvLookup& env) {
   }
   if (auto v = get("tasks.script_timeout_ms")) {
     CUTTLE_TRY(o.script_timeout_ms, ParseRange("tasks.script_timeout_ms", *v, 100, 86'400'000));
+  }
+  if (auto v = get("packages.max_size_bytes")) {
+    CUTTLE_TRY(o.max_package_size_bytes, ParseSize("packages.max_size_bytes", *v));
+  }
+  if (auto v = get("packages.retention_versions")) {
+    CUTTLE_TRY(o.package_retention_versions,
+               ParseRange("packages.retention_versions", *v, 0, 1'000'000));
   }
   return o;
 }

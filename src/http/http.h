@@ -10,13 +10,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 
@@ -28,16 +27,23 @@ struct LessIgnoreCase {
   using is_transparent = void;
 };
 
+// Pulls the next bytes of a streamed request body into `buf` (at most `n`, n > 0); returns 0 at
+// the end of the body. Errors: kIo when the client goes away or the body is malformed, kUnavailable
+// when no byte arrives within ServerOptions::stream_idle_timeout, kTooLarge over the route's
+// max_body_bytes. Valid only during the handler call, on the handler's thread.
+using BodyReader = std::function<Result<size_t>(char* buf, size_t n)>;
+
 struct Request {
-  std::string method;       // "GET", "POST", ... as sent
-  std::string target;       // raw request target, e.g. "/api/tasks?skip=0"
-  std::string path;         // percent-decoded path without the query
-  std::string raw_query;    // everything after '?', undecoded
+  std::string method;     // "GET", "POST", ... as sent
+  std::string target;     // raw request target, e.g. "/api/tasks?skip=0"
+  std::string path;       // percent-decoded path without the query
+  std::string raw_query;  // everything after '?', undecoded
   std::map<std::string, std::string, LessIgnoreCase> query;    // decoded; first value wins
   std::map<std::string, std::string, LessIgnoreCase> headers;  // repeated headers joined by ", "
   std::map<std::string, std::string> params;                   // route captures, e.g. {"id": ...}
-  std::string body;
-  unsigned version = 11;      // 10 or 11
+  std::string body;                                            // buffered routes
+  BodyReader body_reader;  // stream_body routes (a body-less request reads 0 at once)
+  unsigned version = 11;   // 10 or 11
   std::string remote_address;
 
   std::optional<std::string> Header(std::string_view name) const;
@@ -83,17 +89,23 @@ using Handler = std::function<Response(Request&)>;
 class Router {
  public:
   struct Options {
-    // Largest request body this route accepts (buffered in memory); larger is 413.
+    // Largest request body this route accepts (buffered in memory); larger is 413. On a
+    // stream_body route it is optional (unset: unlimited, the handler enforces its own limit).
     std::optional<uint64_t> max_body_bytes;
+    // The handler is called after the header and pulls the body itself through
+    // Request::body_reader, so a multi-gigabyte upload never sits in memory. The read holds at
+    // most one socket buffer (64 KiB) beyond the caller's own buffer. A body the handler leaves
+    // unread closes the connection after the response.
+    bool stream_body;  // no initializer: GCC rejects "Options options = {}" below with one
   };
 
   void Add(std::string method, std::string pattern, Handler handler, Options options = {});
 
   struct Match {
-    const Handler* handler = nullptr;       // null: see status
-    int status = 404;                       // 404 or 405 when handler is null
+    const Handler* handler = nullptr;  // null: see status
+    int status = 404;                  // 404 or 405 when handler is null
     std::map<std::string, std::string> params;
-    Options options;
+    Options options{};
   };
   Match Find(std::string_view method, std::string_view path) const;
 
@@ -102,7 +114,7 @@ class Router {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
-    Options options;
+    Options options{};
   };
   std::vector<Entry> routes_;
 };
@@ -118,6 +130,9 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{10000};
   // A buffered body must arrive within this time.
   std::chrono::milliseconds body_timeout{60000};
+  // A streamed body (Router::Options::stream_body) has no overall deadline, since a multi-GB
+  // upload may take hours; instead each read must receive a byte within this time.
+  std::chrono::milliseconds stream_idle_timeout{60000};
   // An idle keep-alive connection is closed after this time.
   std::chrono::milliseconds idle_timeout{60000};
   bool log_requests = true;

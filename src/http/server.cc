@@ -7,6 +7,8 @@
 // clang-format on
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,6 +162,110 @@ void ParseTarget(Request& req) {
     ParseQuery(req.raw_query, req);
   }
 }
+
+// A blocking view of the connection's socket for handlers that stream a request body: Beast's
+// synchronous parser reads through it. Each read waits at most `timeout` for a byte (poll), which
+// gives a streamed body an inactivity deadline instead of an overall one. The socket may be in
+// non-blocking mode (Asio sets it), hence poll before recv.
+class BlockingSocket {
+ public:
+  BlockingSocket(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(timeout) {}
+
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers, beast::error_code& ec) {
+    ec = {};
+    auto it = asio::buffer_sequence_begin(buffers);
+    auto end = asio::buffer_sequence_end(buffers);
+    for (; it != end && asio::buffer_size(*it) == 0; ++it) {
+    }
+    if (it == end) {
+      return 0;
+    }
+    asio::mutable_buffer buf = *it;
+    for (;;) {
+      pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+      int ready = ::poll(&p, 1, static_cast<int>(timeout_.count()));
+      if (ready < 0 && errno == EINTR) {
+        continue;
+      }
+      if (ready == 0) {
+        ec = asio::error::timed_out;
+        return 0;
+      }
+      ssize_t n = ::recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n > 0) {
+        return static_cast<size_t>(n);
+      }
+      if (n == 0) {
+        ec = asio::error::eof;
+        return 0;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        continue;
+      }
+      ec = beast::error_code(errno, beast::system_category());
+      return 0;
+    }
+  }
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers) {
+    beast::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) {
+      throw beast::system_error(ec);
+    }
+    return n;
+  }
+
+ private:
+  int fd_;
+  std::chrono::milliseconds timeout_;
+};
+
+// Pulls a streamed body through Beast's parser into the caller's buffer (buffer_body), so only
+// the connection's read buffer is held beyond what the caller asked for.
+class StreamedBody {
+ public:
+  StreamedBody(bhttp::request_parser<bhttp::buffer_body>& parser, beast::flat_buffer& buffer,
+               BlockingSocket socket)
+      : parser_(parser), buffer_(buffer), socket_(socket) {}
+
+  Result<size_t> Read(char* out, size_t n) {
+    if (error_) {
+      return Fail(*error_);
+    }
+    if (n == 0 || parser_.is_done()) {
+      return 0;
+    }
+    auto& body = parser_.get().body();
+    body.data = out;
+    body.size = n;
+    body.more = true;
+    beast::error_code ec;
+    bhttp::read(socket_, buffer_, parser_, ec);
+    if (ec == bhttp::error::need_buffer) {
+      ec = {};
+    }
+    const size_t got = n - body.size;
+    if (ec) {
+      if (ec == bhttp::error::body_limit) {
+        error_ = Error::TooLarge("the request body is larger than this route accepts");
+      } else if (ec == asio::error::timed_out) {
+        error_ = Error::Unavailable("the client sent nothing for too long");
+      } else {
+        error_ = Error::Io("the request body ended early: " + ec.message());
+      }
+      return Fail(*error_);
+    }
+    return got;
+  }
+
+ private:
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  beast::flat_buffer& buffer_;
+  BlockingSocket socket_;
+  std::optional<Error> error_;
+};
 
 // What the log line and the connection loop need to know about a written response.
 struct Written {
@@ -432,7 +538,46 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
                      : Response::Error(404, "The resource '" + req.path + "' was not found.");
     } else {
       bool call = true;
-      if (unread_body) {
+      if (match.options.stream_body) {
+        call = false;  // called (or refused) right here
+        const std::optional<uint64_t> limit = match.options.max_body_bytes;
+        auto length = header_parser.content_length();
+        if (unread_body && limit && length && *length > *limit) {
+          response = Response::Error(
+              413, "The request body is larger than " + std::to_string(*limit) + " bytes.");
+        } else {
+          if (unread_body) {
+            if (auto expect = header.find(bhttp::field::expect);
+                expect != header.end() &&
+                core::EqualsIgnoreCase(Std(expect->value()), "100-continue")) {
+              static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+              co_await asio::async_write(stream, asio::buffer(kContinue), Await(ec));
+              if (ec) {
+                break;
+              }
+            }
+          }
+          bhttp::request_parser<bhttp::buffer_body> body_parser{std::move(header_parser)};
+          if (limit) {
+            body_parser.body_limit(*limit);
+          }
+          StreamedBody body(
+              body_parser, buffer,
+              BlockingSocket(stream.socket().native_handle(), options_.stream_idle_timeout));
+          const bool has_body = unread_body;
+          req.body_reader = [&body, has_body](char* out, size_t n) -> Result<size_t> {
+            if (!has_body) {
+              return 0;
+            }
+            return body.Read(out, n);
+          };
+          req.params = std::move(match.params);
+          stream.expires_never();  // the handler reads (and may block) with its own deadline
+          response = Invoke(*match.handler, req);
+          req.body_reader = nullptr;
+          unread_body = unread_body && !body_parser.is_done();
+        }
+      } else if (unread_body) {
         const uint64_t limit = match.options.max_body_bytes.value_or(options_.max_body_bytes);
         auto length = header_parser.content_length();
         if (length && *length > limit) {

@@ -1,0 +1,430 @@
+#include "feed/package_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "feed/package_file.h"
+#include "storage/storage.h"
+
+namespace cuttle::feed {
+
+namespace {
+
+constexpr const char* kColumns =
+    "space_id, package_id, version, title, summary, description, release_notes, authors, "
+    "file_name, file_extension, size, sha1, sha256, published";
+// A temporary file older than this was abandoned by a node that died mid-upload.
+constexpr int64_t kAbandonedTempSeconds = 24 * 3600;
+constexpr int kOverwriteAttempts = 5;
+
+Package ReadPackage(const db::Row& r) {
+  Package p;
+  p.space_id = r.GetString("space_id");
+  p.package_id = r.GetString("package_id");
+  p.version = r.GetString("version");
+  p.title = r.GetString("title");
+  p.summary = r.GetString("summary");
+  p.description = r.GetString("description");
+  p.release_notes = r.GetString("release_notes");
+  p.authors = r.GetString("authors");
+  p.file_name = r.GetString("file_name");
+  p.extension = r.GetString("file_extension");
+  p.size = r.GetInt("size");
+  p.sha1 = r.GetString("sha1");
+  p.sha256 = r.GetString("sha256");
+  p.published = r.GetInt("published");
+  return p;
+}
+
+std::string OsError() { return std::strerror(errno); }
+
+std::string Hex(const unsigned char* data, unsigned len) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 15];
+  }
+  return out;
+}
+
+struct MdDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+// Both digests of the stream, updated as the bytes go by.
+class Hasher {
+ public:
+  Hasher() : sha1_(EVP_MD_CTX_new()), sha256_(EVP_MD_CTX_new()) {
+    ok_ = sha1_ && sha256_ && EVP_DigestInit_ex(sha1_.get(), EVP_sha1(), nullptr) == 1 &&
+          EVP_DigestInit_ex(sha256_.get(), EVP_sha256(), nullptr) == 1;
+  }
+  void Update(std::string_view data) {
+    ok_ = ok_ && EVP_DigestUpdate(sha1_.get(), data.data(), data.size()) == 1 &&
+          EVP_DigestUpdate(sha256_.get(), data.data(), data.size()) == 1;
+  }
+  Result<std::pair<std::string, std::string>> Finish() {
+    unsigned char a[EVP_MAX_MD_SIZE];
+    unsigned char b[EVP_MAX_MD_SIZE];
+    unsigned la = 0;
+    unsigned lb = 0;
+    if (!ok_ || EVP_DigestFinal_ex(sha1_.get(), a, &la) != 1 ||
+        EVP_DigestFinal_ex(sha256_.get(), b, &lb) != 1) {
+      return Fail(Error::Internal("hashing the package failed"));
+    }
+    return std::pair{Hex(a, la), Hex(b, lb)};
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, MdDeleter> sha1_;
+  std::unique_ptr<EVP_MD_CTX, MdDeleter> sha256_;
+  bool ok_ = false;
+};
+
+// A file that is unlinked unless released: every early return of an upload cleans up.
+class OwnedFile {
+ public:
+  explicit OwnedFile(std::string path) : path_(std::move(path)) {}
+  ~OwnedFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  OwnedFile(const OwnedFile&) = delete;
+  OwnedFile& operator=(const OwnedFile&) = delete;
+
+  Result<void> Create() {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      Error e = Error::Io(fmt::format("cannot create '{}': {}", path_, OsError()));
+      path_.clear();
+      return Fail(e);
+    }
+    return {};
+  }
+  Result<void> Write(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Fail(Error::Io(fmt::format("cannot write '{}': {}", path_, OsError())));
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return {};
+  }
+  Result<void> SyncAndClose() {
+    int fd = fd_;
+    fd_ = -1;
+    bool ok = ::fsync(fd) == 0;
+    std::string err = ok ? "" : OsError();
+    ok = ::close(fd) == 0 && ok;
+    if (!ok) return Fail(Error::Io(fmt::format("cannot fsync '{}': {}", path_, err)));
+    return {};
+  }
+  // Renames the file; the new name is owned from then on.
+  Result<void> RenameTo(const std::string& to) {
+    if (::rename(path_.c_str(), to.c_str()) != 0) {
+      return Fail(Error::Io(fmt::format("cannot rename '{}' to '{}': {}", path_, to, OsError())));
+    }
+    path_ = to;
+    return {};
+  }
+  void Release() { path_.clear(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// Makes a rename durable: the directory entry itself is fsynced.
+void SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+Error Duplicate(const std::string& id, const std::string& version) {
+  return Error::AlreadyExists(fmt::format(
+      "A package with the same ID and version already exists ({} {}). To proceed anyway, specify "
+      "an overwriteMode of OverwriteExisting or IgnoreIfExists.",
+      id, version));
+}
+
+}  // namespace
+
+Version Package::ParsedVersion() const {
+  auto v = Version::Parse(version);
+  CUTTLE_CHECK(v.has_value());
+  return *v;
+}
+
+Result<OverwriteMode> ParseOverwriteMode(std::optional<std::string> overwrite_mode,
+                                         std::optional<std::string> replace) {
+  if (overwrite_mode && !overwrite_mode->empty()) {
+    std::string m = *overwrite_mode;
+    if (m.ends_with('/')) m.pop_back();
+    if (core::EqualsIgnoreCase(m, "FailIfExists")) return OverwriteMode::kFailIfExists;
+    if (core::EqualsIgnoreCase(m, "OverwriteExisting")) return OverwriteMode::kOverwriteExisting;
+    if (core::EqualsIgnoreCase(m, "IgnoreIfExists")) return OverwriteMode::kIgnoreIfExists;
+    return Fail(Error::InvalidArgument(
+        "overwriteMode '" + *overwrite_mode +
+        "' is not valid (expected FailIfExists, OverwriteExisting or IgnoreIfExists)."));
+  }
+  // nuget.exe appends "/" to the whole source URL, so "?replace=true" arrives as "true/".
+  if (replace && core::ToLower(*replace).starts_with("true")) {
+    return OverwriteMode::kOverwriteExisting;
+  }
+  return OverwriteMode::kFailIfExists;
+}
+
+PackageStore::PackageStore(db::Database& db, std::string root, uint64_t max_size_bytes)
+    : db_(db), root_(std::move(root)), max_size_(max_size_bytes) {}
+
+std::string PackageStore::DirOf(const std::string& space_id) const {
+  // Space ids are validated ("Spaces-N") before they get here; lower-cased for case-blind shares.
+  return root_ + "/" + core::ToLower(space_id);
+}
+
+std::string PackageStore::PathOf(const Package& p) const {
+  return DirOf(p.space_id) + "/" + p.file_name;
+}
+
+Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::string_view file_name,
+                                          OverwriteMode mode, const ChunkSource& source) {
+  if (!core::ParseId("Spaces", space_id)) {
+    return Fail(Error::InvalidArgument("'" + space_id + "' is not a space id."));
+  }
+  // nuget.exe names every file "package": only the .nuspec can say what it is.
+  const bool by_nuspec =
+      file_name == "package" || (CheckFileName(file_name) && ExtensionOf(file_name) == ".nupkg");
+  std::optional<FileName> named;
+  if (!by_nuspec) {
+    CUTTLE_TRY(named, ParseFileName(file_name));
+    // Refuse a duplicate before reading gigabytes; the insert below still decides races.
+    if (mode == OverwriteMode::kFailIfExists) {
+      CUTTLE_TRY(auto existing,
+                 FindByKey(space_id, core::ToLower(named->package_id), named->version.Key()));
+      if (existing) return Fail(Duplicate(existing->package_id, existing->version));
+    }
+  }
+
+  const std::string dir = DirOf(space_id);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Fail(Error::Io(fmt::format("cannot create '{}': {}", dir, ec.message())));
+  OwnedFile file(storage::TempPath(dir, "upload"));
+  CUTTLE_TRY_VOID(file.Create());
+  Hasher hasher;
+  uint64_t size = 0;
+  for (;;) {
+    CUTTLE_TRY(std::string_view chunk, source());
+    if (chunk.empty()) break;
+    size += chunk.size();
+    if (size > max_size_) {
+      return Fail(Error::TooLarge(fmt::format(
+          "The package is larger than the maximum package size of {} bytes.", max_size_)));
+    }
+    hasher.Update(chunk);
+    CUTTLE_TRY_VOID(file.Write(chunk));
+  }
+  CUTTLE_TRY_VOID(file.SyncAndClose());
+  CUTTLE_TRY(auto hashes, hasher.Finish());
+
+  Package p;
+  p.space_id = space_id;
+  p.size = static_cast<int64_t>(size);
+  p.sha1 = hashes.first;
+  p.sha256 = hashes.second;
+  if (by_nuspec) {
+    CUTTLE_TRY(auto nuspec, ReadNuspec(file.path()));
+    p.package_id = nuspec.id;
+    p.version = Version::Parse(nuspec.version)->Normalized();
+    p.title = nuspec.title;
+    p.summary = nuspec.summary;
+    p.description = nuspec.description;
+    p.release_notes = nuspec.release_notes;
+    p.authors = nuspec.authors;
+    p.extension = ".nupkg";
+  } else {
+    CUTTLE_TRY_VOID(CheckArchive(file.path(), named->extension));
+    p.package_id = named->package_id;
+    p.version = named->version.Normalized();
+    p.extension = named->extension;
+  }
+  if (p.title.empty()) p.title = p.package_id;
+  // A name no other upload uses: a row never points at a file another upload may replace.
+  p.file_name =
+      fmt::format("{}.{}_{}{}", p.package_id, p.version, core::NewUuid().substr(0, 8), p.extension);
+  const std::string final_path = dir + "/" + p.file_name;
+  CUTTLE_TRY_VOID(file.RenameTo(final_path));
+  SyncDirectory(dir);
+  CUTTLE_TRY(auto recorded, Record(std::move(p), mode, final_path));
+  if (recorded.created) file.Release();  // otherwise the existing package stays; ours goes
+  return recorded;
+}
+
+Result<UploadResult> PackageStore::Record(Package p, OverwriteMode mode,
+                                          const std::string& final_path) {
+  const std::string id_key = core::ToLower(p.package_id);
+  const std::string version_key = core::ToLower(p.version);
+  const std::string insert = fmt::format(
+      "INSERT INTO packages (space_id, package_id, id_key, version, version_key, title, summary, "
+      "description, release_notes, authors, file_name, file_extension, size, sha1, sha256, "
+      "published) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+      "now_ms()) {} RETURNING {}",
+      mode == OverwriteMode::kOverwriteExisting
+          ? ""
+          : "ON CONFLICT (space_id, id_key, version_key) DO NOTHING",
+      kColumns);
+  const db::Params params{p.space_id,  p.package_id, id_key,        p.version,       version_key,
+                          p.title,     p.summary,    p.description, p.release_notes, p.authors,
+                          p.file_name, p.extension,  p.size,        p.sha1,          p.sha256};
+  if (mode != OverwriteMode::kOverwriteExisting) {
+    CUTTLE_TRY(auto rs, db_.Execute(insert, params));
+    if (!rs.empty()) return UploadResult{ReadPackage(rs.front()), true};
+    CUTTLE_TRY(auto existing, FindByKey(p.space_id, id_key, version_key));
+    if (mode == OverwriteMode::kFailIfExists || !existing) {
+      return Fail(Duplicate(p.package_id, p.version));
+    }
+    return UploadResult{*existing, false};
+  }
+  // Overwrite: replace the row in one transaction, then delete the file it named. Two nodes
+  // overwriting at once can both find no row and collide on the insert; the loser retries.
+  for (int attempt = 1;; ++attempt) {
+    std::vector<std::string> replaced;
+    Package stored;
+    auto done = db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
+      replaced.clear();
+      CUTTLE_TRY(auto old, tx.Execute("DELETE FROM packages WHERE space_id = $1 AND id_key = $2 "
+                                      "AND version_key = $3 RETURNING file_name",
+                                      {p.space_id, id_key, version_key}));
+      for (const auto& r : old.rows) replaced.push_back(r.GetString(0));
+      CUTTLE_TRY(auto rs, tx.Execute(insert, params));
+      stored = ReadPackage(rs.front());
+      return {};
+    });
+    if (done) {
+      for (const auto& name : replaced) {
+        if (name != p.file_name) ::unlink((DirOf(p.space_id) + "/" + name).c_str());
+      }
+      return UploadResult{stored, true};
+    }
+    if (done.error().code() != ErrorCode::kAlreadyExists || attempt == kOverwriteAttempts) {
+      return Fail(done.error());
+    }
+  }
+  (void)final_path;
+}
+
+Result<std::optional<Package>> PackageStore::FindByKey(const std::string& space_id,
+                                                       const std::string& id_key,
+                                                       const std::string& version_key) {
+  CUTTLE_TRY(auto rs, db_.Execute(fmt::format("SELECT {} FROM packages WHERE space_id = $1 AND "
+                                              "id_key = $2 AND version_key = $3",
+                                              kColumns),
+                                  {space_id, id_key, version_key}));
+  if (rs.empty()) return std::optional<Package>();
+  return std::optional<Package>(ReadPackage(rs.front()));
+}
+
+Result<std::vector<Package>> PackageStore::List(const std::string& space_id,
+                                                const std::optional<std::string>& package_id) {
+  std::string sql = fmt::format("SELECT {} FROM packages WHERE space_id = $1", kColumns);
+  db::Params params{space_id};
+  if (package_id) {
+    sql += " AND id_key = $2";
+    params.emplace_back(core::ToLower(*package_id));
+  }
+  CUTTLE_TRY(auto rs, db_.Execute(sql, params));
+  std::vector<std::pair<Package, Version>> rows;
+  rows.reserve(rs.rows.size());
+  for (const auto& r : rs.rows) {
+    Package p = ReadPackage(r);
+    Version v = p.ParsedVersion();
+    rows.emplace_back(std::move(p), std::move(v));
+  }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    std::string ia = core::ToLower(a.first.package_id);
+    std::string ib = core::ToLower(b.first.package_id);
+    if (ia != ib) return ia < ib;
+    return a.second > b.second;
+  });
+  std::vector<Package> out;
+  out.reserve(rows.size());
+  for (auto& [p, v] : rows) out.push_back(std::move(p));
+  return out;
+}
+
+Result<std::optional<Package>> PackageStore::Get(const std::string& space_id,
+                                                 std::string_view resource_id) {
+  CUTTLE_TRY(auto rs, db_.Execute(fmt::format("SELECT {} FROM packages WHERE space_id = $1 AND "
+                                              "'packages-' || id_key || '.' || version_key = $2",
+                                              kColumns),
+                                  {space_id, core::ToLower(resource_id)}));
+  if (rs.empty()) return std::optional<Package>();
+  return std::optional<Package>(ReadPackage(rs.front()));
+}
+
+Result<std::optional<Package>> PackageStore::Find(const std::string& space_id,
+                                                  std::string_view package_id,
+                                                  std::string_view version) {
+  auto v = Version::Parse(version);
+  if (!v) return std::optional<Package>();
+  return FindByKey(space_id, core::ToLower(package_id), v->Key());
+}
+
+Result<bool> PackageStore::Delete(const Package& package) {
+  CUTTLE_TRY(auto rs, db_.Execute("DELETE FROM packages WHERE space_id = $1 AND id_key = $2 AND "
+                                  "version_key = $3 AND file_name = $4 RETURNING file_name",
+                                  {package.space_id, core::ToLower(package.package_id),
+                                   core::ToLower(package.version), package.file_name}));
+  if (rs.empty()) return false;
+  ::unlink(PathOf(package).c_str());
+  return true;
+}
+
+Result<int> PackageStore::ApplyRetention(int keep) {
+  int deleted = 0;
+  if (keep > 0) {
+    CUTTLE_TRY(auto groups, db_.Execute("SELECT space_id, id_key FROM packages GROUP BY space_id, "
+                                        "id_key HAVING COUNT(*) > $1",
+                                        {static_cast<int64_t>(keep)}));
+    for (const auto& g : groups.rows) {
+      CUTTLE_TRY(auto versions, List(g.GetString(0), g.GetString(1)));
+      for (size_t i = static_cast<size_t>(keep); i < versions.size(); ++i) {
+        CUTTLE_TRY(bool gone, Delete(versions[i]));
+        if (gone) ++deleted;
+      }
+    }
+  }
+  // Temporary files of uploads whose node died: nothing else ever removes them.
+  const auto now = std::filesystem::file_time_type::clock::now();
+  std::error_code ec;
+  for (const auto& space : std::filesystem::directory_iterator(root_, ec)) {
+    if (!space.is_directory(ec)) continue;
+    for (const auto& f : std::filesystem::directory_iterator(space.path(), ec)) {
+      if (!f.path().filename().string().starts_with(".tmp-upload-")) continue;
+      auto age = std::chrono::duration_cast<std::chrono::seconds>(now - f.last_write_time(ec));
+      if (!ec && age.count() > kAbandonedTempSeconds) std::filesystem::remove(f.path(), ec);
+    }
+  }
+  return deleted;
+}
+
+}  // namespace cuttle::feed
