@@ -24,10 +24,18 @@ class NotificationBoard {
   bool Wait(std::string_view channel, std::chrono::milliseconds timeout);
 
  private:
+  // One condition variable per channel, so a hint wakes only that channel's waiters: with one
+  // shared variable every waiter (the task dispatcher, the cancel watcher...) woke on every hint
+  // and the one that mattered queued behind the others for the mutex.
+  struct Channel {
+    uint64_t counter = 0;
+    std::condition_variable cv;
+  };
+  Channel& Find(std::string_view channel);  // under mu_
+
   std::mutex mu_;
-  std::condition_variable cv_;
-  // State below is protected by mu_.
-  std::map<std::string, uint64_t, std::less<>> counters_;
+  // State below is protected by mu_. Map nodes are stable, so references stay valid.
+  std::map<std::string, Channel, std::less<>> channels_;
   uint64_t all_counter_ = 0;
 };
 
