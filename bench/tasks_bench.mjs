@@ -12,7 +12,9 @@
 //   enqueue-to-start from timestamps taken on this machine's clock at millisecond resolution:
 //   Cuttle queue_time -> start_time (both now_ms() in the INSERT and in the claim UPDATE);
 //   graphile created_at (set by the INSERT in add_job) -> Date.now() when the task function starts.
-//   The first 20 samples are warm-up and not counted.
+//   The first 20 samples are warm-up and not counted. Every system is up during the latency
+//   run and their samples are interleaved (one of each in turn), so that load from other work
+//   on the machine falls on all of them alike; idle, they cost little (heartbeats, polls).
 // - Throughput: a fresh database; N tasks are queued while nothing can run them (Cuttle: every
 //   node drained; graphile: no worker process yet), then every node is undrained / every worker
 //   process started at once. Per task we have start and finish times (Cuttle: start_time and
@@ -126,15 +128,18 @@ async function enqueue(node, kind) {
   return r.json.Id;
 }
 
-async function cuttleLatency(kind) {
+// Latency rigs: set up, then sample(counted) runs one enqueue-and-wait, finish() tears down and
+// returns the figures. main() interleaves the rigs' samples so that load from other processes on
+// this shared machine falls on every system alike.
+async function cuttleLatencyRig(kind) {
   const cluster = await startCluster(1, NODE_OPTS);
   const db = await pgClient(cluster.database);
-  try {
-    await installTimers(db, 'server_tasks', "OLD.state = 'Queued' AND NEW.state = 'Executing'");
-    const node = cluster.nodes[0];
-    const lat = [];
-    const ids = [];
-    for (let i = 0; i < SAMPLES + WARMUP; i++) {
+  await installTimers(db, 'server_tasks', "OLD.state = 'Queued' AND NEW.state = 'Executing'");
+  const node = cluster.nodes[0];
+  const lat = [];
+  const ids = [];
+  return {
+    async sample(counted) {
       const id = await enqueue(node, kind);
       let row;
       for (;;) {
@@ -143,16 +148,20 @@ async function cuttleLatency(kind) {
         await sleep(1);
       }
       if (row.state !== 'Success') throw new Error(`${id} ended ${row.state}`);
-      if (i >= WARMUP) {
+      if (counted) {
         lat.push(Number(row.start_time) - Number(row.queue_time));
         ids.push(id);
       }
-    }
-    return { ms: summarize(lat), us: summarize(await timerLatencies(db, ids)) };
-  } finally {
-    await db.end();
-    await cluster.stop();
-  }
+    },
+    async finish() {
+      try {
+        return { ms: summarize(lat), us: summarize(await timerLatencies(db, ids)) };
+      } finally {
+        await db.end();
+        await cluster.stop();
+      }
+    },
+  };
 }
 
 async function cuttleThroughput(kind, nodes, n) {
@@ -227,30 +236,34 @@ async function stopWorkers(workers) {
   return all;
 }
 
-async function graphileLatency() {
+async function graphileLatencyRig() {
   const url = await graphileDb();
   const utils = await makeWorkerUtils({ connectionString: url, logger: quietLogger() });
   const db = await pgClient(url);
   await installTimers(db, 'graphile_worker._private_jobs', 'OLD.locked_at IS NULL AND NEW.locked_at IS NOT NULL');
   const workers = await startWorkers(url, 1);
-  try {
-    const ids = [];
-    for (let i = 0; i < SAMPLES + WARMUP; i++) {
+  const ids = [];
+  return {
+    async sample(counted) {
       const job = await utils.addJob('noop', {});
       while ((await db.query('SELECT 1 FROM graphile_worker._private_jobs WHERE id = $1', [job.id])).rowCount) {
         await sleep(1);
       }
-      if (i >= WARMUP) ids.push(String(job.id));
-    }
-    const recs = new Map((await stopWorkers(workers)).map((r) => [r.id, r]));
-    return {
-      ms: summarize(ids.map((id) => recs.get(id).start - recs.get(id).created)),
-      us: summarize(await timerLatencies(db, ids)),
-    };
-  } finally {
-    await db.end();
-    await utils.release();
-  }
+      if (counted) ids.push(String(job.id));
+    },
+    async finish() {
+      try {
+        const recs = new Map((await stopWorkers(workers)).map((r) => [r.id, r]));
+        return {
+          ms: summarize(ids.map((id) => recs.get(id).start - recs.get(id).created)),
+          us: summarize(await timerLatencies(db, ids)),
+        };
+      } finally {
+        await db.end();
+        await utils.release();
+      }
+    },
+  };
 }
 
 async function graphileThroughput(count, n) {
@@ -290,21 +303,30 @@ async function main() {
 
   const results = {};
   const systems = [
-    ['cuttle-script', 'Cuttle AdHocScript `true`', () => cuttleLatency('script'), (k) => cuttleThroughput('script', k, SCRIPT_TASKS)],
-    ['cuttle-noop', 'Cuttle Noop', () => cuttleLatency('noop'), (k) => cuttleThroughput('noop', k, NOOP_TASKS)],
-    ['graphile', 'graphile-worker 0.17.3', () => graphileLatency(), (k) => graphileThroughput(k, NOOP_TASKS)],
-  ];
-  for (const [key, label, lat, tput] of systems) {
-    if (!ONLY.includes(key)) continue;
-    log(`${label}: latency`);
-    const r = { label, lat: await lat(), tput: {} };
+    ['cuttle-script', 'Cuttle AdHocScript `true`', () => cuttleLatencyRig('script'), (k) => cuttleThroughput('script', k, SCRIPT_TASKS)],
+    ['cuttle-noop', 'Cuttle Noop', () => cuttleLatencyRig('noop'), (k) => cuttleThroughput('noop', k, NOOP_TASKS)],
+    ['graphile', 'graphile-worker 0.17.3', () => graphileLatencyRig(), (k) => graphileThroughput(k, NOOP_TASKS)],
+  ].filter(([key]) => ONLY.includes(key));
+
+  log('latency: every system up at once, samples interleaved');
+  const rigs = [];
+  for (const [key, label, rig] of systems) rigs.push([key, label, await rig()]);
+  for (let i = 0; i < SAMPLES + WARMUP; i++) {
+    for (let j = 0; j < rigs.length; j++) await rigs[(i + j) % rigs.length][2].sample(i >= WARMUP);
+  }
+  for (const [key, label, rig] of rigs) {
+    const r = { label, lat: await rig.finish(), tput: {} };
     log(`${label}: trigger p50 ${fmt(r.lat.us.p50, 3)} p99 ${fmt(r.lat.us.p99, 3)} max ${fmt(r.lat.us.max, 3)}; ms stamps p50 ${r.lat.ms.p50} p99 ${r.lat.ms.p99} mean ${fmt(r.lat.ms.mean, 2)}`);
-    for (const k of NODE_COUNTS) {
-      log(`${label}: throughput with ${k}`);
+    results[key] = r;
+  }
+  // Throughput: for each node count, the systems one after another, so each comparison is made
+  // minutes apart at most.
+  for (const k of NODE_COUNTS) {
+    for (const [key, label, , tput] of systems) {
+      const r = results[key];
       r.tput[k] = await tput(k);
       log(`${label}: ${k} -> ${fmt(r.tput[k].window)} (${fmt(r.tput[k].overall)}) tasks/s, ${r.tput[k].nodesUsed} used`);
     }
-    results[key] = r;
   }
 
   const pad = (s, n) => String(s).padEnd(n);
