@@ -201,7 +201,9 @@ Result<FileName> ParseFileName(std::string_view name) {
 
 Result<Nuspec> ParseNuspec(std::string_view xml) {
   size_t meta = xml.find("metadata");
-  if (xml.find("<package") == std::string_view::npos || meta == std::string_view::npos) {
+  // Any namespace prefix is fine ("<package>" or "<ns:package>").
+  if (xml.find('<') == std::string_view::npos || xml.find("package") == std::string_view::npos ||
+      meta == std::string_view::npos) {
     return Fail(Error::InvalidArgument(
         "The .nuspec is not valid: expected a <package> element with <metadata>."));
   }

@@ -46,6 +46,10 @@ std::strong_ordering CompareIdentifier(const std::string& a, const std::string& 
 
 Result<Version> Version::Parse(std::string_view text) {
   if (text.empty()) return Fail(Bad(text, "it is empty"));
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
+    return Fail(Bad(text, "it contains white space"));
+  }
   Version v;
   v.original_ = std::string(text);
   std::string_view rest = text;

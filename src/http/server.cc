@@ -248,12 +248,16 @@ class StreamedBody {
     }
     const size_t got = n - body.size;
     if (ec) {
+      // Hand over what did arrive first; the error comes with the next call.
       if (ec == bhttp::error::body_limit) {
         error_ = Error::TooLarge("the request body is larger than this route accepts");
       } else if (ec == asio::error::timed_out) {
         error_ = Error::Unavailable("the client sent nothing for too long");
       } else {
         error_ = Error::Io("the request body ended early: " + ec.message());
+      }
+      if (got > 0) {
+        return got;
       }
       return Fail(*error_);
     }

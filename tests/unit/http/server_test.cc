@@ -523,5 +523,184 @@ TEST_F(ServerTest, ShutdownClosesWhatOutlivesTheGrace) {
   EXPECT_TRUE(busy.WaitClosed(1s));
 }
 
+// --- Streamed request bodies (Router::Options::stream_body) ---
+
+// Resident memory of this process in KiB (VmRSS), to show a streamed body is not buffered.
+int64_t ResidentKiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::stoll(line.substr(6));
+    }
+  }
+  return -1;
+}
+
+struct StreamOutcome {
+  uint64_t bytes = 0;
+  uint64_t sum = 0;  // sum of all bytes, to check content as well as length
+  size_t largest_read = 0;
+  std::optional<Error> error;
+  int64_t rss_growth_kib = 0;
+};
+
+// A handler that pulls the whole body with a 256 KiB buffer and reports what it saw.
+Handler StreamingHandler(std::promise<StreamOutcome>& done) {
+  return [&done](Request& req) {
+    StreamOutcome out;
+    const int64_t rss_before = ResidentKiB();
+    std::vector<char> buf(256 * 1024);
+    for (;;) {
+      auto n = req.body_reader(buf.data(), buf.size());
+      if (!n) {
+        out.error = n.error();
+        break;
+      }
+      if (*n == 0) {
+        break;
+      }
+      out.largest_read = std::max(out.largest_read, *n);
+      out.bytes += *n;
+      for (size_t i = 0; i < *n; ++i) {
+        out.sum += static_cast<unsigned char>(buf[i]);
+      }
+    }
+    out.rss_growth_kib = ResidentKiB() - rss_before;
+    const bool ok = !out.error && req.body.empty();
+    done.set_value(out);
+    return Response::Json(ok ? 200 : 400, {{"Bytes", out.bytes}});
+  };
+}
+
+TEST_F(ServerTest, StreamedBodyOf256MiBIsReadInPiecesWithFlatMemory) {
+  std::promise<StreamOutcome> done;
+  router_->Add("PUT", "/upload", StreamingHandler(done), {.stream_body = true});
+  Start();
+  TestClient c(port());
+  constexpr uint64_t kTotal = 256ULL << 20;
+  std::string piece(1 << 20, '\0');
+  for (size_t i = 0; i < piece.size(); ++i) {
+    piece[i] = static_cast<char>(i * 7);
+  }
+  uint64_t piece_sum = 0;
+  for (char ch : piece) {
+    piece_sum += static_cast<unsigned char>(ch);
+  }
+  ASSERT_TRUE(c.Send(
+      "PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(kTotal) + "\r\n\r\n"));
+  for (uint64_t sent = 0; sent < kTotal; sent += piece.size()) {
+    ASSERT_TRUE(c.Send(piece));
+  }
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  StreamOutcome out = done.get_future().get();
+  EXPECT_FALSE(out.error) << out.error->message();
+  EXPECT_EQ(out.bytes, kTotal);
+  EXPECT_EQ(out.sum, piece_sum * (kTotal / piece.size()));
+  EXPECT_LE(out.largest_read, 256u * 1024);
+  // Buffering the body would add 256 MiB; streaming holds a few socket buffers.
+  EXPECT_LT(out.rss_growth_kib, 16 * 1024);
+  // The body was consumed, so the connection is still usable.
+  EXPECT_TRUE(r->keep_alive());
+  ASSERT_TRUE(c.Send(Get("/api/ping")));
+  auto again = c.Read();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->result_int(), 200);
+}
+
+TEST_F(ServerTest, StreamedChunkedBodyIsDecoded) {
+  std::promise<StreamOutcome> done;
+  router_->Add("POST", "/upload", StreamingHandler(done), {.stream_body = true});
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(
+      c.Send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  StreamOutcome out = done.get_future().get();
+  EXPECT_EQ(out.bytes, 5u);
+  EXPECT_EQ(out.sum, uint64_t{'a' + 'b' + 'c' + 'd' + 'e'});
+}
+
+TEST_F(ServerTest, AbortedUploadGivesTheHandlerAnError) {
+  std::promise<StreamOutcome> done;
+  router_->Add("PUT", "/upload", StreamingHandler(done), {.stream_body = true});
+  Start();
+  {
+    TestClient c(port());
+    ASSERT_TRUE(c.Send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n" +
+                       std::string(100 * 1024, 'x')));
+  }  // the client goes away with 924 KiB unsent
+  auto future = done.get_future();
+  ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
+  StreamOutcome out = future.get();
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(out.error->code(), ErrorCode::kIo);
+  EXPECT_EQ(out.bytes, 100u * 1024);
+}
+
+TEST_F(ServerTest, StalledUploadTimesOutPerRead) {
+  options_.stream_idle_timeout = 200ms;
+  std::promise<StreamOutcome> done;
+  router_->Add("PUT", "/upload", StreamingHandler(done), {.stream_body = true});
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc"));
+  auto future = done.get_future();
+  ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
+  StreamOutcome out = future.get();
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(out.error->code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(out.bytes, 3u);
+}
+
+TEST_F(ServerTest, StreamRouteLimitIs413BeforeTheHandler) {
+  std::atomic<int> calls = 0;
+  router_->Add("PUT", "/upload",
+               [&](Request&) {
+                 ++calls;
+                 return Response::Json(200, {});
+               },
+               {.max_body_bytes = 10, .stream_body = true});
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n" +
+                     std::string(100, 'x')));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 413);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_F(ServerTest, UnreadStreamedBodyClosesTheConnectionAfterTheResponse) {
+  router_->Add("PUT", "/upload", [](Request&) { return Response::Error(400, "no thanks"); },
+               {.stream_body = true});
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" +
+                     std::string(1000, 'x')));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 400);
+  EXPECT_FALSE(r->keep_alive());
+  EXPECT_TRUE(c.WaitClosed(3s));
+}
+
+TEST_F(ServerTest, BodylessRequestOnAStreamRouteReadsZero) {
+  std::promise<StreamOutcome> done;
+  router_->Add("GET", "/upload", StreamingHandler(done), {.stream_body = true});
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/upload")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_EQ(done.get_future().get().bytes, 0u);
+}
+
 }  // namespace
 }  // namespace cuttle::http

@@ -1,0 +1,243 @@
+#include "feed/package_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "crypto/crypto.h"
+#include "feed/archive_fixtures.h"
+#include "testing/test_db.h"
+
+namespace cuttle::feed {
+namespace {
+
+using testing::Kind;
+namespace fs = std::filesystem;
+
+// Hands `data` out in chunks of `step` bytes, then fails with `error` if one is given.
+ChunkSource Chunks(const std::string& data, size_t step = 4096,
+                   std::optional<Error> error = std::nullopt) {
+  auto pos = std::make_shared<size_t>(0);
+  return [&data, step, pos, error]() -> Result<std::string_view> {
+    if (*pos >= data.size() && error) return Fail(*error);
+    size_t take = std::min(step, data.size() - *pos);
+    std::string_view out(data.data() + *pos, take);
+    *pos += take;
+    return out;
+  };
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class PackageStoreTest : public ::testing::Test {
+ protected:
+  PackageStoreTest()
+      : db_(cuttle::testing::NewSqlite(dir_)), store_(*db_, dir_.Sub("packages"), 1 << 20) {}
+
+  // Every file under the packages root, temporary ones included.
+  std::vector<std::string> Files() {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& f : fs::recursive_directory_iterator(dir_.Sub("packages"), ec)) {
+      if (f.is_regular_file()) out.push_back(f.path().filename().string());
+    }
+    return out;
+  }
+
+  Result<UploadResult> Put(std::string_view name, const std::string& data,
+                           OverwriteMode mode = OverwriteMode::kFailIfExists) {
+    return store_.Upload("Spaces-1", name, mode, Chunks(data));
+  }
+
+  cuttle::testing::TempDir dir_;
+  std::unique_ptr<db::Database> db_;
+  PackageStore store_;
+  const std::string zip_ = testing::MakeArchive(Kind::kZip, {{"a.txt", "version one"}});
+  const std::string zip2_ = testing::MakeArchive(Kind::kZip, {{"a.txt", "version two"}});
+};
+
+TEST_F(PackageStoreTest, UploadStoresFileRowAndHashes) {
+  auto r = Put("Hello.App.1.0.zip", zip_);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->created);
+  const Package& p = r->package;
+  EXPECT_EQ(p.package_id, "Hello.App");
+  EXPECT_EQ(p.version, "1.0.0");
+  EXPECT_EQ(p.resource_id(), "packages-Hello.App.1.0.0");
+  EXPECT_EQ(p.title, "Hello.App");
+  EXPECT_EQ(p.extension, ".zip");
+  EXPECT_EQ(p.size, static_cast<int64_t>(zip_.size()));
+  EXPECT_EQ(p.sha1, crypto::Sha1Hex(zip_));
+  EXPECT_EQ(p.sha256, crypto::Sha256Hex(zip_));
+  EXPECT_GT(p.published, 0);
+  EXPECT_EQ(ReadFile(store_.PathOf(p)), zip_);
+  EXPECT_EQ(Files().size(), 1u);
+  // Stored under the space's directory, inside the packages root.
+  EXPECT_EQ(fs::path(store_.PathOf(p)).parent_path(), fs::path(dir_.Sub("packages")) / "spaces-1");
+}
+
+TEST_F(PackageStoreTest, NupkgIsIdentifiedByItsNuspecEvenWhenNamedPackage) {
+  std::string nupkg =
+      testing::MakeNupkg(testing::Nuspec("Hello.Lib", "1.0.5.0",
+                                         "<title>Hello</title><description>D</description>"
+                                         "<releaseNotes>R</releaseNotes><authors>me</authors>"));
+  auto r = Put("package", nupkg);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->package.package_id, "Hello.Lib");
+  EXPECT_EQ(r->package.version, "1.0.5");
+  EXPECT_EQ(r->package.title, "Hello");
+  EXPECT_EQ(r->package.description, "D");
+  EXPECT_EQ(r->package.release_notes, "R");
+  EXPECT_EQ(r->package.authors, "me");
+  EXPECT_EQ(r->package.extension, ".nupkg");
+}
+
+TEST_F(PackageStoreTest, DuplicatesFollowTheOverwriteMode) {
+  auto first = Put("App.1.0.0.zip", zip_);
+  ASSERT_TRUE(first);
+  // The same version in another spelling is the same package.
+  auto dup = Put("App.1.0.zip", zip2_);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_NE(dup.error().message().find("OverwriteExisting or IgnoreIfExists"), std::string::npos);
+
+  auto ignored = Put("app.1.0.0.0.zip", zip2_, OverwriteMode::kIgnoreIfExists);
+  ASSERT_TRUE(ignored) << ignored.error().message();
+  EXPECT_FALSE(ignored->created);
+  EXPECT_EQ(ignored->package.sha256, crypto::Sha256Hex(zip_));
+  EXPECT_EQ(Files().size(), 1u);
+
+  auto replaced = Put("App.1.0.0.zip", zip2_, OverwriteMode::kOverwriteExisting);
+  ASSERT_TRUE(replaced) << replaced.error().message();
+  EXPECT_TRUE(replaced->created);
+  EXPECT_EQ(replaced->package.sha256, crypto::Sha256Hex(zip2_));
+  EXPECT_EQ(Files().size(), 1u);  // the replaced file is gone
+  EXPECT_EQ(ReadFile(store_.PathOf(replaced->package)), zip2_);
+  EXPECT_EQ(store_.List("Spaces-1")->size(), 1u);
+}
+
+TEST_F(PackageStoreTest, RefusedAbortedAndMalformedUploadsLeaveNothing) {
+  // Over the maximum size (1 MiB here).
+  std::string big(2 << 20, 'x');
+  auto too_big = Put("Big.1.0.0.zip", big);
+  ASSERT_FALSE(too_big);
+  EXPECT_EQ(too_big.error().code(), ErrorCode::kTooLarge);
+  // The client went away half-way.
+  auto aborted = store_.Upload("Spaces-1", "Gone.1.0.0.zip", OverwriteMode::kFailIfExists,
+                               Chunks(zip_, 10, Error::Io("connection reset")));
+  ASSERT_FALSE(aborted);
+  EXPECT_EQ(aborted.error().code(), ErrorCode::kIo);
+  // Not an archive; a nupkg without a manifest; a bad file name.
+  auto garbage = Put("Bad.1.0.0.tar.gz", "not gzip at all");
+  ASSERT_FALSE(garbage);
+  EXPECT_EQ(garbage.error().code(), ErrorCode::kInvalidArgument);
+  auto no_nuspec = Put("package", zip_);
+  ASSERT_FALSE(no_nuspec);
+  EXPECT_EQ(no_nuspec.error().code(), ErrorCode::kInvalidArgument);
+  auto bad_name = Put("../../etc/App.1.0.0.zip", zip_);
+  ASSERT_FALSE(bad_name);
+  EXPECT_NE(bad_name.error().message().find("path"), std::string::npos);
+
+  EXPECT_TRUE(Files().empty());
+  EXPECT_TRUE(store_.List("Spaces-1")->empty());
+  EXPECT_FALSE(fs::exists(dir_.Sub("etc")));
+}
+
+TEST_F(PackageStoreTest, ListGetFindAndDelete) {
+  for (const char* name :
+       {"B.1.0.0.zip", "B.1.10.0.zip", "B.1.2.0.zip", "B.2.0.0-rc.1.zip", "a.3.0.0.zip"}) {
+    ASSERT_TRUE(Put(name, zip_)) << name;
+  }
+  auto all = store_.List("Spaces-1").value();
+  std::vector<std::string> order;
+  for (const auto& p : all) order.push_back(p.package_id + " " + p.version);
+  EXPECT_EQ(order, (std::vector<std::string>{"a 3.0.0", "B 2.0.0-rc.1", "B 1.10.0", "B 1.2.0",
+                                             "B 1.0.0"}));
+  EXPECT_EQ(store_.List("Spaces-1", std::string("b"))->size(), 4u);
+  EXPECT_TRUE(store_.List("Spaces-2")->empty());
+
+  auto got = store_.Get("Spaces-1", "PACKAGES-b.1.10.0").value();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->version, "1.10.0");
+  EXPECT_FALSE(*store_.Get("Spaces-2", "packages-B.1.10.0"));
+  auto found = store_.Find("Spaces-1", "b", "1.2").value();
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->version, "1.2.0");
+  EXPECT_FALSE(*store_.Find("Spaces-1", "b", "nonsense"));
+
+  EXPECT_TRUE(store_.Delete(*found).value());
+  EXPECT_FALSE(store_.Delete(*found).value());
+  EXPECT_FALSE(fs::exists(store_.PathOf(*found)));
+  EXPECT_EQ(Files().size(), 4u);
+}
+
+TEST_F(PackageStoreTest, RetentionKeepsTheNewestVersionsOfEachId) {
+  for (const char* name :
+       {"B.1.0.0.zip", "B.1.10.0.zip", "B.1.2.0.zip", "B.2.0.0-rc.1.zip", "a.3.0.0.zip"}) {
+    ASSERT_TRUE(Put(name, zip_)) << name;
+  }
+  EXPECT_EQ(store_.ApplyRetention(0).value(), 0);  // off
+  EXPECT_EQ(store_.List("Spaces-1")->size(), 5u);
+  EXPECT_EQ(store_.ApplyRetention(2).value(), 2);
+  std::vector<std::string> kept;
+  auto listed = store_.List("Spaces-1").value();  // a named value: the loop must not dangle
+  for (const auto& p : listed) kept.push_back(p.package_id + " " + p.version);
+  EXPECT_EQ(kept, (std::vector<std::string>{"a 3.0.0", "B 2.0.0-rc.1", "B 1.10.0"}));
+  EXPECT_EQ(Files().size(), 3u);
+}
+
+TEST_F(PackageStoreTest, ConcurrentUploadsOfOneVersionStoreExactlyOne) {
+  constexpr int kThreads = 6;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kThreads; ++i) {
+    bodies.push_back(testing::MakeArchive(Kind::kZip, {{"a.txt", "body " + std::to_string(i)}}));
+  }
+  std::atomic<int> created = 0, conflicts = 0, other = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = store_.Upload("Spaces-1", "Race.1.0.0.zip", OverwriteMode::kFailIfExists,
+                             Chunks(bodies[i], 100));
+      if (r) {
+        ++created;
+      } else if (r.error().code() == ErrorCode::kAlreadyExists) {
+        ++conflicts;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(conflicts, kThreads - 1);
+  EXPECT_EQ(other, 0);
+  auto stored = store_.List("Spaces-1").value();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(crypto::Sha256Hex(ReadFile(store_.PathOf(stored[0]))), stored[0].sha256);
+  EXPECT_EQ(Files().size(), 1u);
+}
+
+TEST(OverwriteModeTest, ParsesModesAndLegacyReplace) {
+  EXPECT_EQ(ParseOverwriteMode(std::nullopt, std::nullopt).value(), OverwriteMode::kFailIfExists);
+  EXPECT_EQ(ParseOverwriteMode("overwriteexisting", std::nullopt).value(),
+            OverwriteMode::kOverwriteExisting);
+  EXPECT_EQ(ParseOverwriteMode("IgnoreIfExists", "true").value(), OverwriteMode::kIgnoreIfExists);
+  EXPECT_EQ(ParseOverwriteMode(std::nullopt, "true").value(), OverwriteMode::kOverwriteExisting);
+  EXPECT_EQ(ParseOverwriteMode(std::nullopt, "true/").value(), OverwriteMode::kOverwriteExisting);
+  EXPECT_EQ(ParseOverwriteMode(std::nullopt, "false").value(), OverwriteMode::kFailIfExists);
+  auto bad = ParseOverwriteMode("Sometimes", std::nullopt);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cuttle::feed
