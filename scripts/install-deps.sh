@@ -12,6 +12,9 @@ packages=(
   libarchive-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
   # servers and tools the tests and benchmarks start
   postgresql-15 postgresql-client-15 haproxy nginx-light wrk curl procps util-linux python3 nodejs
+  # the NuGet v2 client the package-feed tests drive (nuget.exe 2.8.7 on Mono; `script` gives it
+  # a terminal for `nuget list`)
+  nuget mono-runtime bsdutils
 )
 
 missing=()
