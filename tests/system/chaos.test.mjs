@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ADMIN_KEY, eventually, freePort, sleep, startCluster } from './lib/cluster.mjs';
+import { ADMIN_KEY, eventually, freePort, psql, sleep, startCluster } from './lib/cluster.mjs';
 import { Haproxy, LoadDriver } from './lib/haproxy.mjs';
 
 const DURATION_S = Number(process.env.CHAOS_DURATION ?? 60);
@@ -105,15 +105,31 @@ describe('chaos: node kills and database restarts under load', async () => {
     for (const n of cluster.nodes) assert.equal(n.exited, null, `${n.name} exited on its own:\n${n.output.slice(-3000)}`);
 
     // Every task reaches a final state.
-    const states = await eventually(async () => {
+    const fetchStates = async () => {
       const out = {};
       for (let i = 0; i < created.length; i += 100) {
         const ids = created.slice(i, i + 100);
         const r = await cluster.nodes[0].get(`/api/tasks?ids=${ids.join(',')}&take=100`);
-        for (const t of r.json.Items) out[t.Id] = t.State;
+        for (const t of r.json.Items) out[t.Id] = t;
       }
-      return Object.keys(out).length === created.length && Object.values(out).every((s) => FINAL.has(s)) ? out : null;
-    }, { timeoutMs: 60000, intervalMs: 500, what: 'every task to finish' });
+      return out;
+    };
+    let states;
+    try {
+      states = await eventually(async () => {
+        const out = await fetchStates();
+        return created.every((id) => FINAL.has(out[id]?.State)) ? Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.State])) : null;
+      }, { timeoutMs: 60000, intervalMs: 500, what: 'every task to finish' });
+    } catch (e) {
+      const out = await fetchStates();
+      const stuck = created.filter((id) => !FINAL.has(out[id]?.State));
+      const rows = psql(cluster.database, `SELECT id, state, server_node, claim_epoch, start_time, queue_time FROM server_tasks WHERE id IN (${stuck.map((id) => `'${id}'`).join(',') || "''"})`);
+      const nodesRows = psql(cluster.database, 'SELECT name, is_in_maintenance_mode, now_ms() - last_seen, lease_epoch, is_offline_marked, max_concurrent_tasks FROM server_nodes');
+      throw new Error(`${stuck.length} task(s) not final: ${JSON.stringify(stuck.map((id) => out[id] ? { Id: id, State: out[id].State, ServerNode: out[id].ServerNode } : { Id: id, missing: true }))}\n` +
+        `rows:\n${rows}\nnodes:\n${nodesRows}\nkills at ${kills.map((k) => k - t0).join(', ')} ms\n` +
+        `t0 ${t0}; PostgreSQL restarts at ${pgRestarts.map((p) => Math.round(p.at - t0)).join(', ')} ms\n` +
+        cluster.nodes.map((n) => `--- ${n.name}\n${n.output.split('\n').filter((l) => !/ (GET|POST) \/api\S* (200|201) /.test(l)).slice(-60).join('\n')}`).join('\n'));
+    }
 
     // No task ran twice at the same time: for each id, each run ended (its end line, or its process
     // no longer exists: scripts die with their node) before the next run started.
