@@ -114,6 +114,11 @@ class Database {
   // local listeners only, which is all there are). Best effort: a lost hint is covered by polling.
   virtual Result<void> Notify(std::string_view channel, std::string_view payload = {}) = 0;
 
+  // Wakes this process's own waiters on `channel` now, for a hint a statement of this process
+  // has just sent (SELECT pg_notify(...) in the same statement): the server's echo arrives a
+  // little later through the LISTEN connection, and still reaches the other nodes.
+  virtual void NotifyLocally(std::string_view channel) { (void)channel; }
+
   // Waits up to `timeout` for a notification on `channel` (LISTEN on a dedicated connection that
   // is re-established after a failure). Returns true if one arrived, false on timeout. Several
   // threads may wait on the same channel; one notification wakes all of them.

@@ -121,6 +121,8 @@ Result<Task> TaskQueue::Enqueue(const NewTask& n) {
                            {OptText(n.space_id), n.name, n.description, n.arguments.dump(),
                             OptInt(n.queue_time_expiry), OptText(n.concurrency_tag), n.idempotent,
                             OptText(n.rerun_of), OptText(n.created_by)}));
+    // This node's dispatcher need not wait for the hint to come back from the server.
+    db_.NotifyLocally(kWakeChannel);
     return ReadTask(rs.front());
   }
   Task out;

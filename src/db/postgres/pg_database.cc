@@ -580,6 +580,8 @@ class PgDatabase final : public Database {
     return {};
   }
 
+  void NotifyLocally(std::string_view channel) override { board_.Bump(channel); }
+
   bool WaitForNotification(std::string_view channel, std::chrono::milliseconds timeout) override {
     listener_.Listen(channel);
     return board_.Wait(channel, timeout);
