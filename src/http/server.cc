@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,6 +54,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kReadChunk = 8 * 1024;
 constexpr size_t kFileChunk = 256 * 1024;
+// One sendfile call at most; the kernel moves it in socket-buffer-sized steps anyway.
+constexpr uint64_t kSendfileChunk = 16 * 1024 * 1024;
 // After refusing a request whose body was not read, the rest of it is drained for a while before
 // closing: closing with unread data makes the kernel send RST, and the client may then lose our
 // response (e.g. the 413) while it is still uploading.
@@ -222,20 +225,32 @@ class BlockingSocket {
   std::chrono::milliseconds timeout_;
 };
 
-// Pulls a streamed body through Beast's parser into the caller's buffer (buffer_body), so only
-// the connection's read buffer is held beyond what the caller asked for.
+// Pulls a streamed body into the caller's buffer. A body with a Content-Length is received
+// straight into that buffer (after the bytes that came with the header), without Beast's extra
+// copy; a chunked body goes through Beast's parser (buffer_body). Either way only the
+// connection's read buffer is held beyond what the caller asked for.
 class StreamedBody {
  public:
   StreamedBody(bhttp::request_parser<bhttp::buffer_body>& parser, beast::flat_buffer& buffer,
-               BlockingSocket socket)
-      : parser_(parser), buffer_(buffer), socket_(socket) {}
+               BlockingSocket socket, std::optional<uint64_t> limit)
+      : parser_(parser), buffer_(buffer), socket_(socket) {
+    if (!parser_.chunked() && parser_.content_length()) {
+      remaining_ = *parser_.content_length();
+    }
+    (void)limit;  // a Content-Length over the limit was refused before the handler ran
+  }
+
+  bool done() const { return remaining_ ? *remaining_ == 0 : parser_.is_done(); }
 
   Result<size_t> Read(char* out, size_t n) {
     if (error_) {
       return Fail(*error_);
     }
-    if (n == 0 || parser_.is_done()) {
+    if (n == 0 || done()) {
       return 0;
+    }
+    if (remaining_) {
+      return ReadDirect(out, n);
     }
     auto& body = parser_.get().body();
     body.data = out;
@@ -246,9 +261,31 @@ class StreamedBody {
     if (ec == bhttp::error::need_buffer) {
       ec = {};
     }
-    const size_t got = n - body.size;
+    return Got(n - body.size, ec);
+  }
+
+ private:
+  Result<size_t> ReadDirect(char* out, size_t n) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(n, *remaining_));
+    size_t got = 0;
+    beast::error_code ec;
+    if (buffer_.size() > 0) {  // bytes that arrived with the header (or before)
+      got = std::min(want, buffer_.size());
+      std::memcpy(out, buffer_.data().data(), got);
+      buffer_.consume(got);
+    } else {
+      got = socket_.read_some(asio::buffer(out, want), ec);
+    }
+    *remaining_ -= got;
+    if (ec == asio::error::eof) {
+      ec = bhttp::error::partial_message;
+    }
+    return Got(got, ec);
+  }
+
+  // Hands over what did arrive first; an error comes with the next call.
+  Result<size_t> Got(size_t got, const beast::error_code& ec) {
     if (ec) {
-      // Hand over what did arrive first; the error comes with the next call.
       if (ec == bhttp::error::body_limit) {
         error_ = Error::TooLarge("the request body is larger than this route accepts");
       } else if (ec == asio::error::timed_out) {
@@ -264,10 +301,10 @@ class StreamedBody {
     return got;
   }
 
- private:
   bhttp::request_parser<bhttp::buffer_body>& parser_;
   beast::flat_buffer& buffer_;
   BlockingSocket socket_;
+  std::optional<uint64_t> remaining_;  // Content-Length bodies: bytes still to come
   std::optional<Error> error_;
 };
 
@@ -567,7 +604,7 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
           }
           StreamedBody body(
               body_parser, buffer,
-              BlockingSocket(stream.socket().native_handle(), options_.stream_idle_timeout));
+              BlockingSocket(stream.socket().native_handle(), options_.stream_idle_timeout), limit);
           const bool has_body = unread_body;
           req.body_reader = [&body, has_body](char* out, size_t n) -> Result<size_t> {
             if (!has_body) {
@@ -579,7 +616,7 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
           stream.expires_never();  // the handler reads (and may block) with its own deadline
           response = Invoke(*match.handler, req);
           req.body_reader = nullptr;
-          unread_body = unread_body && !body_parser.is_done();
+          unread_body = unread_body && !body.done();
         }
       } else if (unread_body) {
         const uint64_t limit = match.options.max_body_bytes.value_or(options_.max_body_bytes);
@@ -719,30 +756,73 @@ asio::awaitable<Written> Server::Impl::Write(Connection& conn, Response& respons
     co_return Written{!ec, status};
   }
 
-  // File: flat memory, one chunk at a time; the first chunk goes out with the header.
-  std::unique_ptr<char[]> chunk(new char[std::min<uint64_t>(kFileChunk, length)]);
-  uint64_t offset = response.file->offset;
+  // File: the header first, then sendfile(2) from the page cache straight to the socket (no copy
+  // through user space: a download runs near the speed of reading the file). Should the file
+  // system refuse sendfile, fall back to pread + write in flat chunks.
+  conn.stream.expires_after(options_.body_timeout);
+  co_await asio::async_write(conn.stream, asio::buffer(out), Await(ec));
+  if (ec) {
+    co_return Written{false, status};
+  }
+  auto& socket = conn.stream.socket();
+  socket.native_non_blocking(true, ec);
+  off_t offset = static_cast<off_t>(response.file->offset);
   uint64_t left = length;
-  bool header_sent = false;
+  bool use_sendfile = !ec;
+  std::unique_ptr<char[]> chunk;
   while (left > 0) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(kFileChunk, left));
-    ssize_t got = ::pread(file->get(), chunk.get(), want, static_cast<off_t>(offset));
-    if (got <= 0) {
-      // Truncated underneath us: the promised Content-Length cannot be met, so close.
-      CUTTLE_LOG_ERROR("http: reading {} at {} failed", response.file->path, offset);
-      co_return Written{false, status};
+    ssize_t sent = -1;
+    if (use_sendfile) {
+      sent = ::sendfile(socket.native_handle(), file->get(), &offset,
+                        static_cast<size_t>(std::min<uint64_t>(left, kSendfileChunk)));
+      if (sent < 0 && (errno == EINVAL || errno == ENOSYS)) {
+        use_sendfile = false;
+        continue;
+      }
+    } else {
+      if (!chunk) {
+        chunk.reset(new char[kFileChunk]);
+      }
+      size_t want = static_cast<size_t>(std::min<uint64_t>(kFileChunk, left));
+      ssize_t got = ::pread(file->get(), chunk.get(), want, offset);
+      if (got > 0) {
+        conn.stream.expires_after(options_.body_timeout);
+        co_await asio::async_write(conn.stream, asio::buffer(chunk.get(), static_cast<size_t>(got)),
+                                   Await(ec));
+        if (ec) {
+          co_return Written{false, status};
+        }
+        offset += got;
+      }
+      sent = got;
     }
-    std::array<asio::const_buffer, 2> buffers{
-        header_sent ? asio::const_buffer() : asio::buffer(out),
-        asio::buffer(chunk.get(), static_cast<size_t>(got))};
-    conn.stream.expires_after(options_.body_timeout);
-    co_await asio::async_write(conn.stream, buffers, Await(ec));
-    if (ec) {
-      co_return Written{false, status};
+    if (sent > 0) {
+      left -= static_cast<uint64_t>(sent);
+      continue;
     }
-    header_sent = true;
-    offset += static_cast<uint64_t>(got);
-    left -= static_cast<uint64_t>(got);
+    if (sent < 0 && errno == EINTR) {
+      continue;
+    }
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The socket buffer is full: wait until the client reads, at most body_timeout.
+      asio::steady_timer timer(conn.stream.get_executor(), options_.body_timeout);
+      timer.async_wait([&socket](beast::error_code e) {
+        if (!e) {
+          beast::error_code ignored;
+          socket.cancel(ignored);
+        }
+      });
+      co_await socket.async_wait(tcp::socket::wait_write, Await(ec));
+      timer.cancel();
+      if (ec) {
+        co_return Written{false, status};
+      }
+      continue;
+    }
+    // Truncated underneath us (0) or a socket error: the Content-Length cannot be met, so close.
+    CUTTLE_LOG_ERROR("http: sending {} at {} failed: {}", response.file->path, offset,
+                     sent == 0 ? "unexpected end of file" : std::strerror(errno));
+    co_return Written{false, status};
   }
   co_return Written{true, status};
 }
