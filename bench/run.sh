@@ -10,3 +10,5 @@ echo "== task queue (issue 3), beside graphile-worker 0.17.3"
 npm ci --prefix "$here/graphile" --no-audit --no-fund --loglevel=error >/dev/null
 CUTTLE_SERVER_BIN=$(cd "$build" && pwd)/src/apps/cuttle-server \
   "$root/scripts/with-postgres.sh" node "$here/tasks_bench.mjs"
+echo "== package repository (issue 4), beside dd and cat"
+python3 "$here/package_bench.py" "$build"
