@@ -134,6 +134,12 @@ class TaskQueue {
   // if someone else changed it first.
   Result<bool> ResolveOrphan(const Task& t, const std::string& error_message);
 
+  // Active tasks claimed by `node` more than `older_than_ms` ago (database clock). The runner
+  // compares them with what it really runs: a claim whose reply was lost (the connection dropped
+  // after the UPDATE committed, and the retry claimed something else) leaves a task that this
+  // live node owns but no thread executes.
+  Result<std::vector<Task>> ClaimedBy(const std::string& node, int64_t older_than_ms);
+
   // Queued tasks whose QueueTimeExpiry has passed become TimedOut. Returns how many.
   Result<int64_t> ExpireQueued();
 

@@ -15,6 +15,8 @@ namespace cuttle::tasks {
 namespace {
 constexpr auto kLoadMaxAge = std::chrono::milliseconds(250);
 constexpr auto kWatchInterval = std::chrono::milliseconds(200);
+// How often, in watch intervals, claims are reconciled with the running tasks.
+constexpr int kReconcileEvery = 10;
 
 std::string NodeLastSeen(db::Database& db, const std::string& node) {
   auto rs = db.Execute("SELECT last_seen FROM server_nodes WHERE name = $1", {node});
@@ -303,9 +305,34 @@ void TaskRunner::Abandon(Slot& slot, const std::string& why) {
   }
 }
 
+void TaskRunner::ReconcileClaims() {
+  if (registry_.fenced()) return;
+  auto claimed = queue_.ClaimedBy(options_.node_name, options_.lost_claim_age.count());
+  if (!claimed || claimed->empty()) return;
+  std::vector<Task> lost;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& t : *claimed) {
+      if (running_.count(t.id) == 0) lost.push_back(t);
+    }
+  }
+  for (const auto& t : lost) {
+    std::string why = fmt::format(
+        "Node {} claimed this task but its reply was lost with a database connection, so the "
+        "task never started there.",
+        options_.node_name);
+    auto done = queue_.ResolveOrphan(t, why);
+    if (done && *done) {
+      (void)AppendLine(LogPath(t.id), LogCategory::kWarning, why);
+      CUTTLE_LOG_WARN("{}: {}", t.id, why);
+    }
+  }
+}
+
 void TaskRunner::WatchLoop() {
-  for (;;) {
+  for (int round = 1;; ++round) {
     db_.WaitForNotification(TaskQueue::kCancelChannel, kWatchInterval);
+    if (round % kReconcileEvery == 0 && !stopping_) ReconcileClaims();
     std::vector<std::string> ids;
     {
       std::lock_guard lock(mu_);

@@ -36,6 +36,9 @@ struct RunnerOptions {
   int node_timeout_ms = 5000;
   std::chrono::milliseconds script_timeout{3'600'000};
   std::chrono::milliseconds poll_interval{1000};
+  // A claim this old that no thread of this node executes was lost (see ReconcileClaims); far
+  // longer than the moment between a claim's commit and its task being registered as running.
+  std::chrono::milliseconds lost_claim_age{10000};
 };
 
 class TaskRunner {
@@ -68,6 +71,9 @@ class TaskRunner {
 
   void DispatchLoop();
   void WatchLoop();
+  // Hands back tasks the database says this node executes but no thread of it does (see
+  // TaskQueue::ClaimedBy).
+  void ReconcileClaims();
   // Claims one task if this node may and starts a worker thread for it. True if it claimed.
   bool TryClaimAndStart();
   bool MayClaim();

@@ -153,7 +153,8 @@ describe('three nodes on PostgreSQL losing nodes and the database', async () => 
   test('300 scripts survive kill -9 and SIGSTOP: every task final, no id twice', async () => {
     const ids = [];
     for (let i = 0; i < 300; i++) {
-      const r = await script(cluster.nodes[i % 3], `sleep 0.$((RANDOM % 3))\necho "$OCTOPUS_TASK_ID" >> ${idsFile}`);
+      // Long enough (0.3-0.7 s each, ~10 s for the cluster) that both outages hit running scripts.
+      const r = await script(cluster.nodes[i % 3], `sleep 0.$((RANDOM % 5 + 3))\necho "$OCTOPUS_TASK_ID" >> ${idsFile}`);
       assert.equal(r.status, 201, r.text);
       ids.push(r.json.Id);
     }
@@ -169,6 +170,7 @@ describe('three nodes on PostgreSQL losing nodes and the database', async () => 
     const handledMs = handled - killedAt;
     console.log(`# tasks of the killed node handled ${handledMs} ms after kill -9 (node timeout ${NODE_TIMEOUT} ms)`);
     assert.ok(handledMs <= NODE_TIMEOUT + 2000, `handled after ${handledMs} ms`);
+    await b.start();
 
     // Stop c for longer than the node timeout while it runs scripts, then let it go on.
     await eventually(async () => (await a.get('/api/tasks?node=OctopusServerNodes-ha3&running=true')).json.TotalResults > 0,
@@ -181,7 +183,6 @@ describe('three nodes on PostgreSQL losing nodes and the database', async () => 
     const reaped = {};
     for (const id of stoppedTasks) reaped[id] = (await a.get(`/api/tasks/${id}`)).json;
     c.signal('SIGCONT');
-    await b.start();
 
     const all = await eventually(async () => {
       const r = await a.get(`/api/tasks?ids=${ids.join(',')}`);
@@ -217,6 +218,7 @@ describe('three nodes on PostgreSQL losing nodes and the database', async () => 
   });
 
   test('cancel on another node stops a sleep 600 script within a second', async () => {
+    for (const n of cluster.nodes) if (n.exited) await n.start();
     const t = await script(a, 'echo started\nsleep 600');
     const owner = await eventually(async () => {
       const r = await b.get(`/api/tasks/${t.json.Id}`);

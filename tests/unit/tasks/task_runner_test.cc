@@ -162,5 +162,31 @@ TEST_F(TaskRunnerTest, ARestartedNodeResolvesItsOwnLeftoversBeforeClaiming) {
   runner.Stop(std::chrono::seconds(1));
 }
 
+// Regression: a claim whose reply was lost with the database connection (the UPDATE committed,
+// the retry claimed something else) left a task Executing on a live node forever.
+TEST_F(TaskRunnerTest, AClaimWhoseReplyWasLostIsHandedBack) {
+  options_.lost_claim_age = std::chrono::milliseconds(300);
+  TaskRunner runner(*db_, registry_, options_);
+  ASSERT_TRUE(runner.Start());
+  // Drained, the runner claims nothing itself; the task is claimed in the database as this node
+  // while no thread of the runner knows about it.
+  repo::NodeUpdate drain;
+  drain.is_in_maintenance_mode = true;
+  ASSERT_TRUE(repo::UpdateNode(*db_, registry_.node_id(), drain, 2000));
+  ASSERT_TRUE(registry_.HeartbeatOnce());
+  auto t = Enqueue("AdHocScript", "echo ran");
+  auto lost = queue_.Claim("unit").value();
+  ASSERT_TRUE(lost);
+  ASSERT_EQ(lost->id, t.id);
+  drain.is_in_maintenance_mode = false;
+  ASSERT_TRUE(repo::UpdateNode(*db_, registry_.node_id(), drain, 2000));
+  ASSERT_TRUE(registry_.HeartbeatOnce());
+  auto done = WaitFinal(t.id);
+  EXPECT_EQ(done.state, TaskState::kSuccess);
+  EXPECT_EQ(done.claim_epoch, 2) << "re-queued, then claimed again";
+  EXPECT_NE(Log(t.id).find("reply was lost"), std::string::npos) << Log(t.id);
+  runner.Stop(std::chrono::seconds(1));
+}
+
 }  // namespace
 }  // namespace cuttle::tasks
