@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ADMIN_KEY, eventually, freePort, psql, sleep, startCluster } from './lib/cluster.mjs';
+import { ADMIN_KEY, createDatabase, eventually, freePort, psql, sleep, startCluster } from './lib/cluster.mjs';
 import { Haproxy, LoadDriver } from './lib/haproxy.mjs';
 
 const DURATION_S = Number(process.env.CHAOS_DURATION ?? 60);
@@ -30,7 +30,11 @@ function inFlightAtKill(f, kills) {
 }
 
 describe('chaos: node kills and database restarts under load', async () => {
-  const cluster = await startCluster(3, { prefix: 'cx', heartbeatMs: 200, nodeTimeoutMs: NODE_TIMEOUT });
+  // The test server runs with synchronous_commit = off for speed, which lets a crash (-m
+  // immediate) lose commits it already acknowledged; production settings for this database.
+  const database = createDatabase('chaos');
+  psql(database, `ALTER DATABASE ${new URL(database).pathname.slice(1)} SET synchronous_commit = on`);
+  const cluster = await startCluster(3, { prefix: 'cx', database, heartbeatMs: 200, nodeTimeoutMs: NODE_TIMEOUT });
   const lb = new Haproxy({ port: await freePort(), servers: cluster.nodes.map((n) => ({ name: n.name, port: n.port })), interMs: 500 });
   await lb.start();
   const runsFile = path.join(cluster.sharedDir, 'runs.txt');
@@ -126,6 +130,7 @@ describe('chaos: node kills and database restarts under load', async () => {
       const rows = psql(cluster.database, `SELECT id, state, server_node, claim_epoch, start_time, queue_time FROM server_tasks WHERE id IN (${stuck.map((id) => `'${id}'`).join(',') || "''"})`);
       const nodesRows = psql(cluster.database, 'SELECT name, is_in_maintenance_mode, now_ms() - last_seen, lease_epoch, is_offline_marked, max_concurrent_tasks FROM server_nodes');
       throw new Error(`${stuck.length} task(s) not final: ${JSON.stringify(stuck.map((id) => out[id] ? { Id: id, State: out[id].State, ServerNode: out[id].ServerNode } : { Id: id, missing: true }))}\n` +
+        `their script runs: ${JSON.stringify(readFileSync(runsFile, 'utf8').split('\n').filter((l) => stuck.some((id) => l.includes(`${id} `))))}\n` +
         `rows:\n${rows}\nnodes:\n${nodesRows}\nkills at ${kills.map((k) => k - t0).join(', ')} ms\n` +
         `t0 ${t0}; PostgreSQL restarts at ${pgRestarts.map((p) => Math.round(p.at - t0)).join(', ')} ms\n` +
         cluster.nodes.map((n) => `--- ${n.name}\n${n.output.split('\n').filter((l) => !/ (GET|POST) \/api\S* (200|201) /.test(l)).slice(-60).join('\n')}`).join('\n'));

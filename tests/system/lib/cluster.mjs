@@ -150,8 +150,9 @@ export class Node {
 }
 
 // Starts `count` nodes on one new PostgreSQL database and one shared directory.
-export async function startCluster(count, { prefix = 'n', masterKey, ...opts } = {}) {
-  const database = createDatabase('cluster');
+// `database`: an existing database URL to use instead of a new one.
+export async function startCluster(count, { prefix = 'n', masterKey, database: existing, ...opts } = {}) {
+  const database = existing ?? createDatabase('cluster');
   const sharedDir = tempDir();
   const key = masterKey ?? execFileSync(SERVER_BIN, ['master-key', 'generate']).toString().trim();
   const nodes = [];
