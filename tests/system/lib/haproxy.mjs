@@ -2,7 +2,7 @@
 // given bind port and nodes, a faster check interval), runs it in the foreground and stops it.
 // Also a bounded HTTP load driver that counts what clients of the load balancer would see.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_KEY, sleep, tempDir } from './cluster.mjs';
@@ -61,11 +61,13 @@ export class Haproxy {
   }
 
   async stop() {
-    if (!this.child || this.exited) return;
-    this.child.kill('SIGTERM');
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await this.exitPromise;
-    clearTimeout(t);
+    if (this.child && !this.exited) {
+      this.child.kill('SIGTERM');
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      await this.exitPromise;
+      clearTimeout(t);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   // Which server handled each logged request, with status (from HAProxy's httplog lines).
