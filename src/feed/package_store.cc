@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -71,6 +72,9 @@ struct MdDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
+// O_DIRECT's alignment for buffers, lengths and offsets (the largest logical block size in use).
+constexpr size_t kDirectAlign = 4096;
+
 // A file that is unlinked unless released: every early return of an upload cleans up.
 class OwnedFile {
  public:
@@ -82,8 +86,14 @@ class OwnedFile {
   OwnedFile(const OwnedFile&) = delete;
   OwnedFile& operator=(const OwnedFile&) = delete;
 
+  // O_DIRECT when the file system allows it: a package is written once and read rarely, so
+  // copying it through the page cache costs CPU (the largest cost of an upload) for nothing.
   Result<void> Create() {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
+    direct_ = fd_ >= 0;
+    if (fd_ < 0 && errno == EINVAL) {
+      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    }
     if (fd_ < 0) {
       Error e = Error::Io(fmt::format("cannot create '{}': {}", path_, OsError()));
       path_.clear();
@@ -92,9 +102,18 @@ class OwnedFile {
     return {};
   }
   Result<void> Write(std::string_view data) {
+    // O_DIRECT needs aligned memory and lengths: the last, partial block goes the normal way.
+    if (direct_ && (data.size() % kDirectAlign != 0 ||
+                    reinterpret_cast<uintptr_t>(data.data()) % kDirectAlign != 0)) {
+      DropDirect();
+    }
     while (!data.empty()) {
       ssize_t n = ::write(fd_, data.data(), data.size());
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EINVAL && direct_) {  // refused after all (some file systems)
+        DropDirect();
+        continue;
+      }
       if (n <= 0) return Fail(Error::Io(fmt::format("cannot write '{}': {}", path_, OsError())));
       data.remove_prefix(static_cast<size_t>(n));
     }
@@ -127,8 +146,15 @@ class OwnedFile {
   const std::string& path() const { return path_; }
 
  private:
+  void DropDirect() {
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT);
+    direct_ = false;
+  }
+
   std::string path_;
   int fd_ = -1;
+  bool direct_ = false;
 };
 
 // One digest over a stream of blocks, computed on its own thread.
@@ -152,19 +178,24 @@ class DigestThread {
   bool ok_ = false;
 };
 
-// Writes the upload to its file while SHA-1 and SHA-256 are computed on two other threads, so a
-// large upload costs max(receive + write, hash) rather than their sum. The bytes pass through a
-// fixed ring of blocks (kBlocks x kBlockBytes), which bounds memory whatever the package size.
+// Writes the upload to its file and computes SHA-1 and SHA-256, each on its own thread, so the
+// receiving thread only copies bytes into blocks and a large upload costs about as much wall time
+// as its slowest stage rather than the sum of them. The bytes pass through a fixed ring of
+// aligned blocks (kBlocks x kBlockBytes), which bounds memory whatever the package size.
 class HashingWriter {
  public:
   static constexpr size_t kBlockBytes = 1 << 20;
-  static constexpr size_t kBlocks = 4;
+  static constexpr size_t kBlocks = 6;
   static constexpr uint64_t kWritebackBytes = 8 << 20;
 
   explicit HashingWriter(OwnedFile& file) : file_(file), blocks_(kBlocks) {
-    for (auto& b : blocks_) b.data.reset(new char[kBlockBytes]);
-    workers_.emplace_back([this] { Work(0, EVP_sha1()); });
-    workers_.emplace_back([this] { Work(1, EVP_sha256()); });
+    for (auto& b : blocks_) {
+      b.data.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kBlockBytes)));
+      CUTTLE_CHECK(b.data != nullptr);
+    }
+    workers_.emplace_back([this] { Hash(0, EVP_sha1()); });
+    workers_.emplace_back([this] { Hash(1, EVP_sha256()); });
+    workers_.emplace_back([this] { WriteBlocks(); });
   }
   ~HashingWriter() { Stop(); }
   HashingWriter(const HashingWriter&) = delete;
@@ -173,78 +204,105 @@ class HashingWriter {
   Result<void> Append(std::string_view data) {
     while (!data.empty()) {
       Block& b = blocks_[current_];
-      if (fill_ == 0) WaitFree(b);
+      if (fill_ == 0) CUTTLE_TRY_VOID(WaitFree(b));
       size_t n = std::min(data.size(), kBlockBytes - fill_);
       std::memcpy(b.data.get() + fill_, data.data(), n);
       fill_ += n;
       data.remove_prefix(n);
-      if (fill_ == kBlockBytes) CUTTLE_TRY_VOID(Flush());
+      if (fill_ == kBlockBytes) Submit();
     }
     return {};
   }
 
-  // Writes what is left and returns {sha1, sha256}.
+  // Writes what is left, waits for every stage and returns {sha1, sha256}.
   Result<std::pair<std::string, std::string>> Finish() {
-    if (fill_ > 0) CUTTLE_TRY_VOID(Flush());
+    if (fill_ > 0) Submit();
     Stop();
+    if (write_error_) return Fail(*write_error_);
     if (!digests_[0] || !digests_[1]) return Fail(Error::Internal("hashing the package failed"));
     return std::pair{*digests_[0], *digests_[1]};
   }
 
  private:
-  struct Block {
-    std::unique_ptr<char[]> data;
-    size_t size = 0;
-    int pending = 0;  // hashers still reading it
+  struct FreeDeleter {
+    void operator()(char* p) const { std::free(p); }
   };
+  struct Block {
+    std::unique_ptr<char, FreeDeleter> data;
+    size_t size = 0;
+    int pending = 0;  // stages (two hashers, the writer) still using it
+  };
+  static constexpr int kStages = 3;
 
-  void WaitFree(Block& b) {
+  Result<void> WaitFree(Block& b) {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return b.pending == 0; });
+    if (write_error_) return Fail(*write_error_);
+    return {};
   }
 
-  // Hands the current block to both hashers, then writes it (they only read it meanwhile).
-  Result<void> Flush() {
-    Block& b = blocks_[current_];
+  // Hands the current block to the three stages; they only read it.
+  void Submit() {
     {
       std::lock_guard lock(mu_);
+      Block& b = blocks_[current_];
       b.size = fill_;
-      b.pending = 2;
-      queue_[0].push_back(current_);
-      queue_[1].push_back(current_);
+      b.pending = kStages;
+      for (auto& q : queue_) q.push_back(current_);
     }
     cv_.notify_all();
-    auto written = file_.Write(std::string_view(b.data.get(), fill_));
-    written_ += fill_;
-    if (written_ - synced_ >= kWritebackBytes) {
-      file_.StartWriteback(synced_, written_ - synced_);
-      synced_ = written_;
-    }
     current_ = (current_ + 1) % kBlocks;
     fill_ = 0;
-    return written;
   }
 
-  void Work(int which, const EVP_MD* md) {
+  // Takes the next block of stage `which`; nullopt once stopped and drained.
+  std::optional<size_t> Next(int which) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !queue_[which].empty() || stopping_; });
+    if (queue_[which].empty()) return std::nullopt;
+    size_t index = queue_[which].front();
+    queue_[which].pop_front();
+    return index;
+  }
+
+  void Done(size_t index) {
+    {
+      std::lock_guard lock(mu_);
+      --blocks_[index].pending;
+    }
+    cv_.notify_all();
+  }
+
+  void Hash(int which, const EVP_MD* md) {
     DigestThread digest(md);
-    for (;;) {
-      size_t index;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return !queue_[which].empty() || stopping_; });
-        if (queue_[which].empty()) break;
-        index = queue_[which].front();
-        queue_[which].pop_front();
-      }
-      Block& b = blocks_[index];
-      digest.Update(std::string_view(b.data.get(), b.size));
-      {
-        std::lock_guard lock(mu_);
-        --b.pending;
-      }
-      cv_.notify_all();
+    while (auto index = Next(which)) {
+      digest.Update(std::string_view(blocks_[*index].data.get(), blocks_[*index].size));
+      Done(*index);
     }
     digests_[which] = digest.Final();
+  }
+
+  void WriteBlocks() {
+    uint64_t written = 0;
+    uint64_t synced = 0;
+    bool failed = false;
+    while (auto index = Next(2)) {
+      const Block& b = blocks_[*index];
+      if (!failed) {
+        auto w = file_.Write(std::string_view(b.data.get(), b.size));
+        if (!w) {
+          failed = true;
+          std::lock_guard lock(mu_);
+          write_error_ = w.error();
+        }
+        written += b.size;
+        if (written - synced >= kWritebackBytes) {
+          file_.StartWriteback(synced, written - synced);
+          synced = written;
+        }
+      }
+      Done(*index);
+    }
   }
 
   void Stop() {
@@ -262,15 +320,14 @@ class HashingWriter {
   std::vector<Block> blocks_;
   size_t current_ = 0;  // the block being filled (by the caller's thread only)
   size_t fill_ = 0;
-  uint64_t written_ = 0;                   // bytes written to the file so far
-  uint64_t synced_ = 0;                    // bytes handed to StartWriteback
-  std::optional<std::string> digests_[2];  // written by each worker before it exits
+  std::optional<std::string> digests_[2];  // written by each hasher before it exits
 
   // State below is protected by mu_.
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<size_t> queue_[2];
+  std::deque<size_t> queue_[kStages];  // 0: SHA-1, 1: SHA-256, 2: the file
   bool stopping_ = false;
+  std::optional<Error> write_error_;
 
   std::vector<std::thread> workers_;  // last: started once everything above exists
 };
