@@ -6,7 +6,8 @@
 #   CUTTLE_TEST_PG_ADMIN_URL  the same server's `postgres` database (for CREATE DATABASE)
 #   CUTTLE_TEST_PG_DATA, CUTTLE_TEST_PG_BIN, CUTTLE_TEST_PG_PORT, CUTTLE_TEST_PG_RUNAS
 # so tests can stop, restart or replicate it, then stops the server and removes the directory.
-# A server that cannot start is a failure (exit 1), never a skip.
+# A server that cannot start is a failure (exit 1), never a skip. The set-up itself is
+# scripts/pg-lib.sh, shared with scripts/cluster.sh.
 set -euo pipefail
 
 # shellcheck source=scripts/pg-lib.sh
