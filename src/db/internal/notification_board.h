@@ -1,7 +1,8 @@
 // NotificationBoard: per-channel wake-up counters that WaitForNotification blocks on. A backend
 // bumps a channel when a notification arrives; a waiter returns true once the channel's counter
-// has moved since it started waiting, so one notification wakes every waiter of that channel.
-// Thread-safe.
+// has moved since that thread last waited on the channel, so one notification wakes every waiter
+// of that channel, and a hint that arrives while a thread is busy (between two waits) is not lost:
+// its next wait returns at once. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -20,7 +21,8 @@ class NotificationBoard {
   void Bump(std::string_view channel);
   // Wakes every waiter (after a LISTEN connection was lost, hints may have been missed).
   void BumpAll();
-  // Waits up to `timeout` for a Bump of `channel`; true if one happened.
+  // Waits up to `timeout` for a Bump of `channel`; true if one happened since the calling thread's
+  // previous Wait on this board and channel (its first Wait counts only Bumps while it waits).
   bool Wait(std::string_view channel, std::chrono::milliseconds timeout);
 
  private:

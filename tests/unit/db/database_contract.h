@@ -348,9 +348,29 @@ TYPED_TEST_P(DatabaseContractTest, NotifyWakesWaitersAndWaitTimesOutWithout) {
     t.join();
   }
   EXPECT_EQ(woken, 2);
-  // Another channel's notification does not wake this one.
+  // The hints this thread sent since its last wait are reported once (see the next test)...
+  (void)this->db_->WaitForNotification(channel, std::chrono::milliseconds(0));
+  // ...and another channel's notification does not wake this one.
   ASSERT_TRUE(this->db_->Notify("contract_other").has_value());
   EXPECT_FALSE(this->db_->WaitForNotification(channel, std::chrono::milliseconds(100)));
+}
+
+// Regression: a hint that arrived while the dispatcher was busy claiming (between two waits) was
+// lost, and the task waited for the next one-second poll.
+TYPED_TEST_P(DatabaseContractTest, AHintBetweenTwoWaitsIsNotLost) {
+  const std::string channel = "contract_between";
+  EXPECT_FALSE(this->db_->WaitForNotification(channel, std::chrono::milliseconds(10)));
+  // Each hint is sent while this thread is not waiting. (PostgreSQL's LISTEN connection starts
+  // with the first wait and may miss the first hints, so keep hinting.)
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    std::thread([&] { ASSERT_TRUE(this->db_->Notify(channel).has_value()); }).join();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // not waiting meanwhile
+    seen = this->db_->WaitForNotification(channel, std::chrono::milliseconds(0));
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_FALSE(this->db_->WaitForNotification(channel, std::chrono::milliseconds(50)))
+      << "reported once";
 }
 
 TYPED_TEST_P(DatabaseContractTest, WithClusterLockRunsBodyAndExcludesOtherHolders) {
@@ -404,6 +424,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     MigrationsApplyOnceAndAreIdempotent, ConcurrentMigratorsApplyEachMigrationOnce,
     DatabaseNewerThanBinaryIsConflict, NowMillisIsMonotonicAndCloseToSystemTime,
     IdSequenceAllocationFromTwoThreadsIsDistinct, NotifyWakesWaitersAndWaitTimesOutWithout,
-    WithClusterLockRunsBodyAndExcludesOtherHolders);
+    AHintBetweenTwoWaitsIsNotLost, WithClusterLockRunsBodyAndExcludesOtherHolders);
 
 }  // namespace cuttle::db
