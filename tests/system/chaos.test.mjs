@@ -45,7 +45,7 @@ describe('chaos: node kills and database restarts under load', async () => {
   });
 
   test(`${DURATION_S} s of chaos`, async () => {
-    const load = new LoadDriver(lb.url, { concurrency: 3 }).start();
+    const load = new LoadDriver(lb.url, { concurrency: 3, maxRequests: 3000 * DURATION_S }).start();
     const kills = [];        // times of kill -9
     const handledMs = [];    // kill -9 -> the dead node's tasks handled by the others
     const created = [];
