@@ -11,8 +11,8 @@
 //    clock liveness arithmetic may use;
 //  - booleans are stored as INTEGER/BOOLEAN and read with GetBool (0/1 or true/false);
 //  - JSON is stored as TEXT;
-//  - `INSERT ... RETURNING`, `UPDATE ... RETURNING`, `ON CONFLICT DO ...` and partial indexes work in
-//    both; dialect-specific statements check dialect().
+//  - `INSERT ... RETURNING`, `UPDATE ... RETURNING`, `ON CONFLICT DO ...` and partial indexes
+//    work in both; dialect-specific statements check dialect().
 #pragma once
 
 #include <chrono>
@@ -40,7 +40,8 @@ using Params = std::vector<Value>;
 // as the fallback (0, "", false) and IsNull tells the difference.
 class Row {
  public:
-  Row(std::shared_ptr<const std::vector<std::string>> columns, std::vector<std::optional<std::string>> cells)
+  Row(std::shared_ptr<const std::vector<std::string>> columns,
+      std::vector<std::optional<std::string>> cells)
       : columns_(std::move(columns)), cells_(std::move(cells)) {}
 
   size_t size() const { return cells_.size(); }
@@ -134,8 +135,8 @@ class Database {
 struct OpenOptions {
   // "sqlite://PATH" or a libpq URI ("postgresql://..." / "postgres://...").
   std::string url;
-  int pool_size = 8;                                       // PostgreSQL connections
-  std::chrono::milliseconds retry_budget{30000};           // transient failures
+  int pool_size = 8;                              // PostgreSQL connections
+  std::chrono::milliseconds retry_budget{30000};  // transient failures
   // SQLite's now_ms() reads this clock, so single-node liveness can be tested with a FakeClock.
   core::Clock* clock = &core::SystemClock::Instance();
 };

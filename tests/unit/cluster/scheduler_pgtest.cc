@@ -1,10 +1,9 @@
-#include "cluster/scheduler.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
+#include "cluster/scheduler.h"
 #include "testing/test_db.h"
 
 namespace cuttle::cluster {
@@ -18,8 +17,12 @@ TEST(SchedulerPgTest, ConcurrentNodesTakeADueRunOnce) {
   for (int round = 0; round < 20; ++round) {
     std::string name = "job-" + std::to_string(round);
     std::atomic<int> taken{0};
-    std::thread x([&] { if (sa.TakeIfDue(name, std::chrono::hours(1)).value()) ++taken; });
-    std::thread y([&] { if (sb.TakeIfDue(name, std::chrono::hours(1)).value()) ++taken; });
+    std::thread x([&] {
+      if (sa.TakeIfDue(name, std::chrono::hours(1)).value()) ++taken;
+    });
+    std::thread y([&] {
+      if (sb.TakeIfDue(name, std::chrono::hours(1)).value()) ++taken;
+    });
     x.join();
     y.join();
     EXPECT_EQ(taken.load(), 1) << name;

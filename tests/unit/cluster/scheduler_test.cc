@@ -14,8 +14,14 @@ TEST(SchedulerTest, EachDueRunIsTakenByExactlyOneNode) {
   auto db = testing::NewSqlite(dir, &clock);
   int runs_a = 0, runs_b = 0;
   Scheduler a(*db, clock, "a"), b(*db, clock, "b");
-  a.Add("job", std::chrono::seconds(10), [&]() -> Result<void> { ++runs_a; return {}; });
-  b.Add("job", std::chrono::seconds(10), [&]() -> Result<void> { ++runs_b; return {}; });
+  a.Add("job", std::chrono::seconds(10), [&]() -> Result<void> {
+    ++runs_a;
+    return {};
+  });
+  b.Add("job", std::chrono::seconds(10), [&]() -> Result<void> {
+    ++runs_b;
+    return {};
+  });
   EXPECT_EQ(a.RunDue().size(), 1u) << "a new job is due at once";
   EXPECT_TRUE(b.RunDue().empty());
   clock.Advance(std::chrono::seconds(9));

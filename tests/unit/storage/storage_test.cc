@@ -43,7 +43,8 @@ TEST(StorageTest, AtomicWriteReplacesWholeFilesOnly) {
 
 TEST(StorageTest, RefusesNamesThatLeaveTheDirectory) {
   testing::TempDir dir;
-  for (const std::string& bad : std::vector<std::string>{"../x", "a/b", "..", ".", "", "a\nb", "a\\b"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"../x", "a/b", "..", ".", "", "a\nb", "a\\b"}) {
     EXPECT_FALSE(IsPlainFileName(bad)) << bad;
     EXPECT_FALSE(WriteFileAtomic(dir.path().string(), bad, "x")) << bad;
   }

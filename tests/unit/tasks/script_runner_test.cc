@@ -66,24 +66,25 @@ TEST(ScriptRunnerTest, StreamsStdoutAndStderrAndReturnsTheExitCode) {
 TEST(ScriptRunnerTest, HonoursLevelChangesAndHidesServiceMessages) {
   testing::TempDir dir;
   Captured c;
-  auto r = RunScript(In(dir, "write_warning careful\necho after\necho '##octopus[stdout-verbose]'\n"
-                             "echo quiet\nwrite_highlight big"),
+  auto r = RunScript(In(dir,
+                        "write_warning careful\necho after\necho '##octopus[stdout-verbose]'\n"
+                        "echo quiet\nwrite_highlight big"),
                      c.Callbacks());
   ASSERT_TRUE(r);
   EXPECT_EQ(r->exit_code, 0);
-  std::vector<std::pair<LogCategory, std::string>> expected = {
-      {LogCategory::kWarning, "careful"},
-      {LogCategory::kInfo, "after"},
-      {LogCategory::kVerbose, "quiet"},
-      {LogCategory::kHighlight, "big"}};
+  std::vector<std::pair<LogCategory, std::string>> expected = {{LogCategory::kWarning, "careful"},
+                                                               {LogCategory::kInfo, "after"},
+                                                               {LogCategory::kVerbose, "quiet"},
+                                                               {LogCategory::kHighlight, "big"}};
   EXPECT_EQ(c.lines, expected);
 }
 
 TEST(ScriptRunnerTest, NewOctopusArtifactEmitsTheCollectMessage) {
   testing::TempDir dir;
   Captured c;
-  auto r = RunScript(In(dir, "echo data > report.txt\nnew_octopusartifact report.txt summary.txt\n"
-                             "new_octopusartifact missing.txt || echo refused"),
+  auto r = RunScript(In(dir,
+                        "echo data > report.txt\nnew_octopusartifact report.txt summary.txt\n"
+                        "new_octopusartifact missing.txt || echo refused"),
                      c.Callbacks());
   ASSERT_TRUE(r);
   ASSERT_EQ(c.artifacts.size(), 1u);
@@ -91,7 +92,8 @@ TEST(ScriptRunnerTest, NewOctopusArtifactEmitsTheCollectMessage) {
             std::filesystem::canonical(dir.Sub("work")).string() + "/report.txt");
   EXPECT_EQ(c.artifacts[0].second, "summary.txt");
   // stdout and stderr are separate pipes: only the order within each is defined.
-  EXPECT_NE(std::find(c.lines.begin(), c.lines.end(), std::pair(LogCategory::kInfo, std::string("refused"))),
+  EXPECT_NE(std::find(c.lines.begin(), c.lines.end(),
+                      std::pair(LogCategory::kInfo, std::string("refused"))),
             c.lines.end());
 }
 

@@ -84,8 +84,12 @@ TEST_F(TaskQueuePgTest, ConcurrencyTagHoldsUnderRacingClaims) {
     ASSERT_TRUE(qa.Enqueue(t1));
     ASSERT_TRUE(qa.Enqueue(t2));
     std::atomic<int> claims{0};
-    std::thread x([&] { if (qa.Claim("n1").value()) ++claims; });
-    std::thread y([&] { if (qb.Claim("n2").value()) ++claims; });
+    std::thread x([&] {
+      if (qa.Claim("n1").value()) ++claims;
+    });
+    std::thread y([&] {
+      if (qb.Claim("n2").value()) ++claims;
+    });
     x.join();
     y.join();
     EXPECT_EQ(claims.load(), 1) << "round " << round;
@@ -94,7 +98,8 @@ TEST_F(TaskQueuePgTest, ConcurrencyTagHoldsUnderRacingClaims) {
     running.running = true;
     auto executing = qa.List(running).value().first;
     for (const auto& t : executing) {
-      ASSERT_TRUE(qa.Complete({t.id, t.server_node, t.claim_epoch}, TaskState::kSuccess, "", false));
+      ASSERT_TRUE(
+          qa.Complete({t.id, t.server_node, t.claim_epoch}, TaskState::kSuccess, "", false));
     }
     TaskFilter queued;
     queued.states = {TaskState::kQueued};

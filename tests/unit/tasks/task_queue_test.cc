@@ -198,7 +198,7 @@ TEST(FairShareTest, FollowsOctopusWorkedExample) {
   ClusterLoad load{10, 12, 30};
   EXPECT_FALSE(ShouldClaim(8, 10, load));  // 80 % > 73 %: lets the others go first
   EXPECT_TRUE(ShouldClaim(3, 10, load));
-  EXPECT_TRUE(ShouldClaim(7, 10, load));   // 70 % <= 73 %
+  EXPECT_TRUE(ShouldClaim(7, 10, load));  // 70 % <= 73 %
   EXPECT_TRUE(ShouldClaim(0, 10, load));
   EXPECT_FALSE(ShouldClaim(10, 10, load)) << "never above the cap";
   EXPECT_FALSE(ShouldClaim(0, 0, load)) << "cap 0 is a UI-only node";

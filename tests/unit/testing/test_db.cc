@@ -1,12 +1,11 @@
 #include "testing/test_db.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
-
-#include <fmt/format.h>
-#include <unistd.h>
 
 #include "db/migrations.h"
 
