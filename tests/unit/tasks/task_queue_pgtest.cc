@@ -1,4 +1,5 @@
 // Claim and fencing statements under real concurrency on PostgreSQL.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -62,7 +63,7 @@ TEST_F(TaskQueuePgTest, ManyClaimersClaimEveryTaskExactlyOnce) {
     threads.emplace_back([&, i] {
       TaskQueue& q = i % 2 ? qa : qb;
       for (;;) {
-        auto c = q.Claim("n" + std::to_string(i));
+        auto c = q.Claim(fmt::format("n{}", i));
         ASSERT_TRUE(c);
         if (!*c) return;
         std::lock_guard lock(mu);
