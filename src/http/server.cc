@@ -67,6 +67,11 @@ std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
 
 auto Await(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
+asio::awaitable<void> SendContinue(beast::tcp_stream& stream, beast::error_code& ec) {
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  co_await asio::async_write(stream, asio::buffer(kContinue), Await(ec));
+}
+
 // Logs an exception that escaped a coroutine; nothing may escape into io_context::run.
 void OnCoroutineDone(std::exception_ptr e) {
   if (!e) {
@@ -570,6 +575,10 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
     const bool head = header.method() == bhttp::verb::head;
     bool keep_alive = header.keep_alive();
     bool unread_body = !header_parser.is_done();
+    // Clients such as curl and .NET wait for this before sending a body the server will read.
+    const auto expect = header.find(bhttp::field::expect);
+    const bool expects_continue =
+        expect != header.end() && core::EqualsIgnoreCase(Std(expect->value()), "100-continue");
 
     Router::Match match = router_->Find(req.method, req.path);
     Response response;
@@ -587,15 +596,10 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
           response = Response::Error(
               413, "The request body is larger than " + std::to_string(*limit) + " bytes.");
         } else {
-          if (unread_body) {
-            if (auto expect = header.find(bhttp::field::expect);
-                expect != header.end() &&
-                core::EqualsIgnoreCase(Std(expect->value()), "100-continue")) {
-              static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-              co_await asio::async_write(stream, asio::buffer(kContinue), Await(ec));
-              if (ec) {
-                break;
-              }
+          if (unread_body && expects_continue) {
+            co_await SendContinue(stream, ec);
+            if (ec) {
+              break;
             }
           }
           bhttp::request_parser<bhttp::buffer_body> body_parser{std::move(header_parser)};
@@ -624,11 +628,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
         if (length && *length > limit) {
           call = false;
         } else {
-          if (auto expect = header.find(bhttp::field::expect);
-              expect != header.end() &&
-              core::EqualsIgnoreCase(Std(expect->value()), "100-continue")) {
-            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-            co_await asio::async_write(stream, asio::buffer(kContinue), Await(ec));
+          if (expects_continue) {
+            co_await SendContinue(stream, ec);
             if (ec) {
               break;
             }
