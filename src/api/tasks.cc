@@ -220,7 +220,9 @@ http::Response GetTaskDetails(ApiContext& ctx, http::Request& req) {
   auto task = FindTask(ctx, req);
   if (!task) return http::Response::FromError(task.error());
   std::string path = tasks::TaskLogPath(ctx.options.tasklogs_dir, task->id);
-  auto text = tasks::ReadLog(path, 0, 64 * 1024 * 1024);
+  auto recorded = ctx.queue.LogText(task->id);
+  if (!recorded) return http::Response::FromError(recorded.error());
+  auto text = tasks::ReadTaskLog(path, *recorded, 64 * 1024 * 1024);
   if (!text) return http::Response::FromError(text.error());
   json elements = json::array();
   bool warnings = false, errors = false;
@@ -285,11 +287,18 @@ http::Response GetTaskRaw(ApiContext& ctx, http::Request& req) {
   // offset a tailing client has already read.
   std::string path = tasks::TaskLogPath(ctx.options.tasklogs_dir, task->id);
   uint64_t size = tasks::LogSize(path);
+  std::optional<std::string> recorded;  // a short task's log, kept in its row instead of a file
+  if (size == 0) {
+    auto text = ctx.queue.LogText(task->id);
+    if (!text) return http::Response::FromError(text.error());
+    recorded = std::move(*text);
+    if (recorded) size = recorded->size();
+  }
   uint64_t from = std::min<uint64_t>(static_cast<uint64_t>(offset), size);
-  http::Response r = http::Response::Text(200, "");
+  http::Response r = http::Response::Text(200, recorded ? recorded->substr(from) : "");
   r.SetHeader("X-Cuttle-Log-Size", std::to_string(size));
   r.SetHeader("X-Cuttle-Task-State", tasks::StateName(task->state));
-  if (size > from) r.file = http::FileBody{path, from, size - from};
+  if (!recorded && size > from) r.file = http::FileBody{path, from, size - from};
   return r;
 }
 

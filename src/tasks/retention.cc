@@ -19,8 +19,7 @@ Result<int> ApplyRetention(db::Database& db, ArtifactStore& artifacts,
     for (const auto& t : batch) {
       CUTTLE_TRY_VOID(artifacts.DeleteForTask(t.id));
       ::unlink(TaskLogPath(tasklogs_dir, t.id).c_str());
-      CUTTLE_TRY_VOID(
-          db.Execute("UPDATE server_tasks SET logs_purged = $2 WHERE id = $1", {t.id, true}));
+      CUTTLE_TRY_VOID(queue.MarkLogsPurged(t.id));
       ++purged;
     }
   }

@@ -67,8 +67,9 @@ std::string TaskLogPath(const std::string& root, const std::string& task_id) {
   return root + "/" + core::ToLower(task_id) + ".log";
 }
 
-TaskLogWriter::TaskLogWriter(std::string path, std::function<bool()> may_write)
-    : path_(std::move(path)), may_write_(std::move(may_write)) {}
+TaskLogWriter::TaskLogWriter(std::string path, std::function<bool()> may_write,
+                             const core::Clock& clock)
+    : path_(std::move(path)), may_write_(std::move(may_write)), clock_(clock) {}
 
 TaskLogWriter::~TaskLogWriter() {
   if (fd_ >= 0) ::close(fd_);
@@ -84,6 +85,28 @@ Result<void> TaskLogWriter::Append(LogCategory category, std::string_view text) 
   if (may_write_ && !may_write_()) {
     return Fail(Error::LostOwnership("this node may no longer write the log " + path_));
   }
+  if (held_.empty()) held_since_ = clock_.SteadyNow();
+  held_ += lines;
+  if (fd_ >= 0 || held_.size() > kMaxHeldBytes) return FlushLocked();
+  return {};
+}
+
+Result<void> TaskLogWriter::FlushIfDue() {
+  std::lock_guard lock(mu_);
+  if (held_.empty() || clock_.SteadyNow() - held_since_ < kFlushDelay) return {};
+  return FlushLocked();
+}
+
+Result<void> TaskLogWriter::Flush() {
+  std::lock_guard lock(mu_);
+  return FlushLocked();
+}
+
+Result<void> TaskLogWriter::FlushLocked() {
+  if (held_.empty() && fd_ >= 0) return {};
+  if (may_write_ && !may_write_()) {
+    return Fail(Error::LostOwnership("this node may no longer write the log " + path_));
+  }
   if (fd_ < 0) {
     fd_ = OpenAppend(path_);
     if (fd_ < 0) {
@@ -91,7 +114,18 @@ Result<void> TaskLogWriter::Append(LogCategory category, std::string_view text) 
     }
   }
   // O_APPEND writes of whole lines: readers on other nodes see complete lines or nothing newer.
-  return WriteAllTo(fd_, lines, path_);
+  CUTTLE_TRY_VOID(WriteAllTo(fd_, held_, path_));
+  held_.clear();
+  return {};
+}
+
+Result<std::optional<std::string>> TaskLogWriter::TextForResult() {
+  std::lock_guard lock(mu_);
+  // A file may exist from an earlier claim of the task (a reaper's closing line): the log then
+  // continues there, so that it reads in one piece.
+  if (fd_ < 0 && ::access(path_.c_str(), F_OK) != 0) return std::optional<std::string>(held_);
+  CUTTLE_TRY_VOID(FlushLocked());
+  return std::optional<std::string>();
 }
 
 bool TaskLogWriter::has_warnings_or_errors() const {
@@ -133,6 +167,13 @@ Result<std::string> ReadLog(const std::string& path, uint64_t offset, uint64_t m
   }
   ::close(fd);
   return out;
+}
+
+Result<std::string> ReadTaskLog(const std::string& path, const std::optional<std::string>& text,
+                                uint64_t max_bytes) {
+  if (text)
+    return text->substr(0, static_cast<size_t>(std::min<uint64_t>(max_bytes, text->size())));
+  return ReadLog(path, 0, max_bytes);
 }
 
 uint64_t LogSize(const std::string& path) {

@@ -1,6 +1,8 @@
 // Task logs in shared storage (DESIGN.md §3.3): one file per task under the task-log root,
 // appended only by the node executing the task and readable by any node, from any byte offset,
-// while the task runs.
+// while the task runs. A task that finishes before its first lines are due on storage (a Noop, a
+// script that exits at once) gets no file: its log is recorded in its row with its result
+// (docs/design-notes.md, "Short task logs live in the task row"); ReadTaskLog reads either.
 //
 // Each line is "<ISO-8601 time> <Category padded to 9> | <message>", the shape of Octopus's raw
 // log, so /raw needs no conversion and /details parses it back into log elements.
@@ -12,10 +14,12 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace cuttle::tasks {
@@ -35,22 +39,44 @@ std::string TaskLogPath(const std::string& root, const std::string& task_id);
 
 class TaskLogWriter {
  public:
+  // Lines wait in memory at most this long before they are written to the file; callers that run
+  // for longer call FlushIfDue at least every 100 ms, so any line is on shared storage within
+  // 200 ms (DESIGN.md §3.3).
+  static constexpr core::Millis kFlushDelay{100};
+  // A log held in memory past this size is written to the file at once.
+  static constexpr size_t kMaxHeldBytes = 16 * 1024;
+
   // `may_write` is asked before every write: it returns false once the node has fenced itself or
   // lost the task, and from then on nothing more is written (a hung node that wakes up must not
   // add to a log another node now owns).
-  TaskLogWriter(std::string path, std::function<bool()> may_write);
+  TaskLogWriter(std::string path, std::function<bool()> may_write,
+                const core::Clock& clock = core::SystemClock::Instance());
   ~TaskLogWriter();
 
-  // Appends lines (split on '\n') at `category`, written and flushed to the file at once.
+  // Appends lines (split on '\n') at `category`. Until the file exists they are held in memory;
+  // once it does (see FlushIfDue), every append is written at once.
   Result<void> Append(LogCategory category, std::string_view text);
+  // Writes held lines to the file once the oldest has waited kFlushDelay.
+  Result<void> FlushIfDue();
+  // Writes held lines to the file now (creating it).
+  Result<void> Flush();
+  // The whole log, for recording with the task's result, when it never reached a file (it stays
+  // held, so a Flush can still write it if recording fails); nullopt when the log is in a file,
+  // this writer's or one an earlier claim of the task left (anything held is flushed there).
+  Result<std::optional<std::string>> TextForResult();
   bool has_warnings_or_errors() const;
 
  private:
+  Result<void> FlushLocked();
+
   std::string path_;
   std::function<bool()> may_write_;
+  const core::Clock& clock_;
   mutable std::mutex mu_;
   // State below is protected by mu_.
   int fd_ = -1;
+  std::string held_;  // lines not yet in the file (all of them until the file exists)
+  std::chrono::steady_clock::time_point held_since_;
   bool warned_ = false;
 };
 
@@ -59,6 +85,9 @@ Result<void> AppendLine(const std::string& path, LogCategory category, std::stri
 
 // Bytes from `offset` (at most `max_bytes`); empty past the end. A missing file reads as empty.
 Result<std::string> ReadLog(const std::string& path, uint64_t offset, uint64_t max_bytes);
+// A task's whole log wherever it is: the text recorded in its row if any, else its file.
+Result<std::string> ReadTaskLog(const std::string& path, const std::optional<std::string>& text,
+                                uint64_t max_bytes);
 uint64_t LogSize(const std::string& path);
 std::vector<LogElement> ParseLog(std::string_view text);
 

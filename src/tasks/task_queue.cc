@@ -208,13 +208,26 @@ Result<void> TaskQueue::Touch(const Lease& lease, bool has_warnings_or_errors) {
 }
 
 Result<void> TaskQueue::Complete(const Lease& lease, TaskState final_state,
-                                 const std::string& error, bool has_warnings_or_errors) {
-  return FencedUpdate(
-      lease,
-      "state = $4, error_message = $5, completed_time = now_ms(), "
-      "last_updated_time = now_ms(), has_warnings_or_errors = "
-      "(has_warnings_or_errors OR $6)",
-      {std::string(StateName(final_state)), OptText(error), has_warnings_or_errors});
+                                 const std::string& error, bool has_warnings_or_errors,
+                                 const std::optional<std::string>& log_text) {
+  return FencedUpdate(lease,
+                      "state = $4, error_message = $5, completed_time = now_ms(), "
+                      "last_updated_time = now_ms(), has_warnings_or_errors = "
+                      "(has_warnings_or_errors OR $6), log_text = $7",
+                      {std::string(StateName(final_state)), OptText(error), has_warnings_or_errors,
+                       log_text ? Value(*log_text) : Value()});
+}
+
+Result<std::optional<std::string>> TaskQueue::LogText(const std::string& id) {
+  CUTTLE_TRY(auto rs, db_.Execute("SELECT log_text FROM server_tasks WHERE id = $1", {id}));
+  if (rs.empty() || rs.front().IsNull(0)) return std::optional<std::string>();
+  return std::optional<std::string>(rs.front().GetString(0));
+}
+
+Result<void> TaskQueue::MarkLogsPurged(const std::string& id) {
+  CUTTLE_TRY_VOID(db_.Execute(
+      "UPDATE server_tasks SET logs_purged = $2, log_text = NULL WHERE id = $1", {id, true}));
+  return {};
 }
 
 Result<void> TaskQueue::Requeue(const Lease& lease) {

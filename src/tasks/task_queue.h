@@ -111,8 +111,11 @@ class TaskQueue {
   // Fenced writes by the executing node.
   Result<void> MarkWorkStarted(const Lease& lease);
   Result<void> Touch(const Lease& lease, bool has_warnings_or_errors);
+  // `log_text` is the task's whole log when it never reached a file (TaskLogWriter::TextForResult),
+  // recorded in the same statement as the result so readers see both at once.
   Result<void> Complete(const Lease& lease, TaskState final_state, const std::string& error,
-                        bool has_warnings_or_errors);
+                        bool has_warnings_or_errors,
+                        const std::optional<std::string>& log_text = std::nullopt);
   // Hands a task back to the queue (unstarted or idempotent work the node could not finish).
   Result<void> Requeue(const Lease& lease);
 
@@ -147,6 +150,10 @@ class TaskQueue {
   Result<std::vector<Task>> FinishedBefore(int64_t cutoff_ms, int64_t limit);
 
   Result<std::optional<Task>> Get(const std::string& id);
+  // The log recorded with a task's result (a short task's); nullopt when its log is a file.
+  Result<std::optional<std::string>> LogText(const std::string& id);
+  // Drops what retention purges from the row (the recorded log) and marks the logs purged.
+  Result<void> MarkLogsPurged(const std::string& id);
   // Matching tasks newest first, and the total before paging.
   Result<std::pair<std::vector<Task>, int64_t>> List(const TaskFilter& f);
 

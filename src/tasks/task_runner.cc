@@ -191,7 +191,7 @@ void TaskRunner::Execute(Slot& slot) {
     // rather than running a second time elsewhere.
     if (auto r = queue_.MarkWorkStarted(lease); !r) {
       if (r.error().code() == ErrorCode::kLostOwnership) return;
-      Abandon(slot, "could not record the start of the script: " + r.error().message());
+      Abandon(slot, log, "could not record the start of the script: " + r.error().message());
       return;
     }
     ScriptOptions script;
@@ -205,8 +205,9 @@ void TaskRunner::Execute(Slot& slot) {
     cb.on_artifact = [&](const std::string& path, const std::string& name) {
       to_collect.emplace_back(path, name);
     };
-    cb.should_stop = [&]() -> std::string {
+    cb.should_stop = [&]() -> std::string {  // called at least every 50 ms
       if (slot.lost) return "lost";
+      (void)log.FlushIfDue();
       if (Fenced(slot)) return slot.lost ? "lost" : "fenced";
       if (slot.cancel) return "canceled";
       if (killing_) return "shutdown";
@@ -243,12 +244,13 @@ void TaskRunner::Execute(Slot& slot) {
       if (stop_reason == "lost") {
         return;  // another node owns the task now: write nothing more
       } else if (stop_reason == "fenced") {
-        Abandon(slot, fmt::format("Node {} lost contact with the database while running the "
-                                  "script, stopped it, and gave the task up.",
-                                  options_.node_name));
+        Abandon(slot, log,
+                fmt::format("Node {} lost contact with the database while running the "
+                            "script, stopped it, and gave the task up.",
+                            options_.node_name));
         return;
       } else if (stop_reason == "shutdown") {
-        Abandon(slot,
+        Abandon(slot, log,
                 fmt::format("Node {} shut down while the task was running.", options_.node_name));
         return;
       } else if (stop_reason == "canceled") {
@@ -277,14 +279,22 @@ void TaskRunner::Execute(Slot& slot) {
   if (final_state == TaskState::kSuccess) {
     (void)log.Append(LogCategory::kInfo, "Task completed successfully");
   }
-  auto done = queue_.Complete(lease, final_state, error, log.has_warnings_or_errors());
+  // A short task's log goes into its row with the result: no file is created for it.
+  std::optional<std::string> text;
+  if (auto r = log.TextForResult()) {
+    text = std::move(*r);
+  } else {
+    CUTTLE_LOG_WARN("{}: writing the task log failed: {}", t.id, r.error().message());
+  }
+  auto done = queue_.Complete(lease, final_state, error, log.has_warnings_or_errors(), text);
   if (!done && done.error().code() != ErrorCode::kLostOwnership) {
-    Abandon(slot, "could not record the result: " + done.error().message());
+    Abandon(slot, log, "could not record the result: " + done.error().message());
   }
 }
 
-void TaskRunner::Abandon(Slot& slot, const std::string& why) {
+void TaskRunner::Abandon(Slot& slot, TaskLogWriter& log, const std::string& why) {
   CUTTLE_LOG_WARN("{}: {}", slot.task.id, why);
+  (void)log.Flush();  // what the task logged goes before the closing line (refused once fenced)
   // Retry until the database answers (or another node has taken the task over).
   for (int attempt = 0; !slot.lost; ++attempt) {
     auto now = queue_.Refresh({slot.task.id});

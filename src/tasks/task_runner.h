@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "db/database.h"
 #include "tasks/artifacts.h"
+#include "tasks/task_log.h"
 #include "tasks/task_queue.h"
 
 namespace cuttle::tasks {
@@ -83,7 +84,7 @@ class TaskRunner {
   void Execute(Slot& slot);
   // After the node fenced itself or shut down mid-task: hand the task to the dead-node policy
   // once the database answers, unless someone already did.
-  void Abandon(Slot& slot, const std::string& why);
+  void Abandon(Slot& slot, TaskLogWriter& log, const std::string& why);
   std::string LogPath(const std::string& task_id) const;
   // True while this node is fenced, or if it was fenced since the task's ownership was last
   // verified and the database says the task is no longer ours.

@@ -54,8 +54,10 @@ class TaskRunnerTest : public ::testing::Test {
     }
   }
 
+  // The task's log wherever it is: its row (a short task) or its file.
   std::string Log(const std::string& id) {
-    return ReadLog(TaskLogPath(options_.tasklogs_dir, id), 0, 1 << 20).value();
+    auto text = TaskQueue(*db_).LogText(id).value();
+    return ReadTaskLog(TaskLogPath(options_.tasklogs_dir, id), text, 1 << 20).value();
   }
 
   testing::TempDir dir_;
@@ -82,6 +84,9 @@ TEST_F(TaskRunnerTest, RunsScriptsAndNoopsToTheirFinalState) {
   auto n = WaitFinal(noop.id);
   EXPECT_EQ(n.state, TaskState::kSuccess);
   EXPECT_EQ(n.server_node, "unit");
+  // A task this short keeps its log in its row: readable, and no file was made for it.
+  EXPECT_NE(Log(noop.id).find("| Noop task on node unit"), std::string::npos) << Log(noop.id);
+  EXPECT_FALSE(std::filesystem::exists(TaskLogPath(options_.tasklogs_dir, noop.id)));
   EXPECT_EQ(WaitFinal(unknown.id).state, TaskState::kFailed);
   runner.Stop(std::chrono::seconds(1));
 }
