@@ -256,5 +256,13 @@ describe('three nodes on PostgreSQL losing nodes and the database', async () => 
     const b4 = await waitFinal(a, before.json.Id, 20000);
     assert.ok(FINAL.has(b4.State));
     for (const n of cluster.nodes) assert.equal(n.exited, null, `${n.name} still runs`);
+    // A task this short keeps its log in its row rather than a file of its own: every node serves
+    // it, whole and from an offset.
+    for (const n of cluster.nodes) {
+      const raw = await n.get(`/api/tasks/${t.Id}/raw`);
+      assert.match(raw.text, /Info\s+\| Noop task on node/, n.name);
+      assert.equal(raw.headers.get('x-cuttle-log-size'), String(Buffer.byteLength(raw.text)));
+      assert.equal((await n.get(`/api/tasks/${t.Id}/raw?offset=5`)).text, raw.text.slice(5));
+    }
   });
 });
