@@ -83,6 +83,7 @@ Result<void> TaskLogWriter::Append(LogCategory category, std::string_view text) 
     warned_ = true;
   }
   if (may_write_ && !may_write_()) {
+    refused_ = true;
     return Fail(Error::LostOwnership("this node may no longer write the log " + path_));
   }
   if (held_.empty()) held_since_ = clock_.SteadyNow();
@@ -105,6 +106,7 @@ Result<void> TaskLogWriter::Flush() {
 Result<void> TaskLogWriter::FlushLocked() {
   if (held_.empty() && fd_ >= 0) return {};
   if (may_write_ && !may_write_()) {
+    refused_ = true;
     return Fail(Error::LostOwnership("this node may no longer write the log " + path_));
   }
   if (fd_ < 0) {
@@ -131,6 +133,11 @@ Result<std::optional<std::string>> TaskLogWriter::TextForResult() {
 bool TaskLogWriter::has_warnings_or_errors() const {
   std::lock_guard lock(mu_);
   return warned_;
+}
+
+bool TaskLogWriter::refused() const {
+  std::lock_guard lock(mu_);
+  return refused_;
 }
 
 Result<void> AppendLine(const std::string& path, LogCategory category, std::string_view text) {

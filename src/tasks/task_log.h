@@ -65,6 +65,9 @@ class TaskLogWriter {
   // this writer's or one an earlier claim of the task left (anything held is flushed there).
   Result<std::optional<std::string>> TextForResult();
   bool has_warnings_or_errors() const;
+  // True once a line was dropped because `may_write` said no: the log is incomplete, and the task
+  // must not be recorded as if it had run normally.
+  bool refused() const;
 
  private:
   Result<void> FlushLocked();
@@ -78,6 +81,7 @@ class TaskLogWriter {
   std::string held_;  // lines not yet in the file (all of them until the file exists)
   std::chrono::steady_clock::time_point held_since_;
   bool warned_ = false;
+  bool refused_ = false;
 };
 
 // Appends one line from a node that does not own the task (the reaper's closing line).

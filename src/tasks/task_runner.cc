@@ -147,11 +147,17 @@ bool TaskRunner::TryClaimAndStart() {
 
 void TaskRunner::DispatchLoop() {
   auto last_attempt = std::chrono::steady_clock::now() - options_.poll_interval;
+  bool was_fenced = false;
   while (!stopping_) {
     bool notified = db_.WaitForNotification(TaskQueue::kWakeChannel, std::chrono::milliseconds(50));
     bool woken = wake_.exchange(false);
+    // Hints sent while the node was fenced (a database outage) were ignored or never arrived:
+    // look at the queue as soon as the heartbeat is back rather than at the next poll.
+    bool fenced = registry_.fenced();
+    bool unfenced = was_fenced && !fenced;
+    was_fenced = fenced;
     auto now = std::chrono::steady_clock::now();
-    if (!notified && !woken && now - last_attempt < options_.poll_interval) continue;
+    if (!notified && !woken && !unfenced && now - last_attempt < options_.poll_interval) continue;
     last_attempt = now;
     while (!stopping_ && TryClaimAndStart()) {
     }
@@ -275,6 +281,16 @@ void TaskRunner::Execute(Slot& slot) {
     (void)log.Append(LogCategory::kError, error);
   }
 
+  // Lines were dropped because the node fenced itself meanwhile (e.g. the claim's reply came back
+  // just as a database outage passed half the node timeout): the task's log is incomplete, so its
+  // result is not recorded as if it had run; the task is handed back like any other given up.
+  if (slot.lost) return;
+  if (log.refused()) {
+    Abandon(slot, log,
+            fmt::format("Node {} fenced itself while running the task, and gave the task up.",
+                        options_.node_name));
+    return;
+  }
   if (slot.cancel && final_state == TaskState::kSuccess) final_state = TaskState::kCanceled;
   if (final_state == TaskState::kSuccess) {
     (void)log.Append(LogCategory::kInfo, "Task completed successfully");

@@ -43,8 +43,10 @@ TEST(TaskLogTest, WriterStopsOnceItMayNoLongerWrite) {
   ASSERT_TRUE(log.Append(LogCategory::kInfo, "held"));
   ASSERT_TRUE(log.Flush());
   ASSERT_TRUE(log.Append(LogCategory::kInfo, "written at once"));
+  EXPECT_FALSE(log.refused());
   allowed = false;
   auto r = log.Append(LogCategory::kInfo, "late write");
+  EXPECT_TRUE(log.refused());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kLostOwnership);
   EXPECT_EQ(ParseLog(ReadLog(path, 0, 1 << 20).value()).size(), 3u);
