@@ -3,7 +3,7 @@
 // Usage (under scripts/with-postgres.sh, which bench/run.sh arranges):
 //   CUTTLE_SERVER_BIN=build/src/apps/cuttle-server node bench/tasks_bench.mjs
 // Knobs (environment): BENCH_SAMPLES (1000), BENCH_NOOP_TASKS (10000), BENCH_SCRIPT_TASKS (600),
-// BENCH_NODES ("1,2,3"), BENCH_REPEAT (3), BENCH_ONLY ("cuttle-noop,cuttle-script,graphile" to pick).
+// BENCH_NODES ("1,2,3"; "none" for latency only), BENCH_REPEAT (3), BENCH_ONLY ("cuttle-noop,cuttle-script,graphile" to pick).
 //
 // Method, the same for both systems:
 // - Latency: one task in flight. The client enqueues (Cuttle: POST /api/tasks; graphile:
@@ -46,7 +46,7 @@ const WARMUP = 20;
 const NOOP_TASKS = Number(process.env.BENCH_NOOP_TASKS ?? 10000);
 const SCRIPT_TASKS = Number(process.env.BENCH_SCRIPT_TASKS ?? 600);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-const NODE_COUNTS = (process.env.BENCH_NODES ?? '1,2,3').split(',').map(Number);
+const NODE_COUNTS = (process.env.BENCH_NODES ?? '1,2,3').split(',').map(Number).filter((k) => k > 0);
 const ONLY = (process.env.BENCH_ONLY ?? 'cuttle-noop,cuttle-script,graphile').split(',');
 const NODE_OPTS = { prefix: 'bench', heartbeatMs: 1000, nodeTimeoutMs: 5000 };
 

@@ -130,6 +130,7 @@ int Run(const config::Options& o) {
   });
   scheduler.Start();
 
+  queue.SetLocalDispatch(runner.LocalDispatch());
   api::ApiContext ctx{db, registry, o, boot->installation_id, queue, artifacts, packages};
   http::ServerOptions http_options;
   http_options.host = o.listen_host;

@@ -103,9 +103,11 @@ Orphan OrphanPolicy(const Task& t) {
 }
 
 Result<Task> TaskQueue::Enqueue(const NewTask& n) {
+  const bool here = local_dispatch_ && local_dispatch_->may_claim();
   if (db_.dialect() == db::Dialect::kPostgres) {
-    // One statement, one round trip: the id, the row and the wake-up hint (delivered when the
-    // statement's implicit transaction commits, so a waking node always sees the row).
+    // One statement, one round trip: the id, the row and, unless this node is about to claim the
+    // task itself, the wake-up hint (delivered when the statement's implicit transaction commits,
+    // so a waking node always sees the row).
     CUTTLE_TRY(auto rs,
                db_.Execute(std::string("WITH s AS (INSERT INTO id_sequences (name, value) "
                                        "VALUES ('ServerTasks', 1) ON CONFLICT (name) DO UPDATE "
@@ -117,13 +119,14 @@ Result<Task> TaskQueue::Enqueue(const NewTask& n) {
                                        "('ServerTasks-' || (SELECT value FROM s), (SELECT value "
                                        "FROM s), $1, $2, $3, $4, 'Queued', now_ms(), $5, $6, "
                                        "$7, $8, $9, now_ms()) RETURNING ") +
-                               kColumns + ", pg_notify('" + kWakeChannel + "', id)",
+                               kColumns +
+                               (here ? "" : std::string(", pg_notify('") + kWakeChannel + "', id)"),
                            {OptText(n.space_id), n.name, n.description, n.arguments.dump(),
                             OptInt(n.queue_time_expiry), OptText(n.concurrency_tag), n.idempotent,
                             OptText(n.rerun_of), OptText(n.created_by)}));
-    // This node's dispatcher need not wait for the hint to come back from the server.
-    db_.NotifyLocally(kWakeChannel);
-    return ReadTask(rs.front());
+    Task out = ReadTask(rs.front());
+    Dispatch(out.id, here, !here);
+    return out;
   }
   Task out;
   CUTTLE_TRY_VOID(db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
@@ -143,8 +146,18 @@ Result<Task> TaskQueue::Enqueue(const NewTask& n) {
     out = ReadTask(rs.front());
     return {};
   }));
-  (void)db_.Notify(kWakeChannel, out.id);
+  Dispatch(out.id, here, false);
   return out;
+}
+
+void TaskQueue::Dispatch(const std::string& id, bool here, bool notified) {
+  if (here && local_dispatch_->claim_and_start() == id) return;
+  if (notified) {
+    // This node's dispatcher need not wait for the hint to come back from the server.
+    db_.NotifyLocally(kWakeChannel);
+  } else {
+    (void)db_.Notify(kWakeChannel, id);
+  }
 }
 
 Result<std::optional<Task>> TaskQueue::Claim(const std::string& node) {

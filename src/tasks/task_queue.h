@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -99,8 +100,20 @@ class TaskQueue {
 
   explicit TaskQueue(db::Database& db) : db_(db) {}
 
-  // Inserts a Queued task and sends a wake-up hint to every node.
+  // Inserts a Queued task. When this node may run it (see SetLocalDispatch), the enqueuing thread
+  // claims and starts it at once; otherwise, or if it ended up claiming an older task, every node
+  // is sent a wake-up hint.
   Result<Task> Enqueue(const NewTask& t);
+
+  // The local side of dispatch, installed by this node's runner: whether the node may claim a task
+  // now, and claiming and starting one in the calling thread (its id, or nullopt). A new task then
+  // starts without a thread handoff, and without a hint to the other nodes, which could not claim
+  // it anyway. Set before the queue is shared.
+  struct LocalDispatch {
+    std::function<bool()> may_claim;
+    std::function<std::optional<std::string>()> claim_and_start;
+  };
+  void SetLocalDispatch(LocalDispatch dispatch) { local_dispatch_ = std::move(dispatch); }
 
   // Claims the oldest eligible Queued task for `node` (not expired, its concurrency tag free).
   // Returns nullopt when there is none.
@@ -161,6 +174,10 @@ class TaskQueue {
   Result<void> FencedUpdate(const Lease& lease, const std::string& set_clause, db::Params params);
 
   db::Database& db_;
+  // Hands a new task to this node's runner, else hints every node; `notified` if the INSERT did.
+  void Dispatch(const std::string& id, bool here, bool notified);
+
+  std::optional<LocalDispatch> local_dispatch_;
 };
 
 }  // namespace cuttle::tasks

@@ -90,6 +90,10 @@ int TaskRunner::running() const {
 
 void TaskRunner::Wake() { wake_ = true; }
 
+TaskQueue::LocalDispatch TaskRunner::LocalDispatch() {
+  return {[this] { return MayClaim(); }, [this] { return TryClaimAndStart(); }};
+}
+
 bool TaskRunner::MayClaim() {
   if (stopping_ || registry_.fenced()) return false;
   repo::NodeRow row = registry_.row();
@@ -134,15 +138,16 @@ std::shared_ptr<TaskRunner::Slot> TaskRunner::ClaimSlot() {
   return slot;
 }
 
-bool TaskRunner::TryClaimAndStart() {
+std::optional<std::string> TaskRunner::TryClaimAndStart() {
   auto slot = ClaimSlot();
-  if (!slot) return false;
+  if (!slot) return std::nullopt;
   {
     std::lock_guard lock(mu_);
     ++workers_;
   }
+  std::string id = slot->task.id;
   std::thread([this, slot] { Work(slot); }).detach();
-  return true;
+  return id;
 }
 
 void TaskRunner::DispatchLoop() {

@@ -3,9 +3,11 @@
 // (fair share), runs each on its own thread, stops work that is cancelled from any node or whose
 // lease was lost, and fences itself when the node cannot heartbeat.
 //
-// Dispatch: an enqueue sends NOTIFY; the runner wakes on it (or on a poll every second, so a lost
-// notification costs at most a second) and claims. A worker that finishes a task claims the next
-// one itself, so a backlog drains without waiting for a wake-up.
+// Dispatch: a task enqueued through this node is claimed at once by the enqueuing thread when the
+// node may run it (LocalDispatch); otherwise the enqueue sends NOTIFY, and the runners wake on it
+// (or on a poll every second, so a lost notification costs at most a second) and claim. A worker
+// that finishes a task claims the next one itself, so a backlog drains without waiting for a
+// wake-up.
 //
 // Thread-safe. Start once; Stop once (the destructor stops).
 #pragma once
@@ -57,6 +59,9 @@ class TaskRunner {
   int running() const;
   // Wakes the dispatcher (drain lifted, cap raised...).
   void Wake();
+  // The local side of dispatch for TaskQueue::SetLocalDispatch: the thread that has just enqueued a
+  // task claims and starts it (or an older one) when this node may, without a thread handoff.
+  TaskQueue::LocalDispatch LocalDispatch();
 
   // The dead-node policy applied to every active task of nodes that are offline. Run by the
   // cluster-wide reaper job; safe to run on several nodes at once.
@@ -75,8 +80,8 @@ class TaskRunner {
   // Hands back tasks the database says this node executes but no thread of it does (see
   // TaskQueue::ClaimedBy).
   void ReconcileClaims();
-  // Claims one task if this node may and starts a worker thread for it. True if it claimed.
-  bool TryClaimAndStart();
+  // Claims one task if this node may and starts a worker thread for it; the id of the one claimed.
+  std::optional<std::string> TryClaimAndStart();
   bool MayClaim();
   // A worker thread: runs `first`, then keeps claiming and running tasks while it may.
   void Work(std::shared_ptr<Slot> first);

@@ -91,6 +91,38 @@ TEST_F(TaskRunnerTest, RunsScriptsAndNoopsToTheirFinalState) {
   runner.Stop(std::chrono::seconds(1));
 }
 
+TEST_F(TaskRunnerTest, ATaskEnqueuedOnAnIdleNodeIsClaimedByTheEnqueuingThread) {
+  TaskRunner runner(*db_, registry_, options_);
+  ASSERT_TRUE(runner.Start());
+  TaskQueue api_queue(*db_);
+  api_queue.SetLocalDispatch(runner.LocalDispatch());
+  NewTask n;
+  n.name = "Noop";
+  n.idempotent = true;
+  auto t = api_queue.Enqueue(n);
+  ASSERT_TRUE(t) << t.error().message();
+  // Claimed before Enqueue returned: no dispatcher thread had to wake up for it.
+  auto now = queue_.Get(t->id).value();
+  EXPECT_NE(now->state, TaskState::kQueued);
+  EXPECT_EQ(now->claim_epoch, 1);
+  EXPECT_EQ(WaitFinal(t->id).state, TaskState::kSuccess);
+
+  // A drained node leaves the task queued for the cluster.
+  repo::NodeUpdate drain;
+  drain.is_in_maintenance_mode = true;
+  ASSERT_TRUE(repo::UpdateNode(*db_, registry_.node_id(), drain, 2000));
+  ASSERT_TRUE(registry_.HeartbeatOnce());
+  auto queued = api_queue.Enqueue(n);
+  ASSERT_TRUE(queued);
+  EXPECT_EQ(queue_.Get(queued->id).value()->state, TaskState::kQueued);
+  drain.is_in_maintenance_mode = false;
+  ASSERT_TRUE(repo::UpdateNode(*db_, registry_.node_id(), drain, 2000));
+  ASSERT_TRUE(registry_.HeartbeatOnce());
+  runner.Wake();
+  EXPECT_EQ(WaitFinal(queued->id).state, TaskState::kSuccess);
+  runner.Stop(std::chrono::seconds(1));
+}
+
 TEST_F(TaskRunnerTest, CancelStopsARunningScriptWithinASecond) {
   TaskRunner runner(*db_, registry_, options_);
   ASSERT_TRUE(runner.Start());
