@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "core/ids.h"
 #include "core/strings.h"
 #include "repo/repo.h"
@@ -151,7 +154,10 @@ Result<Task> TaskQueue::Enqueue(const NewTask& n) {
 }
 
 void TaskQueue::Dispatch(const std::string& id, bool here, bool notified) {
-  if (here && local_dispatch_->claim_and_start() == id) return;
+  if (here) {
+    auto claimed = local_dispatch_->claim_and_start();
+    if (std::find(claimed.begin(), claimed.end(), id) != claimed.end()) return;
+  }
   if (notified) {
     // This node's dispatcher need not wait for the hint to come back from the server.
     db_.NotifyLocally(kWakeChannel);
@@ -161,27 +167,43 @@ void TaskQueue::Dispatch(const std::string& id, bool here, bool notified) {
 }
 
 Result<std::optional<Task>> TaskQueue::Claim(const std::string& node) {
-  // PostgreSQL: SKIP LOCKED lets concurrent claimers pass over a row another node is taking;
-  // SQLite has one writer, so the statement is atomic as it stands.
-  std::string lock = db_.dialect() == db::Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
+  CUTTLE_TRY(auto claimed, ClaimUpTo(node, 1));
+  if (claimed.empty()) return std::optional<Task>();
+  return std::optional<Task>(std::move(claimed.front()));
+}
+
+Result<std::vector<Task>> TaskQueue::ClaimUpTo(const std::string& node, int64_t limit) {
+  // PostgreSQL: SKIP LOCKED lets concurrent claimers pass over rows another node is taking, and
+  // the ids are gathered once (an ARRAY sub-select) so the UPDATE finds each by its key; SQLite
+  // has one writer, so the statement is atomic as it stands.
+  const bool pg = db_.dialect() == db::Dialect::kPostgres;
+  std::string pick = std::string(
+                         "SELECT t.id FROM server_tasks t WHERE t.state = 'Queued' "
+                         "AND (t.queue_time_expiry IS NULL OR t.queue_time_expiry > now_ms()) "
+                         "AND (t.concurrency_tag IS NULL OR NOT EXISTS (SELECT 1 FROM server_tasks "
+                         "e WHERE e.concurrency_tag = t.concurrency_tag AND e.state IN ") +
+                     kActive + ")) ORDER BY t.queue_time, t.seq LIMIT $3" +
+                     (pg ? " FOR UPDATE SKIP LOCKED" : "");
   std::string sql = std::string(
                         "UPDATE server_tasks SET state = 'Executing', server_node = $1, "
                         "claim_epoch = claim_epoch + 1, start_time = now_ms(), "
-                        "last_updated_time = now_ms(), work_started = $2 "
-                        "WHERE id = (SELECT t.id FROM server_tasks t WHERE t.state = 'Queued' "
-                        "AND (t.queue_time_expiry IS NULL OR t.queue_time_expiry > now_ms()) "
-                        "AND (t.concurrency_tag IS NULL OR NOT EXISTS (SELECT 1 FROM server_tasks "
-                        "e WHERE e.concurrency_tag = t.concurrency_tag AND e.state IN ") +
-                    kActive + ")) ORDER BY t.queue_time, t.seq LIMIT 1" + lock +
-                    ") AND state = 'Queued' RETURNING " + kColumns;
-  auto rs = db_.Execute(sql, {node, false});
+                        "last_updated_time = now_ms(), work_started = $2 WHERE ") +
+                    (pg ? "id = ANY(ARRAY(" + pick + "))" : "id IN (" + pick + ")") +
+                    " AND state = 'Queued' RETURNING " + kColumns;
+  auto rs = db_.Execute(sql, {node, false, limit});
   if (!rs) {
-    // Two nodes raced for two tasks with the same concurrency tag: the unique index let one win.
-    if (rs.error().code() == ErrorCode::kAlreadyExists) return std::optional<Task>();
-    return Fail(rs.error());
+    if (rs.error().code() != ErrorCode::kAlreadyExists) return Fail(rs.error());
+    // Two tasks with one concurrency tag: claimed by another node at the same moment (the unique
+    // index let it win), or both in this batch (claim one alone, and the other waits its turn).
+    if (limit == 1) return std::vector<Task>();
+    return ClaimUpTo(node, 1);
   }
-  if (rs->empty()) return std::optional<Task>();
-  return std::optional<Task>(ReadTask(rs->front()));
+  std::vector<Task> out;
+  for (const auto& r : rs->rows) out.push_back(ReadTask(r));
+  std::sort(out.begin(), out.end(), [](const Task& a, const Task& b) {
+    return std::tie(a.queue_time, a.seq) < std::tie(b.queue_time, b.seq);
+  });
+  return out;
 }
 
 Result<ClusterLoad> TaskQueue::Load(int64_t node_timeout_ms) {

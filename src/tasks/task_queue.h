@@ -106,18 +106,22 @@ class TaskQueue {
   Result<Task> Enqueue(const NewTask& t);
 
   // The local side of dispatch, installed by this node's runner: whether the node may claim a task
-  // now, and claiming and starting one in the calling thread (its id, or nullopt). A new task then
+  // now, and claiming and starting tasks in the calling thread. A new task then
   // starts without a thread handoff, and without a hint to the other nodes, which could not claim
   // it anyway. Set before the queue is shared.
   struct LocalDispatch {
     std::function<bool()> may_claim;
-    std::function<std::optional<std::string>()> claim_and_start;
+    std::function<std::vector<std::string>()> claim_and_start;  // the ids claimed
   };
   void SetLocalDispatch(LocalDispatch dispatch) { local_dispatch_ = std::move(dispatch); }
 
   // Claims the oldest eligible Queued task for `node` (not expired, its concurrency tag free).
   // Returns nullopt when there is none.
   Result<std::optional<Task>> Claim(const std::string& node);
+  // Claims up to `limit` such tasks in one statement, oldest first. Two tasks sharing a
+  // concurrency tag are never claimed together: should a batch hold both, the unique index
+  // refuses it and one task is claimed instead.
+  Result<std::vector<Task>> ClaimUpTo(const std::string& node, int64_t limit);
 
   Result<ClusterLoad> Load(int64_t node_timeout_ms);
 

@@ -18,6 +18,18 @@ constexpr auto kWatchInterval = std::chrono::milliseconds(200);
 // How often, in watch intervals, claims are reconciled with the running tasks.
 constexpr int kReconcileEvery = 10;
 
+// One of the runner's claim permits, held for a scope.
+class ClaimPermit {
+ public:
+  explicit ClaimPermit(std::counting_semaphore<>& s) : s_(s) { s_.acquire(); }
+  ~ClaimPermit() { s_.release(); }
+  ClaimPermit(const ClaimPermit&) = delete;
+  ClaimPermit& operator=(const ClaimPermit&) = delete;
+
+ private:
+  std::counting_semaphore<>& s_;
+};
+
 std::string NodeLastSeen(db::Database& db, const std::string& node) {
   auto rs = db.Execute("SELECT last_seen FROM server_nodes WHERE name = $1", {node});
   if (!rs || rs->empty()) return "an unknown time (its node record was deleted)";
@@ -91,63 +103,113 @@ int TaskRunner::running() const {
 void TaskRunner::Wake() { wake_ = true; }
 
 TaskQueue::LocalDispatch TaskRunner::LocalDispatch() {
-  return {[this] { return MayClaim(); }, [this] { return TryClaimAndStart(); }};
+  return {[this] { return FreeSlots() > 0; }, [this] { return TryClaimAndStart(); }};
 }
 
-bool TaskRunner::MayClaim() {
-  if (stopping_ || registry_.fenced()) return false;
+int64_t TaskRunner::FreeSlots() {
+  if (stopping_ || registry_.fenced()) return 0;
   repo::NodeRow row = registry_.row();
-  if (row.is_in_maintenance_mode) return false;
+  if (row.is_in_maintenance_mode) return 0;
   int64_t running;
   bool refresh;
   {
     std::lock_guard lock(mu_);
     running = static_cast<int64_t>(running_.size());
-    if (running >= row.max_concurrent_tasks) return false;
-    if (running == 0) return true;  // an idle node's ratio is 0: never above the cluster's
+    if (running >= row.max_concurrent_tasks) return 0;
+    // An idle node's ratio is 0: never above the cluster's.
+    if (running == 0) return row.max_concurrent_tasks;
     refresh = std::chrono::steady_clock::now() - load_at_ > kLoadMaxAge;
   }
   // Fair share: the cluster's load is read at most every 250 ms; an approximation is enough to
   // keep a busy node from grabbing work an idle one could start.
   if (refresh) {
     auto load = queue_.Load(options_.node_timeout_ms);
-    if (!load) return false;
+    if (!load) return 0;
     std::lock_guard lock(mu_);
     load_ = *load;
     load_at_ = std::chrono::steady_clock::now();
   }
   std::lock_guard lock(mu_);
-  return ShouldClaim(running, row.max_concurrent_tasks, load_);
+  if (!ShouldClaim(running, row.max_concurrent_tasks, load_)) return 0;
+  return row.max_concurrent_tasks - running;
 }
 
-std::shared_ptr<TaskRunner::Slot> TaskRunner::ClaimSlot() {
-  if (!MayClaim()) return nullptr;
-  auto claimed = queue_.Claim(options_.node_name);
+std::vector<std::shared_ptr<TaskRunner::Slot>> TaskRunner::ClaimSlots() {
+  std::vector<std::shared_ptr<Slot>> out;
+  int64_t free = FreeSlots();
+  if (free <= 0) return out;
+  auto claimed = queue_.ClaimUpTo(options_.node_name, free);
   if (!claimed) {
-    CUTTLE_LOG_WARN("claiming a task failed: {}", claimed.error().message());
-    return nullptr;
+    CUTTLE_LOG_WARN("claiming tasks failed: {}", claimed.error().message());
+    return out;
   }
-  if (!*claimed) return nullptr;
-  auto slot = std::make_shared<Slot>();
-  slot->task = std::move(**claimed);
-  slot->fence_generation = registry_.fence_generation();
+  int64_t generation = registry_.fence_generation();
   std::lock_guard lock(mu_);
-  running_[slot->task.id] = slot;
-  load_.active++;
-  if (load_.pending > 0) load_.pending--;
-  return slot;
+  for (auto& t : *claimed) {
+    auto slot = std::make_shared<Slot>();
+    slot->task = std::move(t);
+    slot->fence_generation = generation;
+    running_[slot->task.id] = slot;
+    load_.active++;
+    if (load_.pending > 0) load_.pending--;
+    out.push_back(std::move(slot));
+  }
+  return out;
 }
 
-std::optional<std::string> TaskRunner::TryClaimAndStart() {
-  auto slot = ClaimSlot();
-  if (!slot) return std::nullopt;
+void TaskRunner::Hand(std::vector<std::shared_ptr<Slot>> slots) {
+  std::vector<std::shared_ptr<Slot>> spawn;
   {
     std::lock_guard lock(mu_);
-    ++workers_;
+    for (auto& slot : slots) {
+      // Each worker waiting for a claim takes one ready slot before it would claim: never hand
+      // them more than there are such workers, or a slot could wait with no thread to run it.
+      if (static_cast<int>(ready_.size()) < waiting_) {
+        ready_.push_back(std::move(slot));
+      } else {
+        ++workers_;
+        spawn.push_back(std::move(slot));
+      }
+    }
   }
-  std::string id = slot->task.id;
-  std::thread([this, slot] { Work(slot); }).detach();
-  return id;
+  for (auto& slot : spawn) std::thread([this, slot] { Work(slot); }).detach();
+}
+
+std::vector<std::string> TaskRunner::TryClaimAndStart() {
+  ClaimPermit permit(claimers_);
+  auto slots = ClaimSlots();
+  std::vector<std::string> ids;
+  for (const auto& slot : slots) ids.push_back(slot->task.id);
+  Hand(std::move(slots));
+  return ids;
+}
+
+std::shared_ptr<TaskRunner::Slot> TaskRunner::NextSlot() {
+  {
+    std::lock_guard lock(mu_);
+    ++waiting_;
+  }
+  // At most two claim statements in flight per node: the workers that finish while they are on
+  // their way to the database take what they bring back (each claims every free slot) instead
+  // of each sending their own. Fewer, larger claims keep the database's cost per task from
+  // growing as nodes, and with them concurrent claimers, are added (docs/design-notes.md).
+  ClaimPermit permit(claimers_);
+  {
+    std::lock_guard lock(mu_);
+    --waiting_;
+    if (!ready_.empty()) {
+      auto slot = std::move(ready_.front());
+      ready_.pop_front();
+      return slot;
+    }
+  }
+  if (killing_) return nullptr;
+  auto slots = ClaimSlots();
+  if (slots.empty()) return nullptr;
+  auto mine = std::move(slots.front());
+  slots.erase(slots.begin());
+  Hand(std::move(slots));
+  return mine;
 }
 
 void TaskRunner::DispatchLoop() {
@@ -164,7 +226,7 @@ void TaskRunner::DispatchLoop() {
     auto now = std::chrono::steady_clock::now();
     if (!notified && !woken && !unfenced && now - last_attempt < options_.poll_interval) continue;
     last_attempt = now;
-    while (!stopping_ && TryClaimAndStart()) {
+    while (!stopping_ && !TryClaimAndStart().empty()) {
     }
   }
 }
@@ -177,7 +239,7 @@ void TaskRunner::Work(std::shared_ptr<Slot> slot) {
       running_.erase(slot->task.id);
       if (load_.active > 0) load_.active--;
     }
-    slot = killing_ ? nullptr : ClaimSlot();
+    slot = killing_ ? nullptr : NextSlot();
   }
   std::lock_guard lock(mu_);
   --workers_;

@@ -15,9 +15,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -80,12 +82,22 @@ class TaskRunner {
   // Hands back tasks the database says this node executes but no thread of it does (see
   // TaskQueue::ClaimedBy).
   void ReconcileClaims();
-  // Claims one task if this node may and starts a worker thread for it; the id of the one claimed.
-  std::optional<std::string> TryClaimAndStart();
-  bool MayClaim();
-  // A worker thread: runs `first`, then keeps claiming and running tasks while it may.
+  // How many tasks this node may claim now: 0 while stopping, fenced, drained, at its cap or
+  // busier than the cluster (fair share), else its free slots.
+  int64_t FreeSlots();
+  // Claims up to FreeSlots() tasks in one statement and registers them as running. Called
+  // holding one of claimers_.
+  std::vector<std::shared_ptr<Slot>> ClaimSlots();
+  // Gives claimed slots to the workers waiting for a claim (at most one each), and starts a
+  // thread for each of the rest. Called holding one of claimers_.
+  void Hand(std::vector<std::shared_ptr<Slot>> slots);
+  // Claims what this node may and starts the tasks; the ids claimed.
+  std::vector<std::string> TryClaimAndStart();
+  // A worker's next task: one handed to it while it waited, else one it claims (with any others
+  // the node may take, handed on); nullptr when there is none.
+  std::shared_ptr<Slot> NextSlot();
+  // A worker thread: runs `first`, then keeps taking tasks while there are any.
   void Work(std::shared_ptr<Slot> first);
-  std::shared_ptr<Slot> ClaimSlot();
   void Execute(Slot& slot);
   // After the node fenced itself or shut down mid-task: hand the task to the dead-node policy
   // once the database answers, unless someone already did.
@@ -107,10 +119,14 @@ class TaskRunner {
   std::thread watcher_;
   std::atomic<bool> wake_{false};
 
+  // At most two claim statements in flight per node (see NextSlot).
+  std::counting_semaphore<> claimers_{2};
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
   // State below is protected by mu_.
-  std::map<std::string, std::shared_ptr<Slot>> running_;
+  std::map<std::string, std::shared_ptr<Slot>> running_;  // claimed: ready or executing
+  std::deque<std::shared_ptr<Slot>> ready_;               // claimed, for a waiting worker
+  int waiting_ = 0;  // workers waiting for a claim (ready_ never holds more slots than this)
   int workers_ = 0;  // detached worker threads still alive
   ClusterLoad load_;
   std::chrono::steady_clock::time_point load_at_{};

@@ -51,6 +51,30 @@ TEST_F(TaskQueueTest, ClaimsOldestFirstAndOnlyOnce) {
   EXPECT_FALSE(none->has_value());
 }
 
+TEST_F(TaskQueueTest, ABatchClaimTakesTheOldestAndNeverTwoOfOneConcurrencyTag) {
+  ASSERT_TRUE(queue_.Enqueue(Script()));
+  clock_.Advance(std::chrono::milliseconds(5));
+  ASSERT_TRUE(queue_.Enqueue(Script("Projects-1/Environments-1")));
+  clock_.Advance(std::chrono::milliseconds(5));
+  ASSERT_TRUE(queue_.Enqueue(Script()));
+  auto two = queue_.ClaimUpTo("n1", 2).value();
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].id, "ServerTasks-1");
+  EXPECT_EQ(two[1].id, "ServerTasks-2");
+  for (const auto& t : two) EXPECT_EQ(t.state, TaskState::kExecuting);
+  // Two queued tasks of one tag at the head of the queue: a batch would hold both, so one alone.
+  ASSERT_TRUE(queue_.Enqueue(Script("Projects-2/Environments-1")));
+  ASSERT_TRUE(queue_.Enqueue(Script("Projects-2/Environments-1")));
+  auto rest = queue_.ClaimUpTo("n2", 10).value();
+  std::vector<std::string> ids;
+  for (const auto& t : rest) ids.push_back(t.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"ServerTasks-3"}));
+  auto next = queue_.ClaimUpTo("n2", 10).value();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].id, "ServerTasks-4");
+  EXPECT_TRUE(queue_.ClaimUpTo("n2", 10).value().empty()) << "ServerTasks-5 waits for its tag";
+}
+
 TEST_F(TaskQueueTest, ExpiredTasksAreNotClaimedAndTimeOut) {
   auto t = Script();
   t.queue_time_expiry = core::ToUnixMillis(clock_.Now()) + 1000;
