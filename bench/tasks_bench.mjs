@@ -3,7 +3,8 @@
 // Usage (under scripts/with-postgres.sh, which bench/run.sh arranges):
 //   CUTTLE_SERVER_BIN=build/src/apps/cuttle-server node bench/tasks_bench.mjs
 // Knobs (environment): BENCH_SAMPLES (1000), BENCH_NOOP_TASKS (10000), BENCH_SCRIPT_TASKS (600),
-// BENCH_NODES ("1,2,3"; "none" for latency only), BENCH_REPEAT (3), BENCH_ONLY ("cuttle-noop,cuttle-script,graphile" to pick).
+// BENCH_NODES ("1,2,3"; "none" for latency only), BENCH_REPEAT (3), BENCH_ONLY ("cuttle-noop,cuttle-script,graphile" to pick),
+// BENCH_TASK_CAP (each Cuttle node's task cap; default 5, Cuttle's default: to tell node count from concurrency).
 //
 // Method, the same for both systems:
 // - Latency: one task in flight. The client enqueues (Cuttle: POST /api/tasks; graphile:
@@ -48,7 +49,7 @@ const SCRIPT_TASKS = Number(process.env.BENCH_SCRIPT_TASKS ?? 600);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const NODE_COUNTS = (process.env.BENCH_NODES ?? '1,2,3').split(',').map(Number).filter((k) => k > 0);
 const ONLY = (process.env.BENCH_ONLY ?? 'cuttle-noop,cuttle-script,graphile').split(',');
-const NODE_OPTS = { prefix: 'bench', heartbeatMs: 1000, nodeTimeoutMs: 5000 };
+const NODE_OPTS = { prefix: 'bench', heartbeatMs: 1000, nodeTimeoutMs: 5000, extraArgs: process.env.BENCH_TASK_CAP ? ['--task-cap', process.env.BENCH_TASK_CAP] : [] };
 
 const log = (...a) => console.error('  ..', ...a);
 
