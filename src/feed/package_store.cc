@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/ids.h"
@@ -33,6 +34,8 @@ constexpr const char* kColumns =
     "file_name, file_extension, size, sha1, sha256, published";
 // A temporary file older than this was abandoned by a node that died mid-upload.
 constexpr int64_t kAbandonedTempSeconds = 24 * 3600;
+// A package file no row names is deleted once it is this old.
+constexpr int64_t kOrphanSeconds = 3600;
 constexpr int kOverwriteAttempts = 5;
 
 Package ReadPackage(const db::Row& r) {
@@ -399,7 +402,48 @@ Result<OverwriteMode> ParseOverwriteMode(std::optional<std::string> overwrite_mo
 }
 
 PackageStore::PackageStore(db::Database& db, std::string root, uint64_t max_size_bytes)
-    : db_(db), root_(std::move(root)), max_size_(max_size_bytes) {}
+    : db_(db),
+      root_(std::move(root)),
+      max_size_(max_size_bytes),
+      deleter_([this] { DeleteLoop(); }) {}
+
+PackageStore::~PackageStore() {
+  {
+    std::lock_guard lock(delete_mu_);
+    stopping_ = true;
+  }
+  delete_cv_.notify_all();
+  deleter_.join();
+}
+
+void PackageStore::DeleteLater(std::string path) {
+  {
+    std::lock_guard lock(delete_mu_);
+    to_delete_.push_back(std::move(path));
+  }
+  delete_cv_.notify_all();
+}
+
+void PackageStore::DeleteLoop() {
+  std::unique_lock lock(delete_mu_);
+  for (;;) {
+    delete_cv_.wait(lock, [&] { return stopping_ || !to_delete_.empty(); });
+    if (to_delete_.empty()) return;  // stopping, with nothing left to delete
+    std::string path = std::move(to_delete_.front());
+    to_delete_.pop_front();
+    deleting_ = true;
+    lock.unlock();
+    ::unlink(path.c_str());
+    lock.lock();
+    deleting_ = false;
+    delete_cv_.notify_all();
+  }
+}
+
+void PackageStore::AwaitDeletes() {
+  std::unique_lock lock(delete_mu_);
+  delete_cv_.wait(lock, [&] { return to_delete_.empty() && !deleting_; });
+}
 
 std::string PackageStore::DirOf(const std::string& space_id) const {
   // Space ids are validated ("Spaces-N") before they get here; lower-cased for case-blind shares.
@@ -524,8 +568,9 @@ Result<UploadResult> PackageStore::Record(Package p, OverwriteMode mode,
       return {};
     });
     if (done) {
+      // The client need not wait for the replaced file to go (see AwaitDeletes).
       for (const auto& name : replaced) {
-        if (name != p.file_name) ::unlink((DirOf(p.space_id) + "/" + name).c_str());
+        if (name != p.file_name) DeleteLater(DirOf(p.space_id) + "/" + name);
       }
       return UploadResult{stored, true};
     }
@@ -617,15 +662,30 @@ Result<int> PackageStore::ApplyRetention(int keep) {
       }
     }
   }
-  // Temporary files of uploads whose node died: nothing else ever removes them.
+  // What a node that died mid-way left behind, which nothing else ever removes: temporary files
+  // of uploads, and files no row names (renamed into place but never recorded, or replaced but
+  // not yet deleted). A file being uploaded or recorded right now was written within seconds.
+  CUTTLE_TRY(auto named, db_.Execute("SELECT space_id, file_name FROM packages"));
+  std::set<std::string> referenced;
+  for (const auto& r : named.rows) {
+    referenced.insert(core::ToLower(r.GetString(0)) + "/" + r.GetString(1));
+  }
   const auto now = std::filesystem::file_time_type::clock::now();
   std::error_code ec;
   for (const auto& space : std::filesystem::directory_iterator(root_, ec)) {
     if (!space.is_directory(ec)) continue;
+    const std::string space_dir = space.path().filename().string();
     for (const auto& f : std::filesystem::directory_iterator(space.path(), ec)) {
-      if (!f.path().filename().string().starts_with(".tmp-upload-")) continue;
-      auto age = std::chrono::duration_cast<std::chrono::seconds>(now - f.last_write_time(ec));
-      if (!ec && age.count() > kAbandonedTempSeconds) std::filesystem::remove(f.path(), ec);
+      std::error_code fec;
+      if (!f.is_regular_file(fec)) continue;
+      const std::string name = f.path().filename().string();
+      auto age = std::chrono::duration_cast<std::chrono::seconds>(now - f.last_write_time(fec));
+      if (fec) continue;
+      const bool temp = name.starts_with(".tmp-upload-");
+      if (temp ? age.count() > kAbandonedTempSeconds
+               : age.count() > kOrphanSeconds && !referenced.contains(space_dir + "/" + name)) {
+        std::filesystem::remove(f.path(), fec);
+      }
     }
   }
   return deleted;

@@ -10,11 +10,15 @@
 // Thread-safe: state is in the database and the file system.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -62,6 +66,10 @@ struct UploadResult {
 class PackageStore {
  public:
   PackageStore(db::Database& db, std::string root, uint64_t max_size_bytes);
+  // Finishes the deletions still queued (see AwaitDeletes).
+  ~PackageStore();
+  PackageStore(const PackageStore&) = delete;
+  PackageStore& operator=(const PackageStore&) = delete;
 
   // Stores one package file sent as `file_name`. A name of "package" (nuget.exe) or a .nupkg is
   // identified by its .nuspec, anything else by its name. Errors: kInvalidArgument (bad name,
@@ -82,8 +90,13 @@ class PackageStore {
   // Removes the row, then the file. False if it was not there.
   Result<bool> Delete(const Package& package);
   // Keeps the newest `keep` versions of each id in each space (0: keep all); returns how many
-  // versions were deleted. Also removes temporary files abandoned by a crashed node.
+  // versions were deleted. Also removes what a crashed node left behind: temporary files of
+  // uploads older than a day, and package files no row names that are older than an hour.
   Result<int> ApplyRetention(int keep);
+  // The file of a package replaced by an overwrite is deleted after the upload has answered, on a
+  // background thread (on a filesystem mounted with `discard`, unlinking 1 GiB takes ~0.35 s).
+  // Waits until every such deletion queued so far is done.
+  void AwaitDeletes();
 
   std::string PathOf(const Package& p) const;
   uint64_t max_size_bytes() const { return max_size_; }
@@ -94,9 +107,20 @@ class PackageStore {
                                            const std::string& version_key);
   Result<UploadResult> Record(Package p, OverwriteMode mode, const std::string& final_path);
 
+  void DeleteLater(std::string path);
+  void DeleteLoop();
+
   db::Database& db_;
   const std::string root_;
   const uint64_t max_size_;
+
+  std::mutex delete_mu_;
+  std::condition_variable delete_cv_;
+  // Protected by delete_mu_.
+  std::deque<std::string> to_delete_;
+  bool deleting_ = false;  // an unlink is under way
+  bool stopping_ = false;
+  std::thread deleter_;  // last: started once everything above exists
 };
 
 }  // namespace cuttle::feed

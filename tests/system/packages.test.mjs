@@ -113,7 +113,8 @@ describe('package repository on two nodes', async () => {
     await new PackageRepository(clientB, 'Default').push([file], OverwriteMode.OverwriteExisting);
     const after2 = await download(a, 'packages-HelloApp.1.0.0');
     assert.ok(after2.body.equals(changed));
-    assert.equal(filesOf('HelloApp').length, 1, 'the replaced file is deleted');
+    // The replaced file is deleted once the upload has answered.
+    await eventually(() => filesOf('HelloApp').length === 1, { what: 'the replaced file to be deleted' });
   });
 
   test('octopackjs push succeeds, and a second push without replace is refused', async () => {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -136,6 +138,7 @@ TEST_F(PackageStoreTest, DuplicatesFollowTheOverwriteMode) {
   ASSERT_TRUE(replaced) << replaced.error().message();
   EXPECT_TRUE(replaced->created);
   EXPECT_EQ(replaced->package.sha256, crypto::Sha256Hex(zip2_));
+  store_.AwaitDeletes();          // deleted after the upload answered
   EXPECT_EQ(Files().size(), 1u);  // the replaced file is gone
   EXPECT_EQ(ReadFile(store_.PathOf(replaced->package)), zip2_);
   EXPECT_EQ(store_.List("Spaces-1")->size(), 1u);
@@ -209,6 +212,31 @@ TEST_F(PackageStoreTest, RetentionKeepsTheNewestVersionsOfEachId) {
   for (const auto& p : listed) kept.push_back(p.package_id + " " + p.version);
   EXPECT_EQ(kept, (std::vector<std::string>{"a 3.0.0", "B 2.0.0-rc.1", "B 1.10.0"}));
   EXPECT_EQ(Files().size(), 3u);
+}
+
+TEST_F(PackageStoreTest, RetentionSweepsWhatACrashedNodeLeftBehind) {
+  auto kept = Put("Kept.1.0.0.zip", zip_);
+  ASSERT_TRUE(kept);
+  const std::string dir = fs::path(store_.PathOf(kept->package)).parent_path().string();
+  auto make = [&](const std::string& name, std::chrono::hours age) {
+    std::ofstream(dir + "/" + name) << "left behind";
+    fs::last_write_time(dir + "/" + name, fs::file_time_type::clock::now() - age);
+  };
+  // Renamed into place but never recorded (the node died between the two), an hour and more ago.
+  make("Orphan.1.0.0_0badf00d.zip", std::chrono::hours(2));
+  // The same, moments ago: it may be an upload being recorded right now.
+  make("Fresh.1.0.0_0badf00d.zip", std::chrono::hours(0));
+  make(".tmp-upload-old", std::chrono::hours(25));
+  make(".tmp-upload-recent", std::chrono::hours(2));
+  fs::last_write_time(store_.PathOf(kept->package),
+                      fs::file_time_type::clock::now() - std::chrono::hours(48));
+
+  EXPECT_EQ(store_.ApplyRetention(0).value(), 0);
+  auto files = Files();
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{".tmp-upload-recent", "Fresh.1.0.0_0badf00d.zip",
+                                             kept->package.file_name}));
+  EXPECT_EQ(ReadFile(store_.PathOf(kept->package)), zip_);
 }
 
 TEST_F(PackageStoreTest, ConcurrentUploadsOfOneVersionStoreExactlyOne) {
