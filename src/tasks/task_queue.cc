@@ -184,12 +184,16 @@ Result<std::vector<Task>> TaskQueue::ClaimUpTo(const std::string& node, int64_t 
                          "e WHERE e.concurrency_tag = t.concurrency_tag AND e.state IN ") +
                      kActive + ")) ORDER BY t.queue_time, t.seq LIMIT $3" +
                      (pg ? " FOR UPDATE SKIP LOCKED" : "");
-  std::string sql = std::string(
-                        "UPDATE server_tasks SET state = 'Executing', server_node = $1, "
-                        "claim_epoch = claim_epoch + 1, start_time = now_ms(), "
-                        "last_updated_time = now_ms(), work_started = $2 WHERE ") +
-                    (pg ? "id = ANY(ARRAY(" + pick + "))" : "id IN (" + pick + ")") +
-                    " AND state = 'Queued' RETURNING " + kColumns;
+  std::string sql =
+      std::string(
+          "UPDATE server_tasks SET state = 'Executing', server_node = $1, "
+          "claim_epoch = claim_epoch + 1, start_time = now_ms(), "
+          "last_updated_time = now_ms(), work_started = $2 WHERE ") +
+      // PostgreSQL: the rows are locked by the pick (FOR UPDATE re-checks them), so
+      // they are still Queued; testing it again would let the planner find them
+      // through the queued-tasks index, all of it, instead of by their keys.
+      (pg ? "id = ANY(ARRAY(" + pick + "))" : "id IN (" + pick + ") AND state = 'Queued'") +
+      " RETURNING " + kColumns;
   auto rs = db_.Execute(sql, {node, false, limit});
   if (!rs) {
     if (rs.error().code() != ErrorCode::kAlreadyExists) return Fail(rs.error());

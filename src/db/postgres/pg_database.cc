@@ -66,6 +66,18 @@ Result<PGconn*> Connect(const std::string& url) {
     return Fail(e);
   }
   PQsetNoticeProcessor(conn, &IgnoreNotice, nullptr);
+  // The task queue's claim must walk the queued-tasks index in order and stop after a few rows.
+  // With the default random_page_cost (4) and statistics that still say the queue is nearly
+  // empty, which is how a sudden backlog looks until the next ANALYZE, the planner reads and
+  // sorts the whole queue on every claim instead (docs/design-notes.md, "The claim's plan"). A
+  // statement rather than a startup option, which PgBouncer refuses.
+  PgResultPtr set(PQexec(conn, "SET random_page_cost = 1.1"), &PQclear);
+  if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
+    Error e = Error::Unavailable("setting up the PostgreSQL session: " +
+                                 TrimmedMessage(PQerrorMessage(conn)));
+    PQfinish(conn);
+    return Fail(e);
+  }
   return conn;
 }
 
