@@ -128,7 +128,7 @@ Result<Task> TaskQueue::Enqueue(const NewTask& n) {
                             OptInt(n.queue_time_expiry), OptText(n.concurrency_tag), n.idempotent,
                             OptText(n.rerun_of), OptText(n.created_by)}));
     Task out = ReadTask(rs.front());
-    Dispatch(out.id, here, !here);
+    Dispatch(out.id, here);
     return out;
   }
   Task out;
@@ -149,16 +149,17 @@ Result<Task> TaskQueue::Enqueue(const NewTask& n) {
     out = ReadTask(rs.front());
     return {};
   }));
-  Dispatch(out.id, here, false);
+  Dispatch(out.id, here);
   return out;
 }
 
-void TaskQueue::Dispatch(const std::string& id, bool here, bool notified) {
+void TaskQueue::Dispatch(const std::string& id, bool here) {
   if (here) {
     auto claimed = local_dispatch_->claim_and_start();
     if (std::find(claimed.begin(), claimed.end(), id) != claimed.end()) return;
   }
-  if (notified) {
+  // On PostgreSQL the INSERT itself sent the hint unless this node meant to claim the task.
+  if (db_.dialect() == db::Dialect::kPostgres && !here) {
     // This node's dispatcher need not wait for the hint to come back from the server.
     db_.NotifyLocally(kWakeChannel);
   } else {

@@ -177,10 +177,11 @@ class TaskQueue {
  private:
   Result<void> FencedUpdate(const Lease& lease, const std::string& set_clause, db::Params params);
 
-  db::Database& db_;
-  // Hands a new task to this node's runner, else hints every node; `notified` if the INSERT did.
-  void Dispatch(const std::string& id, bool here, bool notified);
+  // Hands a new task to this node's runner (`here`: the node may claim it), else hints every
+  // node.
+  void Dispatch(const std::string& id, bool here);
 
+  db::Database& db_;
   std::optional<LocalDispatch> local_dispatch_;
 };
 
