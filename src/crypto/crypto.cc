@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/strings.h"
+#include "storage/storage.h"
 
 namespace cuttle::crypto {
 
@@ -81,20 +82,12 @@ Result<void> WriteMasterKeyFile(const std::string& path, const MasterKey& key) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Fail(Error::Io(
-        fmt::format("cannot create master key file '{}': {}", path, std::strerror(errno))));
-  }
-  std::string text = key.ToBase64() + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  int saved = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return Fail(Error::Io(
-        fmt::format("cannot write master key file '{}': {}", path, std::strerror(saved))));
+  // Never replaces an existing key: two nodes starting at once must not each write their own.
+  auto file = storage::AtomicFile::Create(path, {.mode = 0600, .replace = false, .hint = "key"});
+  Result<void> written = file ? file->Write(key.ToBase64() + "\n") : Fail(file.error());
+  if (written) written = file->Commit();
+  if (!written) {
+    return Fail(written.error().Wrap(fmt::format("cannot write master key file '{}'", path)));
   }
   return {};
 }

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "core/ids.h"
 
@@ -48,21 +49,92 @@ Result<void> WriteFileAtomic(const std::string& dir, std::string_view name,
   if (!IsPlainFileName(name)) {
     return Fail(Error::InvalidArgument(fmt::format("'{}' is not a plain file name", name)));
   }
-  std::string tmp = TempPath(dir, "w");
-  std::string final_path = dir + "/" + std::string(name);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  CUTTLE_TRY(auto file, AtomicFile::Create(dir + "/" + std::string(name)));
+  CUTTLE_TRY_VOID(file.Write(content));
+  return file.Commit();
+}
+
+AtomicFile::AtomicFile(std::string final_path, std::string temp_path, int fd, Options options)
+    : final_path_(std::move(final_path)),
+      temp_path_(std::move(temp_path)),
+      fd_(fd),
+      replace_(options.replace) {}
+
+Result<AtomicFile> AtomicFile::Create(std::string final_path, Options options) {
+  std::string dir = std::filesystem::path(final_path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  std::string tmp = TempPath(dir, options.hint);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                  static_cast<mode_t>(options.mode));
   if (fd < 0) return Fail(Error::Io(fmt::format("'{}': cannot create: {}", tmp, OsError())));
-  auto written = WriteAll(fd, content, tmp);
-  if (written && ::fsync(fd) != 0) {
-    written = Fail(Error::Io(fmt::format("'{}': fsync failed: {}", tmp, OsError())));
+  return AtomicFile(std::move(final_path), std::move(tmp), fd, options);
+}
+
+AtomicFile::AtomicFile(AtomicFile&& other) noexcept
+    : final_path_(std::move(other.final_path_)),
+      temp_path_(std::exchange(other.temp_path_, std::string())),
+      fd_(std::exchange(other.fd_, -1)),
+      replace_(other.replace_) {}
+
+AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
+  if (this != &other) {
+    Discard();
+    final_path_ = std::move(other.final_path_);
+    temp_path_ = std::exchange(other.temp_path_, std::string());
+    fd_ = std::exchange(other.fd_, -1);
+    replace_ = other.replace_;
   }
-  ::close(fd);
-  if (written && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    written =
-        Fail(Error::Io(fmt::format("'{}': cannot rename into place: {}", final_path, OsError())));
+  return *this;
+}
+
+AtomicFile::~AtomicFile() { Discard(); }
+
+void AtomicFile::Discard() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  temp_path_.clear();
+}
+
+Result<void> AtomicFile::Write(std::string_view data) { return WriteAll(fd_, data, temp_path_); }
+
+Result<void> AtomicFile::SyncData() {
+  if (::fdatasync(fd_) != 0) {
+    return Fail(Error::Io(fmt::format("'{}': fsync failed: {}", temp_path_, OsError())));
   }
-  if (!written) ::unlink(tmp.c_str());
-  return written;
+  return {};
+}
+
+Result<void> AtomicFile::Commit() {
+  if (fd_ < 0) return Fail(Error::Internal("AtomicFile::Commit after Discard"));
+  int fd = std::exchange(fd_, -1);
+  bool synced = ::fsync(fd) == 0;
+  std::string err = synced ? "" : OsError();
+  synced = ::close(fd) == 0 && synced;
+  Result<void> done;
+  if (!synced) {
+    done = Fail(Error::Io(fmt::format("'{}': fsync failed: {}", temp_path_, err)));
+  } else if (replace_ && ::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+    done =
+        Fail(Error::Io(fmt::format("'{}': cannot rename into place: {}", final_path_, OsError())));
+  } else if (!replace_ && ::link(temp_path_.c_str(), final_path_.c_str()) != 0) {
+    done = errno == EEXIST
+               ? Fail(Error::AlreadyExists(fmt::format("'{}' already exists", final_path_)))
+               : Fail(Error::Io(
+                     fmt::format("'{}': cannot link into place: {}", final_path_, OsError())));
+  }
+  if (done && replace_) temp_path_.clear();  // renamed: nothing left to unlink
+  Discard();                                 // a failure, or the link's temporary name
+  if (done) SyncDirectory(std::filesystem::path(final_path_).parent_path().string());
+  return done;
+}
+
+void SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
 }
 
 Result<void> ProbeDirectory(std::string_view setting, const std::string& dir) {

@@ -5,6 +5,7 @@
 // Functions are thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -36,5 +37,57 @@ bool IsPlainFileName(std::string_view name);
 
 // A unique temporary name for a file being written into `dir` by this process.
 std::string TempPath(const std::string& dir, std::string_view hint);
+
+// The one way Cuttle writes a file atomically: the bytes go to a unique temporary name in the
+// final directory (TempPath), Commit makes them durable (fsync), moves them into place and fsyncs
+// the directory, so readers never see a partial file. A file that is not committed is unlinked
+// when the AtomicFile is destroyed or Discard()ed, so no early return leaves a temporary behind.
+// Not thread-safe, except SyncData, which may run on another thread while one thread writes.
+class AtomicFile {
+ public:
+  struct Options {
+    uint32_t mode = 0644;
+    // false: Commit fails with kAlreadyExists if the final path exists (link(2), not rename(2)),
+    // so two writers never replace each other's file (the master key).
+    bool replace = true;
+    std::string_view hint = "w";  // part of the temporary name, for whoever lists the directory
+  };
+
+  // Creates the temporary file in the directory of `final_path` (which must exist).
+  static Result<AtomicFile> Create(std::string final_path, Options options);
+  static Result<AtomicFile> Create(std::string final_path) {
+    return Create(std::move(final_path), Options{});
+  }
+
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&& other) noexcept;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  int fd() const { return fd_; }
+  const std::string& temp_path() const { return temp_path_; }
+  const std::string& final_path() const { return final_path_; }
+
+  Result<void> Write(std::string_view data);
+  // Makes what has been written so far durable (fdatasync), e.g. progressively during an upload.
+  Result<void> SyncData();
+  // fsync, close, rename (or link) into place, fsync the directory. After a failure the
+  // temporary file is gone.
+  Result<void> Commit();
+  // Closes and unlinks the temporary file (idempotent).
+  void Discard();
+
+ private:
+  AtomicFile(std::string final_path, std::string temp_path, int fd, Options options);
+
+  std::string final_path_;
+  std::string temp_path_;
+  int fd_ = -1;
+  bool replace_ = true;
+};
+
+// Makes a rename in `dir` durable: the directory entry itself is fsynced. Best effort.
+void SyncDirectory(const std::string& dir);
 
 }  // namespace cuttle::storage

@@ -51,5 +51,36 @@ TEST(StorageTest, RefusesNamesThatLeaveTheDirectory) {
   EXPECT_TRUE(IsPlainFileName("report-1.txt"));
 }
 
+TEST(StorageTest, AtomicFileLeavesNothingBehindUnlessCommitted) {
+  testing::TempDir dir;
+  {
+    auto file = AtomicFile::Create(dir.Sub("gone.bin"));
+    ASSERT_TRUE(file);
+    ASSERT_TRUE(file->Write("partial"));
+    EXPECT_TRUE(std::filesystem::exists(file->temp_path()));
+  }  // destroyed without Commit
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(StorageTest, AtomicFileWithoutReplaceRefusesAnExistingFileAndKeepsIt) {
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.path().string(), "key", "original"));
+  auto file = AtomicFile::Create(dir.Sub("key"), {.mode = 0600, .replace = false});
+  ASSERT_TRUE(file);
+  ASSERT_TRUE(file->Write("other"));
+  auto r = file->Commit();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kAlreadyExists);
+  std::ifstream in(dir.Sub("key"));
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "original");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
+
+  auto fresh = AtomicFile::Create(dir.Sub("new"), {.mode = 0600, .replace = false});
+  ASSERT_TRUE(fresh && fresh->Write("x") && fresh->Commit());
+  EXPECT_EQ(std::filesystem::status(dir.Sub("new")).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 2);
+}
+
 }  // namespace
 }  // namespace cuttle::storage
