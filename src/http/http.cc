@@ -97,4 +97,45 @@ Response& Response::SetHeader(std::string name, std::string value) {
   return *this;
 }
 
+namespace {
+void ParseQuery(std::string_view raw, Request& req) {
+  size_t start = 0;
+  while (start <= raw.size()) {
+    size_t end = raw.find('&', start);
+    if (end == std::string_view::npos) {
+      end = raw.size();
+    }
+    std::string_view pair = raw.substr(start, end - start);
+    start = end + 1;
+    if (pair.empty()) {
+      continue;
+    }
+    size_t eq = pair.find('=');
+    std::string key = core::UrlDecode(pair.substr(0, eq), true);
+    if (key.empty()) {
+      continue;
+    }
+    std::string value =
+        eq == std::string_view::npos ? std::string() : core::UrlDecode(pair.substr(eq + 1), true);
+    req.query.emplace(std::move(key), std::move(value));  // the first value wins
+  }
+}
+
+}  // namespace
+
+void ParseTarget(Request& req) {
+  std::string_view t = req.target;
+  // Absolute form ("http://host/path"), as sent to proxies.
+  if (t.starts_with("http://") || t.starts_with("https://")) {
+    size_t slash = t.find('/', t.find("//") + 2);
+    t = slash == std::string_view::npos ? std::string_view("/") : t.substr(slash);
+  }
+  size_t q = t.find('?');
+  req.path = core::UrlDecode(t.substr(0, q), false);
+  if (q != std::string_view::npos) {
+    req.raw_query = std::string(t.substr(q + 1));
+    ParseQuery(req.raw_query, req);
+  }
+}
+
 }  // namespace cuttle::http

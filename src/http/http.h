@@ -51,6 +51,11 @@ struct Request {
   const std::string& Param(const std::string& name) const;  // empty if absent
 };
 
+// Fills path (percent-decoded), raw_query and query (decoded, first value wins) from target;
+// accepts the absolute form ("http://host/path?q") too. Never fails: undecodable bytes pass
+// through.
+void ParseTarget(Request& req);
+
 // A response file body streamed from disk (downloads); `length` bytes from `offset`.
 struct FileBody {
   std::string path;
