@@ -61,9 +61,9 @@ AtomicFile::AtomicFile(std::string final_path, std::string temp_path, int fd, Op
       replace_(options.replace) {}
 
 Result<AtomicFile> AtomicFile::Create(std::string final_path, Options options) {
-  std::string dir = std::filesystem::path(final_path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  std::string tmp = TempPath(dir, options.hint);
+  // A bare file name lives in the current directory (no `dir = "."`: GCC 12 -Wrestrict misfires).
+  std::filesystem::path parent = std::filesystem::path(final_path).parent_path();
+  std::string tmp = TempPath(parent.empty() ? std::string(".") : parent.string(), options.hint);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                   static_cast<mode_t>(options.mode));
   if (fd < 0) return Fail(Error::Io(fmt::format("'{}': cannot create: {}", tmp, OsError())));
