@@ -473,6 +473,10 @@ Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::stri
     }
   }
 
+  if (named) {
+    CUTTLE_TRY_VOID(CheckIdAndVersionLength(named->package_id, named->version.Normalized()));
+  }
+
   const std::string dir = DirOf(space_id);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -499,10 +503,13 @@ Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::stri
   p.size = static_cast<int64_t>(size);
   p.sha1 = hashes.first;
   p.sha256 = hashes.second;
+  CUTTLE_TRY_VOID(CheckArchive(file.path(), named ? named->extension : ".nupkg"));
   if (by_nuspec) {
     CUTTLE_TRY(auto nuspec, ReadNuspec(file.path()));
+    const std::string version = Version::Parse(nuspec.version)->Normalized();
+    CUTTLE_TRY_VOID(CheckIdAndVersionLength(nuspec.id, version));
     p.package_id = nuspec.id;
-    p.version = Version::Parse(nuspec.version)->Normalized();
+    p.version = version;
     p.title = nuspec.title;
     p.summary = nuspec.summary;
     p.description = nuspec.description;
@@ -510,7 +517,6 @@ Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::stri
     p.authors = nuspec.authors;
     p.extension = ".nupkg";
   } else {
-    CUTTLE_TRY_VOID(CheckArchive(file.path(), named->extension));
     p.package_id = named->package_id;
     p.version = named->version.Normalized();
     p.extension = named->extension;
