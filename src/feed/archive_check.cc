@@ -384,6 +384,9 @@ class TarStream {
   // Reads up to n bytes; fewer only at the end of the stream.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
   virtual Result<void> Skip(uint64_t n) = 0;
+  // Reads what follows the end-of-archive blocks, so that a compressed stream cut off after
+  // them (or with a wrong checksum) is found too.
+  virtual Result<void> Finish() { return {}; }
 };
 
 class PlainTar : public TarStream {
@@ -428,6 +431,13 @@ class CompressedTar : public TarStream {
                                        limit_, kMaxExpansion)));
     }
     return done;
+  }
+  Result<void> Finish() override {
+    char scratch[64 * 1024];
+    for (;;) {
+      CUTTLE_TRY(size_t got, Read(scratch, sizeof(scratch)));
+      if (got == 0) return {};
+    }
   }
   Result<void> Skip(uint64_t n) override {
     char scratch[64 * 1024];
@@ -551,10 +561,10 @@ Result<void> WalkTar(TarStream& in, std::string_view ext) {
     CUTTLE_TRY(size_t got, in.Read(h, sizeof(h)));
     if (got == 0 && first) return bad("it is empty");
     // Without the end-of-archive blocks: what GNU tar and libarchive accept too.
-    if (got == 0 && !next.path && !next.link && !next.size) return {};
+    if (got == 0 && !next.path && !next.link && !next.size) return in.Finish();
     if (got < sizeof(h)) return bad("it is cut off inside a header");
     first = false;
-    if (std::all_of(h, h + 512, [](char c) { return c == '\0'; })) return {};
+    if (std::all_of(h, h + 512, [](char c) { return c == '\0'; })) return in.Finish();
     if (!ChecksumMatches(h)) {
       return bad("a header's checksum is wrong (damaged, or not a tar)");
     }

@@ -103,6 +103,9 @@ TEST_F(ArchiveCheckTest, TarCutOffHalfwayIsRefused) {
       Kind::kTarGz, {{"a.bin", std::string(200000, 'a')}, {"b.txt", std::string(5000, 'b')}});
   ASSERT_TRUE(Check(tgz, ".tar.gz"));
   ExpectRefused(tgz.substr(0, tgz.size() / 2), ".tar.gz", "not a readable .tar.gz archive");
+  // Cut off after the end-of-archive blocks were inflated: only the gzip trailer is missing.
+  const std::string small = testing::MakeArchive(Kind::kTarGz, {{"a", std::string(100000, 'y')}});
+  ExpectRefused(small.substr(0, small.size() - 4), ".tar.gz", "not a readable .tar.gz archive");
   ExpectRefused("", ".tar", "empty");
 }
 
