@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cctype>
 
-#include "core/ids.h"
-#include "core/log.h"
 #include "core/strings.h"
 
 namespace cuttle::http {
@@ -63,19 +61,9 @@ Response Response::Error(int status, std::string_view message, std::vector<std::
 }
 
 Response Response::FromError(const cuttle::Error& error) {
-  const int status = StatusFor(error.code());
-  if (status < 500) return Error(status, error.message());
-  // The server's own failures (file system, database, bugs) name files, hosts and statements:
-  // the log gets all of it, the client only a reference to find it there.
-  const std::string reference = core::NewUuid().substr(0, 8);
-  CUTTLE_LOG_ERROR("request failed with {} ({}), reference {}: {}", status,
-                   ErrorCodeName(error.code()), reference, error.message());
-  if (status == 503) {
-    return Error(status, "The server is temporarily unavailable; try again shortly (reference " +
-                             reference + " in the server's log).");
-  }
-  return Error(status, "The server could not complete the request (reference " + reference +
-                           " in the server's log).");
+  // A server fault's message names files, hosts and statements: the log gets it, the client a
+  // reference to it (ClientMessage).
+  return Error(StatusFor(error.code()), ClientMessage(error));
 }
 
 int Response::StatusFor(cuttle::ErrorCode code) {
