@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/ids.h"
+#include "core/log.h"
+
 namespace cuttle {
 
 const char* ErrorCodeName(ErrorCode code) {
@@ -33,6 +36,32 @@ const char* ErrorCodeName(ErrorCode code) {
       return "Internal";
   }
   return "Unknown";
+}
+
+bool IsServerFault(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kLostOwnership:
+    case ErrorCode::kIo:
+    case ErrorCode::kDatabase:
+    case ErrorCode::kInternal:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string ClientMessage(const Error& error) {
+  if (!IsServerFault(error.code())) return error.message();
+  const std::string reference = core::NewUuid().substr(0, 8);
+  CUTTLE_LOG_ERROR("{} error, reference {}: {}", ErrorCodeName(error.code()), reference,
+                   error.message());
+  if (error.code() == ErrorCode::kUnavailable) {
+    return "The server is temporarily unavailable; try again shortly (reference " + reference +
+           " in the server's log).";
+  }
+  return "The server could not complete the request (reference " + reference +
+         " in the server's log).";
 }
 
 void CheckFailed(const char* cond, const char* file, int line) {

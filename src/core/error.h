@@ -71,6 +71,14 @@ inline std::unexpected<Error> Fail(Error e) { return std::unexpected<Error>(std:
 
 const char* ErrorCodeName(ErrorCode code);
 
+// Whether an error is the server's own failure (kUnavailable, kLostOwnership, kIo, kDatabase,
+// kInternal) rather than a verdict on the client's request.
+bool IsServerFault(ErrorCode code);
+// The message a client may be shown for `error`: its own message for a verdict on the request; for
+// a server fault, whose message may name files, hosts and statements, a generic one carrying a
+// reference to the log line where the whole error is written (the error is logged here).
+std::string ClientMessage(const Error& error);
+
 }  // namespace cuttle
 
 // Propagates an error: CUTTLE_TRY(auto v, Parse(x)); or CUTTLE_TRY_VOID(Write(x));

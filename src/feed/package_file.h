@@ -1,7 +1,6 @@
-// What a package file says about itself: the id and version in its file name
-// (`<PackageId>.<Version>.<ext>`), the metadata in a .nupkg's .nuspec, and whether an archive can
-// be read at all. Pure functions over names, text and files; thread-safe. libarchive failures
-// become Errors here.
+// What a package file's name says about it: the id and version (`<PackageId>.<Version>.<ext>`)
+// and the extension. What its content says is in nuspec.h (the metadata of a .nupkg) and
+// archive_check.h (whether the archive is whole and safe to extract). Pure functions; thread-safe.
 #pragma once
 
 #include <optional>
@@ -9,6 +8,8 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "feed/archive_check.h"
+#include "feed/nuspec.h"
 #include "feed/version.h"
 
 namespace cuttle::feed {
@@ -37,22 +38,11 @@ struct FileName {
 // begins with a digit ("My.App.1.2.3-beta.zip" -> "My.App", "1.2.3-beta").
 Result<FileName> ParseFileName(std::string_view name);
 
-struct Nuspec {
-  std::string id;
-  std::string version;
-  std::string title;
-  std::string summary;
-  std::string description;
-  std::string release_notes;
-  std::string authors;
-};
-// Reads the metadata elements of a .nuspec document. Errors name the missing or bad element.
-Result<Nuspec> ParseNuspec(std::string_view xml);
-// Finds the .nuspec at the root of a .nupkg (a zip) and parses it.
-Result<Nuspec> ReadNuspec(const std::string& nupkg_path);
-
-// Checks that `path` opens as an archive of the kind `extension` names and that its first entry
-// (or its end) can be read. Reads only the start of the file, so it costs the same for 1 GiB.
-Result<void> CheckArchive(const std::string& path, std::string_view extension);
+// The longest "<id>.<version>" the feed stores: the stored file name adds "_<8 hex>" and the
+// extension (up to 17 bytes), and must fit the file system's limit on one name (NAME_MAX, 255
+// bytes on ext4, XFS, NFS and SMB shares).
+inline constexpr size_t kMaxIdAndVersionChars = 200;
+// A 400-style error naming the limit when `id` and `version` are too long to store.
+Result<void> CheckIdAndVersionLength(std::string_view id, std::string_view version);
 
 }  // namespace cuttle::feed

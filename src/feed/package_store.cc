@@ -57,8 +57,6 @@ Package ReadPackage(const db::Row& r) {
   return p;
 }
 
-std::string OsError() { return std::strerror(errno); }
-
 std::string Hex(const unsigned char* data, unsigned len) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -76,75 +74,6 @@ struct MdDeleter {
 
 // Blocks are page-aligned, which the kernel copies fastest.
 constexpr size_t kBlockAlign = 4096;
-
-// A file that is unlinked unless released: every early return of an upload cleans up.
-class OwnedFile {
- public:
-  explicit OwnedFile(std::string path) : path_(std::move(path)) {}
-  ~OwnedFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  OwnedFile(const OwnedFile&) = delete;
-  OwnedFile& operator=(const OwnedFile&) = delete;
-
-  // Buffered writes: measured on a virtual disk, O_DIRECT's one-write-at-a-time was the slowest
-  // stage (about 470 MB/s against 800+ for the page cache's writeback), which costs more than the
-  // copy into the page cache it saves.
-  Result<void> Create() {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      Error e = Error::Io(fmt::format("cannot create '{}': {}", path_, OsError()));
-      path_.clear();
-      return Fail(e);
-    }
-    return {};
-  }
-  Result<void> Write(std::string_view data) {
-    while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return Fail(Error::Io(fmt::format("cannot write '{}': {}", path_, OsError())));
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return {};
-  }
-  Result<void> SyncAndClose() {
-    int fd = fd_;
-    fd_ = -1;
-    bool ok = ::fsync(fd) == 0;
-    std::string err = ok ? "" : OsError();
-    ok = ::close(fd) == 0 && ok;
-    if (!ok) return Fail(Error::Io(fmt::format("cannot fsync '{}': {}", path_, err)));
-    return {};
-  }
-  // Renames the file; the new name is owned from then on.
-  Result<void> RenameTo(const std::string& to) {
-    if (::rename(path_.c_str(), to.c_str()) != 0) {
-      return Fail(Error::Io(fmt::format("cannot rename '{}' to '{}': {}", path_, to, OsError())));
-    }
-    path_ = to;
-    return {};
-  }
-  // Makes what has been written so far durable, from any thread while another one writes.
-  Result<void> SyncData() {
-    if (::fdatasync(fd_) != 0) {
-      return Fail(Error::Io(fmt::format("cannot fsync '{}': {}", path_, OsError())));
-    }
-    return {};
-  }
-  // Lets the page cache drop a range that is already durable.
-  void DropCached(uint64_t offset, uint64_t len) {
-    (void)::posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(len),
-                          POSIX_FADV_DONTNEED);
-  }
-  void Release() { path_.clear(); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
 
 // One digest over a stream of blocks, computed on its own thread.
 class DigestThread {
@@ -178,7 +107,7 @@ class HashingWriter {
   static constexpr size_t kBlocks = 8;
   static constexpr uint64_t kSyncBytes = 16 << 20;
 
-  explicit HashingWriter(OwnedFile& file) : file_(file), blocks_(kBlocks) {
+  explicit HashingWriter(storage::AtomicFile& file) : file_(file), blocks_(kBlocks) {
     for (auto& b : blocks_) {
       b.data.reset(static_cast<char*>(std::aligned_alloc(kBlockAlign, kBlockBytes)));
       CUTTLE_CHECK(b.data != nullptr);
@@ -324,7 +253,8 @@ class HashingWriter {
       // writes reuse those pages instead of taking fresh ones, which on a virtual machine cost
       // about as much as the copy itself (measured: 0.7 s less CPU per GiB uploaded). It also
       // keeps one large upload from pushing the node's useful cache out.
-      file_.DropCached(dropped, upto - dropped);
+      (void)::posix_fadvise(file_.fd(), static_cast<off_t>(dropped),
+                            static_cast<off_t>(upto - dropped), POSIX_FADV_DONTNEED);
       dropped = upto;
     }
   }
@@ -340,7 +270,7 @@ class HashingWriter {
     }
   }
 
-  OwnedFile& file_;
+  storage::AtomicFile& file_;
   std::vector<Block> blocks_;
   size_t current_ = 0;  // the block being filled (by the caller's thread only)
   size_t fill_ = 0;
@@ -357,15 +287,6 @@ class HashingWriter {
 
   std::vector<std::thread> workers_;  // last: started once everything above exists
 };
-
-// Makes a rename durable: the directory entry itself is fsynced.
-void SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
 
 Error Duplicate(const std::string& id, const std::string& version) {
   return Error::AlreadyExists(fmt::format(
@@ -473,12 +394,22 @@ Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::stri
     }
   }
 
+  if (named) {
+    CUTTLE_TRY_VOID(CheckIdAndVersionLength(named->package_id, named->version.Normalized()));
+  }
+
   const std::string dir = DirOf(space_id);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return Fail(Error::Io(fmt::format("cannot create '{}': {}", dir, ec.message())));
-  OwnedFile file(storage::TempPath(dir, "upload"));
-  CUTTLE_TRY_VOID(file.Create());
+  if (ec) {
+    return Fail(
+        Error::Io(fmt::format("cannot create the package directory '{}': {}", dir, ec.message())));
+  }
+  // Buffered writes: measured on a virtual disk, O_DIRECT's one-write-at-a-time was the slowest
+  // stage (about 470 MB/s against 800+ for the page cache's writeback), which costs more than the
+  // copy into the page cache it saves. The final name is known once the content has been read.
+  CUTTLE_TRY(auto file,
+             storage::AtomicFile::Create(dir + "/.pending", {.mode = 0644, .hint = "upload"}));
   HashingWriter writer(file);
   uint64_t size = 0;
   for (;;) {
@@ -492,17 +423,19 @@ Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::stri
     CUTTLE_TRY_VOID(writer.Append(chunk));
   }
   CUTTLE_TRY(auto hashes, writer.Finish());
-  CUTTLE_TRY_VOID(file.SyncAndClose());
 
   Package p;
   p.space_id = space_id;
   p.size = static_cast<int64_t>(size);
   p.sha1 = hashes.first;
   p.sha256 = hashes.second;
+  CUTTLE_TRY_VOID(CheckArchive(file.temp_path(), named ? named->extension : ".nupkg"));
   if (by_nuspec) {
-    CUTTLE_TRY(auto nuspec, ReadNuspec(file.path()));
+    CUTTLE_TRY(auto nuspec, ReadNuspec(file.temp_path()));
+    const std::string version = Version::Parse(nuspec.version)->Normalized();
+    CUTTLE_TRY_VOID(CheckIdAndVersionLength(nuspec.id, version));
     p.package_id = nuspec.id;
-    p.version = Version::Parse(nuspec.version)->Normalized();
+    p.version = version;
     p.title = nuspec.title;
     p.summary = nuspec.summary;
     p.description = nuspec.description;
@@ -510,7 +443,6 @@ Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::stri
     p.authors = nuspec.authors;
     p.extension = ".nupkg";
   } else {
-    CUTTLE_TRY_VOID(CheckArchive(file.path(), named->extension));
     p.package_id = named->package_id;
     p.version = named->version.Normalized();
     p.extension = named->extension;
@@ -520,15 +452,15 @@ Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::stri
   p.file_name =
       fmt::format("{}.{}_{}{}", p.package_id, p.version, core::NewUuid().substr(0, 8), p.extension);
   const std::string final_path = dir + "/" + p.file_name;
-  CUTTLE_TRY_VOID(file.RenameTo(final_path));
-  SyncDirectory(dir);
-  CUTTLE_TRY(auto recorded, Record(std::move(p), mode, final_path));
-  if (recorded.created) file.Release();  // otherwise the existing package stays; ours goes
+  CUTTLE_TRY_VOID(file.SetFinalPath(final_path));
+  CUTTLE_TRY_VOID(file.Commit());
+  auto recorded = Record(std::move(p), mode);
+  // Refused, or IgnoreIfExists kept the package already there: ours goes.
+  if (!recorded || !recorded->created) ::unlink(final_path.c_str());
   return recorded;
 }
 
-Result<UploadResult> PackageStore::Record(Package p, OverwriteMode mode,
-                                          const std::string& final_path) {
+Result<UploadResult> PackageStore::Record(Package p, OverwriteMode mode) {
   const std::string id_key = core::ToLower(p.package_id);
   const std::string version_key = core::ToLower(p.version);
   const std::string insert = fmt::format(
@@ -578,7 +510,6 @@ Result<UploadResult> PackageStore::Record(Package p, OverwriteMode mode,
       return Fail(done.error());
     }
   }
-  (void)final_path;
 }
 
 Result<std::optional<Package>> PackageStore::FindByKey(const std::string& space_id,

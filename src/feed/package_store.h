@@ -105,7 +105,7 @@ class PackageStore {
   std::string DirOf(const std::string& space_id) const;
   Result<std::optional<Package>> FindByKey(const std::string& space_id, const std::string& id_key,
                                            const std::string& version_key);
-  Result<UploadResult> Record(Package p, OverwriteMode mode, const std::string& final_path);
+  Result<UploadResult> Record(Package p, OverwriteMode mode);
 
   void DeleteLater(std::string path);
   void DeleteLoop();

@@ -61,7 +61,9 @@ Response Response::Error(int status, std::string_view message, std::vector<std::
 }
 
 Response Response::FromError(const cuttle::Error& error) {
-  return Error(StatusFor(error.code()), error.message());
+  // A server fault's message names files, hosts and statements: the log gets it, the client a
+  // reference to it (ClientMessage).
+  return Error(StatusFor(error.code()), ClientMessage(error));
 }
 
 int Response::StatusFor(cuttle::ErrorCode code) {

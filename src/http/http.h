@@ -78,7 +78,8 @@ struct Response {
                         std::vector<std::string> details = {});
   // Maps an Error to its HTTP status (the one place that does): InvalidArgument 400,
   // Unauthenticated 401, PermissionDenied 403, NotFound 404, AlreadyExists/Conflict 409,
-  // TooLarge 413, Unavailable 503, everything else 500.
+  // TooLarge 413, Unavailable 503, everything else 500. A 5xx is logged in full and answered
+  // with a generic message and a reference into the log: its text may name server files.
   static Response FromError(const cuttle::Error& error);
   static int StatusFor(cuttle::ErrorCode code);
 

@@ -96,6 +96,15 @@ void AtomicFile::Discard() {
   temp_path_.clear();
 }
 
+Result<void> AtomicFile::SetFinalPath(std::string final_path) {
+  namespace fs = std::filesystem;
+  if (fs::path(final_path).parent_path() != fs::path(final_path_).parent_path()) {
+    return Fail(Error::Internal("AtomicFile::SetFinalPath: another directory"));
+  }
+  final_path_ = std::move(final_path);
+  return {};
+}
+
 Result<void> AtomicFile::Write(std::string_view data) { return WriteAll(fd_, data, temp_path_); }
 
 Result<void> AtomicFile::SyncData() {

@@ -69,6 +69,10 @@ class AtomicFile {
   const std::string& temp_path() const { return temp_path_; }
   const std::string& final_path() const { return final_path_; }
 
+  // Changes where Commit moves the file, for a writer that learns the name from the content (a
+  // package's id and version). The new path must be in the same directory.
+  Result<void> SetFinalPath(std::string final_path);
+
   Result<void> Write(std::string_view data);
   // Makes what has been written so far durable (fdatasync), e.g. progressively during an upload.
   Result<void> SyncData();

@@ -93,7 +93,7 @@ TEST(PackageFileTest, BadNuspecsAreRefused) {
     const char* says;
   };
   for (const Case& c :
-       {Case{"not xml at all", "expected a <package> element"},
+       {Case{"not xml at all", "not well-formed XML"},
         Case{"<package><metadata><version>1.0</version></metadata></package>", "has no <id>"},
         Case{"<package><metadata><id>A</id></metadata></package>", "has no <version>"},
         Case{testing::Nuspec("A", "one"), "is not a valid version"},

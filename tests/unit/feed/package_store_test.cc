@@ -12,6 +12,7 @@
 
 #include "crypto/crypto.h"
 #include "feed/archive_fixtures.h"
+#include "http/http.h"
 #include "testing/test_db.h"
 
 namespace cuttle::feed {
@@ -268,6 +269,94 @@ TEST_F(PackageStoreTest, ConcurrentUploadsOfOneVersionStoreExactlyOne) {
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(crypto::Sha256Hex(ReadFile(store_.PathOf(stored[0]))), stored[0].sha256);
   EXPECT_EQ(Files().size(), 1u);
+}
+
+// Regression (issue 9): a zip cut off halfway or with "../" entries was stored as a package.
+TEST_F(PackageStoreTest, UnsafeOrIncompleteArchivesAreRefusedAndLeaveNothing) {
+  const std::string whole =
+      testing::MakeArchive(Kind::kZip, {{"a.txt", std::string(20000, 'a')}, {"b.txt", "b"}});
+  struct Case {
+    const char* name;
+    std::string data;
+    const char* says;
+  };
+  for (const Case& c : {
+           Case{"Cut.1.0.0.zip", whole.substr(0, whole.size() / 2), "end-of-central-directory"},
+           Case{"Up.1.0.0.zip", testing::RawZip({{"../x", "evil"}}), "entry '../x'"},
+           Case{"Nul.1.0.0.zip", testing::RawZip({{std::string("a\0/../../x", 10), "e"}}),
+                "NUL byte"},
+           Case{"Abs.1.0.0.tar.gz", testing::MakeArchive(Kind::kTarGz, {{"/etc/x", "e"}}),
+                "entry '/etc/x'"},
+           Case{"package",
+                testing::MakeArchive(
+                    Kind::kZip, {{"P.nuspec", testing::Nuspec("P", "1.0")}, {"a/../../b", "e"}}),
+                "entry 'a/../../b'"},
+           Case{
+               "package",
+               testing::MakeNupkg("<!DOCTYPE package [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>" +
+                                  testing::Nuspec("P", "1.0")),
+               "document type declaration"},
+       }) {
+    auto r = Put(c.name, c.data);
+    ASSERT_FALSE(r) << c.name << " " << c.says;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message().find(c.says), std::string::npos) << r.error().message();
+    EXPECT_TRUE(Files().empty()) << c.says;  // no package file and no temporary file
+  }
+  EXPECT_TRUE(store_.List("Spaces-1")->empty());
+}
+
+// Regression (issue 9): an id plus version longer than the file system allows gave a 500 whose
+// message showed the server's storage path.
+TEST_F(PackageStoreTest, OverLongIdAndVersionIs400NamingTheLimit) {
+  const std::string id(100, 'A');
+  const std::string version = "1.0.0-" + std::string(120, 'b');
+  auto named = Put(id + "." + version + ".zip", zip_);  // 231 characters: a valid file name
+  ASSERT_FALSE(named);
+  EXPECT_EQ(named.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(named.error().message().find("the limit is 200"), std::string::npos)
+      << named.error().message();
+  // NuGet push: only the .nuspec names the package.
+  auto pushed = Put("package", testing::MakeNupkg(testing::Nuspec(id, version)));
+  ASSERT_FALSE(pushed);
+  EXPECT_EQ(pushed.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(pushed.error().message().find("the limit is 200"), std::string::npos);
+  for (const auto& e : {named.error(), pushed.error()}) {
+    EXPECT_EQ(e.message().find(dir_.Sub("packages")), std::string::npos) << e.message();
+  }
+  EXPECT_TRUE(Files().empty());
+  EXPECT_TRUE(store_.List("Spaces-1")->empty());
+  // Just within the limit is stored.
+  auto fits = Put(std::string(100, 'A') + "." + "1.0.0-" + std::string(93, 'b') + ".zip", zip_);
+  ASSERT_TRUE(fits) << fits.error().message();
+}
+
+// Regression (issue 9): I/O failures of the store reached the client with the storage root's
+// absolute path in the message.
+TEST_F(PackageStoreTest, IoFailuresNeverShowTheStorageRootToTheClient) {
+  const std::string root = dir_.Sub("packages");
+  auto expect_hidden = [&](const Result<UploadResult>& r) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), ErrorCode::kIo) << r.error().message();
+    http::Response response = http::Response::FromError(r.error());
+    EXPECT_EQ(response.status, 500);
+    EXPECT_EQ(response.body.find(root), std::string::npos) << response.body;
+    EXPECT_EQ(response.body.find(dir_.path().string()), std::string::npos) << response.body;
+    EXPECT_NE(response.body.find("reference"), std::string::npos) << response.body;
+  };
+  // The space's directory is a file.
+  fs::create_directories(root);
+  testing::WriteFile(root + "/spaces-1", "not a directory");
+  expect_hidden(Put("A.1.0.0.zip", zip_));
+  fs::remove(root + "/spaces-1");
+  // The root is a file.
+  fs::remove_all(root);
+  testing::WriteFile(root, "not a directory");
+  expect_hidden(Put("A.1.0.0.zip", zip_));
+  // A root whose name is too long for the file system.
+  PackageStore long_root(*db_, dir_.Sub(std::string(300, 'r')), 1 << 20);
+  expect_hidden(
+      long_root.Upload("Spaces-1", "A.1.0.0.zip", OverwriteMode::kFailIfExists, Chunks(zip_)));
 }
 
 TEST(OverwriteModeTest, ParsesModesAndLegacyReplace) {

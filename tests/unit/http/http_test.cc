@@ -59,6 +59,25 @@ TEST(ResponseTest, FromErrorMapsStatus) {
   EXPECT_EQ(nlohmann::json::parse(r.body)["ErrorMessage"], "project 'Projects-1' was not found.");
 }
 
+// Regression (issue 9): a 500 showed the server's absolute storage path (the error's message).
+TEST(ResponseTest, ServerErrorsAreAnsweredWithoutTheirMessage) {
+  for (const Error& e : {Error::Io("'/srv/cuttle/packages/spaces-1/.tmp-upload-1': No space left"),
+                         Error::Internal("/srv/cuttle/x: bug"),
+                         Error::Database("sqlite '/srv/cuttle/cuttle.db' is read-only"),
+                         Error::LostOwnership("/srv/cuttle/tasklogs"),
+                         Error::Unavailable("connecting to /run/postgresql/.s.PGSQL.5432")}) {
+    Response r = Response::FromError(e);
+    EXPECT_GE(r.status, 500);
+    EXPECT_EQ(r.body.find("/srv/"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("/run/"), std::string::npos) << r.body;
+    auto j = nlohmann::json::parse(r.body);
+    EXPECT_NE(j["ErrorMessage"].get<std::string>().find("reference"), std::string::npos);
+  }
+  // A client's own mistake keeps its message.
+  Response bad = Response::FromError(Error::InvalidArgument("The package file name 'x' is bad."));
+  EXPECT_EQ(nlohmann::json::parse(bad.body)["ErrorMessage"], "The package file name 'x' is bad.");
+}
+
 TEST(ResponseTest, JsonAndText) {
   auto j = Response::Json(201, {{"Id", "Tasks-1"}});
   EXPECT_EQ(j.status, 201);

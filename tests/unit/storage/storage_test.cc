@@ -82,5 +82,23 @@ TEST(StorageTest, AtomicFileWithoutReplaceRefusesAnExistingFileAndKeepsIt) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 2);
 }
 
+TEST(StorageTest, AtomicFileCanBeNamedOnceItsContentIsKnown) {
+  testing::TempDir dir;
+  auto file = AtomicFile::Create(dir.Sub(".pending"), {.hint = "upload"});
+  ASSERT_TRUE(file);
+  ASSERT_TRUE(file->Write("content"));
+  EXPECT_FALSE(file->SetFinalPath(dir.Sub("sub/elsewhere")));  // the rename must stay atomic
+  ASSERT_TRUE(file->SetFinalPath(dir.Sub("App.1.0.0.zip")));
+  ASSERT_TRUE(file->Commit());
+  std::ifstream in(dir.Sub("App.1.0.0.zip"));
+  std::string text;
+  in >> text;
+  EXPECT_EQ(text, "content");
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub(".pending")));
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& f : std::filesystem::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1u);
+}
+
 }  // namespace
 }  // namespace cuttle::storage
