@@ -144,12 +144,20 @@ bool IsBase64Digit(char c) {
 
 }  // namespace
 
+// EVP_EncodeBlock and EVP_DecodeBlock take an int length: longer input goes in blocks (a multiple
+// of 3 bytes to encode, of 4 characters to decode, so no block but the last is padded).
+constexpr size_t kBase64Block = size_t{3} << 20;
+
 std::string Base64Encode(std::string_view bytes) {
   std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');  // EVP_EncodeBlock adds a NUL
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
+  size_t written = 0;
+  for (size_t i = 0; i < bytes.size(); i += kBase64Block) {
+    const size_t n = std::min(kBase64Block, bytes.size() - i);
+    written += static_cast<size_t>(EVP_EncodeBlock(
+        reinterpret_cast<unsigned char*>(out.data() + written),
+        reinterpret_cast<const unsigned char*>(bytes.data() + i), static_cast<int>(n)));
+  }
+  out.resize(written);
   return out;
 }
 
@@ -173,11 +181,16 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   const size_t missing = (4 - data % 4) % 4;
   clean.append(missing, '=');
   std::string out(clean.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(clean.data()),
-                          static_cast<int>(clean.size()));
-  if (n < 0) return std::nullopt;
-  out.resize(static_cast<size_t>(n) - missing);
+  size_t written = 0;
+  for (size_t i = 0; i < clean.size(); i += kBase64Block / 3 * 4) {
+    const size_t n = std::min(kBase64Block / 3 * 4, clean.size() - i);
+    int got = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
+                              reinterpret_cast<const unsigned char*>(clean.data() + i),
+                              static_cast<int>(n));
+    if (got < 0) return std::nullopt;
+    written += static_cast<size_t>(got);
+  }
+  out.resize(written - missing);
   return out;
 }
 

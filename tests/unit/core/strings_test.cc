@@ -30,6 +30,13 @@ TEST(StringsTest, Base64RoundTripsAndRejectsGarbage) {
   std::string all_bytes;
   for (int c = 0; c < 256; ++c) all_bytes += static_cast<char>(c);
   EXPECT_EQ(Base64Decode(Base64Encode(all_bytes)), all_bytes);
+  // Longer than one block of OpenSSL's int-sized calls (3 MiB), with a padded end.
+  std::string big(3 * 1024 * 1024 * 2 + 1, 'x');
+  for (size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>(i);
+  auto encoded = Base64Encode(big);
+  EXPECT_EQ(encoded.size(), (big.size() + 2) / 3 * 4);
+  EXPECT_EQ(encoded.substr(encoded.size() - 2), "==");
+  EXPECT_EQ(Base64Decode(encoded), big);
 }
 
 // Base64 and hex had two hand-written copies each; the one codec on OpenSSL's encoders must keep
