@@ -50,13 +50,6 @@ std::string WorkDir(const config::Options& o) {
   return std::string(tmp && *tmp ? tmp : "/tmp") + "/cuttle-work-" + o.node_name;
 }
 
-// Opens the database and applies pending migrations.
-Result<std::unique_ptr<db::Database>> OpenMigrated(const config::Options& o, int pool_size) {
-  CUTTLE_TRY(auto database, OpenDatabase(o, pool_size));
-  CUTTLE_TRY_VOID(db::Migrate(*database));
-  return database;
-}
-
 int Run(const config::Options& o) {
   auto started = std::chrono::steady_clock::now();
   core::InitLogging(o.node_name, o.verbose);
@@ -71,15 +64,12 @@ int Run(const config::Options& o) {
 
   if (auto r = storage::Prepare(RootsOf(o)); !r) return Die(r.error());
 
-  auto database = OpenMigrated(o, 16);
-  if (!database) return Die(database.error());
-  db::Database& db = **database;
-
-  bool key_created = false;
-  auto key = ResolveMasterKey(o, /*create_if_missing=*/true, &key_created);
-  if (!key) return Die(key.error());
-  if (key_created) CUTTLE_LOG_INFO("generated a new master key in {}", o.default_master_key_file);
-  if (auto r = VerifyMasterKey(db, *key); !r) return Die(r.error());
+  auto opened = OpenNodeDatabase(o, 16);
+  if (!opened) return Die(opened.error());
+  db::Database& db = *opened->db;
+  if (opened->key_created) {
+    CUTTLE_LOG_INFO("generated a new master key in {}", o.default_master_key_file);
+  }
 
   std::string admin_key = o.admin_api_key.value_or(core::NewApiKey());
   auto boot = repo::Bootstrap(db, auth::HashApiKey(admin_key));
@@ -154,7 +144,9 @@ int Run(const config::Options& o) {
   std::printf("Cuttle is listening on %s\n", url.c_str());
   if (boot->created_admin) {
     if (o.admin_api_key) {
-      std::printf("Created user 'admin' with the API key from bootstrap.admin_api_key.\n");
+      std::printf(
+          "Created user 'admin' with the API key from %s.\n",
+          o.admin_api_key_file ? "bootstrap.admin_api_key_file" : "bootstrap.admin_api_key");
     } else {
       std::printf("Created user 'admin'. Its API key (shown once): %s\n", admin_key.c_str());
     }
@@ -180,9 +172,9 @@ int Run(const config::Options& o) {
 }
 
 int Migrate(const config::Options& o, bool force) {
-  auto database = OpenDatabase(o, 2);
-  if (!database) return Die(database.error());
-  db::Database& db = **database;
+  auto admin = OpenAdminDatabase(o, 2, /*migrate=*/false);
+  if (!admin) return Die(admin.error());
+  db::Database& db = *admin->db;
   auto current = db::CurrentSchemaVersion(db);
   if (!current) return Die(current.error());
   if (*current > 0 && !force) {
@@ -199,7 +191,7 @@ int Migrate(const config::Options& o, bool force) {
       }
     }
   }
-  auto applied = db::Migrate(db);
+  auto applied = MigrateDatabase(o, db, admin->key);
   if (!applied) return Die(applied.error());
   std::printf("schema is at version %d\n", *applied);
   return 0;
@@ -219,14 +211,9 @@ int Check(const config::Options& o) {
   }
   auto key = ResolveMasterKey(o, /*create_if_missing=*/false);
   if (!key) return Die(key.error());
-  if (*version > 0) {
-    auto stored = repo::GetSetting(**database, "master_key_check");
-    if (!stored) return Die(stored.error());
-    if (*stored && **stored != key->CheckValue()) {
-      return Die(Error::InvalidArgument(
-          "security.master_key: the master key does not match this database"));
-    }
-  }
+  auto stored = StoredKeyCheck(**database);
+  if (!stored) return Die(stored.error());
+  if (auto r = MatchKeyCheck(*stored, *key); !r) return Die(r.error());
   std::printf("master key: ok\n");
   return 0;
 }
@@ -240,9 +227,9 @@ int MasterKeyShow(const config::Options& o) {
 
 int NodeCommand(const config::Options& o, const std::string& action, const std::string& name,
                 const std::string& value) {
-  auto database = OpenMigrated(o, 1);
-  if (!database) return Die(database.error());
-  db::Database& db = **database;
+  auto admin = OpenAdminDatabase(o, 1, /*migrate=*/true);
+  if (!admin) return Die(admin.error());
+  db::Database& db = *admin->db;
   if (action == "list") {
     auto nodes = repo::ListNodes(db, o.node_timeout_ms);
     if (!nodes) return Die(nodes.error());
@@ -288,9 +275,9 @@ int NodeCommand(const config::Options& o, const std::string& action, const std::
 }
 
 int CreateApiKey(const config::Options& o, const std::string& user) {
-  auto database = OpenMigrated(o, 1);
-  if (!database) return Die(database.error());
-  auto key = auth::CreateApiKey(**database, user, "Created by cuttle-server admin create-api-key");
+  auto admin = OpenAdminDatabase(o, 1, /*migrate=*/true);
+  if (!admin) return Die(admin.error());
+  auto key = auth::CreateApiKey(*admin->db, user, "Created by cuttle-server admin create-api-key");
   if (!key) return Die(key.error());
   std::printf("%s\n", key->c_str());
   return 0;

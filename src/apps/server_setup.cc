@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "db/migrations.h"
 #include "repo/repo.h"
 
 namespace cuttle::apps {
@@ -14,25 +15,80 @@ int ExitCodeFor(const Error& e) {
     case ErrorCode::kNotFound:
     case ErrorCode::kIo:
     case ErrorCode::kConflict:
+    case ErrorCode::kPermissionDenied:
       return kExitConfig;
     default:
       return kExitFailure;
   }
 }
 
-Result<std::unique_ptr<db::Database>> OpenDatabase(const config::Options& o, int pool_size) {
+namespace {
+
+// One line for a database this node may not use as it must (a read-only SQLite file or directory,
+// a PostgreSQL role without the rights), found at start-up before anything half-happens. It
+// becomes a configuration error (exit 2), which also keeps it from being wrapped twice.
+template <class T>
+Result<T> NameDatabase(const config::Options& o, Result<T> r) {
+  if (r || r.error().code() != ErrorCode::kPermissionDenied) return r;
+  return Fail(Error::InvalidArgument(
+      fmt::format("database.url: this node may not write to the database at '{}' ({}); give it "
+                  "a writable database, or a database user with the rights",
+                  db::DescribeUrl(o.database_url), r.error().message())));
+}
+
+Result<std::unique_ptr<db::Database>> OpenUnnamed(const config::Options& o, int pool_size) {
   db::OpenOptions open;
   open.url = o.database_url;
   open.pool_size = pool_size;
   auto database = db::Open(open);
   if (!database) {
-    if (database.error().code() == ErrorCode::kInvalidArgument) {
-      return Fail(
-          Error::InvalidArgument(fmt::format("database.url: {}", database.error().message())));
+    const Error& e = database.error();
+    if (e.code() == ErrorCode::kPermissionDenied) return Fail(e);
+    if (e.code() == ErrorCode::kInvalidArgument) {
+      return Fail(Error::InvalidArgument(fmt::format("database.url: {}", e.message())));
     }
-    return Fail(database.error().Wrap("database.url: cannot open the database"));
+    return Fail(e.Wrap("database.url: cannot open the database"));
   }
   return database;
+}
+
+Result<int> MigrateUnnamed(db::Database& db, const std::optional<crypto::MasterKey>& key) {
+  CUTTLE_TRY(int version, db::Migrate(db));
+  if (key) CUTTLE_TRY_VOID(VerifyMasterKey(db, *key));
+  return version;
+}
+
+// OpenNodeDatabase without naming database.url on a permission error.
+Result<NodeDatabase> OpenNodeDatabaseUnnamed(const config::Options& o, int pool_size) {
+  CUTTLE_TRY(auto database, OpenUnnamed(o, pool_size));
+  CUTTLE_TRY(auto stored, StoredKeyCheck(*database));
+  // A database that already has a check value needs the key it was made with, never a new one.
+  bool created = false;
+  CUTTLE_TRY(auto key, ResolveMasterKey(o, /*create_if_missing=*/!stored, &created));
+  CUTTLE_TRY_VOID(MatchKeyCheck(stored, key));
+  // A new database gets the check value here; a node racing us to it is compared against ours.
+  CUTTLE_TRY_VOID(MigrateUnnamed(*database, key));
+  return NodeDatabase{std::move(database), std::move(key), created};
+}
+
+Result<AdminDatabase> OpenAdminDatabaseUnnamed(const config::Options& o, int pool_size,
+                                               bool migrate) {
+  CUTTLE_TRY(auto database, OpenUnnamed(o, pool_size));
+  std::optional<crypto::MasterKey> key;
+  if (o.master_key || o.master_key_file ||
+      (o.is_sqlite() && std::filesystem::exists(o.default_master_key_file))) {
+    CUTTLE_TRY(auto stored, StoredKeyCheck(*database));
+    CUTTLE_TRY(key, ResolveMasterKey(o, /*create_if_missing=*/false));
+    CUTTLE_TRY_VOID(MatchKeyCheck(stored, *key));
+  }
+  if (migrate) CUTTLE_TRY_VOID(MigrateUnnamed(*database, key));
+  return AdminDatabase{std::move(database), std::move(key)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<db::Database>> OpenDatabase(const config::Options& o, int pool_size) {
+  return NameDatabase(o, OpenUnnamed(o, pool_size));
 }
 
 Result<crypto::MasterKey> ResolveMasterKey(const config::Options& o, bool create_if_missing,
@@ -41,6 +97,12 @@ Result<crypto::MasterKey> ResolveMasterKey(const config::Options& o, bool create
   if (o.master_key) {
     auto key = crypto::MasterKey::Parse(*o.master_key);
     if (!key) return Fail(key.error().Wrap("security.master_key"));
+    return key;
+  }
+  if (o.master_key_file == "-") {  // one line of standard input: kept out of `ps` and files
+    CUTTLE_TRY(auto line, config::ReadSecretFile("security.master_key_file", "-"));
+    auto key = crypto::MasterKey::Parse(line);
+    if (!key) return Fail(key.error().Wrap("security.master_key_file (standard input)"));
     return key;
   }
   if (o.master_key_file) return crypto::ReadMasterKeyFile(*o.master_key_file);
@@ -56,12 +118,31 @@ Result<crypto::MasterKey> ResolveMasterKey(const config::Options& o, bool create
   if (std::filesystem::exists(path)) return crypto::ReadMasterKeyFile(path);
   if (!create_if_missing) {
     return Fail(Error::InvalidArgument(fmt::format(
-        "security.master_key_file: '{}' does not exist (a node creates it on first start)", path)));
+        "security.master_key_file: '{}' does not exist (a node creates one only when it starts on "
+        "a new database)",
+        path)));
   }
   auto key = crypto::MasterKey::Generate();
   CUTTLE_TRY_VOID(crypto::WriteMasterKeyFile(path, key));
   if (created) *created = true;
   return key;
+}
+
+Result<std::optional<std::string>> StoredKeyCheck(db::Database& db) {
+  // Version 1 creates cluster_settings; an older (empty) database has no check value yet.
+  CUTTLE_TRY(int version, db::CurrentSchemaVersion(db));
+  if (version == 0) return std::optional<std::string>();
+  return repo::GetSetting(db, "master_key_check");
+}
+
+Result<void> MatchKeyCheck(const std::optional<std::string>& stored, const crypto::MasterKey& key) {
+  if (stored && *stored != key.CheckValue()) {
+    return Fail(Error::InvalidArgument(
+        "security.master_key: the master key does not match this database (it was created with "
+        "another key). Give this node the cluster's key: `cuttle-server master-key show` on a "
+        "node of the cluster prints it."));
+  }
+  return {};
 }
 
 Result<void> VerifyMasterKey(db::Database& db, const crypto::MasterKey& key) {
@@ -70,13 +151,20 @@ Result<void> VerifyMasterKey(db::Database& db, const crypto::MasterKey& key) {
     CUTTLE_TRY(stored, repo::PutSettingIfAbsent(tx, "master_key_check", key.CheckValue()));
     return {};
   }));
-  if (stored != key.CheckValue()) {
-    return Fail(Error::InvalidArgument(
-        "security.master_key: the master key does not match this database (it was created with "
-        "another key). Give this node the cluster's key: `cuttle-server master-key show` on a "
-        "node of the cluster prints it."));
-  }
-  return {};
+  return MatchKeyCheck(stored, key);
+}
+
+Result<int> MigrateDatabase(const config::Options& o, db::Database& db,
+                            const std::optional<crypto::MasterKey>& key) {
+  return NameDatabase(o, MigrateUnnamed(db, key));
+}
+
+Result<NodeDatabase> OpenNodeDatabase(const config::Options& o, int pool_size) {
+  return NameDatabase(o, OpenNodeDatabaseUnnamed(o, pool_size));
+}
+
+Result<AdminDatabase> OpenAdminDatabase(const config::Options& o, int pool_size, bool migrate) {
+  return NameDatabase(o, OpenAdminDatabaseUnnamed(o, pool_size, migrate));
 }
 
 }  // namespace cuttle::apps

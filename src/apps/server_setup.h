@@ -1,9 +1,11 @@
 // Start-up steps shared by `cuttle-server run` and its administration subcommands: opening the
-// database, resolving the master key and checking it against the database. Errors are one line;
-// the caller prints it and exits with the code in StartupError.
+// database, resolving the master key and checking it against the database, then migrating. The
+// key is checked before any migration runs, so a node given the wrong key refuses without having
+// changed the schema. Errors are one line; the caller prints it and exits with ExitCodeFor().
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "config/config.h"
@@ -14,7 +16,8 @@
 namespace cuttle::apps {
 
 // Exit codes: 2 for what the operator must fix in configuration (bad values, wrong master key,
-// unusable storage), 1 for failures of the environment (database unreachable).
+// unusable storage, a database this node may not write), 1 for failures of the environment
+// (database unreachable).
 constexpr int kExitConfig = 2;
 constexpr int kExitFailure = 1;
 
@@ -27,7 +30,37 @@ Result<std::unique_ptr<db::Database>> OpenDatabase(const config::Options& o, int
 Result<crypto::MasterKey> ResolveMasterKey(const config::Options& o, bool create_if_missing,
                                            bool* created = nullptr);
 
+// The master key's check value stored in `db`, or nullopt when it has none yet (a new database).
+// Only reads: safe before migrating.
+Result<std::optional<std::string>> StoredKeyCheck(db::Database& db);
+
+// Fails (naming security.master_key) when `key` is not the key `stored` was made from.
+Result<void> MatchKeyCheck(const std::optional<std::string>& stored, const crypto::MasterKey& key);
+
 // Stores the key's check value in a new database, or compares it with the stored one.
 Result<void> VerifyMasterKey(db::Database& db, const crypto::MasterKey& key);
+
+// Applies pending migrations, then stores `key`'s check value if the database has none yet (a
+// database first migrated by `cuttle-server migrate` keeps the key it was given). A database this
+// node may not write gets one line naming database.url and where it points.
+Result<int> MigrateDatabase(const config::Options& o, db::Database& db,
+                            const std::optional<crypto::MasterKey>& key);
+
+// A database ready for a node: the key checked, the schema migrated, the check value stored.
+struct NodeDatabase {
+  std::unique_ptr<db::Database> db;
+  crypto::MasterKey key;
+  bool key_created = false;  // a new default key file was written
+};
+Result<NodeDatabase> OpenNodeDatabase(const config::Options& o, int pool_size);
+
+// For administration commands, which need no master key: when one is configured (or the default
+// key file exists) it is checked before migrating, and stored in a new database; none is ever
+// created. Migrates if `migrate`.
+struct AdminDatabase {
+  std::unique_ptr<db::Database> db;
+  std::optional<crypto::MasterKey> key;  // the configured key, checked
+};
+Result<AdminDatabase> OpenAdminDatabase(const config::Options& o, int pool_size, bool migrate);
 
 }  // namespace cuttle::apps

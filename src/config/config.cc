@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "core/ids.h"
@@ -25,15 +26,18 @@ const std::vector<Setting>& Settings() {
       {"storage.packages_dir", "--packages-dir", "CUTTLE_PACKAGES_DIR", "package files"},
       {"storage.artifacts_dir", "--artifacts-dir", "CUTTLE_ARTIFACTS_DIR", "artifact files"},
       {"storage.tasklogs_dir", "--tasklogs-dir", "CUTTLE_TASKLOGS_DIR", "task logs"},
-      {"security.master_key", "--master-key", "CUTTLE_MASTER_KEY", "the cluster's master key"},
+      {"security.master_key", "--master-key", "CUTTLE_MASTER_KEY",
+       "the cluster's master key (visible in `ps`: prefer the file form)"},
       {"security.master_key_file", "--master-key-file", "CUTTLE_MASTER_KEY_FILE",
-       "file holding the master key"},
+       "file holding the master key ('-': read one line from stdin)"},
       {"node.task_cap", "--task-cap", "CUTTLE_TASK_CAP", "initial task cap of a new node (0-1000)"},
       {"cluster.heartbeat_ms", "--heartbeat-ms", "CUTTLE_HEARTBEAT_MS", "heartbeat interval"},
       {"cluster.node_timeout_ms", "--node-timeout-ms", "CUTTLE_NODE_TIMEOUT_MS",
        "a node unseen this long is offline"},
       {"bootstrap.admin_api_key", "--admin-api-key", "CUTTLE_ADMIN_API_KEY",
-       "the admin's API key on a new database"},
+       "the admin's API key on a new database (visible in `ps`: prefer the file form)"},
+      {"bootstrap.admin_api_key_file", "--admin-api-key-file", "CUTTLE_ADMIN_API_KEY_FILE",
+       "file holding the admin's API key on a new database ('-': read one line from stdin)"},
       {"tasks.retention_days", "--task-retention-days", "CUTTLE_TASK_RETENTION_DAYS",
        "days finished task logs and artifacts are kept (0 = forever)"},
       {"tasks.script_timeout_ms", "--script-timeout-ms", "CUTTLE_SCRIPT_TIMEOUT_MS",
@@ -152,6 +156,35 @@ bool ValidNodeName(std::string_view name) {
   return true;
 }
 
+// bootstrap.admin_api_key, or the key read from bootstrap.admin_api_key_file. A bad key read
+// from a file is not echoed: the file may be the wrong one and hold another secret.
+Result<void> LoadAdminApiKey(Options& o, std::optional<std::string> value,
+                             std::optional<std::string> file) {
+  constexpr std::string_view kExpected =
+      "API- followed by at least 26 upper-case letters and digits";
+  if (value && value->empty()) value.reset();
+  if (file && file->empty()) file.reset();
+  if (value && file) {
+    return Fail(Error::InvalidArgument(
+        "bootstrap.admin_api_key_file: give either bootstrap.admin_api_key or "
+        "bootstrap.admin_api_key_file, not both"));
+  }
+  if (value && !core::IsApiKeyFormat(*value)) {
+    return Fail(Invalid("bootstrap.admin_api_key", *value, kExpected));
+  }
+  if (file) {
+    CUTTLE_TRY(value, ReadSecretFile("bootstrap.admin_api_key_file", *file));
+    if (!core::IsApiKeyFormat(*value)) {
+      return Fail(Error::InvalidArgument(
+          fmt::format("bootstrap.admin_api_key_file: '{}' does not hold a valid key (expected {})",
+                      *file, kExpected)));
+    }
+  }
+  o.admin_api_key = std::move(value);
+  o.admin_api_key_file = std::move(file);
+  return {};
+}
+
 std::string HostName() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "cuttle";
@@ -159,6 +192,33 @@ std::string HostName() {
 }
 
 }  // namespace
+
+Result<std::string> ReadSecretFile(std::string_view key, const std::string& path) {
+  constexpr size_t kMax = 4096;
+  std::string text;
+  if (path == "-") {
+    char c = 0;
+    while (text.size() <= kMax && std::cin.get(c) && c != '\n') text += c;
+    if (text.empty() && !std::cin) {
+      return Fail(Error::InvalidArgument(
+          fmt::format("{}: '-' reads the value from standard input, which gave no line", key)));
+    }
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      return Fail(Error::InvalidArgument(
+          fmt::format("{}: cannot read '{}': {}", key, path, std::strerror(errno))));
+    }
+    text.resize(kMax + 1);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+  }
+  if (text.size() > kMax) {
+    return Fail(Error::InvalidArgument(fmt::format(
+        "{}: '{}' gave more than {} bytes; it should hold just the value", key, path, kMax)));
+  }
+  return std::string(core::Trim(text));
+}
 
 Result<Options> Load(const FlagValues& flags, const EnvLookup& env) {
   std::string config_file;
@@ -260,12 +320,13 @@ Result<Options> Load(const FlagValues& flags, const EnvLookup& env) {
     return Fail(Invalid("cluster.node_timeout_ms", std::to_string(o.node_timeout_ms),
                         fmt::format("at least twice cluster.heartbeat_ms ({})", o.heartbeat_ms)));
   }
-  o.admin_api_key = get("bootstrap.admin_api_key");
-  if (o.admin_api_key && o.admin_api_key->empty()) o.admin_api_key.reset();
-  if (o.admin_api_key && !core::IsApiKeyFormat(*o.admin_api_key)) {
-    return Fail(Invalid("bootstrap.admin_api_key", *o.admin_api_key,
-                        "API- followed by at least 26 upper-case letters and digits"));
+  if (o.master_key_file == "-" && get("bootstrap.admin_api_key_file") == "-") {
+    return Fail(Error::InvalidArgument(
+        "bootstrap.admin_api_key_file: '-' (standard input) is already taken by "
+        "security.master_key_file; give one of them as a file"));
   }
+  CUTTLE_TRY_VOID(
+      LoadAdminApiKey(o, get("bootstrap.admin_api_key"), get("bootstrap.admin_api_key_file")));
   if (auto v = get("tasks.retention_days")) {
     CUTTLE_TRY(o.task_retention_days, ParseRange("tasks.retention_days", *v, 0, 36500));
   }

@@ -35,12 +35,15 @@ struct Options {
   std::string artifacts_dir;                   // default <shared_dir>/artifacts
   std::string tasklogs_dir;                    // default <shared_dir>/tasklogs
   std::optional<std::string> master_key;       // base64, given directly
-  std::optional<std::string> master_key_file;  // given explicitly
+  std::optional<std::string> master_key_file;  // given explicitly; "-" reads standard input
   std::string default_master_key_file;         // <shared_dir>/master.key
   int task_cap = 5;
   int heartbeat_ms = 1000;
   int node_timeout_ms = 5000;
+  // The admin's key on a new database: given directly, or read from admin_api_key_file (a path,
+  // or "-" for one line of standard input), which keeps it out of `ps` and /proc/PID/cmdline.
   std::optional<std::string> admin_api_key;
+  std::optional<std::string> admin_api_key_file;
   // Days a finished task's log and artifacts are kept (0 = forever).
   int task_retention_days = 30;
   // Longest an ad-hoc script may run before it is killed and the task fails.
@@ -67,5 +70,10 @@ EnvLookup ProcessEnv();
 // what was expected, e.g. "server.listen: '127.0.0.1:x' is not valid (expected HOST:PORT with
 // PORT 0-65535)". The caller exits with code 2.
 Result<Options> Load(const FlagValues& flags, const EnvLookup& env);
+
+// A secret given as a file: the file's text, or for "-" one line of standard input, without
+// surrounding whitespace. Reads at most 4 KiB, so a wrong path (a device, a log) cannot make
+// start-up read without end. Errors name `key` and the path, never the content.
+Result<std::string> ReadSecretFile(std::string_view key, const std::string& path);
 
 }  // namespace cuttle::config

@@ -1,6 +1,8 @@
 #include "core/strings.h"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
@@ -132,58 +134,63 @@ std::string FormatDuration(int64_t millis) {
 }
 
 namespace {
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+bool IsBase64Space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool IsBase64Digit(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
 }
 
+}  // namespace
+
+// EVP_EncodeBlock and EVP_DecodeBlock take an int length: longer input goes in blocks (a multiple
+// of 3 bytes to encode, of 4 characters to decode, so no block but the last is padded).
+constexpr size_t kBase64Block = size_t{3} << 20;
+
 std::string Base64Encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
-    out += kB64[(n >> 18) & 63];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-    out += kB64[n & 63];
+  std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');  // EVP_EncodeBlock adds a NUL
+  size_t written = 0;
+  for (size_t i = 0; i < bytes.size(); i += kBase64Block) {
+    const size_t n = std::min(kBase64Block, bytes.size() - i);
+    written += static_cast<size_t>(EVP_EncodeBlock(
+        reinterpret_cast<unsigned char*>(out.data() + written),
+        reinterpret_cast<const unsigned char*>(bytes.data() + i), static_cast<int>(n)));
   }
-  if (i + 1 == bytes.size()) {
-    uint32_t n = uint8_t(bytes[i]) << 16;
-    out += kB64[(n >> 18) & 63];
-    out += kB64[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == bytes.size()) {
-    uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8);
-    out += kB64[(n >> 18) & 63];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-    out += '=';
-  }
+  out.resize(written);
   return out;
 }
 
+// EVP_DecodeBlock wants whole 4-character groups without inner whitespace, decodes '=' anywhere
+// as zero bits, and counts padding as output bytes. So whitespace is dropped, every character is
+// checked, '=' is allowed only as the one or two closing characters, missing padding is restored,
+// and the padding's bytes are taken off the result.
 std::optional<std::string> Base64Decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
+  std::string clean;
+  clean.reserve(text.size() + 2);
   for (char c : text) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
+    if (!IsBase64Space(c)) clean += c;
   }
+  // Checked here, not left to OpenSSL: it also skips a trailing '-' (a PEM footer's dashes).
+  size_t data = 0;
+  while (data < clean.size() && IsBase64Digit(clean[data])) ++data;
+  const size_t padding = clean.size() - data;
+  if (padding > 2 || clean.find_first_not_of('=', data) != std::string::npos) return std::nullopt;
+  if (data % 4 == 1 || (padding > 0 && clean.size() % 4 != 0)) return std::nullopt;
+  clean.resize(data);
+  const size_t missing = (4 - data % 4) % 4;
+  clean.append(missing, '=');
+  std::string out(clean.size() / 4 * 3, '\0');
+  size_t written = 0;
+  for (size_t i = 0; i < clean.size(); i += kBase64Block / 3 * 4) {
+    const size_t n = std::min(kBase64Block / 3 * 4, clean.size() - i);
+    int got = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
+                              reinterpret_cast<const unsigned char*>(clean.data() + i),
+                              static_cast<int>(n));
+    if (got < 0) return std::nullopt;
+    written += static_cast<size_t>(got);
+  }
+  out.resize(written - missing);
   return out;
 }
 
@@ -194,6 +201,19 @@ std::string HexEncode(std::string_view bytes) {
   for (unsigned char c : bytes) {
     out += kHex[c >> 4];
     out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> HexDecode(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = OPENSSL_hexchar2int(static_cast<unsigned char>(hex[i]));
+    int lo = OPENSSL_hexchar2int(static_cast<unsigned char>(hex[i + 1]));
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi << 4 | lo);
   }
   return out;
 }

@@ -24,9 +24,16 @@ std::optional<int64_t> ParseIso8601(std::string_view text);
 // Octopus's human duration ("2 seconds", "1 minute", "3 hours").
 std::string FormatDuration(int64_t millis);
 
+// The one base64 and hex codec (OpenSSL's encoders underneath). Base64 is the standard alphabet
+// (RFC 4648 section 4). Decoding ignores spaces, tabs and line breaks anywhere, accepts missing
+// padding, and returns nullopt for any other character, for '=' anywhere but the one or two final
+// characters, and for a length no byte string encodes to.
 std::string Base64Encode(std::string_view bytes);
 std::optional<std::string> Base64Decode(std::string_view text);
+// Lower-case hex; decoding accepts either case and returns nullopt for an odd length or a non-hex
+// character.
 std::string HexEncode(std::string_view bytes);
+std::optional<std::string> HexDecode(std::string_view hex);
 
 // Percent-decoding for URL paths and query strings ('+' means space only in queries).
 std::string UrlDecode(std::string_view s, bool plus_is_space);

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <map>
 
 #include "core/strings.h"
 #include "db/postgres/pg_database.h"
@@ -144,6 +145,30 @@ Result<Dialect> ValidateUrl(std::string_view url) {
   return Fail(Error::InvalidArgument("database URL scheme '" +
                                      std::string(url.substr(0, scheme_end)) +
                                      "' is not supported: " + std::string(kExpected)));
+}
+
+std::string DescribeUrl(std::string_view url) {
+  if (url.starts_with(kSqlitePrefix)) {
+    return std::string(url.substr(kSqlitePrefix.size()));
+  }
+  PQconninfoOption* options = PQconninfoParse(std::string(url).c_str(), nullptr);
+  if (options == nullptr) {
+    return "(an invalid URL)";
+  }
+  std::map<std::string, std::string> given;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) {
+      given[o->keyword] = o->val;
+    }
+  }
+  PQconninfoFree(options);
+  auto part = [&](const char* key, std::string_view before) {
+    auto it = given.find(key);
+    return it == given.end() ? std::string() : std::string(before) + it->second;
+  };
+  std::string user = part("user", "");
+  return (user.empty() ? "" : user + "@") + part("host", "") + part("port", ":") +
+         part("dbname", "/");
 }
 
 Result<std::unique_ptr<Database>> Open(const OpenOptions& options) {

@@ -149,4 +149,8 @@ Result<std::unique_ptr<Database>> Open(const OpenOptions& options);
 // postgres URI that libpq accepts (PQconninfoParse). The error names what was expected.
 Result<Dialect> ValidateUrl(std::string_view url);
 
+// Where a database URL points, for messages: the SQLite file path, or PostgreSQL's
+// "user@host:port/dbname" with any password left out.
+std::string DescribeUrl(std::string_view url);
+
 }  // namespace cuttle::db

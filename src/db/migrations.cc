@@ -77,6 +77,12 @@ Result<int> CurrentSchemaVersion(Database& db) {
 }
 
 Result<int> Migrate(Database& db) {
+  // Up to date: write nothing, so a node whose database user may only read and write rows (no
+  // CREATE on the schema) starts once the schema has been migrated by a user who may.
+  CUTTLE_TRY(int before, CurrentSchemaVersion(db));
+  if (before == LatestSchemaVersion()) {
+    return before;
+  }
   // In a locked transaction: concurrent CREATE TABLE IF NOT EXISTS can fail on PostgreSQL.
   CUTTLE_TRY_VOID(db.InTransaction([&](Transaction& tx) -> Result<void> {
     CUTTLE_TRY_VOID(LockForMigration(db, tx));

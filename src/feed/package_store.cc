@@ -57,16 +57,6 @@ Package ReadPackage(const db::Row& r) {
   return p;
 }
 
-std::string Hex(const unsigned char* data, unsigned len) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned i = 0; i < len; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 15];
-  }
-  return out;
-}
 
 struct MdDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
@@ -88,7 +78,7 @@ class DigestThread {
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned len = 0;
     if (!ok_ || EVP_DigestFinal_ex(ctx_.get(), out, &len) != 1) return std::nullopt;
-    return Hex(out, len);
+    return core::HexEncode(std::string_view(reinterpret_cast<const char*>(out), len));
   }
 
  private:

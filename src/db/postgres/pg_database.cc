@@ -227,6 +227,9 @@ Error ClassifyFailure(PooledConn& c, const PGresult* res) {
   if (sqlstate == "23505") {
     return Error::AlreadyExists(message);
   }
+  if (sqlstate == "42501") {  // insufficient_privilege: the role may not write or create here
+    return Error::PermissionDenied(message);
+  }
   if (IsTransientSqlState(sqlstate)) {
     // Serialization failures and deadlocks leave a healthy connection; the rest (a read-only
     // demoted primary, a server shutting down) need a new connection, which libpq points at the

@@ -1,9 +1,12 @@
 #include "db/sqlite/sqlite_database.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <vector>
@@ -30,7 +33,27 @@ Error SqliteError(sqlite3* db, int rc) {
   if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
     return Error::Unavailable("database is busy: " + message);
   }
+  if ((code & 0xff) == SQLITE_READONLY) {
+    return Error::PermissionDenied(message);
+  }
+  // E.g. the WAL or shared-memory file cannot be created in a directory the process may not write.
+  if ((code & 0xff) == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_IOERR) {
+    const int os_error = db != nullptr ? sqlite3_system_errno(db) : 0;
+    if (os_error == EACCES || os_error == EPERM || os_error == EROFS) {
+      return Error::PermissionDenied(message + ": " + std::strerror(os_error));
+    }
+  }
   return Error::Database(message);
+}
+
+// Whether this process may write `path`: the file if it exists, else the directory that would
+// hold it.
+bool MayWrite(const std::string& path) {
+  if (::access(path.c_str(), F_OK) == 0) {
+    return ::access(path.c_str(), W_OK) == 0;
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return ::access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
 }
 
 std::string DoubleToText(double d) {
@@ -195,12 +218,28 @@ class ConnectionPool {
         sqlite3_open_v2(path_.c_str(), &db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
-      Error e = Error::Database("opening SQLite database '" + path_ +
-                                "': " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+      const int os_error = db != nullptr ? sqlite3_system_errno(db) : 0;
+      std::string message = "opening SQLite database '" + path_ +
+                            "': " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
       sqlite3_close_v2(db);
-      return Fail(e);
+      if (os_error == EACCES || os_error == EPERM || os_error == EROFS) {
+        return Fail(Error::PermissionDenied(message + ": " + std::strerror(os_error)));
+      }
+      // SQLite falls back to opening read-only, so errno is that attempt's (ENOENT for a file it
+      // could not create); ask the file system directly.
+      if (!MayWrite(path_)) {
+        return Fail(Error::PermissionDenied(
+            "cannot create the database file: no write permission on its directory"));
+      }
+      return Fail(Error::Database(message));
     }
     sqlite3_extended_result_codes(db, 1);
+    // SQLite opens a file it may not write read-only without saying so; every write would then
+    // fail later, possibly halfway through start-up.
+    if (sqlite3_db_readonly(db, "main") == 1) {
+      sqlite3_close_v2(db);
+      return Fail(Error::PermissionDenied("the file is read-only for this process"));
+    }
     // busy_timeout first: switching to WAL needs a lock another connection may hold.
     const std::string busy_timeout = "PRAGMA busy_timeout=" + std::to_string(kBusyTimeoutMs);
     for (const char* pragma : {busy_timeout.c_str(), "PRAGMA journal_mode=WAL",

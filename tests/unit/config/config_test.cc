@@ -126,5 +126,50 @@ TEST(ConfigTest, TimeoutMustCoverTwoHeartbeats) {
   EXPECT_NE(o.error().message().find("cluster.node_timeout_ms"), std::string::npos);
 }
 
+// --admin-api-key shows the key to every local user in `ps`: the file form keeps it out of the
+// command line, and is validated like the direct value without echoing what the file holds.
+TEST(ConfigTest, AdminApiKeyFileIsReadAndValidated) {
+  testing::TempDir dir;
+  const std::string key = "API-FROMAFILE00000000000000000001";
+  std::ofstream(dir.Sub("admin.key")) << key << "\n";
+  auto o = Load({}, Env({{"CUTTLE_ADMIN_API_KEY_FILE", dir.Sub("admin.key")}}));
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->admin_api_key, key);
+  EXPECT_EQ(o->admin_api_key_file, dir.Sub("admin.key"));
+
+  std::ofstream(dir.Sub("wrong.key")) << "root:secret-hash:19000::::::\n";
+  auto bad = Load({{"bootstrap.admin_api_key_file", dir.Sub("wrong.key")}}, Env({}));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message().find("bootstrap.admin_api_key_file"), std::string::npos);
+  EXPECT_EQ(bad.error().message().find("secret-hash"), std::string::npos) << "not echoed";
+
+  auto missing = Load({{"bootstrap.admin_api_key_file", dir.Sub("nope")}}, Env({}));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("cannot read"), std::string::npos);
+
+  auto both = Load(
+      {{"bootstrap.admin_api_key", key}, {"bootstrap.admin_api_key_file", dir.Sub("admin.key")}},
+      Env({}));
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().message().find("not both"), std::string::npos);
+}
+
+TEST(ConfigTest, AdminApiKeyFileRefusesAHugeFile) {
+  testing::TempDir dir;
+  std::ofstream(dir.Sub("big")) << std::string(100'000, 'A');
+  auto o = Load({{"bootstrap.admin_api_key_file", dir.Sub("big")}}, Env({}));
+  ASSERT_FALSE(o);
+  EXPECT_NE(o.error().message().find("more than 4096 bytes"), std::string::npos)
+      << o.error().message();
+}
+
+TEST(ConfigTest, StandardInputServesOneSecretOnly) {
+  auto o =
+      Load({{"security.master_key_file", "-"}, {"bootstrap.admin_api_key_file", "-"}}, Env({}));
+  ASSERT_FALSE(o);
+  EXPECT_NE(o.error().message().find("standard input"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cuttle::config

@@ -27,6 +27,60 @@ TEST(StringsTest, Base64RoundTripsAndRejectsGarbage) {
   }
   EXPECT_EQ(Base64Encode("hello"), "aGVsbG8=");
   EXPECT_FALSE(Base64Decode("a*b").has_value());
+  std::string all_bytes;
+  for (int c = 0; c < 256; ++c) all_bytes += static_cast<char>(c);
+  EXPECT_EQ(Base64Decode(Base64Encode(all_bytes)), all_bytes);
+  // Longer than one block of OpenSSL's int-sized calls (3 MiB), with a padded end.
+  std::string big(3 * 1024 * 1024 * 2 + 1, 'x');
+  for (size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>(i);
+  auto encoded = Base64Encode(big);
+  EXPECT_EQ(encoded.size(), (big.size() + 2) / 3 * 4);
+  EXPECT_EQ(encoded.substr(encoded.size() - 2), "==");
+  EXPECT_EQ(Base64Decode(encoded), big);
+}
+
+// Base64 and hex had two hand-written copies each; the one codec on OpenSSL's encoders must keep
+// what they accepted (whitespace, missing padding) and refuse what EVP_DecodeBlock lets through.
+TEST(StringsTest, Base64DecodeEdgeCases) {
+  EXPECT_EQ(Base64Decode(""), "");
+  EXPECT_EQ(Base64Decode(" \r\n\t"), "");
+  // Padding: complete, missing, or wrong.
+  EXPECT_EQ(Base64Decode("QQ=="), "A");
+  EXPECT_EQ(Base64Decode("QUI="), "AB");
+  EXPECT_EQ(Base64Decode("QQ"), "A");
+  EXPECT_EQ(Base64Decode("QUI"), "AB");
+  EXPECT_EQ(Base64Decode("QUJD"), "ABC");
+  EXPECT_FALSE(Base64Decode("QQ=").has_value());
+  EXPECT_FALSE(Base64Decode("Q===").has_value());
+  EXPECT_FALSE(Base64Decode("QUJD=").has_value());
+  EXPECT_FALSE(Base64Decode("QUJD====").has_value());
+  EXPECT_FALSE(Base64Decode("Q").has_value());      // 6 bits encode no byte
+  EXPECT_FALSE(Base64Decode("QUJDR").has_value());  // nor do 4 characters and 6 bits
+  // OpenSSL decodes '=' in the middle as zero bits and skips trailing dashes; we refuse both.
+  EXPECT_FALSE(Base64Decode("QQ==QQ==").has_value());
+  EXPECT_FALSE(Base64Decode("QU=D").has_value());
+  EXPECT_FALSE(Base64Decode("QUJD----").has_value());
+  // Whitespace anywhere, as in MIME line breaks and key files with a trailing newline.
+  EXPECT_EQ(Base64Decode(" QU JD\r\nREVG\n"), "ABCDEF");
+  EXPECT_EQ(Base64Decode("QQ= =\n"), "A");
+  // Characters outside the standard alphabet, including URL-safe base64 and NUL.
+  EXPECT_FALSE(Base64Decode("QUJ-").has_value());
+  EXPECT_FALSE(Base64Decode("QUJ_").has_value());
+  EXPECT_FALSE(Base64Decode(std::string_view("QU\0D", 4)).has_value());
+  EXPECT_FALSE(Base64Decode("QUJD\f").has_value());
+  EXPECT_FALSE(Base64Decode("\xc3\xa9QUJD").has_value());
+}
+
+TEST(StringsTest, HexEncodesLowerCaseAndDecodesEitherCase) {
+  EXPECT_EQ(HexEncode(""), "");
+  EXPECT_EQ(HexEncode(std::string_view("\x00\x01\xab\xff", 4)), "0001abff");
+  EXPECT_EQ(HexDecode("0001abff"), std::string("\x00\x01\xab\xff", 4));
+  EXPECT_EQ(HexDecode("0001ABFF"), std::string("\x00\x01\xab\xff", 4));
+  EXPECT_EQ(HexDecode(""), "");
+  EXPECT_FALSE(HexDecode("abc").has_value());
+  EXPECT_FALSE(HexDecode("zz").has_value());
+  EXPECT_FALSE(HexDecode("ab:cd").has_value());
+  EXPECT_FALSE(HexDecode(std::string_view("a\0", 2)).has_value());
 }
 
 TEST(StringsTest, UrlDecodeHandlesPercentAndPlus) {

@@ -120,6 +120,17 @@ TEST(RetryTest, RetriesOnlyUnavailableWithinBudget) {
   EXPECT_EQ(calls, 2);  // 50 ms pause fits in 120 ms, the next 100 ms does not
 }
 
+// Start-up errors name where database.url points; a PostgreSQL password must never be shown.
+TEST(DescribeUrlTest, NamesThePathOrUserHostAndDatabaseWithoutThePassword) {
+  EXPECT_EQ(DescribeUrl("sqlite:///var/lib/cuttle/cuttle.db"), "/var/lib/cuttle/cuttle.db");
+  EXPECT_EQ(DescribeUrl("postgresql://cuttle:s3cret@db1:5433/cuttle?sslmode=require"),
+            "cuttle@db1:5433/cuttle");
+  EXPECT_EQ(DescribeUrl("postgresql://cuttle:s3cret@db1:5432,db2:5432/prod"),
+            "cuttle@db1,db2:5432,5432/prod");
+  EXPECT_EQ(DescribeUrl("postgres://db1/x"), "db1/x");
+  EXPECT_EQ(DescribeUrl("postgresql://cuttle:s3cret@db1/x").find("s3cret"), std::string::npos);
+}
+
 TEST(PostgresTest, TransientSqlStates) {
   for (const char* s :
        {"08000", "08006", "08001", "57P01", "57P02", "57P03", "40001", "40P01", "25006", "53300"}) {

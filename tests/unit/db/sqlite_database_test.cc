@@ -29,6 +29,37 @@ class SqliteEnv {
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DatabaseContractTest, SqliteEnv);
 
+// A database the node may not write must be told apart from other failures, so start-up can
+// name database.url instead of failing half-way with SQLite's message.
+TEST(SqliteDatabaseTest, AWriteToAReadOnlyDatabaseIsPermissionDenied) {
+  testing::TempDir dir;
+  OpenOptions o;
+  o.url = "sqlite://" + dir.Sub("c.db");
+  o.pool_size = 1;  // PRAGMA query_only holds for the one connection
+  auto db = Open(o);
+  ASSERT_TRUE(db.has_value()) << db.error().message();
+  ASSERT_TRUE((*db)->Execute("PRAGMA query_only = ON"));
+  auto r = (*db)->Execute("CREATE TABLE t (a INTEGER)");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kPermissionDenied) << r.error().message();
+}
+
+// Migrating an up-to-date database used to write (CREATE TABLE IF NOT EXISTS in a write
+// transaction), so a node whose database user may only change rows could not start at all.
+TEST(SqliteDatabaseTest, MigratingAnUpToDateDatabaseWritesNothing) {
+  testing::TempDir dir;
+  OpenOptions o;
+  o.url = "sqlite://" + dir.Sub("c.db");
+  o.pool_size = 1;
+  auto db = Open(o);
+  ASSERT_TRUE(db.has_value()) << db.error().message();
+  ASSERT_EQ(Migrate(**db), LatestSchemaVersion());
+  ASSERT_TRUE((*db)->Execute("PRAGMA query_only = ON"));
+  auto again = Migrate(**db);
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  EXPECT_EQ(*again, LatestSchemaVersion());
+}
+
 TEST(SqliteDatabaseTest, CreatesDirectoryAndFileAndUsesWal) {
   testing::TempDir dir;
   OpenOptions o;
