@@ -44,12 +44,6 @@ storage::Roots RootsOf(const config::Options& o) {
   return {o.packages_dir, o.artifacts_dir, o.tasklogs_dir};
 }
 
-// Node-local scratch space for scripts' working directories (never shared storage).
-std::string WorkDir(const config::Options& o) {
-  const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp && *tmp ? tmp : "/tmp") + "/cuttle-work-" + o.node_name;
-}
-
 // Opens the database and applies pending migrations.
 Result<std::unique_ptr<db::Database>> OpenMigrated(const config::Options& o, int pool_size) {
   CUTTLE_TRY(auto database, OpenDatabase(o, pool_size));
@@ -97,7 +91,8 @@ int Run(const config::Options& o) {
   runner_options.node_name = o.node_name;
   runner_options.tasklogs_dir = o.tasklogs_dir;
   runner_options.artifacts_dir = o.artifacts_dir;
-  runner_options.work_dir = WorkDir(o);
+  runner_options.work_dir = o.work_dir;
+  runner_options.max_artifact_bytes = static_cast<int64_t>(o.max_artifact_bytes);
   runner_options.node_timeout_ms = o.node_timeout_ms;
   runner_options.script_timeout = std::chrono::milliseconds(o.script_timeout_ms);
   tasks::TaskRunner runner(db, registry, runner_options);
