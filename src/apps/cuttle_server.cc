@@ -54,6 +54,7 @@ Result<std::unique_ptr<db::Database>> OpenMigrated(const config::Options& o, int
 int Run(const config::Options& o) {
   auto started = std::chrono::steady_clock::now();
   core::InitLogging(o.node_name, o.verbose);
+  HideFromScripts();
 
   // Signals are handled by sigwait on this thread; every thread started later inherits the mask.
   sigset_t signals;

@@ -1,6 +1,7 @@
 #include "apps/server_setup.h"
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
 
 #include <filesystem>
 
@@ -63,6 +64,8 @@ Result<crypto::MasterKey> ResolveMasterKey(const config::Options& o, bool create
   if (created) *created = true;
   return key;
 }
+
+void HideFromScripts() { ::prctl(PR_SET_DUMPABLE, 0); }
 
 Result<void> VerifyMasterKey(db::Database& db, const crypto::MasterKey& key) {
   std::string stored;

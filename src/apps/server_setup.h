@@ -27,6 +27,11 @@ Result<std::unique_ptr<db::Database>> OpenDatabase(const config::Options& o, int
 Result<crypto::MasterKey> ResolveMasterKey(const config::Options& o, bool create_if_missing,
                                            bool* created = nullptr);
 
+// Makes this process non-dumpable, so the scripts it runs as its own user cannot read its
+// environment (/proc/<pid>/environ: the master key, the database password) or memory, nor attach
+// to it. No core dumps either: they would hold the same secrets. A root node is not protected.
+void HideFromScripts();
+
 // Stores the key's check value in a new database, or compares it with the stored one.
 Result<void> VerifyMasterKey(db::Database& db, const crypto::MasterKey& key);
 
