@@ -143,9 +143,16 @@ std::optional<int64_t> ParseLength(const std::map<std::string, std::string>& att
   return *n;
 }
 
-}  // namespace
+// A started script: its process (group leader) and the read ends of its stdout and stderr.
+struct Child {
+  pid_t pid;
+  int out_fd;
+  int err_fd;
+};
 
-Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbacks& cb) {
+// Writes the script into its folder and starts bash on it in a new process group, with the
+// allow-listed environment, stdin from /dev/null and no other descriptor of the node.
+Result<Child> Spawn(const ScriptOptions& options) {
   CUTTLE_TRY(int dir_fd, PrepareWorkDir(options));
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -193,6 +200,14 @@ Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbac
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   ::close(dir_fd);
+  return Child{pid, out_pipe[0], err_pipe[0]};
+}
+
+}  // namespace
+
+Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbacks& cb) {
+  CUTTLE_TRY(auto child, Spawn(options));
+  pid_t pid = child.pid;
 
   ScriptResult result;
   LogCategory level = LogCategory::kInfo;
@@ -216,7 +231,7 @@ Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbac
     if (cb.on_line) cb.on_line(LogCategory::kError, line);
   };
   auto feed = [&](int fd, std::string_view data) {
-    if (fd == out_pipe[0]) {
+    if (fd == child.out_fd) {
       out_lines.Feed(data, on_stdout);
     } else {
       err_lines.Feed(data, on_stderr);
@@ -230,7 +245,7 @@ Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbac
       ::kill(-pid, SIGKILL);
     }
   };
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  pollfd fds[2] = {{child.out_fd, POLLIN, 0}, {child.err_fd, POLLIN, 0}};
   int open_fds = 2;
   char buf[16 * 1024];
   while (open_fds > 0) {
