@@ -29,6 +29,10 @@ constexpr const char* kColumns = "id, space_id, server_task_id, filename, size, 
 
 constexpr size_t kCopyChunk = 1 << 20;
 
+// The hint in the temporary name of a node's artifact copy: '@' is in no node name, so one node's
+// prefix is never the start of another's.
+std::string TempHint(const std::string& node) { return "artifact@" + node + "@"; }
+
 Error Refused(const std::string& path, std::string_view why) {
   return Error::InvalidArgument(fmt::format("'{}' {}", path, why));
 }
@@ -177,7 +181,8 @@ Result<Artifact> ArtifactStore::Collect(const Lease& lease, const std::string& s
   std::filesystem::create_directories(dir, ec);
   if (ec) return Fail(Error::Io(fmt::format("cannot create '{}': {}", dir, ec.message())));
   std::string final_path = dir + "/" + name;
-  CUTTLE_TRY(auto file, storage::AtomicFile::Create(final_path, {.hint = "artifact"}));
+  std::string hint = TempHint(lease.node);
+  CUTTLE_TRY(auto file, storage::AtomicFile::Create(final_path, {.hint = hint}));
   CUTTLE_TRY_VOID(CopyInto(source, file, should_stop, name));
   CUTTLE_TRY_VOID(file.Commit());
   int64_t size = source.size();
@@ -204,6 +209,24 @@ Result<Artifact> ArtifactStore::Collect(const Lease& lease, const std::string& s
     return Fail(inserted.error());
   }
   return a;
+}
+
+void ArtifactStore::SweepTemporaries(const std::string& node) {
+  namespace fs = std::filesystem;
+  std::string prefix = ".tmp-" + TempHint(node);
+  std::error_code ec;
+  std::vector<fs::path> task_dirs, leftovers;
+  // increment(ec), not range-for: another node's retention may remove a folder meanwhile.
+  for (fs::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec)) task_dirs.push_back(it->path());
+  }
+  for (const auto& dir : task_dirs) {
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->path().filename().string().starts_with(prefix)) leftovers.push_back(it->path());
+    }
+    ec.clear();
+  }
+  for (const auto& p : leftovers) fs::remove(p, ec);
 }
 
 Result<std::vector<Artifact>> ArtifactStore::List(const std::optional<std::string>& space_id,

@@ -70,6 +70,10 @@ class ArtifactStore {
   Result<Artifact> Collect(const Lease& lease, const std::string& space_id, ArtifactSource& source,
                            const std::string& name, const StopCheck& should_stop);
 
+  // Removes the temporary files of copies `node` had in progress when it was killed (their names
+  // carry the node's name, so a cluster's other nodes' copies are left alone). Best effort.
+  void SweepTemporaries(const std::string& node);
+
   Result<std::vector<Artifact>> List(const std::optional<std::string>& space_id,
                                      const std::optional<std::string>& regarding);
   Result<std::optional<Artifact>> Get(const std::string& id);

@@ -76,8 +76,10 @@ std::string TaskRunner::LogPath(const std::string& task_id) const {
 }
 
 Result<void> TaskRunner::Start() {
-  // Working folders of tasks this node ran before it was killed: nothing runs in them now.
+  // Working folders and artifact copies of tasks this node ran before it was killed: nothing runs
+  // in them now.
   CUTTLE_TRY_VOID(PrepareWorkRoot(options_.work_dir));
+  artifacts_.SweepTemporaries(options_.node_name);
   // A restarting node resolves what it was running when it stopped, before it claims anything.
   CUTTLE_TRY(auto own, queue_.FindOrphans(options_.node_timeout_ms, options_.node_name));
   CUTTLE_TRY_VOID(ResolveOrphans(own, /*own=*/true));

@@ -49,10 +49,8 @@ Result<void> PrepareWorkRoot(const std::string& root) {
   }
   CUTTLE_TRY_VOID(CheckOwnDirectory(root));
   std::vector<std::filesystem::path> leftovers;
-  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
-    if (entry.path().filename().string().starts_with(kTaskPrefix)) {
-      leftovers.push_back(entry.path());
-    }
+  for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().starts_with(kTaskPrefix)) leftovers.push_back(it->path());
   }
   if (ec) return Fail(RootError(root, "cannot list: " + ec.message()));
   // remove_all removes a symlink itself, never what it points to.

@@ -265,6 +265,18 @@ describe('hostile ad-hoc scripts on one node', async () => {
     await assertHealthy('sigterm');
   });
 
+  // Bug (#4): a node killed during an artifact copy left its temporary file in the store for ever.
+  test('the temporary file of a copy killed with the node is swept when it starts again', async () => {
+    await script(`truncate -s ${BIG_BYTES} big.bin\nnew_octopusartifact big.bin big.bin`);
+    await eventually(() => filesUnder(artifactsDir).some((f) => path.basename(f).startsWith('.tmp-artifact@hostile@')),
+      { timeoutMs: 20000, intervalMs: 5, what: 'the copy to start' });
+    await node.kill();
+    assert.ok(filesUnder(artifactsDir).some((f) => path.basename(f).startsWith('.tmp')), 'the kill left a temporary file');
+    await node.start();
+    baselineRss = rssBytes(node.pid);
+    await assertHealthy('kill during a copy');
+  });
+
   // Bug (#7): the folders of tasks killed with their node were never removed.
   test('the folders of tasks killed with the node are swept when it starts again', async () => {
     const created = await script('echo started > here.txt\nsleep 600');

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -114,6 +115,34 @@ TEST_F(ArtifactCollectTest, AFileThatGrowsDuringTheCopyIsRefused) {
   EXPECT_NE(r.error().message().find("grew"), std::string::npos);
   EXPECT_TRUE(StoreFiles().empty());
   EXPECT_TRUE(artifacts_.List(std::nullopt, std::nullopt)->empty());
+}
+
+// Bug (issue 9 #4): a node killed mid-copy left its temporary file in the artifact store for ever.
+TEST_F(ArtifactCollectTest, AStartingNodeSweepsItsOwnKilledCopiesOnly) {
+  fs::create_directories(store_ + "/servertasks-1");
+  fs::create_directories(store_ + "/servertasks-2");
+  for (auto name :
+       {"servertasks-1/.tmp-artifact@unit@-1-0-abc", "servertasks-2/.tmp-artifact@unit@-2",
+        "servertasks-1/.tmp-artifact@unit-2@-1-0-abc", "servertasks-1/report.txt"}) {
+    Write(store_ + "/" + name, "x");
+  }
+  artifacts_.SweepTemporaries("unit");
+  std::vector<std::string> left = StoreFiles();
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{".tmp-artifact@unit-2@-1-0-abc", "report.txt"}));
+}
+
+TEST_F(ArtifactCollectTest, ACopyInProgressIsNamedForItsNode) {
+  Write(work_ + "/a.txt", "abc");
+  auto source = ArtifactSource::Open(work_, "a.txt", 3, kMax);
+  ASSERT_TRUE(source);
+  std::vector<std::string> seen;
+  (void)artifacts_.Collect(lease_, "Spaces-1", *source, "a.txt", [&]() -> std::string {
+    seen = StoreFiles();
+    return "canceled";
+  });
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_TRUE(seen[0].starts_with(".tmp-artifact@unit@")) << seen[0];
 }
 
 }  // namespace
