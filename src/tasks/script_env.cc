@@ -1,19 +1,9 @@
 #include "tasks/script_env.h"
 
-#include <cstdlib>
-
 namespace cuttle::tasks {
 
-EnvLookup ProcessEnvironment() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* v = std::getenv(std::string(name).c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
-}
-
 std::vector<std::string> ScriptEnvironment(const std::map<std::string, std::string>& step,
-                                           const EnvLookup& node) {
+                                           const config::EnvLookup& node) {
   std::map<std::string, std::string> vars;
   vars["PATH"] = std::string(kDefaultPath);
   for (std::string_view name : kInheritedVariables) {

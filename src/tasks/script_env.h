@@ -5,12 +5,12 @@
 // Pure functions; thread-safe.
 #pragma once
 
-#include <functional>
 #include <map>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "config/config.h"
 
 namespace cuttle::tasks {
 
@@ -19,13 +19,10 @@ inline constexpr std::string_view kInheritedVariables[] = {"PATH", "HOME", "LANG
 // PATH when the node has none.
 inline constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 
-// Reads one variable of the node's environment.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
-EnvLookup ProcessEnvironment();
-
 // "NAME=value" strings: the allow-listed variables of `node`, then the step's own variables
 // (`step`, e.g. OCTOPUS_TASK_ID), which win over them. Nothing else.
+// `node` reads the node's environment (config::ProcessEnv()).
 std::vector<std::string> ScriptEnvironment(const std::map<std::string, std::string>& step,
-                                           const EnvLookup& node);
+                                           const config::EnvLookup& node);
 
 }  // namespace cuttle::tasks

@@ -165,7 +165,7 @@ Result<Child> Spawn(const ScriptOptions& options) {
   }
 
   // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
-  std::vector<std::string> env_strings = ScriptEnvironment(options.env, ProcessEnvironment());
+  std::vector<std::string> env_strings = ScriptEnvironment(options.env, config::ProcessEnv());
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);

@@ -9,7 +9,7 @@
 namespace cuttle::tasks {
 namespace {
 
-EnvLookup Fake(std::map<std::string, std::string> vars) {
+config::EnvLookup Fake(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
     auto it = vars.find(std::string(name));
     if (it == vars.end()) return std::nullopt;
