@@ -1,3 +1,8 @@
+#include <fmt/format.h>
+
+#include <cctype>
+#include <string_view>
+
 #include "api/handlers.h"
 #include "core/strings.h"
 
@@ -15,6 +20,24 @@ json ArtifactJson(const tasks::Artifact& a) {
           {"LogCorrelationId", nullptr},
           {"Size", a.size},
           {"Links", {{"Self", self}, {"Content", self + "/content"}}}};
+}
+
+// RFC 6266: a quoted ASCII fallback any client understands (quotes, backslashes and bytes outside
+// printable ASCII become '_'), then the exact name as RFC 8187 UTF-8 percent-encoding.
+std::string ContentDisposition(std::string_view filename) {
+  std::string ascii, encoded;
+  for (unsigned char c : filename) {
+    bool printable = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    ascii += printable ? static_cast<char>(c) : '_';
+    // attr-char (RFC 8187): ALPHA / DIGIT / "!#$&+-.^_`|~"
+    if (std::isalnum(c) ||
+        std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos) {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += fmt::format("%{:02X}", c);
+    }
+  }
+  return fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", ascii, encoded);
 }
 
 Result<tasks::Artifact> FindArtifact(ApiContext& ctx, const http::Request& req) {
@@ -51,7 +74,7 @@ http::Response GetArtifactContent(ApiContext& ctx, http::Request& req) {
   if (!a) return http::Response::FromError(a.error());
   std::string path = ctx.artifacts.PathOf(*a);
   http::Response r = http::Response::Text(200, "", "application/octet-stream");
-  r.SetHeader("Content-Disposition", "attachment; filename=\"" + a->filename + "\"");
+  r.SetHeader("Content-Disposition", ContentDisposition(a->filename));
   r.file = http::FileBody{path, 0, static_cast<uint64_t>(a->size)};
   return r;
 }

@@ -44,15 +44,10 @@ storage::Roots RootsOf(const config::Options& o) {
   return {o.packages_dir, o.artifacts_dir, o.tasklogs_dir};
 }
 
-// Node-local scratch space for scripts' working directories (never shared storage).
-std::string WorkDir(const config::Options& o) {
-  const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp && *tmp ? tmp : "/tmp") + "/cuttle-work-" + o.node_name;
-}
-
 int Run(const config::Options& o) {
   auto started = std::chrono::steady_clock::now();
   core::InitLogging(o.node_name, o.verbose);
+  HideFromScripts();
 
   // Signals are handled by sigwait on this thread; every thread started later inherits the mask.
   sigset_t signals;
@@ -87,7 +82,8 @@ int Run(const config::Options& o) {
   runner_options.node_name = o.node_name;
   runner_options.tasklogs_dir = o.tasklogs_dir;
   runner_options.artifacts_dir = o.artifacts_dir;
-  runner_options.work_dir = WorkDir(o);
+  runner_options.work_dir = o.work_dir;
+  runner_options.max_artifact_bytes = static_cast<int64_t>(o.max_artifact_bytes);
   runner_options.node_timeout_ms = o.node_timeout_ms;
   runner_options.script_timeout = std::chrono::milliseconds(o.script_timeout_ms);
   tasks::TaskRunner runner(db, registry, runner_options);

@@ -1,6 +1,7 @@
 #include "apps/server_setup.h"
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
 
 #include <filesystem>
 
@@ -127,6 +128,8 @@ Result<crypto::MasterKey> ResolveMasterKey(const config::Options& o, bool create
   if (created) *created = true;
   return key;
 }
+
+void HideFromScripts() { ::prctl(PR_SET_DUMPABLE, 0); }
 
 Result<std::optional<std::string>> StoredKeyCheck(db::Database& db) {
   // Version 1 creates cluster_settings; an older (empty) database has no check value yet.

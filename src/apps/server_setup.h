@@ -37,6 +37,11 @@ Result<std::optional<std::string>> StoredKeyCheck(db::Database& db);
 // Fails (naming security.master_key) when `key` is not the key `stored` was made from.
 Result<void> MatchKeyCheck(const std::optional<std::string>& stored, const crypto::MasterKey& key);
 
+// Makes this process non-dumpable, so the scripts it runs as its own user cannot read its
+// environment (/proc/<pid>/environ: the master key, the database password) or memory, nor attach
+// to it. No core dumps either: they would hold the same secrets. A root node is not protected.
+void HideFromScripts();
+
 // Stores the key's check value in a new database, or compares it with the stored one.
 Result<void> VerifyMasterKey(db::Database& db, const crypto::MasterKey& key);
 

@@ -42,6 +42,12 @@ const std::vector<Setting>& Settings() {
        "days finished task logs and artifacts are kept (0 = forever)"},
       {"tasks.script_timeout_ms", "--script-timeout-ms", "CUTTLE_SCRIPT_TIMEOUT_MS",
        "longest an ad-hoc script may run"},
+      {"tasks.work_dir", "--work-dir", "CUTTLE_WORK_DIR",
+       "this node's own folder for scripts' working folders; local disk, never shared "
+       "(default <shared_dir>/work/<node name>)"},
+      {"tasks.max_artifact_bytes", "--max-artifact-size", "CUTTLE_MAX_ARTIFACT_SIZE",
+       "largest file a script may collect as an artifact, in bytes or with KiB/MiB/GiB "
+       "(default 1GiB)"},
       {"packages.max_size_bytes", "--max-package-size", "CUTTLE_MAX_PACKAGE_SIZE",
        "largest package accepted, in bytes or with KiB/MiB/GiB (default 10GiB)"},
       {"packages.retention_versions", "--package-retention-versions",
@@ -332,6 +338,10 @@ Result<Options> Load(const FlagValues& flags, const EnvLookup& env) {
   }
   if (auto v = get("tasks.script_timeout_ms")) {
     CUTTLE_TRY(o.script_timeout_ms, ParseRange("tasks.script_timeout_ms", *v, 100, 86'400'000));
+  }
+  CUTTLE_TRY(o.work_dir, dir("tasks.work_dir", "work/" + o.node_name));
+  if (auto v = get("tasks.max_artifact_bytes")) {
+    CUTTLE_TRY(o.max_artifact_bytes, ParseSize("tasks.max_artifact_bytes", *v));
   }
   if (auto v = get("packages.max_size_bytes")) {
     CUTTLE_TRY(o.max_package_size_bytes, ParseSize("packages.max_size_bytes", *v));

@@ -48,6 +48,10 @@ struct Options {
   int task_retention_days = 30;
   // Longest an ad-hoc script may run before it is killed and the task fails.
   int script_timeout_ms = 3'600'000;
+  // This node's scratch folder for scripts' working folders (node-local; swept at start).
+  std::string work_dir;  // default <shared_dir>/work/<node_name>
+  // Largest file a script may collect as an artifact.
+  uint64_t max_artifact_bytes = 1ULL << 30;
   // Largest package the built-in feed accepts (413 above it).
   uint64_t max_package_size_bytes = 10ULL << 30;
   // Versions of each package id that package retention keeps (0 = keep all).

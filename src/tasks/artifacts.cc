@@ -2,12 +2,17 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "core/strings.h"
 #include "repo/repo.h"
@@ -22,59 +27,149 @@ Artifact ReadArtifact(const db::Row& r) {
 }
 constexpr const char* kColumns = "id, space_id, server_task_id, filename, size, created";
 
-// Streams `from` into a temporary file in `dir`, fsyncs it and renames it to `to`.
-Result<int64_t> CopyAtomic(const std::string& from, const std::string& dir, const std::string& to) {
-  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    return Fail(Error::InvalidArgument(
-        fmt::format("cannot read artifact source '{}': {}", from, std::strerror(errno))));
+constexpr size_t kCopyChunk = 1 << 20;
+
+// The hint in the temporary name of a node's artifact copy: '@' is in no node name, so one node's
+// prefix is never the start of another's.
+std::string TempHint(const std::string& node) { return "artifact@" + node + "@"; }
+
+Error Refused(const std::string& path, std::string_view why) {
+  return Error::InvalidArgument(fmt::format("'{}' {}", path, why));
+}
+
+std::optional<std::string> RealPath(const std::string& path) {
+  char* real = ::realpath(path.c_str(), nullptr);
+  if (real == nullptr) return std::nullopt;
+  std::string out(real);
+  std::free(real);
+  return out;
+}
+
+bool Inside(const std::string& root, const std::string& path) {
+  return path.size() > root.size() + 1 && path.starts_with(root) && path[root.size()] == '/';
+}
+
+// Where the open file really is: what was opened, whatever was swapped after the check.
+std::optional<std::string> PathOfFd(int fd) {
+  return RealPath(fmt::format("/proc/self/fd/{}", fd));
+}
+
+// Opens `real` (a resolved path inside `root`) for reading, never through a symlink in any of its
+// components: openat2 resolves it beneath `root` and refuses symlinks, so a directory swapped for
+// a symlink after realpath() fails the open. Kernels before 5.6 lack openat2; there the last
+// component is opened with O_NOFOLLOW and the open file's real path is checked afterwards.
+int OpenBeneath(const std::string& root, const std::string& real) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused after the open).
+  constexpr int kFlags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+  int dir = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
+  open_how how{};
+  how.flags = kFlags;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  std::string relative = real.substr(root.size() + 1);
+  int fd = static_cast<int>(::syscall(SYS_openat2, dir, relative.c_str(), &how, sizeof(how)));
+  int saved = errno;
+  ::close(dir);
+  if (fd < 0 && saved == ENOSYS) {
+    fd = ::open(real.c_str(), kFlags);
+    auto opened = fd >= 0 ? PathOfFd(fd) : std::optional<std::string>(real);
+    if (!opened || !Inside(root, *opened)) {
+      ::close(fd);
+      fd = -1;
+      saved = EXDEV;
+    }
   }
-  std::string tmp = storage::TempPath(dir, "artifact");
-  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (out < 0) {
-    ::close(in);
-    return Fail(Error::Io(fmt::format("cannot create '{}': {}", tmp, std::strerror(errno))));
-  }
-  int64_t total = 0;
-  char buf[256 * 1024];
-  bool ok = true;
+  errno = saved;
+  return fd;
+}
+
+// Reads exactly source.size() bytes of `source` into `out`, asking `should_stop` between chunks.
+Result<void> CopyInto(ArtifactSource& source, storage::AtomicFile& out,
+                      const StopCheck& should_stop, const std::string& name) {
+  std::string buf(kCopyChunk, '\0');
+  int64_t left = source.size();
   for (;;) {
-    ssize_t n = ::read(in, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = n == 0;
-      break;
-    }
-    for (ssize_t done = 0; done < n;) {
-      ssize_t w = ::write(out, buf + done, static_cast<size_t>(n - done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        ok = false;
-        break;
+    if (should_stop) {
+      if (auto why = should_stop(); !why.empty()) {
+        return Fail(Error::Conflict(fmt::format("the copy of '{}' was stopped ({})", name, why)));
       }
-      done += w;
     }
-    if (!ok) break;
-    total += n;
+    // One byte more than is left: a file still growing is caught, not cut.
+    size_t want = static_cast<size_t>(std::min<int64_t>(left + 1, kCopyChunk));
+    ssize_t n = ::read(source.fd(), buf.data(), want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Fail(Error::Io(fmt::format("cannot read '{}': {}", name, std::strerror(errno))));
+    }
+    if (n > left) return Fail(Refused(name, "grew while it was being collected"));
+    if (n == 0) break;
+    CUTTLE_TRY_VOID(out.Write(std::string_view(buf.data(), static_cast<size_t>(n))));
+    left -= n;
   }
-  ok = ok && ::fsync(out) == 0;
-  ::close(in);
-  ::close(out);
-  if (!ok || ::rename(tmp.c_str(), to.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(tmp.c_str());
-    return Fail(Error::Io(fmt::format("cannot store artifact '{}': {}", to, std::strerror(saved))));
-  }
-  return total;
+  if (left != 0) return Fail(Refused(name, "shrank while it was being collected"));
+  return {};
 }
 }  // namespace
+
+Result<ArtifactSource> ArtifactSource::Open(const std::string& work_dir, const std::string& path,
+                                            std::optional<int64_t> declared_length,
+                                            int64_t max_bytes) {
+  auto root = RealPath(work_dir);
+  if (!root) return Fail(Error::Io("the task's working folder is gone"));
+  std::string given = !path.empty() && path[0] == '/' ? path : work_dir + "/" + path;
+  auto real = RealPath(given);
+  if (!real) return Fail(Refused(path, "does not exist"));
+  constexpr std::string_view kOutside =
+      "is not inside the task's working folder: only files the script made there are collected";
+  if (!Inside(*root, *real)) return Fail(Refused(path, kOutside));
+  // Named from here on as in its folder: new_octopusartifact passes the full path.
+  std::string shown = real->substr(root->size() + 1);
+  int fd = OpenBeneath(*root, *real);
+  if (fd < 0 && (errno == ELOOP || errno == EXDEV)) return Fail(Refused(path, kOutside));
+  if (fd < 0) {
+    return Fail(Refused(shown, fmt::format("cannot be opened: {}", std::strerror(errno))));
+  }
+  ArtifactSource source(fd, 0);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Fail(Refused(shown, "is not a regular file"));
+  }
+  source.size_ = st.st_size;
+  if (source.size_ > max_bytes) {
+    return Fail(Error::TooLarge(fmt::format(
+        "'{}' is {} bytes, more than the {} bytes an artifact may have (tasks.max_artifact_bytes)",
+        shown, source.size_, max_bytes)));
+  }
+  if (declared_length && *declared_length != source.size_) {
+    return Fail(Refused(shown, fmt::format("is {} bytes, but the script declared a length of {}",
+                                           source.size_, *declared_length)));
+  }
+  return source;
+}
+
+ArtifactSource::ArtifactSource(ArtifactSource&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
+
+ArtifactSource& ArtifactSource::operator=(ArtifactSource&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+  }
+  return *this;
+}
+
+ArtifactSource::~ArtifactSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 std::string ArtifactStore::PathOf(const Artifact& a) const {
   return root_ + "/" + core::ToLower(a.server_task_id) + "/" + a.filename;
 }
 
 Result<Artifact> ArtifactStore::Collect(const Lease& lease, const std::string& space_id,
-                                        const std::string& source_path, const std::string& name) {
+                                        ArtifactSource& source, const std::string& name,
+                                        const StopCheck& should_stop) {
   if (!storage::IsPlainFileName(name)) {
     return Fail(Error::InvalidArgument(fmt::format(
         "the artifact name '{}' is not a plain file name: it may not contain '/', '\\', '..' or "
@@ -86,7 +181,11 @@ Result<Artifact> ArtifactStore::Collect(const Lease& lease, const std::string& s
   std::filesystem::create_directories(dir, ec);
   if (ec) return Fail(Error::Io(fmt::format("cannot create '{}': {}", dir, ec.message())));
   std::string final_path = dir + "/" + name;
-  CUTTLE_TRY(auto size, CopyAtomic(source_path, dir, final_path));
+  std::string hint = TempHint(lease.node);
+  CUTTLE_TRY(auto file, storage::AtomicFile::Create(final_path, {.hint = hint}));
+  CUTTLE_TRY_VOID(CopyInto(source, file, should_stop, name));
+  CUTTLE_TRY_VOID(file.Commit());
+  int64_t size = source.size();
   Artifact a;
   auto inserted = db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
     CUTTLE_TRY(a.id, repo::NextId(tx, "Artifacts"));
@@ -110,6 +209,24 @@ Result<Artifact> ArtifactStore::Collect(const Lease& lease, const std::string& s
     return Fail(inserted.error());
   }
   return a;
+}
+
+void ArtifactStore::SweepTemporaries(const std::string& node) {
+  namespace fs = std::filesystem;
+  std::string prefix = ".tmp-" + TempHint(node);
+  std::error_code ec;
+  std::vector<fs::path> task_dirs, leftovers;
+  // increment(ec), not range-for: another node's retention may remove a folder meanwhile.
+  for (fs::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec)) task_dirs.push_back(it->path());
+  }
+  for (const auto& dir : task_dirs) {
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->path().filename().string().starts_with(prefix)) leftovers.push_back(it->path());
+    }
+    ec.clear();
+  }
+  for (const auto& p : leftovers) fs::remove(p, ec);
 }
 
 Result<std::vector<Artifact>> ArtifactStore::List(const std::optional<std::string>& space_id,

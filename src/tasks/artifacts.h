@@ -1,9 +1,11 @@
 // Artifacts: files collected from a task and kept under the artifacts root
 // ("<root>/<task id lower-cased>/<file name>"), with a row each in the database. Collection is a
-// fenced write: only the node executing the task may add to it. Thread-safe.
+// fenced write: only the node executing the task may add to it. ArtifactStore is thread-safe;
+// an ArtifactSource is a value owned by one thread.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,14 +25,54 @@ struct Artifact {
   int64_t created = 0;
 };
 
+// A file a script asked to collect (createArtifact), open for reading. Only a regular file
+// inside the task's working folder is accepted, no larger than the node's limit and exactly as
+// long as the script declared: not a device (/dev/zero), a FIFO, or a file elsewhere reached by
+// path or symlink (the master key, /etc/shadow). The path is resolved first, the resolved file
+// opened without following a symlink, and the open file checked again, so a swap between the
+// check and the open is caught.
+class ArtifactSource {
+ public:
+  // `path` as the script gave it: absolute, or relative to `work_dir`. `declared_length` is the
+  // createArtifact message's `length`, if any. Refusals are kInvalidArgument (kTooLarge above
+  // `max_bytes`) and name the file as the script gave it, or by its path inside the working
+  // folder, never by the folder's own path.
+  static Result<ArtifactSource> Open(const std::string& work_dir, const std::string& path,
+                                     std::optional<int64_t> declared_length, int64_t max_bytes);
+
+  ArtifactSource(ArtifactSource&& other) noexcept;
+  ArtifactSource& operator=(ArtifactSource&& other) noexcept;
+  ArtifactSource(const ArtifactSource&) = delete;
+  ArtifactSource& operator=(const ArtifactSource&) = delete;
+  ~ArtifactSource();
+
+  int fd() const { return fd_; }
+  int64_t size() const { return size_; }
+
+ private:
+  ArtifactSource(int fd, int64_t size) : fd_(fd), size_(size) {}
+  int fd_ = -1;
+  int64_t size_ = 0;
+};
+
+// Asked between the chunks of a copy; a non-empty answer (why) stops it.
+using StopCheck = std::function<std::string()>;
+
 class ArtifactStore {
  public:
   ArtifactStore(db::Database& db, std::string root) : db_(db), root_(std::move(root)) {}
 
-  // Copies `source_path` into the task's artifact directory as `name` (a plain file name: a name
+  // Copies `source` into the task's artifact directory as `name` (a plain file name: a name
   // that would leave the directory is kInvalidArgument) and records it, if `lease` still holds.
-  Result<Artifact> Collect(const Lease& lease, const std::string& space_id,
-                           const std::string& source_path, const std::string& name);
+  // The copy reads exactly source.size() bytes (a file that grew or shrank meanwhile is refused)
+  // and stops with kConflict as soon as `should_stop` answers. Nothing is left behind by a copy
+  // that does not finish: no temporary file, no row.
+  Result<Artifact> Collect(const Lease& lease, const std::string& space_id, ArtifactSource& source,
+                           const std::string& name, const StopCheck& should_stop);
+
+  // Removes the temporary files of copies `node` had in progress when it was killed (their names
+  // carry the node's name, so a cluster's other nodes' copies are left alone). Best effort.
+  void SweepTemporaries(const std::string& node);
 
   Result<std::vector<Artifact>> List(const std::optional<std::string>& space_id,
                                      const std::optional<std::string>& regarding);

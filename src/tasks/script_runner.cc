@@ -12,12 +12,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <vector>
 
 #include "core/strings.h"
-
-extern char** environ;
+#include "tasks/line_splitter.h"
+#include "tasks/script_env.h"
 
 namespace cuttle::tasks {
 
@@ -101,71 +100,82 @@ std::optional<LogCategory> LevelOf(std::string_view name) {
   return std::nullopt;
 }
 
-Result<void> WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  if (!out) return Fail(Error::Io(fmt::format("cannot write '{}'", path)));
+// Writes `text` to a new file `name` in the directory `dir_fd`: never through a symlink or over
+// a file someone planted there.
+Result<void> WriteNewFile(int dir_fd, const char* name, std::string_view text) {
+  int fd = ::openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Fail(Error::Io(
+        fmt::format("cannot create {} in the working folder: {}", name, std::strerror(errno))));
+  }
+  bool ok = true;
+  while (ok && !text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) text.remove_prefix(static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (!ok) return Fail(Error::Io(fmt::format("cannot write {}: {}", name, std::strerror(errno))));
   return {};
 }
 
-// Splits a stream into lines, keeping a partial last line for the next read.
-struct LineBuffer {
-  std::string pending;
-  template <class F>
-  void Feed(std::string_view data, F&& on_line) {
-    pending.append(data);
-    size_t start = 0;
-    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-      on_line(std::string_view(pending).substr(start, nl - start));
-    }
-    pending.erase(0, start);
+// Opens the (existing) working folder and writes the script and the bootstrap into it.
+Result<int> PrepareWorkDir(const ScriptOptions& options) {
+  int dir_fd = ::open(options.work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir_fd < 0) {
+    return Fail(Error::Io(fmt::format("cannot open the working folder: {}", std::strerror(errno))));
   }
-  template <class F>
-  void Flush(F&& on_line) {
-    if (!pending.empty()) on_line(std::string_view(pending));
-    pending.clear();
+  auto written = WriteNewFile(dir_fd, "script.sh", options.body);
+  if (written) written = WriteNewFile(dir_fd, "bootstrap.sh", BashBootstrap());
+  if (!written) {
+    ::close(dir_fd);
+    return Fail(written.error());
   }
+  return dir_fd;
+}
+
+std::optional<int64_t> ParseLength(const std::map<std::string, std::string>& attributes) {
+  auto it = attributes.find("length");
+  if (it == attributes.end()) return std::nullopt;
+  auto n = core::ParseInt(core::Trim(it->second));
+  if (!n || *n < 0) return std::nullopt;
+  return *n;
+}
+
+// A started script: its process (group leader) and the read ends of its stdout and stderr.
+struct Child {
+  pid_t pid;
+  int out_fd;
+  int err_fd;
 };
 
-}  // namespace
-
-Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbacks& cb) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.work_dir, ec);
-  if (ec) {
-    return Fail(Error::Io(
-        fmt::format("cannot create working directory '{}': {}", options.work_dir, ec.message())));
-  }
-  CUTTLE_TRY_VOID(WriteText(options.work_dir + "/script.sh", options.body));
-  CUTTLE_TRY_VOID(WriteText(options.work_dir + "/bootstrap.sh", BashBootstrap()));
-
+// Writes the script into its folder and starts bash on it in a new process group, with the
+// allow-listed environment, stdin from /dev/null and no other descriptor of the node.
+Result<Child> Spawn(const ScriptOptions& options) {
+  CUTTLE_TRY(int dir_fd, PrepareWorkDir(options));
   int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return Fail(Error::Io("pipe failed"));
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    ::close(dir_fd);
+    return Fail(Error::Io("pipe failed"));
+  }
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
+    for (int fd : {dir_fd, out_pipe[0], out_pipe[1]}) ::close(fd);
     return Fail(Error::Io("pipe failed"));
   }
 
   // Everything the child needs is prepared before fork: after it only async-signal-safe calls.
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string_view kv(*e);
-    auto name = kv.substr(0, kv.find('='));
-    if (options.env.count(std::string(name)) == 0) env_strings.emplace_back(kv);
-  }
-  for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> env_strings = ScriptEnvironment(options.env, config::ProcessEnv());
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::string bash = "/bin/bash", arg0 = "bash", arg1 = "bootstrap.sh";
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
-  const char* dir = options.work_dir.c_str();
   pid_t parent = ::getpid();
 
   pid_t pid = ::fork();
   if (pid < 0) {
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
+    for (int fd : {dir_fd, out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
     return Fail(Error::Io(fmt::format("fork failed: {}", std::strerror(errno))));
   }
   if (pid == 0) {
@@ -178,8 +188,8 @@ Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbac
     ::dup2(err_pipe[1], 2);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
+    if (::fchdir(dir_fd) != 0) ::_exit(126);
     ::syscall(SYS_close_range, 3, ~0U, 0);
-    if (::chdir(dir) != 0) ::_exit(126);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -189,16 +199,27 @@ Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbac
   ::setpgid(pid, pid);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
+  ::close(dir_fd);
+  return Child{pid, out_pipe[0], err_pipe[0]};
+}
+
+}  // namespace
+
+Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbacks& cb) {
+  CUTTLE_TRY(auto child, Spawn(options));
+  pid_t pid = child.pid;
 
   ScriptResult result;
   LogCategory level = LogCategory::kInfo;
-  LineBuffer out_lines, err_lines;
-  auto on_stdout = [&](std::string_view line) {
+  LineSplitter out_lines, err_lines;
+  LineSplitter::OnLine on_stdout = [&](std::string_view line) {
     if (auto m = ParseServiceMessage(line)) {
       if (auto l = LevelOf(m->name)) {
         level = *l;
       } else if (m->name == "createArtifact") {
-        if (cb.on_artifact) cb.on_artifact(m->attributes["path"], m->attributes["name"]);
+        if (cb.on_artifact) {
+          cb.on_artifact(m->attributes["path"], m->attributes["name"], ParseLength(m->attributes));
+        }
       } else if (m->name == "resultMessage") {
         result.result_message = m->attributes["message"];
       }
@@ -206,8 +227,15 @@ Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbac
     }
     if (cb.on_line) cb.on_line(level, line);
   };
-  auto on_stderr = [&](std::string_view line) {
+  LineSplitter::OnLine on_stderr = [&](std::string_view line) {
     if (cb.on_line) cb.on_line(LogCategory::kError, line);
+  };
+  auto feed = [&](int fd, std::string_view data) {
+    if (fd == child.out_fd) {
+      out_lines.Feed(data, on_stdout);
+    } else {
+      err_lines.Feed(data, on_stderr);
+    }
   };
 
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
@@ -217,7 +245,7 @@ Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbac
       ::kill(-pid, SIGKILL);
     }
   };
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  pollfd fds[2] = {{child.out_fd, POLLIN, 0}, {child.err_fd, POLLIN, 0}};
   int open_fds = 2;
   char buf[16 * 1024];
   while (open_fds > 0) {
@@ -227,12 +255,7 @@ Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbac
       if (p.fd < 0 || (p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       ssize_t r = ::read(p.fd, buf, sizeof(buf));
       if (r > 0) {
-        std::string_view data(buf, static_cast<size_t>(r));
-        if (p.fd == out_pipe[0]) {
-          out_lines.Feed(data, on_stdout);
-        } else {
-          err_lines.Feed(data, on_stderr);
-        }
+        feed(p.fd, std::string_view(buf, static_cast<size_t>(r)));
       } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
         ::close(p.fd);
         p.fd = -1;
@@ -257,12 +280,7 @@ Result<ScriptResult> RunScript(const ScriptOptions& options, const ScriptCallbac
           ::fcntl(p.fd, F_SETFL, O_NONBLOCK);
           ssize_t r;
           while ((r = ::read(p.fd, buf, sizeof(buf))) > 0) {
-            std::string_view data(buf, static_cast<size_t>(r));
-            if (p.fd == out_pipe[0]) {
-              out_lines.Feed(data, on_stdout);
-            } else {
-              err_lines.Feed(data, on_stderr);
-            }
+            feed(p.fd, std::string_view(buf, static_cast<size_t>(r)));
           }
           ::close(p.fd);
           p.fd = -1;

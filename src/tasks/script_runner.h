@@ -1,11 +1,13 @@
 // ScriptRunner: runs a bash script the way Octopus runs a script step — with the Octopus bash
 // helpers (reference-octopus-scripts.md) defined first, in its own working directory and process
-// group, its stdout and stderr streamed line by line, and service messages on stdout honoured.
+// group, with a minimal environment (script_env.h), its stdout and stderr streamed line by line
+// (lines cut at LineSplitter::kMaxLine bytes), and service messages on stdout honoured.
 //
 // One Run() per call; the callbacks are invoked on the calling thread. Thread-compatible.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -30,17 +32,23 @@ const std::string& BashBootstrap();
 
 struct ScriptOptions {
   std::string body;
-  std::string work_dir;  // created if missing
+  // An existing, empty folder of the script's own (see CreateTaskDir): script.sh and
+  // bootstrap.sh are created in it, never through a symlink or over an existing file.
+  std::string work_dir;
   std::chrono::milliseconds timeout{3'600'000};
-  std::map<std::string, std::string> env;  // extra environment variables
+  // The step's variables (OCTOPUS_TASK_ID...). The script sees these and the allow-listed ones
+  // of ScriptEnvironment, never the rest of the node's environment.
+  std::map<std::string, std::string> env;
 };
 
 struct ScriptCallbacks {
   // A line of output at its category (stdout at the current level; stderr as Error).
   std::function<void(LogCategory, std::string_view)> on_line;
-  // A createArtifact message: the file's path (absolute, or relative to the working directory)
-  // and the artifact's name.
-  std::function<void(const std::string& path, const std::string& name)> on_artifact;
+  // A createArtifact message: the file's path (absolute, or relative to the working directory),
+  // the artifact's name and the length the script declared (nullopt if none or not a number).
+  std::function<void(const std::string& path, const std::string& name,
+                     std::optional<int64_t> length)>
+      on_artifact;
   // Asked about every 50 ms; a non-empty answer kills the process group with that reason.
   std::function<std::string()> should_stop;
 };

@@ -9,6 +9,7 @@
 #include "repo/repo.h"
 #include "tasks/script_runner.h"
 #include "tasks/task_log.h"
+#include "tasks/work_dir.h"
 
 namespace cuttle::tasks {
 
@@ -17,6 +18,9 @@ constexpr auto kLoadMaxAge = std::chrono::milliseconds(250);
 constexpr auto kWatchInterval = std::chrono::milliseconds(200);
 // How often, in watch intervals, claims are reconciled with the running tasks.
 constexpr int kReconcileEvery = 10;
+// createArtifact messages honoured per task; the rest are refused (a script printing them in a
+// loop must not grow the node's memory).
+constexpr size_t kMaxArtifactsPerTask = 1000;
 
 // One of the runner's claim permits, held for a scope.
 class ClaimPermit {
@@ -72,6 +76,10 @@ std::string TaskRunner::LogPath(const std::string& task_id) const {
 }
 
 Result<void> TaskRunner::Start() {
+  // Working folders and artifact copies of tasks this node ran before it was killed: nothing runs
+  // in them now.
+  CUTTLE_TRY_VOID(PrepareWorkRoot(options_.work_dir));
+  artifacts_.SweepTemporaries(options_.node_name);
   // A restarting node resolves what it was running when it stopped, before it claims anything.
   CUTTLE_TRY(auto own, queue_.FindOrphans(options_.node_timeout_ms, options_.node_name));
   CUTTLE_TRY_VOID(ResolveOrphans(own, /*own=*/true));
@@ -255,7 +263,6 @@ void TaskRunner::Execute(Slot& slot) {
 
   TaskState final_state = TaskState::kSuccess;
   std::string error;
-  std::string stop_reason;
 
   if (t.name == "Noop") {
     (void)log.Append(LogCategory::kInfo, fmt::format("Noop task on node {}", options_.node_name));
@@ -267,81 +274,10 @@ void TaskRunner::Execute(Slot& slot) {
       Abandon(slot, log, "could not record the start of the script: " + r.error().message());
       return;
     }
-    ScriptOptions script;
-    script.body = t.arguments.value("ScriptBody", "");
-    script.work_dir = options_.work_dir + "/" + core::ToLower(t.id);
-    script.timeout = options_.script_timeout;
-    script.env = {{"OCTOPUS_TASK_ID", t.id}, {"CUTTLE_NODE_NAME", options_.node_name}};
-    std::vector<std::pair<std::string, std::string>> to_collect;
-    ScriptCallbacks cb;
-    cb.on_line = [&](LogCategory c, std::string_view line) { (void)log.Append(c, line); };
-    cb.on_artifact = [&](const std::string& path, const std::string& name) {
-      to_collect.emplace_back(path, name);
-    };
-    cb.should_stop = [&]() -> std::string {  // called at least every 50 ms
-      if (slot.lost) return "lost";
-      (void)log.FlushIfDue();
-      if (Fenced(slot)) return slot.lost ? "lost" : "fenced";
-      if (slot.cancel) return "canceled";
-      if (killing_) return "shutdown";
-      return "";
-    };
-    // The working directory goes once the task is over (artifacts are collected from it first).
-    struct RemoveDir {
-      std::string dir;
-      ~RemoveDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-      }
-    } cleanup{script.work_dir};
-    auto result = RunScript(script, cb);
-    if (!result) {
-      final_state = TaskState::kFailed;
-      error = result.error().message();
-      (void)log.Append(LogCategory::kError, error);
-    } else {
-      stop_reason = result->killed_reason;
-      if (stop_reason != "lost" && stop_reason != "fenced" && stop_reason != "shutdown") {
-        for (const auto& [path, name] : to_collect) {
-          std::string src = path.empty() || path[0] == '/' ? path : script.work_dir + "/" + path;
-          auto a = artifacts_.Collect(lease, t.space_id, src, name);
-          if (a) {
-            (void)log.Append(LogCategory::kInfo,
-                             fmt::format("Collected artifact {} ({} bytes)", name, a->size));
-          } else {
-            (void)log.Append(LogCategory::kError, fmt::format("Artifact {} was not collected: {}",
-                                                              name, a.error().message()));
-          }
-        }
-      }
-      if (stop_reason == "lost") {
-        return;  // another node owns the task now: write nothing more
-      } else if (stop_reason == "fenced") {
-        Abandon(slot, log,
-                fmt::format("Node {} lost contact with the database while running the "
-                            "script, stopped it, and gave the task up.",
-                            options_.node_name));
-        return;
-      } else if (stop_reason == "shutdown") {
-        Abandon(slot, log,
-                fmt::format("Node {} shut down while the task was running.", options_.node_name));
-        return;
-      } else if (stop_reason == "canceled") {
-        final_state = TaskState::kCanceled;
-        error = "The task was canceled.";
-        (void)log.Append(LogCategory::kWarning, error);
-      } else if (!stop_reason.empty()) {
-        final_state = TaskState::kFailed;
-        error = stop_reason;
-        (void)log.Append(LogCategory::kError, error);
-      } else if (result->exit_code != 0) {
-        final_state = TaskState::kFailed;
-        error = !result->result_message.empty()
-                    ? result->result_message
-                    : fmt::format("The script returned exit code {}", result->exit_code);
-        (void)log.Append(LogCategory::kError, error);
-      }
-    }
+    auto outcome = RunAdHocScript(slot, log);
+    if (outcome.handed_off) return;
+    final_state = outcome.state;
+    error = std::move(outcome.error);
   } else {
     final_state = TaskState::kFailed;
     error = fmt::format("This node cannot execute tasks named '{}'.", t.name);
@@ -373,6 +309,140 @@ void TaskRunner::Execute(Slot& slot) {
   if (!done && done.error().code() != ErrorCode::kLostOwnership) {
     Abandon(slot, log, "could not record the result: " + done.error().message());
   }
+}
+
+TaskRunner::ScriptOutcome TaskRunner::Failed(TaskLogWriter& log, LogCategory category,
+                                             std::string error) {
+  (void)log.Append(category, error);
+  return {.state = TaskState::kFailed, .error = std::move(error)};
+}
+
+TaskRunner::ScriptOutcome TaskRunner::RunAdHocScript(Slot& slot, TaskLogWriter& log) {
+  const Task& t = slot.task;
+  auto work_dir = CreateTaskDir(options_.work_dir, t.id);
+  if (!work_dir) {
+    CUTTLE_LOG_WARN("{}: {}", t.id, work_dir.error().message());
+    return Failed(log, LogCategory::kError,
+                  fmt::format("Node {} could not create the script's working folder (its log "
+                              "says why).",
+                              options_.node_name));
+  }
+  ScriptOptions script;
+  script.body = t.arguments.value("ScriptBody", "");
+  script.work_dir = *work_dir;
+  script.timeout = options_.script_timeout;
+  script.env = {{"OCTOPUS_TASK_ID", t.id}};
+  auto deadline = std::chrono::steady_clock::now() + options_.script_timeout;
+  std::vector<ArtifactRequest> to_collect;
+  size_t refused_artifacts = 0;
+  ScriptCallbacks cb;
+  cb.on_line = [&](LogCategory c, std::string_view line) { (void)log.Append(c, line); };
+  cb.on_artifact = [&](const std::string& path, const std::string& name,
+                       std::optional<int64_t> length) {
+    if (to_collect.size() < kMaxArtifactsPerTask) {
+      to_collect.push_back({path, name, length});
+    } else {
+      ++refused_artifacts;
+    }
+  };
+  cb.should_stop = [&] { return StopReason(slot, log); };  // called at least every 50 ms
+  // The working directory goes once the task is over (artifacts are collected from it first).
+  struct RemoveDir {
+    std::string dir;
+    ~RemoveDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{script.work_dir};
+  auto result = RunScript(script, cb);
+  if (!result) return Failed(log, LogCategory::kError, result.error().message());
+  std::string stop_reason = result->killed_reason;
+  if (refused_artifacts > 0) {
+    (void)log.Append(LogCategory::kError,
+                     fmt::format("{} more artifacts were not collected: a task may collect at "
+                                 "most {}",
+                                 refused_artifacts, kMaxArtifactsPerTask));
+  }
+  // A script that was stopped gets none of its artifacts collected: whatever stopped it
+  // (cancel, timeout, shutdown) must not wait for a copy.
+  if (stop_reason.empty()) {
+    stop_reason = CollectArtifacts(slot, log, script.work_dir, to_collect, deadline);
+  } else if (!to_collect.empty()) {
+    (void)log.Append(LogCategory::kWarning,
+                     fmt::format("{} artifact(s) were not collected: the script was stopped",
+                                 to_collect.size()));
+  }
+  if (stop_reason == "lost") {
+    return {.handed_off = true};  // another node owns the task now: write nothing more
+  } else if (stop_reason == "fenced") {
+    Abandon(slot, log,
+            fmt::format("Node {} lost contact with the database while running the "
+                        "script, stopped it, and gave the task up.",
+                        options_.node_name));
+    return {.handed_off = true};
+  } else if (stop_reason == "shutdown") {
+    Abandon(slot, log,
+            fmt::format("Node {} shut down while the task was running.", options_.node_name));
+    return {.handed_off = true};
+  } else if (stop_reason == "canceled") {
+    auto out = Failed(log, LogCategory::kWarning, "The task was canceled.");
+    out.state = TaskState::kCanceled;
+    return out;
+  } else if (!stop_reason.empty()) {
+    return Failed(log, LogCategory::kError, stop_reason);
+  } else if (result->exit_code != 0) {
+    return Failed(log, LogCategory::kError,
+                  !result->result_message.empty()
+                      ? result->result_message
+                      : fmt::format("The script returned exit code {}", result->exit_code));
+  }
+  return {};
+}
+
+std::string TaskRunner::StopReason(Slot& slot, TaskLogWriter& log) {
+  if (slot.lost) return "lost";
+  (void)log.FlushIfDue();
+  if (Fenced(slot)) return slot.lost ? "lost" : "fenced";
+  if (slot.cancel) return "canceled";
+  if (killing_) return "shutdown";
+  return "";
+}
+
+std::string TaskRunner::CollectArtifacts(Slot& slot, TaskLogWriter& log,
+                                         const std::string& work_dir,
+                                         const std::vector<ArtifactRequest>& requests,
+                                         std::chrono::steady_clock::time_point deadline) {
+  const Task& t = slot.task;
+  Lease lease{t.id, options_.node_name, t.claim_epoch};
+  std::string timed_out =
+      fmt::format("The task did not finish within {} ms (collecting artifacts) and was stopped.",
+                  options_.script_timeout.count());
+  auto should_stop = [&]() -> std::string {
+    if (auto why = StopReason(slot, log); !why.empty()) return why;
+    return std::chrono::steady_clock::now() > deadline ? timed_out : "";
+  };
+  for (const auto& r : requests) {
+    if (auto why = should_stop(); !why.empty()) return why;
+    auto source = ArtifactSource::Open(work_dir, r.path, r.length, options_.max_artifact_bytes);
+    auto a = source ? artifacts_.Collect(lease, t.space_id, *source, r.name, should_stop)
+                    : Result<Artifact>(Fail(source.error()));
+    if (a) {
+      (void)log.Append(LogCategory::kInfo,
+                       fmt::format("Collected artifact {} ({} bytes)", r.name, a->size));
+      continue;
+    }
+    if (auto why = should_stop(); !why.empty()) return why;
+    // The node's own failures name its paths: they go to the node's log, not the task's.
+    std::string message = a.error().message();
+    ErrorCode code = a.error().code();
+    if (code == ErrorCode::kIo || code == ErrorCode::kDatabase || code == ErrorCode::kInternal) {
+      CUTTLE_LOG_WARN("{}: artifact {} was not collected: {}", t.id, r.name, message);
+      message = "the node could not store it (its log says why)";
+    }
+    (void)log.Append(LogCategory::kError,
+                     fmt::format("Artifact {} was not collected: {}", r.name, message));
+  }
+  return "";
 }
 
 void TaskRunner::Abandon(Slot& slot, TaskLogWriter& log, const std::string& why) {

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <semaphore>
 #include <string>
 #include <thread>
@@ -37,8 +38,12 @@ struct RunnerOptions {
   std::string node_name;
   std::string tasklogs_dir;
   std::string artifacts_dir;
-  std::string work_dir;  // node-local scratch space for scripts' working directories
+  // Node-local scratch space holding each script's working folder (work_dir.h); this node's own:
+  // Start() sweeps it.
+  std::string work_dir;
   int node_timeout_ms = 5000;
+  // Largest file a script may collect as an artifact (tasks.max_artifact_bytes).
+  int64_t max_artifact_bytes = 1LL << 30;
   std::chrono::milliseconds script_timeout{3'600'000};
   std::chrono::milliseconds poll_interval{1000};
   // A claim this old that no thread of this node executes was lost (see ReconcileClaims); far
@@ -99,6 +104,26 @@ class TaskRunner {
   // A worker thread: runs `first`, then keeps taking tasks while there are any.
   void Work(std::shared_ptr<Slot> first);
   void Execute(Slot& slot);
+  struct ScriptOutcome {
+    TaskState state = TaskState::kSuccess;
+    std::string error;
+    bool handed_off = false;  // given up (Abandon) or lost: record nothing more
+  };
+  // Runs an AdHocScript task's script in a fresh working folder, then collects its artifacts.
+  ScriptOutcome RunAdHocScript(Slot& slot, TaskLogWriter& log);
+  // Logs `error` and returns it as a kFailed outcome.
+  static ScriptOutcome Failed(TaskLogWriter& log, LogCategory category, std::string error);
+  // Why the running task must stop now ("lost", "fenced", "canceled", "shutdown"), or "".
+  std::string StopReason(Slot& slot, TaskLogWriter& log);
+  struct ArtifactRequest {
+    std::string path, name;
+    std::optional<int64_t> length;
+  };
+  // Collects what the script asked for, from its working folder. Returns why the collection was
+  // stopped (a StopReason, or the task's deadline passing), or "".
+  std::string CollectArtifacts(Slot& slot, TaskLogWriter& log, const std::string& work_dir,
+                               const std::vector<ArtifactRequest>& requests,
+                               std::chrono::steady_clock::time_point deadline);
   // After the node fenced itself or shut down mid-task: hand the task to the dead-node policy
   // once the database answers, unless someone already did.
   void Abandon(Slot& slot, TaskLogWriter& log, const std::string& why);

@@ -171,5 +171,27 @@ TEST(ConfigTest, StandardInputServesOneSecretOnly) {
   EXPECT_NE(o.error().message().find("standard input"), std::string::npos);
 }
 
+// Issue 9 #4 and #7: scripts' working folders moved out of /tmp into a setting of their own, and
+// artifacts got a size limit.
+TEST(ConfigTest, WorkDirIsThisNodesOwnAndArtifactsHaveALimit) {
+  auto o = Load({{"node.name", "n1"}, {"storage.shared_dir", "/srv/cuttle"}}, Env({}));
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->work_dir, "/srv/cuttle/work/n1");
+  EXPECT_EQ(o->max_artifact_bytes, 1ULL << 30);
+  o = Load({{"tasks.max_artifact_bytes", "64MiB"}},
+           Env({{"CUTTLE_WORK_DIR", "/var/lib/cuttle/work"}}));
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->work_dir, "/var/lib/cuttle/work");
+  EXPECT_EQ(o->max_artifact_bytes, 64ULL << 20);
+  for (auto [key, value] : {std::pair<std::string, std::string>{"tasks.max_artifact_bytes", "lots"},
+                            {"tasks.max_artifact_bytes", "0"},
+                            {"tasks.work_dir", ""}}) {
+    auto bad = Load({{key, value}}, Env({}));
+    ASSERT_FALSE(bad) << key << "=" << value;
+    EXPECT_NE(bad.error().message().find(key + ": '" + value + "' is not valid"), std::string::npos)
+        << bad.error().message();
+  }
+}
+
 }  // namespace
 }  // namespace cuttle::config

@@ -28,7 +28,9 @@ TEST(RetentionTest, PurgesLogsAndArtifactsOfTasksFinishedLongerAgoThanTheSetting
   ASSERT_TRUE(AppendLine(TaskLogPath(logs, old_task.id), LogCategory::kInfo, "old"));
   std::string src = dir.Sub("a.txt");
   ASSERT_TRUE(AppendLine(src, LogCategory::kInfo, "artifact"));
-  ASSERT_TRUE(artifacts.Collect(lease, "Spaces-1", src, "a.txt"));
+  auto source = ArtifactSource::Open(dir.path().string(), src, std::nullopt, 1 << 20);
+  ASSERT_TRUE(source);
+  ASSERT_TRUE(artifacts.Collect(lease, "Spaces-1", *source, "a.txt", {}));
   ASSERT_TRUE(queue.Complete(lease, TaskState::kSuccess, "", false));
 
   clock.Advance(std::chrono::hours(24 * 29));

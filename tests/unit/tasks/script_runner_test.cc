@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/strings.h"
+#include "tasks/line_splitter.h"
 #include "testing/temp_dir.h"
 
 namespace cuttle::tasks {
@@ -15,11 +17,14 @@ namespace {
 struct Captured {
   std::vector<std::pair<LogCategory, std::string>> lines;
   std::vector<std::pair<std::string, std::string>> artifacts;
+  std::vector<std::optional<int64_t>> lengths;
   ScriptCallbacks Callbacks() {
     ScriptCallbacks cb;
     cb.on_line = [this](LogCategory c, std::string_view l) { lines.emplace_back(c, l); };
-    cb.on_artifact = [this](const std::string& p, const std::string& n) {
+    cb.on_artifact = [this](const std::string& p, const std::string& n,
+                            std::optional<int64_t> length) {
       artifacts.emplace_back(p, n);
+      lengths.push_back(length);
     };
     return cb;
   }
@@ -29,6 +34,7 @@ ScriptOptions In(const testing::TempDir& dir, std::string body) {
   ScriptOptions o;
   o.body = std::move(body);
   o.work_dir = dir.Sub("work");
+  std::filesystem::create_directories(o.work_dir);
   o.timeout = std::chrono::seconds(20);
   return o;
 }
@@ -91,6 +97,7 @@ TEST(ScriptRunnerTest, NewOctopusArtifactEmitsTheCollectMessage) {
   EXPECT_EQ(c.artifacts[0].first,
             std::filesystem::canonical(dir.Sub("work")).string() + "/report.txt");
   EXPECT_EQ(c.artifacts[0].second, "summary.txt");
+  EXPECT_EQ(c.lengths[0], 5) << "the declared length";
   // stdout and stderr are separate pipes: only the order within each is defined.
   EXPECT_NE(std::find(c.lines.begin(), c.lines.end(),
                       std::pair(LogCategory::kInfo, std::string("refused"))),
@@ -132,6 +139,43 @@ TEST(ScriptRunnerTest, TimeoutKillsTheScript) {
   ASSERT_TRUE(r);
   EXPECT_NE(r->killed_reason.find("did not finish within 200 ms"), std::string::npos);
   EXPECT_NE(r->exit_code, 0);
+}
+
+// Bug (issue 9 #5): a script inherited the node's environment, so `env` printed the master key.
+TEST(ScriptRunnerTest, TheScriptSeesNoneOfTheNodesSettings) {
+  ::setenv("CUTTLE_MASTER_KEY", "bWFzdGVyLWtleS1zZWNyZXQ=", 1);
+  ::setenv("CUTTLE_DATABASE", "postgresql://cuttle:db-password@db/cuttle", 1);
+  testing::TempDir dir;
+  Captured c;
+  auto o = In(dir, "env");
+  o.env = {{"OCTOPUS_TASK_ID", "ServerTasks-9"}};
+  auto r = RunScript(o, c.Callbacks());
+  ::unsetenv("CUTTLE_MASTER_KEY");
+  ::unsetenv("CUTTLE_DATABASE");
+  ASSERT_TRUE(r);
+  std::string all;
+  for (auto& [cat, text] : c.lines) all += text + "\n";
+  EXPECT_EQ(all.find("bWFzdGVyLWtleS1zZWNyZXQ="), std::string::npos) << all;
+  EXPECT_EQ(all.find("db-password"), std::string::npos) << all;
+  EXPECT_EQ(all.find("CUTTLE_"), std::string::npos) << all;
+  EXPECT_NE(all.find("OCTOPUS_TASK_ID=ServerTasks-9"), std::string::npos) << all;
+  EXPECT_NE(all.find("PATH="), std::string::npos) << all;
+}
+
+// Bug (issue 9 #6): one endless output line was held whole in memory.
+TEST(ScriptRunnerTest, AnEndlessLineReachesTheLogInBoundedPieces) {
+  testing::TempDir dir;
+  Captured c;
+  auto r =
+      RunScript(In(dir, "head -c 1000000 /dev/zero | tr '\\0' x; echo; echo done"), c.Callbacks());
+  ASSERT_TRUE(r);
+  size_t bytes = 0;
+  for (auto& [cat, text] : c.lines) {
+    EXPECT_LE(text.size(), LineSplitter::kMaxLine);
+    if (text != "done") bytes += text.size();
+  }
+  EXPECT_EQ(bytes, 1000000u);
+  EXPECT_EQ(c.lines.back().second, "done");
 }
 
 }  // namespace

@@ -160,6 +160,47 @@ TEST_F(TaskRunnerTest, CollectsArtifactsAndRefusesNamesThatLeaveTheDirectory) {
   runner.Stop(std::chrono::seconds(1));
 }
 
+// Bug (issue 9 #4): createArtifact of /dev/zero copied without bound into the artifact store, a
+// FIFO blocked the copy forever, and a file outside the task's folder became an artifact.
+TEST_F(TaskRunnerTest, RefusesArtifactsThatAreNotRegularFilesOfTheWorkingFolder) {
+  TaskRunner runner(*db_, registry_, options_);
+  ASSERT_TRUE(runner.Start());
+  auto t = Enqueue("AdHocScript",
+                   "new_octopusartifact /dev/zero zero.bin\n"
+                   "mkfifo pipe\n"
+                   "echo \"##octopus[createArtifact path='$(encode_servicemessagevalue pipe)' "
+                   "name='$(encode_servicemessagevalue pipe.bin)']\"\n"
+                   "ln -s /etc/passwd passwd\nnew_octopusartifact passwd passwd.txt\n");
+  EXPECT_EQ(WaitFinal(t.id).state, TaskState::kSuccess) << Log(t.id);
+  EXPECT_TRUE(artifacts_.List(std::nullopt, t.id)->empty());
+  std::string log = Log(t.id);
+  EXPECT_NE(log.find("Artifact zero.bin was not collected: '/dev/zero' is not inside"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("Artifact pipe.bin was not collected: 'pipe' is not a regular file"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("Artifact passwd.txt was not collected: '/etc/passwd' is not inside"),
+            std::string::npos)
+      << log;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.Sub("artifacts"))) {
+    EXPECT_TRUE(e.is_directory()) << e.path() << " was left in the artifact store";
+  }
+  runner.Stop(std::chrono::seconds(1));
+}
+
+// Bug (issue 9 #7): the working folders of tasks killed with their node were never removed.
+TEST_F(TaskRunnerTest, StartSweepsTheWorkingFoldersOfAKilledRunAndRemovesEachTasksOwn) {
+  std::filesystem::create_directories(options_.work_dir + "/servertasks-99-abc123");
+  TaskRunner runner(*db_, registry_, options_);
+  ASSERT_TRUE(runner.Start());
+  EXPECT_FALSE(std::filesystem::exists(options_.work_dir + "/servertasks-99-abc123"));
+  auto t = Enqueue("AdHocScript", "echo data > out.txt");
+  EXPECT_EQ(WaitFinal(t.id).state, TaskState::kSuccess);
+  runner.Stop(std::chrono::seconds(1));
+  EXPECT_TRUE(std::filesystem::is_empty(options_.work_dir));
+}
+
 TEST_F(TaskRunnerTest, DrainedNodeClaimsNothingUntilUndrained) {
   repo::NodeUpdate drain;
   drain.is_in_maintenance_mode = true;
