@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -16,14 +15,19 @@
 
 namespace {
 
-const std::string& TempPath() {
-  static const std::string path = [] {
+// The process's one temporary file, removed at exit.
+struct TempFile {
+  TempFile() {
     const char* dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    std::string p = std::string(dir) + "/cuttle-package-fuzz-" + std::to_string(::getpid());
-    std::atexit([] { std::remove(TempPath().c_str()); });
-    return p;
-  }();
-  return path;
+    path = std::string(dir) + "/cuttle-package-fuzz-" + std::to_string(::getpid());
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+  std::string path;
+};
+
+const std::string& TempPath() {
+  static const TempFile file;
+  return file.path;
 }
 
 void WriteInput(const uint8_t* data, size_t size) {
