@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test unit-test system-test bench format clean cluster cluster-stop chaos
+.PHONY: deps build run test unit-test system-test bench fuzz format clean cluster cluster-stop chaos
 
 deps:
 	@scripts/install-deps.sh
@@ -35,6 +35,13 @@ chaos: build
 
 bench: build
 	@bench/run.sh $(BUILD_DIR)
+
+# Coverage-guided fuzzing (clang-16, libFuzzer, ASan + UBSan) into build-fuzz/: each target in
+# tests/fuzz/ for FUZZ_SECONDS; `make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS="json_body url"`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	@JOBS=$(JOBS) scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

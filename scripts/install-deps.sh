@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package Cuttle's build, tests and benchmarks need. Idempotent: a machine
 # that already has them all makes no apt call at all. Run as root on Debian 12.
+# `--fuzz` adds the fuzzing toolchain `make fuzz` needs (clang 16 with libFuzzer and the sanitizer
+# runtimes; Debian 12's default clang 14 cannot compile C++23's std::expected).
 set -euo pipefail
 
 packages=(
@@ -16,6 +18,9 @@ packages=(
   # a terminal for `nuget list`)
   nuget mono-runtime bsdutils
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-16 libclang-rt-16-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
