@@ -539,6 +539,7 @@ asio::awaitable<void> Server::Impl::Accept() {
     const bool overflow = room == Room::kOverflow;
     ++(overflow ? overflow_open_ : open_);
     auto conn = std::make_shared<Connection>(std::move(socket), overflow);
+    Register(conn);  // here, not in Serve: the next accept may need to shed it already
     asio::co_spawn(strand, Serve(std::move(conn)), OnCoroutineDone);
   }
 }
@@ -615,7 +616,6 @@ void Server::Impl::ForEachConnection(Fn fn) {
 }
 
 asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
-  Register(conn);
   struct Unregisterer {
     Impl* impl;
     Connection* conn;
