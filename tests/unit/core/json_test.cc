@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace cuttle::core {
@@ -38,6 +41,24 @@ TEST(JsonTest, InvalidJsonIsAnError) {
   ASSERT_FALSE(v);
   EXPECT_EQ(v.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_FALSE(ParseJson(""));
+}
+
+TEST(JsonTest, SourcesParseJsonOnlyThroughParseJson) {
+  // Every JSON body, present and future, must go through the depth limit: a direct nlohmann
+  // parse anywhere in src/ would reopen the stack-overflow crash.
+  namespace fs = std::filesystem;
+  for (const auto& entry : fs::recursive_directory_iterator(CUTTLE_SOURCE_DIR)) {
+    const auto ext = entry.path().extension();
+    if (!entry.is_regular_file() || (ext != ".cc" && ext != ".h")) continue;
+    if (entry.path().filename() == "json.cc") continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    for (const char* call : {"json::parse(", "json::sax_parse(", "json::from_"}) {
+      EXPECT_EQ(text.str().find(call), std::string::npos)
+          << entry.path() << " calls " << call << " directly; use core::ParseJson";
+    }
+  }
 }
 
 }  // namespace
