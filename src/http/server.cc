@@ -561,12 +561,14 @@ bool Server::Impl::ShedLongestWaiting() {
     std::lock_guard lock(mu_);
     int64_t oldest = std::numeric_limits<int64_t>::max();
     for (auto& [ptr, weak] : connections_) {
-      int64_t since = ptr->waiting_since.load();
-      if (since != 0 && since < oldest && !ptr->overflow && !ptr->shed.load()) {
-        if (auto conn = weak.lock()) {
-          oldest = since;
-          victim = std::move(conn);
-        }
+      auto conn = weak.lock();
+      if (!conn || conn->overflow || conn->shed.load()) {
+        continue;
+      }
+      int64_t since = conn->waiting_since.load();
+      if (since != 0 && since < oldest) {
+        oldest = since;
+        victim = std::move(conn);
       }
     }
     if (!victim || victim->shed.exchange(true)) {
