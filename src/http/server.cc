@@ -401,7 +401,8 @@ class Server::Impl {
   asio::awaitable<Exchange> Handle(Connection& conn, Request& req, HeaderParser& header_parser,
                                    beast::flat_buffer& buffer);
   asio::awaitable<Exchange> HandleBuffered(Connection& conn, Request& req, const Router::Match& m,
-                                           HeaderParser& header_parser, beast::flat_buffer& buffer);
+                                           HeaderParser& header_parser, beast::flat_buffer& buffer,
+                                           bool admit_here);
   asio::awaitable<Exchange> HandleStream(Connection& conn, Request& req, const Router::Match& m,
                                          HeaderParser& header_parser, beast::flat_buffer& buffer);
   asio::awaitable<Written> Write(Connection& conn, Response& response, bool head, bool keep_alive,
@@ -755,7 +756,11 @@ asio::awaitable<Exchange> Server::Impl::Handle(Connection& conn, Request& req,
     exchange.response = Busy("This node has too many open connections; try again shortly.");
     co_return exchange;
   }
-  if (match.options.admit) {
+  // A request with a body is admitted before the body is read, on a pool hop of its own; one
+  // without is admitted in the same hop as its handler (each hop costs two thread wake-ups).
+  const bool admit_first =
+      match.options.admit && (exchange.unread_body || match.options.stream_body);
+  if (admit_first) {
     conn.stream.expires_never();  // the admission may wait for the database
     auto refused = co_await OnPool<std::optional<Response>>(
         handlers_, [&] { return InvokeAdmission(match.options.admit, req); });
@@ -767,13 +772,14 @@ asio::awaitable<Exchange> Server::Impl::Handle(Connection& conn, Request& req,
   if (match.options.stream_body) {
     co_return co_await HandleStream(conn, req, match, header_parser, buffer);
   }
-  co_return co_await HandleBuffered(conn, req, match, header_parser, buffer);
+  co_return co_await HandleBuffered(conn, req, match, header_parser, buffer, !admit_first);
 }
 
 asio::awaitable<Exchange> Server::Impl::HandleBuffered(Connection& conn, Request& req,
                                                        const Router::Match& match,
                                                        HeaderParser& header_parser,
-                                                       beast::flat_buffer& buffer) {
+                                                       beast::flat_buffer& buffer,
+                                                       bool admit_here) {
   Exchange exchange;
   exchange.unread_body = !header_parser.is_done();
   std::optional<Held> held;
@@ -820,8 +826,14 @@ asio::awaitable<Exchange> Server::Impl::HandleBuffered(Connection& conn, Request
     req.body = std::move(body_parser.get().body());
   }
   conn.stream.expires_never();  // a handler may block for long
-  exchange.response =
-      co_await OnPool<Response>(handlers_, [&] { return Invoke(*match.handler, req); });
+  exchange.response = co_await OnPool<Response>(handlers_, [&] {
+    if (admit_here && match.options.admit) {
+      if (auto refused = InvokeAdmission(match.options.admit, req)) {
+        return std::move(*refused);
+      }
+    }
+    return Invoke(*match.handler, req);
+  });
   std::string().swap(req.body);  // before the bytes are given back
   co_return exchange;
 }
