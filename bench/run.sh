@@ -12,3 +12,5 @@ CUTTLE_SERVER_BIN=$(cd "$build" && pwd)/src/apps/cuttle-server \
   "$root/scripts/with-postgres.sh" node "$here/tasks_bench.mjs"
 echo "== package repository (issue 4), beside dd and cat"
 python3 "$here/package_bench.py" "$build"
+echo "== hostile neighbours (issue 9): ping with slow uploads and idle connections beside it"
+python3 "$here/hostile_bench.py" "$build"

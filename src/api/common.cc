@@ -3,19 +3,54 @@
 #include <algorithm>
 
 #include "auth/auth.h"
+#include "core/json.h"
 #include "core/strings.h"
 
 namespace cuttle::api {
 
-http::Handler RequireAuth(ApiContext& ctx, AuthedHandler handler) {
-  return [&ctx, handler = std::move(handler)](http::Request& req) -> http::Response {
-    std::optional<std::string> key = req.Header("X-Octopus-ApiKey");
-    if (!key || key->empty()) key = req.Header("X-NuGet-ApiKey");
-    if (!key || key->empty()) key = req.Query("apikey");
-    auto user = auth::AuthenticateApiKey(ctx.db, key);
-    if (!user) return http::Response::FromError(user.error());
-    return handler(req, *user);
-  };
+namespace {
+
+std::optional<std::string> ApiKeyOf(const http::Request& req) {
+  std::optional<std::string> key = req.Header("X-Octopus-ApiKey");
+  if (!key || key->empty()) key = req.Header("X-NuGet-ApiKey");
+  if (!key || key->empty()) key = req.Query("apikey");
+  return key;
+}
+
+}  // namespace
+
+http::Admission Gate(ApiContext& ctx, Access access) {
+  switch (access) {
+    case Access::kAnonymous:
+      return nullptr;
+    case Access::kApiKey:
+      return [&ctx](http::Request& req) -> std::optional<http::Response> {
+        auto user = auth::AuthenticateApiKey(ctx.db, ApiKeyOf(req));
+        if (!user) return http::Response::FromError(user.error());
+        req.principal = std::move(*user);
+        return std::nullopt;
+      };
+    case Access::kNuGetKey:
+      return [&ctx](http::Request& req) -> std::optional<http::Response> {
+        auto user = auth::AuthenticateApiKey(ctx.db, req.Header("X-NuGet-ApiKey"));
+        if (!user) {
+          if (user.error().code() != ErrorCode::kUnauthenticated) {
+            return http::Response::FromError(user.error());
+          }
+          return http::Response::Error(403, "The API key is missing or not valid for this feed.");
+        }
+        req.principal = std::move(*user);
+        return std::nullopt;
+      };
+  }
+  CUTTLE_CHECK(false && "unknown access");
+  return nullptr;
+}
+
+const repo::UserRow& Caller(const http::Request& req) {
+  const auto* user = std::any_cast<repo::UserRow>(&req.principal);
+  CUTTLE_CHECK(user != nullptr && "a route that reads its caller must declare an access");
+  return *user;
 }
 
 Result<Paging> ReadPaging(const http::Request& req) {
@@ -33,6 +68,22 @@ Result<Paging> ReadPaging(const http::Request& req) {
   return p;
 }
 
+int64_t PageCount(int64_t total, int64_t per_page) {
+  if (per_page <= 0 || total <= 0) return 0;
+  // Not (total + per_page - 1) / per_page: that overflows for take near INT64_MAX.
+  return total / per_page + (total % per_page != 0 ? 1 : 0);
+}
+
+std::string SelfLink(const http::Request& req) {
+  std::string query;
+  for (const auto& pair : core::Split(req.raw_query, '&')) {
+    std::string_view name = std::string_view(pair).substr(0, pair.find('='));
+    if (pair.empty() || core::EqualsIgnoreCase(core::UrlDecode(name, true), "apikey")) continue;
+    query += (query.empty() ? "?" : "&") + pair;
+  }
+  return req.path + query;
+}
+
 json Collection(const std::string& item_type, const std::string& self_path,
                 const std::vector<json>& items, const Paging& paging) {
   int64_t total = static_cast<int64_t>(items.size());
@@ -41,7 +92,7 @@ json Collection(const std::string& item_type, const std::string& self_path,
   json page = json::array();
   for (int64_t i = begin; i < end; ++i) page.push_back(items[static_cast<size_t>(i)]);
   int64_t per_page = paging.take;
-  int64_t pages = per_page == 0 ? 0 : (total + per_page - 1) / per_page;
+  int64_t pages = PageCount(total, per_page);
   return json{{"ItemType", item_type},
               {"TotalResults", total},
               {"ItemsPerPage", per_page},
@@ -58,8 +109,8 @@ json Collection(const std::string& item_type, const std::string& self_path,
 }
 
 Result<json> ParseJsonObject(const http::Request& req) {
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
+  CUTTLE_TRY(json body, core::ParseJson(req.body));
+  if (!body.is_object()) {
     return Fail(Error::InvalidArgument("The request body must be a JSON object."));
   }
   return body;

@@ -9,7 +9,6 @@
 #include <map>
 
 #include "api/handlers.h"
-#include "auth/auth.h"
 #include "core/strings.h"
 
 namespace cuttle::api {
@@ -331,15 +330,6 @@ constexpr std::string_view kMetadata =
 </edmx:Edmx>
 )EDMX";
 
-// A write needs a valid key; a missing or bad one is 403 (a 401 makes nuget.exe prompt).
-std::optional<http::Response> RequireWriteKey(ApiContext& ctx, const http::Request& req) {
-  auto user = auth::AuthenticateApiKey(ctx.db, req.Header("X-NuGet-ApiKey"));
-  if (!user) {
-    return http::Response::Error(403, "The API key is missing or not valid for this feed.");
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 http::Response NuGetServiceDocument(ApiContext& ctx, http::Request& req) {
@@ -415,7 +405,6 @@ http::Response NuGetDownload(ApiContext& ctx, http::Request& req) {
 http::Response NuGetPush(ApiContext& ctx, http::Request& req) {
   auto space = SpaceOf(ctx, req);
   if (!space) return http::Response::FromError(space.error());
-  if (auto denied = RequireWriteKey(ctx, req)) return *denied;
   auto mode = feed::ParseOverwriteMode(req.Query("overwriteMode"), req.Query("replace"));
   if (!mode) return http::Response::FromError(mode.error());
   auto r = ReceivePackage(ctx, req, *space, *mode);
@@ -426,7 +415,6 @@ http::Response NuGetPush(ApiContext& ctx, http::Request& req) {
 http::Response NuGetDelete(ApiContext& ctx, http::Request& req) {
   auto space = SpaceOf(ctx, req);
   if (!space) return http::Response::FromError(space.error());
-  if (auto denied = RequireWriteKey(ctx, req)) return *denied;
   auto p = ctx.packages.Find(*space, req.Param("id"), req.Param("version"));
   if (!p) return http::Response::FromError(p.error());
   if (!*p) return http::Response::Error(404, "The package was not found.");

@@ -134,14 +134,14 @@ http::Response ListTasks(ApiContext& ctx, http::Request& req) {
   json page = json::array();
   for (const auto& t : items) page.push_back(TaskJson(t));
   int64_t per_page = filter->ids.empty() ? filter->take : static_cast<int64_t>(filter->ids.size());
-  int64_t pages = per_page == 0 ? 0 : (total + per_page - 1) / per_page;
+  int64_t pages = PageCount(total, per_page);
   return http::Response::Json(200, {{"ItemType", "Task"},
                                     {"TotalResults", total},
                                     {"ItemsPerPage", per_page},
                                     {"NumberOfPages", pages},
                                     {"LastPageNumber", pages > 0 ? pages - 1 : 0},
                                     {"Items", std::move(page)},
-                                    {"Links", {{"Self", req.target}}}});
+                                    {"Links", {{"Self", SelfLink(req)}}}});
 }
 
 http::Response CreateTask(ApiContext& ctx, http::Request& req, const repo::UserRow& user) {

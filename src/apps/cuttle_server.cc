@@ -2,6 +2,7 @@
 // (DESIGN.md §1.2). Parses flags, loads configuration, wires the modules and runs.
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -44,6 +45,27 @@ storage::Roots RootsOf(const config::Options& o) {
   return {o.packages_dir, o.artifacts_dir, o.tasklogs_dir};
 }
 
+// Raises the soft limit on open files to the hard one: every connection is a descriptor, and a
+// distribution's default soft limit (1024) is below server.max_connections plus the database pool,
+// files and sockets of a busy node.
+void RaiseOpenFileLimit(const config::Options& o) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr rlim_t kReserve = 256;  // database, files, the overflow connections
+  if (limit.rlim_cur != RLIM_INFINITY &&
+      limit.rlim_cur < static_cast<rlim_t>(o.max_connections) + kReserve) {
+    CUTTLE_LOG_WARN(
+        "server.max_connections is {} but this process may open only {} files; raise the limit "
+        "(ulimit -n, LimitNOFILE=) or lower server.max_connections",
+        o.max_connections, static_cast<uint64_t>(limit.rlim_cur));
+  }
+}
+
 int Run(const config::Options& o) {
   auto started = std::chrono::steady_clock::now();
   core::InitLogging(o.node_name, o.verbose);
@@ -58,6 +80,7 @@ int Run(const config::Options& o) {
   ::signal(SIGPIPE, SIG_IGN);
 
   if (auto r = storage::Prepare(RootsOf(o)); !r) return Die(r.error());
+  RaiseOpenFileLimit(o);
 
   auto opened = OpenNodeDatabase(o, 16);
   if (!opened) return Die(opened.error());
@@ -122,6 +145,9 @@ int Run(const config::Options& o) {
   http_options.host = o.listen_host;
   http_options.port = o.listen_port;
   http_options.node_name = o.node_name;
+  http_options.max_connections = static_cast<size_t>(o.max_connections);
+  http_options.max_buffered_bytes = o.max_buffered_bytes;
+  http_options.max_streams = o.max_uploads;
   http::Server server(http_options, api::BuildRouter(ctx));
   if (auto r = server.Start(); !r) {
     scheduler.Stop();
@@ -195,6 +221,7 @@ int Migrate(const config::Options& o, bool force) {
 
 int Check(const config::Options& o) {
   if (auto r = storage::Prepare(RootsOf(o)); !r) return Die(r.error());
+  RaiseOpenFileLimit(o);
   std::printf("storage: ok (%s, %s, %s)\n", o.packages_dir.c_str(), o.artifacts_dir.c_str(),
               o.tasklogs_dir.c_str());
   auto database = OpenDatabase(o, 1);

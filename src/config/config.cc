@@ -20,6 +20,13 @@ const std::vector<Setting>& Settings() {
   static const std::vector<Setting> kSettings = {
       {"node.name", "--node-name", "CUTTLE_NODE_NAME", "this node's name (default: host name)"},
       {"server.listen", "--listen", "CUTTLE_LISTEN", "HOST:PORT to serve HTTP on"},
+      {"server.max_connections", "--max-connections", "CUTTLE_MAX_CONNECTIONS",
+       "open HTTP connections (16-1000000; past it 503, ping still answered)"},
+      {"server.max_buffered_bytes", "--max-buffered-bytes", "CUTTLE_MAX_BUFFERED_BYTES",
+       "request bodies held in memory across all requests (16MiB-16TiB, default 64MiB; past it "
+       "503)"},
+      {"server.max_uploads", "--max-uploads", "CUTTLE_MAX_UPLOADS",
+       "package uploads in progress at once (1-10000; past it 503)"},
       {"database.url", "--database", "CUTTLE_DATABASE",
        "sqlite://PATH or postgresql://user@host1,host2/db?target_session_attrs=read-write"},
       {"storage.shared_dir", "--shared-dir", "CUTTLE_SHARED_DIR", "root of shared storage"},
@@ -272,6 +279,20 @@ Result<Options> Load(const FlagValues& flags, const EnvLookup& env) {
       o.listen_host = o.listen_host.substr(1, o.listen_host.size() - 2);
     }
     o.listen_port = static_cast<uint16_t>(*port);
+  }
+
+  if (auto v = get("server.max_connections")) {
+    CUTTLE_TRY(o.max_connections, ParseRange("server.max_connections", *v, 16, 1'000'000));
+  }
+  if (auto v = get("server.max_buffered_bytes")) {
+    CUTTLE_TRY(o.max_buffered_bytes, ParseSize("server.max_buffered_bytes", *v));
+    if (o.max_buffered_bytes < (16ULL << 20)) {
+      return Fail(Invalid("server.max_buffered_bytes", *v,
+                          "at least 16MiB, room for the largest request body (10MiB)"));
+    }
+  }
+  if (auto v = get("server.max_uploads")) {
+    CUTTLE_TRY(o.max_uploads, ParseRange("server.max_uploads", *v, 1, 10'000));
   }
 
   if (auto v = get("storage.shared_dir")) {

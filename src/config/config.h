@@ -56,7 +56,11 @@ struct Options {
   uint64_t max_package_size_bytes = 10ULL << 30;
   // Versions of each package id that package retention keeps (0 = keep all).
   int package_retention_versions = 0;
-  std::string config_file;  // empty if none
+  // HTTP caps: past each one the node answers 503 with Retry-After and keeps answering ping.
+  int max_connections = 1024;                 // open connections
+  uint64_t max_buffered_bytes = 64ULL << 20;  // request bodies held in memory, node-wide
+  int max_uploads = 64;                       // streamed uploads in progress
+  std::string config_file;                    // empty if none
   bool verbose = false;
 
   bool is_sqlite() const { return database_url.rfind("sqlite://", 0) == 0; }

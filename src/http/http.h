@@ -1,10 +1,12 @@
 // The HTTP layer: request/response values, a route table and a Boost.Beast server on C++20
 // coroutines. Nothing here knows about Cuttle's domain; src/api/ registers the routes.
 //
-// Thread-safety: Router is built before Server::Start and read-only afterwards. Handlers run on the
-// server's I/O threads and may block (database calls); the server runs `threads` of them.
+// Thread-safety: Router is built before Server::Start and read-only afterwards. Handlers and
+// admissions run on the server's handler pool and may block (database calls); stream_body handlers
+// run on a bounded pool of their own; probe handlers run on the I/O threads and must not block.
 #pragma once
 
+#include <any>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -45,6 +47,9 @@ struct Request {
   BodyReader body_reader;  // stream_body routes (a body-less request reads 0 at once)
   unsigned version = 11;   // 10 or 11
   std::string remote_address;
+  // What the route's admission learnt about the caller (e.g. the authenticated user), so the
+  // handler does not look it up again. Empty on routes without an admission.
+  std::any principal;
 
   std::optional<std::string> Header(std::string_view name) const;
   std::optional<std::string> Query(std::string_view name) const;
@@ -88,6 +93,12 @@ struct Response {
 
 using Handler = std::function<Response(Request&)>;
 
+// A route's admission: decides from the request line and headers alone, before a byte of the body
+// is read or buffered, whether the request may go on to its handler. A response refuses it (401,
+// 403...); nullopt lets it through, with what it learnt left in Request::principal. This is where
+// a route's access rule is checked, so a caller without a key never makes the node hold a body.
+using Admission = std::function<std::optional<Response>(Request&)>;
+
 // Routes are matched on path segments, case-insensitively for literal segments; "{name}" captures
 // one segment into Request::params. Literal segments win over captures at the same position, so
 // "/api/octopusservernodes/ping" is preferred to "/api/octopusservernodes/{id}". A path that
@@ -103,6 +114,12 @@ class Router {
     // most one socket buffer (64 KiB) beyond the caller's own buffer. A body the handler leaves
     // unread closes the connection after the response.
     bool stream_body;  // no initializer: GCC rejects "Options options = {}" below with one
+    // Called after the header and before the body (see Admission); unset: everyone may call.
+    Admission admit;
+    // A health probe (the load balancer's ping): answered from memory on the I/O thread, never
+    // queued behind other handlers and served even past ServerOptions::max_connections. Its
+    // handler must not block.
+    bool probe;
   };
 
   void Add(std::string method, std::string pattern, Handler handler, Options options = {});
@@ -128,7 +145,21 @@ class Router {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port (tests)
-  int threads = 8;
+  int threads = 8;       // I/O threads: they only move bytes, handlers run on the pools below
+  // Threads running ordinary handlers and admissions (which may block on the database). Requests
+  // beyond them queue; their bodies are bounded by max_buffered_bytes.
+  int handler_threads = 16;
+  // stream_body handlers running at once, each on a thread of its own pool (an upload blocks its
+  // thread while the client sends). Past it: 503 with Retry-After.
+  int max_streams = 64;
+  // Open connections. Past it, the connection waiting longest for a request header (idle
+  // keep-alive or slowloris) is closed to make room; if every connection is busy, the newcomer
+  // may still send one request: a probe route is answered, anything else gets 503 + Retry-After.
+  size_t max_connections = 1024;
+  // Bytes of buffered request bodies held across all requests. A body is counted from its
+  // Content-Length (a chunked body as its route's limit) before it is read; past it: 503 with
+  // Retry-After, and the body is not read.
+  uint64_t max_buffered_bytes = 64ULL * 1024 * 1024;
   std::string node_name;  // sent as "Octopus-Node" on every response and used in the request log
   size_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 10 * 1024 * 1024;  // default for routes without their own limit

@@ -1,5 +1,16 @@
-// Server: one coroutine per connection on an io_context run by `threads` threads. Each connection
-// lives on its own strand, so Shutdown (from any thread) reaches it only through asio::post.
+// Server: one coroutine per connection on an io_context run by `threads` I/O threads. Each
+// connection lives on its own strand, so Shutdown (from any thread) reaches it only through
+// asio::post. The I/O threads only move bytes: admissions and handlers run on `handler_threads`
+// (they may block on the database) and stream_body handlers on a bounded pool of their own (they
+// block while the client uploads), so neither slow clients nor slow queries stop the node from
+// answering its load balancer's ping, which is a probe route served on the I/O thread itself.
+//
+// Holding a node down with few resources is refused at each step, before the step's cost is paid:
+// connections are capped (the longest-waiting header is shed first); the route's admission checks
+// the key from the header before any body byte is read; a buffered body is counted against a
+// node-wide byte budget from its Content-Length before it is read; uploads are capped by their
+// pool. Each refusal is 503 + Retry-After (or the admission's 401/403). docs/design-notes.md has
+// the reasoning.
 
 // Boost 1.74: <utility> must precede Asio's awaitable header.
 // clang-format off
@@ -23,6 +34,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -61,6 +73,13 @@ constexpr uint64_t kSendfileChunk = 16 * 1024 * 1024;
 // response (e.g. the 413) while it is still uploading.
 constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr uint64_t kLingerBytes = 4 * 1024 * 1024;
+// Past max_connections with nothing to shed, this many more connections may each send one request
+// (a probe is answered, anything else gets 503), within a short header deadline; beyond them a
+// connection is closed as soon as it is accepted. They keep the ping answering during a flood.
+constexpr size_t kOverflowConnections = 64;
+constexpr auto kOverflowHeaderTimeout = std::chrono::seconds(2);
+// What a refused client is told to wait before trying again.
+constexpr int kRetryAfterSeconds = 1;
 
 // Boost 1.74's beast::string_view is boost::string_view, which std::string_view does not accept.
 std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
@@ -86,12 +105,76 @@ void OnCoroutineDone(std::exception_ptr e) {
   }
 }
 
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
+      .count();
+}
+
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  Connection(tcp::socket socket, bool overflow)
+      : stream(std::move(socket)), overflow(overflow), waiting_since(SteadyNanos()) {}
   beast::tcp_stream stream;
-  // Waiting for the first byte of the next request. Only touched on the connection's strand.
-  bool idle = false;
+  // Accepted past max_connections: serves one request, and only a probe route.
+  const bool overflow;
+  // When the connection began waiting for a request header (idle keep-alive, or a header still
+  // arriving); 0 while a request is handled. Written on the strand, read by the acceptor, which
+  // sheds the longest-waiting connection when the node is full.
+  std::atomic<int64_t> waiting_since;
+  std::atomic<bool> shed{false};  // chosen to be closed to make room (at most once)
+  // State below is only touched on the connection's strand.
+  bool idle = false;        // waiting for the first byte of the next request
+  bool in_handler = false;  // a pool thread runs the handler and may be reading the socket
 };
+
+// A count of something scarce (bytes, slots) that requests take before they use it and give back
+// after. Thread-safe.
+class Quota {
+ public:
+  explicit Quota(uint64_t limit) : limit_(limit) {}
+  bool TryTake(uint64_t n) {
+    uint64_t used = used_.load();
+    do {
+      if (n > limit_ || used > limit_ - n) {
+        return false;
+      }
+    } while (!used_.compare_exchange_weak(used, used + n));
+    return true;
+  }
+  void Give(uint64_t n) { used_ -= n; }
+
+ private:
+  const uint64_t limit_;
+  std::atomic<uint64_t> used_{0};
+};
+
+// Gives back what a request took from a Quota when it goes out of scope.
+class Held {
+ public:
+  Held(Quota& quota, uint64_t n) : quota_(&quota), n_(n) {}
+  ~Held() { quota_->Give(n_); }
+  Held(const Held&) = delete;
+  Held& operator=(const Held&) = delete;
+
+ private:
+  Quota* quota_;
+  uint64_t n_;
+};
+
+// 503 with Retry-After, in Octopus's error shape.
+Response Busy(std::string_view message) {
+  Response r = Response::Error(503, message);
+  r.SetHeader("Retry-After", std::to_string(kRetryAfterSeconds));
+  return r;
+}
+
+// Runs `fn` on `pool` and resumes the calling coroutine on its own executor with the result. The
+// caller's frame stays suspended meanwhile, so `fn` may refer to it.
+template <class T, class Fn>
+asio::awaitable<T> OnPool(asio::thread_pool& pool, Fn fn) {
+  return asio::co_spawn(
+      pool, [fn = std::move(fn)]() mutable -> asio::awaitable<T> { co_return fn(); },
+      asio::use_awaitable);
+}
 
 class Fd {
  public:
@@ -280,6 +363,14 @@ struct Written {
   int status = 0;
 };
 
+// The outcome of one request before it is written.
+struct Exchange {
+  std::optional<Response> response;  // nullopt: close without answering (timeout, reset)
+  bool unread_body = false;          // the connection cannot be reused: close after answering
+};
+
+using HeaderParser = bhttp::request_parser<bhttp::empty_body>;
+
 }  // namespace
 
 class Server::Impl {
@@ -287,6 +378,10 @@ class Server::Impl {
   Impl(ServerOptions options, std::shared_ptr<const Router> router)
       : options_(std::move(options)),
         router_(std::move(router)),
+        buffered_bytes_(options_.max_buffered_bytes),
+        stream_slots_(static_cast<uint64_t>(std::max(1, options_.max_streams))),
+        handlers_(static_cast<size_t>(std::max(1, options_.handler_threads))),
+        streams_(static_cast<size_t>(std::max(1, options_.max_streams))),
         ioc_(std::max(1, options_.threads)),
         acceptor_(asio::make_strand(ioc_)) {}
 
@@ -297,12 +392,25 @@ class Server::Impl {
   void Shutdown(std::chrono::milliseconds grace);
 
  private:
+  enum class Room { kYes, kOverflow, kNone };
+
   asio::awaitable<void> Accept();
+  Room MakeRoom();
+  bool ShedLongestWaiting();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
+  asio::awaitable<Exchange> Handle(Connection& conn, Request& req, HeaderParser& header_parser,
+                                   beast::flat_buffer& buffer);
+  asio::awaitable<Exchange> HandleBuffered(Connection& conn, Request& req, const Router::Match& m,
+                                           HeaderParser& header_parser, beast::flat_buffer& buffer,
+                                           bool admit_here);
+  asio::awaitable<Exchange> HandleStream(Connection& conn, Request& req, const Router::Match& m,
+                                         HeaderParser& header_parser, beast::flat_buffer& buffer);
   asio::awaitable<Written> Write(Connection& conn, Response& response, bool head, bool keep_alive,
                                  std::string& scratch);
   asio::awaitable<void> Linger(Connection& conn);
+  bool OnOwnThread();
   Response Invoke(const Handler& handler, Request& req);
+  std::optional<Response> InvokeAdmission(const Admission& admit, Request& req);
   void LogRequest(std::string_view method, std::string_view path, int status,
                   SteadyClock::time_point start) const;
   // Runs `fn(Connection&)` on every open connection's strand.
@@ -315,6 +423,11 @@ class Server::Impl {
   const std::shared_ptr<const Router> router_;
   std::atomic<uint16_t> port_{0};
   std::atomic<bool> draining_{false};
+  Quota buffered_bytes_;  // request bodies held in memory, node-wide
+  Quota stream_slots_;    // stream_body handlers running
+  // Open connections within max_connections, and past it (see kOverflowConnections).
+  std::atomic<size_t> open_{0};
+  std::atomic<size_t> overflow_open_{0};
 
   // State below is protected by mu_.
   std::mutex mu_;
@@ -327,6 +440,9 @@ class Server::Impl {
   bool running_ = false;
   std::vector<std::thread> threads_;
 
+  // Joined by Shutdown before the io_context goes: a job refers to a suspended connection frame.
+  asio::thread_pool handlers_;
+  asio::thread_pool streams_;
   // Declared last: destroying the io_context destroys suspended connection coroutines, which
   // unregister themselves under mu_.
   asio::io_context ioc_;
@@ -415,10 +531,61 @@ asio::awaitable<void> Server::Impl::Accept() {
       co_await timer.async_wait(Await(ec));
       continue;
     }
+    const Room room = MakeRoom();
+    if (room == Room::kNone) {
+      socket.close(ec);
+      continue;
+    }
     socket.set_option(tcp::no_delay(true), ec);
-    auto conn = std::make_shared<Connection>(std::move(socket));
+    const bool overflow = room == Room::kOverflow;
+    ++(overflow ? overflow_open_ : open_);
+    auto conn = std::make_shared<Connection>(std::move(socket), overflow);
+    Register(conn);  // here, not in Serve: the next accept may need to shed it already
     asio::co_spawn(strand, Serve(std::move(conn)), OnCoroutineDone);
   }
+}
+
+// A full node first closes the connection that has waited longest for a request header: an idle
+// keep-alive its client can reopen, or a header trickling in (slowloris). Only when every
+// connection is busy with a request does the newcomer go to the overflow, where the load
+// balancer's ping is still answered.
+Server::Impl::Room Server::Impl::MakeRoom() {
+  if (open_.load() < options_.max_connections || ShedLongestWaiting()) {
+    return Room::kYes;
+  }
+  return overflow_open_.load() < kOverflowConnections ? Room::kOverflow : Room::kNone;
+}
+
+bool Server::Impl::ShedLongestWaiting() {
+  std::shared_ptr<Connection> victim;
+  {
+    std::lock_guard lock(mu_);
+    int64_t oldest = std::numeric_limits<int64_t>::max();
+    for (auto& [ptr, weak] : connections_) {
+      auto conn = weak.lock();
+      if (!conn || conn->overflow || conn->shed.load()) {
+        continue;
+      }
+      int64_t since = conn->waiting_since.load();
+      if (since != 0 && since < oldest) {
+        oldest = since;
+        victim = std::move(conn);
+      }
+    }
+    if (!victim || victim->shed.exchange(true)) {
+      return false;
+    }
+  }
+  // Closed on its strand, and only if it is still waiting; had it just begun a request, the cap is
+  // exceeded by one until that request ends.
+  asio::post(victim->stream.get_executor(), [victim] {
+    if (victim->waiting_since.load() != 0) {
+      beast::error_code ec;
+      victim->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      victim->stream.close();
+    }
+  });
+  return true;
 }
 
 void Server::Impl::Register(const std::shared_ptr<Connection>& conn) {
@@ -429,6 +596,7 @@ void Server::Impl::Register(const std::shared_ptr<Connection>& conn) {
 void Server::Impl::Unregister(Connection* conn) {
   std::lock_guard lock(mu_);
   connections_.erase(conn);
+  --(conn->overflow ? overflow_open_ : open_);
   if (connections_.empty()) {
     drained_.notify_all();
   }
@@ -451,7 +619,6 @@ void Server::Impl::ForEachConnection(Fn fn) {
 }
 
 asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
-  Register(conn);
   struct Unregisterer {
     Impl* impl;
     Connection* conn;
@@ -467,13 +634,17 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
   beast::flat_buffer buffer;
   std::string scratch;  // response header, reused across requests
   scratch.reserve(512);
+  const auto header_timeout = conn->overflow ? std::min<std::chrono::milliseconds>(
+                                                   options_.header_timeout, kOverflowHeaderTimeout)
+                                             : options_.header_timeout;
 
   // The first request's header must arrive within header_timeout of the connection itself.
-  stream.expires_after(options_.header_timeout);
+  stream.expires_after(header_timeout);
   bool first = true;
   for (;;) {
     // Wait for the first byte of the next request (unless pipelined bytes are buffered): this is
     // the "idle" state that Shutdown may end at once.
+    conn->waiting_since = SteadyNanos();
     if (buffer.size() == 0) {
       if (!first) {
         stream.expires_after(options_.idle_timeout);
@@ -491,12 +662,12 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
     }
     if (!first) {
       // Set once for the whole header, however slowly it trickles in (slowloris).
-      stream.expires_after(options_.header_timeout);
+      stream.expires_after(header_timeout);
     }
     first = false;
     const auto start = SteadyClock::now();
 
-    bhttp::request_parser<bhttp::empty_body> header_parser;
+    HeaderParser header_parser;
     header_parser.header_limit(static_cast<uint32_t>(
         std::min<size_t>(options_.max_header_bytes, std::numeric_limits<uint32_t>::max())));
     // Checked below against the route's limit. (Not boost::none: Boost 1.74 compares the
@@ -519,6 +690,7 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
       }
       break;
     }
+    conn->waiting_since = 0;  // a request is under way: no longer shed to make room
 
     auto& header = header_parser.get();
     Request req;
@@ -535,101 +707,21 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
     }
     const bool head = header.method() == bhttp::verb::head;
     bool keep_alive = header.keep_alive();
-    bool unread_body = !header_parser.is_done();
-    // Clients such as curl and .NET wait for this before sending a body the server will read.
-    const auto expect = header.find(bhttp::field::expect);
-    const bool expects_continue =
-        expect != header.end() && core::EqualsIgnoreCase(Std(expect->value()), "100-continue");
 
-    Router::Match match = router_->Find(req.method, req.path);
-    Response response;
-    if (match.handler == nullptr) {
-      response = match.status == 405
-                     ? Response::Error(405, "The method " + req.method + " is not allowed here.")
-                     : Response::Error(404, "The resource '" + req.path + "' was not found.");
-    } else {
-      bool call = true;
-      if (match.options.stream_body) {
-        call = false;  // called (or refused) right here
-        const std::optional<uint64_t> limit = match.options.max_body_bytes;
-        auto length = header_parser.content_length();
-        if (unread_body && limit && length && *length > *limit) {
-          response = Response::Error(
-              413, "The request body is larger than " + std::to_string(*limit) + " bytes.");
-        } else {
-          if (unread_body && expects_continue) {
-            co_await SendContinue(stream, ec);
-            if (ec) {
-              break;
-            }
-          }
-          bhttp::request_parser<bhttp::buffer_body> body_parser{std::move(header_parser)};
-          if (limit) {
-            body_parser.body_limit(*limit);
-          }
-          StreamedBody body(
-              body_parser, buffer,
-              BlockingSocket(stream.socket().native_handle(), options_.stream_idle_timeout), limit);
-          const bool has_body = unread_body;
-          req.body_reader = [&body, has_body](char* out, size_t n) -> Result<size_t> {
-            if (!has_body) {
-              return 0;
-            }
-            return body.Read(out, n);
-          };
-          req.params = std::move(match.params);
-          stream.expires_never();  // the handler reads (and may block) with its own deadline
-          response = Invoke(*match.handler, req);
-          req.body_reader = nullptr;
-          unread_body = unread_body && !body.done();
-        }
-      } else if (unread_body) {
-        const uint64_t limit = match.options.max_body_bytes.value_or(options_.max_body_bytes);
-        auto length = header_parser.content_length();
-        if (length && *length > limit) {
-          call = false;
-        } else {
-          if (expects_continue) {
-            co_await SendContinue(stream, ec);
-            if (ec) {
-              break;
-            }
-          }
-          bhttp::request_parser<bhttp::string_body> body_parser{std::move(header_parser)};
-          body_parser.body_limit(limit);
-          stream.expires_after(options_.body_timeout);
-          co_await bhttp::async_read(stream, buffer, body_parser, Await(ec));
-          if (ec == bhttp::error::body_limit) {
-            call = false;  // chunked body over the limit
-          } else if (ec) {
-            break;  // timeout, reset or malformed chunking: nothing sensible to answer
-          } else {
-            unread_body = false;
-            req.body = std::move(body_parser.get().body());
-          }
-        }
-        if (!call) {
-          response = Response::Error(
-              413, "The request body is larger than " + std::to_string(limit) + " bytes.");
-        }
-      }
-      if (call) {
-        req.params = std::move(match.params);
-        stream.expires_never();  // a handler may block for long
-        response = Invoke(*match.handler, req);
-      }
+    Exchange exchange = co_await Handle(*conn, req, header_parser, buffer);
+    if (!exchange.response) {
+      break;  // timeout, reset or malformed chunking: nothing sensible to answer
     }
-
-    if (unread_body || draining_) {
+    if (exchange.unread_body || draining_ || conn->overflow) {
       keep_alive = false;
     }
-    auto written = co_await Write(*conn, response, head, keep_alive, scratch);
+    auto written = co_await Write(*conn, *exchange.response, head, keep_alive, scratch);
     LogRequest(req.method, req.path, written.status, start);
     if (!written.ok) {
       break;
     }
     if (!keep_alive) {
-      if (unread_body) {
+      if (exchange.unread_body) {
         co_await Linger(*conn);
       }
       break;
@@ -640,6 +732,168 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
   stream.close();
 }
 
+// Routes the request and takes it through its gates in order of cost: the route's admission from
+// the header alone, then the caps, then the body, then the handler.
+asio::awaitable<Exchange> Server::Impl::Handle(Connection& conn, Request& req,
+                                               HeaderParser& header_parser,
+                                               beast::flat_buffer& buffer) {
+  Exchange exchange;
+  exchange.unread_body = !header_parser.is_done();
+  Router::Match match = router_->Find(req.method, req.path);
+  if (match.handler == nullptr) {
+    exchange.response =
+        match.status == 405
+            ? Response::Error(405, "The method " + req.method + " is not allowed here.")
+            : Response::Error(404, "The resource '" + req.path + "' was not found.");
+    co_return exchange;
+  }
+  req.params = std::move(match.params);
+  if (match.options.probe) {
+    exchange.response = Invoke(*match.handler, req);
+    co_return exchange;
+  }
+  if (conn.overflow) {
+    exchange.response = Busy("This node has too many open connections; try again shortly.");
+    co_return exchange;
+  }
+  // A request with a body is admitted before the body is read, on a pool hop of its own; one
+  // without is admitted in the same hop as its handler (each hop costs two thread wake-ups).
+  const bool admit_first =
+      match.options.admit && (exchange.unread_body || match.options.stream_body);
+  if (admit_first) {
+    conn.stream.expires_never();  // the admission may wait for the database
+    auto refused = co_await OnPool<std::optional<Response>>(
+        handlers_, [&] { return InvokeAdmission(match.options.admit, req); });
+    if (refused) {
+      exchange.response = std::move(*refused);
+      co_return exchange;
+    }
+  }
+  if (match.options.stream_body) {
+    co_return co_await HandleStream(conn, req, match, header_parser, buffer);
+  }
+  co_return co_await HandleBuffered(conn, req, match, header_parser, buffer, !admit_first);
+}
+
+asio::awaitable<Exchange> Server::Impl::HandleBuffered(Connection& conn, Request& req,
+                                                       const Router::Match& match,
+                                                       HeaderParser& header_parser,
+                                                       beast::flat_buffer& buffer,
+                                                       bool admit_here) {
+  Exchange exchange;
+  exchange.unread_body = !header_parser.is_done();
+  std::optional<Held> held;
+  if (exchange.unread_body) {
+    const uint64_t limit = match.options.max_body_bytes.value_or(options_.max_body_bytes);
+    const auto length = header_parser.content_length();
+    auto too_large = [&] {
+      return Response::Error(
+          413, "The request body is larger than " + std::to_string(limit) + " bytes.");
+    };
+    if (length && *length > limit) {
+      exchange.response = too_large();
+      co_return exchange;
+    }
+    // Counted before a byte is read; a chunked body may grow to the route's limit.
+    const uint64_t reserve = length.value_or(limit);
+    if (!buffered_bytes_.TryTake(reserve)) {
+      exchange.response =
+          Busy("This node is receiving too many request bodies; try again shortly.");
+      co_return exchange;
+    }
+    held.emplace(buffered_bytes_, reserve);
+    if (auto expect = req.Header("Expect");
+        expect && core::EqualsIgnoreCase(*expect, "100-continue")) {
+      beast::error_code ec;
+      co_await SendContinue(conn.stream, ec);
+      if (ec) {
+        co_return exchange;
+      }
+    }
+    bhttp::request_parser<bhttp::string_body> body_parser{std::move(header_parser)};
+    body_parser.body_limit(limit);
+    conn.stream.expires_after(options_.body_timeout);
+    beast::error_code ec;
+    co_await bhttp::async_read(conn.stream, buffer, body_parser, Await(ec));
+    if (ec == bhttp::error::body_limit) {  // a chunked body over the limit
+      exchange.response = too_large();
+      co_return exchange;
+    }
+    if (ec) {
+      co_return exchange;
+    }
+    exchange.unread_body = false;
+    req.body = std::move(body_parser.get().body());
+  }
+  conn.stream.expires_never();  // a handler may block for long
+  exchange.response = co_await OnPool<Response>(handlers_, [&] {
+    if (admit_here && match.options.admit) {
+      if (auto refused = InvokeAdmission(match.options.admit, req)) {
+        return std::move(*refused);
+      }
+    }
+    return Invoke(*match.handler, req);
+  });
+  std::string().swap(req.body);  // before the bytes are given back
+  co_return exchange;
+}
+
+asio::awaitable<Exchange> Server::Impl::HandleStream(Connection& conn, Request& req,
+                                                     const Router::Match& match,
+                                                     HeaderParser& header_parser,
+                                                     beast::flat_buffer& buffer) {
+  Exchange exchange;
+  exchange.unread_body = !header_parser.is_done();
+  const std::optional<uint64_t> limit = match.options.max_body_bytes;
+  const auto length = header_parser.content_length();
+  if (exchange.unread_body && limit && length && *length > *limit) {
+    exchange.response = Response::Error(
+        413, "The request body is larger than " + std::to_string(*limit) + " bytes.");
+    co_return exchange;
+  }
+  if (!stream_slots_.TryTake(1)) {
+    exchange.response = Busy("This node is receiving too many uploads; try again shortly.");
+    co_return exchange;
+  }
+  Held slot(stream_slots_, 1);
+  if (auto expect = req.Header("Expect");
+      exchange.unread_body && expect && core::EqualsIgnoreCase(*expect, "100-continue")) {
+    beast::error_code ec;
+    co_await SendContinue(conn.stream, ec);
+    if (ec) {
+      co_return exchange;
+    }
+  }
+  bhttp::request_parser<bhttp::buffer_body> body_parser{std::move(header_parser)};
+  if (limit) {
+    body_parser.body_limit(*limit);
+  }
+  StreamedBody body(
+      body_parser, buffer,
+      BlockingSocket(conn.stream.socket().native_handle(), options_.stream_idle_timeout), limit);
+  const bool has_body = exchange.unread_body;
+  req.body_reader = [&body, has_body](char* out, size_t n) -> Result<size_t> {
+    if (!has_body) {
+      return 0;
+    }
+    return body.Read(out, n);
+  };
+  conn.stream.expires_never();  // the handler reads (and may block) with its own deadline
+  conn.in_handler = true;
+  exchange.response =
+      co_await OnPool<Response>(streams_, [&] { return Invoke(*match.handler, req); });
+  conn.in_handler = false;
+  req.body_reader = nullptr;
+  exchange.unread_body = has_body && !body.done();
+  co_return exchange;
+}
+
+bool Server::Impl::OnOwnThread() {
+  return ioc_.get_executor().running_in_this_thread() ||
+         handlers_.get_executor().running_in_this_thread() ||
+         streams_.get_executor().running_in_this_thread();
+}
+
 Response Server::Impl::Invoke(const Handler& handler, Request& req) {
   try {
     return handler(req);
@@ -647,6 +901,17 @@ Response Server::Impl::Invoke(const Handler& handler, Request& req) {
     CUTTLE_LOG_ERROR("{} {}: handler threw: {}", req.method, req.path, e.what());
   } catch (...) {
     CUTTLE_LOG_ERROR("{} {}: handler threw a non-standard exception", req.method, req.path);
+  }
+  return Response::Error(500, "An unexpected error occurred on the server.");
+}
+
+std::optional<Response> Server::Impl::InvokeAdmission(const Admission& admit, Request& req) {
+  try {
+    return admit(req);
+  } catch (const std::exception& e) {
+    CUTTLE_LOG_ERROR("{} {}: admission threw: {}", req.method, req.path, e.what());
+  } catch (...) {
+    CUTTLE_LOG_ERROR("{} {}: admission threw a non-standard exception", req.method, req.path);
   }
   return Response::Error(500, "An unexpected error occurred on the server.");
 }
@@ -810,7 +1075,7 @@ void Server::Impl::LogRequest(std::string_view method, std::string_view path, in
 }
 
 void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
-  if (ioc_.get_executor().running_in_this_thread()) {
+  if (OnOwnThread()) {
     // It would wait for itself: joining the calling thread cannot succeed.
     CUTTLE_LOG_ERROR("http: Shutdown called from a request handler; ignored");
     return;
@@ -845,8 +1110,16 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
     std::unique_lock lk(mu_);
     drained_.wait_until(lk, deadline, [this] { return connections_.empty(); });
   }
-  // Grace is over: close whatever is left and give the coroutines a moment to unwind.
-  ForEachConnection([](Connection& conn) { conn.stream.close(); });
+  // Grace is over: close whatever is left and give the coroutines a moment to unwind. A socket a
+  // pool thread may be reading is only shut down (which wakes its poll); its coroutine closes it.
+  auto close = [](Connection& conn) {
+    beast::error_code ignored;
+    conn.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    if (!conn.in_handler) {
+      conn.stream.close();
+    }
+  };
+  ForEachConnection(close);
   {
     std::unique_lock lk(mu_);
     drained_.wait_for(lk, std::chrono::milliseconds(200), [this] { return connections_.empty(); });
@@ -857,11 +1130,16 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
       t.join();
     }
   }
+  // Running handlers finish (a running handler cannot be interrupted); queued ones are dropped.
+  handlers_.stop();
+  streams_.stop();
+  handlers_.join();
+  streams_.join();
   // A handler that outlived the grace left its connection suspended when the loop stopped: run
   // the closes here so that its socket is closed now rather than when the Server is destroyed.
   try {
     ioc_.restart();
-    ForEachConnection([](Connection& conn) { conn.stream.close(); });
+    ForEachConnection(close);
     ioc_.run_for(std::chrono::milliseconds(200));
   } catch (const std::exception& e) {
     CUTTLE_LOG_ERROR("http: shutdown: {}", e.what());

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/ids.h"
+#include "core/json.h"
 #include "core/strings.h"
 #include "repo/repo.h"
 
@@ -30,8 +31,8 @@ Task ReadTask(const db::Row& r) {
   t.space_id = r.GetString("space_id");
   t.name = r.GetString("name");
   t.description = r.GetString("description");
-  t.arguments = json::parse(r.GetString("arguments"), nullptr, false);
-  if (t.arguments.is_discarded()) t.arguments = json::object();
+  // Rows written before the API bounded nesting may hold arguments too deep to serialise again.
+  t.arguments = core::ParseJson(r.GetString("arguments")).value_or(json::object());
   t.state = ParseState(r.GetString("state")).value_or(TaskState::kFailed);
   t.queue_time = r.GetInt("queue_time");
   t.queue_time_expiry = r.GetOptionalInt("queue_time_expiry");

@@ -193,5 +193,27 @@ TEST(ConfigTest, WorkDirIsThisNodesOwnAndArtifactsHaveALimit) {
   }
 }
 
+TEST(ConfigTest, HttpCapsHaveDefaultsAndAreValidated) {
+  auto o = Load({}, Env({}));
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->max_connections, 1024);
+  EXPECT_EQ(o->max_buffered_bytes, 64ULL << 20);
+  EXPECT_EQ(o->max_uploads, 64);
+  o = Load({{"server.max_connections", "5000"}, {"server.max_uploads", "8"}},
+           Env({{"CUTTLE_MAX_BUFFERED_BYTES", "128MiB"}}));
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->max_connections, 5000);
+  EXPECT_EQ(o->max_uploads, 8);
+  EXPECT_EQ(o->max_buffered_bytes, 128ULL << 20);
+  auto bad = Load({{"server.max_connections", "3"}}, Env({}));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(),
+            "server.max_connections: '3' is not valid (expected an integer from 16 to 1000000)");
+  bad = Load({{"server.max_buffered_bytes", "1MiB"}}, Env({}));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("server.max_buffered_bytes: '1MiB'"), std::string::npos);
+  EXPECT_FALSE(Load({{"server.max_uploads", "0"}}, Env({})));
+}
+
 }  // namespace
 }  // namespace cuttle::config

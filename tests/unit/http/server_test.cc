@@ -114,6 +114,15 @@ class TestClient {
     }
   }
 
+  // True if the server has sent something (or closed) within `timeout`, without consuming it.
+  bool Readable(std::chrono::milliseconds timeout) {
+    if (!pending_.empty()) {
+      return true;
+    }
+    pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+    return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
+  }
+
   // Waits up to `timeout` for the peer to close without consuming data: true when closed.
   bool ClosedWithin(std::chrono::milliseconds timeout) {
     pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
@@ -700,6 +709,196 @@ TEST_F(ServerTest, BodylessRequestOnAStreamRouteReadsZero) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->result_int(), 200);
   EXPECT_EQ(done.get_future().get().bytes, 0u);
+}
+
+// --- Hostile clients (issue 9) ---
+
+// A handler that blocks until released, to hold the pools busy.
+struct Gate {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> entered = 0;
+  Handler Blocking() {
+    return [this](Request&) {
+      ++entered;
+      released.wait();
+      return Response::Json(200, {});
+    };
+  }
+};
+
+TEST_F(ServerTest, AdmissionRefusesFromTheHeaderBeforeTheBodyIsRead) {
+  // Bug: buffered bodies (up to 10 MiB) were read before the handler checked the key.
+  std::atomic<int> calls = 0;
+  router_->Add("POST", "/tasks",
+               [&](Request& req) {
+                 ++calls;
+                 return Response::Text(200,
+                                       std::any_cast<std::string>(req.principal) + ":" + req.body);
+               },
+               {.max_body_bytes = std::nullopt,
+                .stream_body = false,
+                .admit = [](Request& req) -> std::optional<Response> {
+                  if (req.Header("X-Key") != "good") {
+                    return Response::Error(401, "no key");
+                  }
+                  req.principal = std::string("alice");
+                  return std::nullopt;
+                },
+                .probe = false});
+  Start();
+  TestClient refused(port());
+  // 10 MiB announced, not a byte sent: the answer can only come from the header.
+  ASSERT_TRUE(refused.Send("POST /tasks HTTP/1.1\r\nHost: t\r\nContent-Length: 10485760\r\n\r\n"));
+  auto r = refused.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 401);
+  EXPECT_FALSE(r->keep_alive());
+  EXPECT_EQ(calls, 0);
+
+  TestClient admitted(port());
+  ASSERT_TRUE(admitted.Send(
+      "POST /tasks HTTP/1.1\r\nHost: t\r\nX-Key: good\r\nContent-Length: 2\r\n\r\nhi"));
+  r = admitted.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_EQ(r->body(), "alice:hi");  // the admission's principal reached the handler
+}
+
+TEST_F(ServerTest, BodiesPastTheBufferedBudgetAre503WithRetryAfter) {
+  // Bug: nothing bounded the bytes buffered across requests (60 bodies took 600 MB).
+  options_.max_buffered_bytes = 100;
+  std::atomic<int> calls = 0;
+  router_->Add("POST", "/echo", [&](Request& req) {
+    ++calls;
+    return Response::Text(200, req.body);
+  });
+  Start();
+  // The holder's 80 bytes are counted once its header is in; until then a second body of 30 is
+  // served (200). Once it is, the second is refused without its body being read. Should a second
+  // be in flight when the holder arrives, the holder is the one refused: start again.
+  std::optional<RawResponse> r;
+  std::unique_ptr<TestClient> holder;
+  int served = 0;
+  for (int attempt = 0; attempt < 20 && !r; ++attempt) {
+    holder = std::make_unique<TestClient>(port());
+    ASSERT_TRUE(holder->Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 80\r\n\r\nabc"));
+    for (int i = 0; i < 100 && !r && !holder->Readable(0ms); ++i) {
+      TestClient second(port());
+      ASSERT_TRUE(second.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 30\r\n\r\n" +
+                              std::string(30, 's')));
+      auto got = second.Read();
+      ASSERT_TRUE(got);
+      if (got->result_int() == 503) {
+        r = got;
+      } else {
+        ++served;
+        std::this_thread::sleep_for(10ms);  // the holder's header is not in yet
+      }
+    }
+  }
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Std((*r)["Retry-After"]), "1");
+  EXPECT_FALSE(r->keep_alive());
+  EXPECT_TRUE(nlohmann::json::parse(r->body())["Errors"].is_array());
+  EXPECT_EQ(calls, served);  // the refused request never reached the handler
+  // Completing the held body gives its bytes back.
+  ASSERT_TRUE(holder->Send(std::string(77, 'x')));
+  ASSERT_TRUE(holder->Read());
+  TestClient third(port());
+  ASSERT_TRUE(third.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 30\r\n\r\n" +
+                         std::string(30, 'y')));
+  r = third.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+}
+
+TEST_F(ServerTest, ProbeAnswersWhileEveryHandlerAndStreamThreadIsBusy) {
+  // Bug: handlers (uploads included) ran on the I/O threads, so 8 slow uploads stopped ping.
+  options_.threads = 1;
+  options_.handler_threads = 1;
+  options_.max_streams = 1;
+  Gate gate;
+  router_->Add("GET", "/slow", gate.Blocking());
+  router_->Add("PUT", "/upload", gate.Blocking(), {.stream_body = true});
+  router_->Add("GET", "/probe",
+               [](Request&) {
+                 return Response::Json(200, {{"ok", true}});
+               },
+               {.max_body_bytes = std::nullopt, .stream_body = false, .admit = {}, .probe = true});
+  Start();
+  TestClient slow(port());
+  TestClient upload(port());
+  ASSERT_TRUE(slow.Send(Get("/slow")));
+  ASSERT_TRUE(upload.Send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"));
+  while (gate.entered < 2) {
+    std::this_thread::sleep_for(1ms);
+  }
+  TestClient probe(port());
+  ASSERT_TRUE(probe.Send(Get("/probe")));
+  auto r = probe.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  // The stream pool is full: another upload is told to come back.
+  TestClient second(port());
+  ASSERT_TRUE(second.Send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"));
+  r = second.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 503);
+  EXPECT_EQ(Std((*r)["Retry-After"]), "1");
+  gate.release.set_value();
+  ASSERT_TRUE(slow.Read());
+}
+
+TEST_F(ServerTest, FullNodeShedsTheLongestWaitingConnection) {
+  // Bug: connections were unlimited; a cap must not lock clients out behind idle sockets.
+  options_.max_connections = 2;
+  Start();
+  // Accepted in connection order, so `oldest` has waited longest for a request header.
+  TestClient oldest(port());
+  TestClient younger(port());
+  ASSERT_TRUE(oldest.connected() && younger.connected());
+  TestClient newcomer(port());
+  ASSERT_TRUE(newcomer.Send(Get("/api/ping")));
+  auto r = newcomer.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_TRUE(oldest.WaitClosed(2s));
+  ASSERT_TRUE(younger.Send(Get("/api/ping")));
+  r = younger.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+}
+
+TEST_F(ServerTest, FullNodeOfBusyConnectionsAnswersProbesAndRefusesTheRest) {
+  options_.max_connections = 2;
+  Gate gate;
+  router_->Add("GET", "/slow", gate.Blocking());
+  router_->Add("GET", "/probe", [](Request&) { return Response::Json(200, {}); },
+               {.max_body_bytes = std::nullopt, .stream_body = false, .admit = {}, .probe = true});
+  Start();
+  TestClient a(port());
+  TestClient b(port());
+  ASSERT_TRUE(a.Send(Get("/slow")));
+  ASSERT_TRUE(b.Send(Get("/slow")));
+  while (gate.entered < 2) {
+    std::this_thread::sleep_for(1ms);
+  }
+  TestClient refused(port());
+  ASSERT_TRUE(refused.Send(Get("/api/ping")));
+  auto r = refused.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 503);
+  EXPECT_EQ(Std((*r)["Retry-After"]), "1");
+  EXPECT_FALSE(r->keep_alive());
+  TestClient probe(port());
+  ASSERT_TRUE(probe.Send(Get("/probe")));
+  r = probe.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  gate.release.set_value();
+  ASSERT_TRUE(a.Read());
+  ASSERT_TRUE(b.Read());
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+#include "core/json.h"
+
+#include <fmt/format.h>
+
+namespace cuttle::core {
+
+namespace {
+
+// Deepest nesting of arrays and objects in `text`, counted without recursion and stopping at
+// `limit + 1`. Brackets inside strings do not count. Exact for valid JSON; for invalid text the
+// parser's own error follows when the count is within the limit.
+size_t NestingDepth(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
+Result<nlohmann::json> ParseJson(std::string_view text, size_t max_depth) {
+  if (NestingDepth(text, max_depth) > max_depth) {
+    return Fail(Error::InvalidArgument(fmt::format(
+        "The JSON body is nested more than {} levels deep, which is not accepted.", max_depth)));
+  }
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
+    return Fail(Error::InvalidArgument("The request body is not valid JSON."));
+  }
+  return value;
+}
+
+}  // namespace cuttle::core

@@ -1,0 +1,23 @@
+// The one way Cuttle parses JSON it did not write itself (request bodies, stored task arguments):
+// exceptions become Error values, and nesting is bounded before nlohmann builds (or anything later
+// serialises) the tree. nlohmann's dump() and comparisons recurse once per level, so a 200 KB body
+// nested 100,000 deep used to overflow the stack of the thread that echoed it back.
+// Stateless; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace cuttle::core {
+
+// Deeper than this is refused: Octopus's own documents nest fewer than 10 levels.
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// Parses `text` as one JSON value. Errors (kInvalidArgument, with a message a client can act on):
+// not valid JSON, or arrays/objects nested deeper than `max_depth`.
+Result<nlohmann::json> ParseJson(std::string_view text, size_t max_depth = kMaxJsonDepth);
+
+}  // namespace cuttle::core
