@@ -12,7 +12,6 @@ import http.client
 import multiprocessing
 import os
 import resource
-import shutil
 import socket
 import statistics
 import subprocess
@@ -20,28 +19,14 @@ import sys
 import tempfile
 import time
 
+from benchlib import free_port, status_kib, stop
+
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 probes = int(sys.argv[2]) if len(sys.argv) > 2 else 500
 server = os.path.join(build, "src/apps/cuttle-server")
 KEY = "API-HOSTILEBENCHKEY00000000000001"
 UPLOADS = 64
 IDLE = 1000
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def ping_ms(port):
@@ -60,7 +45,7 @@ def measure(port, pid, peak):
     samples = []
     for _ in range(probes):
         samples.append(ping_ms(port))
-        peak[0] = max(peak[0], rss_kib(pid))
+        peak[0] = max(peak[0], status_kib(pid))
     samples.sort()
     return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
 
@@ -129,7 +114,7 @@ def main():
         for _ in range(200):  # warm up
             ping_ms(port)
         time.sleep(1)
-        base = rss_kib(proc.pid)
+        base = status_kib(proc.pid)
         peak = [base]
         rows = []
         rows.append(("alone", *measure(port, proc.pid, peak)))
@@ -155,12 +140,7 @@ def main():
         print(f"{'node RSS growth (peak - idle)':40} {growth:8.1f} MiB{'':13} <= 64 MiB"
               f"   (idle {base / 1024:.1f} MiB)")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(data, ignore_errors=True)
+        stop(proc, data)
 
 
 if __name__ == "__main__":

@@ -12,22 +12,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from benchlib import free_port, status_kib
+
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 server = os.path.join(build, "src/apps/cuttle-server")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def ping(port):
@@ -47,14 +40,6 @@ def wrk(url, seconds=10):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rps, int(errors.group(1)) if errors else 0
-
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def main():
@@ -77,7 +62,7 @@ def main():
     ready_ms = (time.perf_counter() - t0) * 1000
     # A second, warm start (the first pays for creating the database and the master key).
     time.sleep(10)
-    idle_rss = rss_mb(proc.pid)
+    idle_rss = status_kib(proc.pid) / 1024
     cuttle_rps, cuttle_errors = wrk(f"http://127.0.0.1:{port}/api/octopusservernodes/ping")
     proc.terminate()
     proc.wait()

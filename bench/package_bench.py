@@ -17,33 +17,18 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+from benchlib import free_port, status_kib, stop
+
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 size_mib = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
 server = os.path.join(build, "src/apps/cuttle-server")
 KEY = "API-PACKAGEBENCHMARKKEY000000001"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def status_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 def cpu_seconds(pid):
@@ -212,14 +197,7 @@ def main():
         print(f"  peak RSS growth during upload: {rss_growth:.1f} MiB sampled, "
               f"{hwm_growth:.1f} MiB VmHWM (target <= 32 MiB) {verdict}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(work, ignore_errors=True)
-        if client_dir != work:
-            shutil.rmtree(client_dir, ignore_errors=True)
+        stop(proc, work, client_dir, timeout=15)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "feed/internal/libarchive.h"
 
 namespace cuttle::feed {
 
@@ -337,15 +338,8 @@ Result<void> CheckZipDirectory(const File& f, std::string_view ext) {
   return {};
 }
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
-
-std::string ArchiveMessage(archive* a) {
-  const char* m = archive_error_string(a);
-  return m != nullptr ? m : "unknown error";
-}
+using internal::ArchiveMessage;
+using internal::ArchivePtr;
 
 // libarchive's view of the same zip, from the central directory (the seekable reader): the
 // targets of symbolic links are known only to it.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "feed/internal/libarchive.h"
 #include "feed/package_file.h"
 
 namespace cuttle::feed {
@@ -135,15 +136,8 @@ class NuspecReader {
   Nuspec nuspec_;
 };
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
-
-std::string ArchiveMessage(archive* a) {
-  const char* m = archive_error_string(a);
-  return m != nullptr ? m : "unknown error";
-}
+using internal::ArchiveMessage;
+using internal::ArchivePtr;
 
 class Fd {
  public:
