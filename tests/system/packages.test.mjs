@@ -10,6 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, rmSync
 import net from 'node:net';
 import path from 'node:path';
 import { ADMIN_KEY, startCluster, tempDir, eventually } from './lib/cluster.mjs';
+import { multipart, zip } from './lib/archives.mjs';
 
 const require = createRequire(import.meta.url);
 const { Client, PackageRepository, OverwriteMode } = require('@octopusdeploy/api-client');
@@ -19,42 +20,7 @@ const MAX = 8 * 1024 * 1024; // the cluster's --max-package-size
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
 // A real zip (stored, one entry) holding `content`, so the server's archive check passes.
-function zipOf(name, content) {
-  const data = Buffer.from(content);
-  const crc = crc32(data);
-  const fname = Buffer.from(name);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(10, 4); local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(fname.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(10, 6);
-  central.writeUInt32LE(crc, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(fname.length, 28);
-  const end = Buffer.alloc(22);
-  const cdOffset = local.length + fname.length + data.length;
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + fname.length, 12); end.writeUInt32LE(cdOffset, 16);
-  return Buffer.concat([local, fname, data, central, fname, end]);
-}
-function crc32(buf) {
-  let c, crc = 0xffffffff;
-  for (const b of buf) {
-    c = (crc ^ b) & 0xff;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-    crc = (crc >>> 8) ^ c;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-// What api-client sends: multipart/form-data, CRLF framing, Content-Length.
-function multipart(filename, data, field = 'fileToUpload') {
-  const boundary = '--------------------------' + createHash('md5').update(String(Math.random())).digest('hex').slice(0, 24);
-  const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\n` +
-      'Content-Type: application/octet-stream\r\n\r\n'),
-    data, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
-}
+const zipOf = (name, content) => zip([[name, content]]);
 
 async function upload(node, filename, data, query = '', space = 'Spaces-1') {
   const { body, contentType } = multipart(filename, data);
