@@ -271,7 +271,7 @@ void TaskRunner::Execute(Slot& slot) {
     // rather than running a second time elsewhere.
     if (auto r = queue_.MarkWorkStarted(lease); !r) {
       if (r.error().code() == ErrorCode::kLostOwnership) return;
-      Abandon(slot, log, "could not record the start of the script: " + r.error().message());
+      Abandon(slot, log, "could not record the start of the script: " + ClientMessage(r.error()));
       return;
     }
     auto outcome = RunAdHocScript(slot, log);
@@ -307,7 +307,7 @@ void TaskRunner::Execute(Slot& slot) {
   }
   auto done = queue_.Complete(lease, final_state, error, log.has_warnings_or_errors(), text);
   if (!done && done.error().code() != ErrorCode::kLostOwnership) {
-    Abandon(slot, log, "could not record the result: " + done.error().message());
+    Abandon(slot, log, "could not record the result: " + ClientMessage(done.error()));
   }
 }
 
@@ -355,7 +355,7 @@ TaskRunner::ScriptOutcome TaskRunner::RunAdHocScript(Slot& slot, TaskLogWriter& 
     }
   } cleanup{script.work_dir};
   auto result = RunScript(script, cb);
-  if (!result) return Failed(log, LogCategory::kError, result.error().message());
+  if (!result) return Failed(log, LogCategory::kError, ClientMessage(result.error()));
   std::string stop_reason = result->killed_reason;
   if (refused_artifacts > 0) {
     (void)log.Append(LogCategory::kError,
@@ -433,14 +433,8 @@ std::string TaskRunner::CollectArtifacts(Slot& slot, TaskLogWriter& log,
     }
     if (auto why = should_stop(); !why.empty()) return why;
     // The node's own failures name its paths: they go to the node's log, not the task's.
-    std::string message = a.error().message();
-    ErrorCode code = a.error().code();
-    if (code == ErrorCode::kIo || code == ErrorCode::kDatabase || code == ErrorCode::kInternal) {
-      CUTTLE_LOG_WARN("{}: artifact {} was not collected: {}", t.id, r.name, message);
-      message = "the node could not store it (its log says why)";
-    }
-    (void)log.Append(LogCategory::kError,
-                     fmt::format("Artifact {} was not collected: {}", r.name, message));
+    (void)log.Append(LogCategory::kError, fmt::format("Artifact {} was not collected: {}", r.name,
+                                                      ClientMessage(a.error())));
   }
   return "";
 }
