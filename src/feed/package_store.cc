@@ -57,7 +57,6 @@ Package ReadPackage(const db::Row& r) {
   return p;
 }
 
-
 struct MdDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
