@@ -409,6 +409,8 @@ class Server::Impl {
                                  std::string& scratch);
   asio::awaitable<void> Linger(Connection& conn);
   bool OnOwnThread();
+  template <class Fn>
+  auto Guarded(std::string_view what, Request& req, Fn&& fn) -> decltype(fn());
   Response Invoke(const Handler& handler, Request& req);
   std::optional<Response> InvokeAdmission(const Admission& admit, Request& req);
   void LogRequest(std::string_view method, std::string_view path, int status,
@@ -894,26 +896,26 @@ bool Server::Impl::OnOwnThread() {
          streams_.get_executor().running_in_this_thread();
 }
 
-Response Server::Impl::Invoke(const Handler& handler, Request& req) {
+// Handlers and admissions are the API's code: an exception from one is a 500 for its request, never
+// the end of a pool thread. `what` names which of the two threw in the log.
+template <class Fn>
+auto Server::Impl::Guarded(std::string_view what, Request& req, Fn&& fn) -> decltype(fn()) {
   try {
-    return handler(req);
+    return fn();
   } catch (const std::exception& e) {
-    CUTTLE_LOG_ERROR("{} {}: handler threw: {}", req.method, req.path, e.what());
+    CUTTLE_LOG_ERROR("{} {}: {} threw: {}", req.method, req.path, what, e.what());
   } catch (...) {
-    CUTTLE_LOG_ERROR("{} {}: handler threw a non-standard exception", req.method, req.path);
+    CUTTLE_LOG_ERROR("{} {}: {} threw a non-standard exception", req.method, req.path, what);
   }
   return Response::Error(500, "An unexpected error occurred on the server.");
 }
 
+Response Server::Impl::Invoke(const Handler& handler, Request& req) {
+  return Guarded("handler", req, [&] { return handler(req); });
+}
+
 std::optional<Response> Server::Impl::InvokeAdmission(const Admission& admit, Request& req) {
-  try {
-    return admit(req);
-  } catch (const std::exception& e) {
-    CUTTLE_LOG_ERROR("{} {}: admission threw: {}", req.method, req.path, e.what());
-  } catch (...) {
-    CUTTLE_LOG_ERROR("{} {}: admission threw a non-standard exception", req.method, req.path);
-  }
-  return Response::Error(500, "An unexpected error occurred on the server.");
+  return Guarded("admission", req, [&] { return admit(req); });
 }
 
 asio::awaitable<Written> Server::Impl::Write(Connection& conn, Response& response, bool head,
