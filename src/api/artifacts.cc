@@ -23,21 +23,16 @@ json ArtifactJson(const tasks::Artifact& a) {
 }
 
 // RFC 6266: a quoted ASCII fallback any client understands (quotes, backslashes and bytes outside
-// printable ASCII become '_'), then the exact name as RFC 8187 UTF-8 percent-encoding.
+// printable ASCII become '_'), then the exact name as RFC 8187 UTF-8 percent-encoding (UrlEncode
+// keeps only unreserved characters, a subset of RFC 8187's attr-char).
 std::string ContentDisposition(std::string_view filename) {
-  std::string ascii, encoded;
+  std::string ascii;
   for (unsigned char c : filename) {
     bool printable = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
     ascii += printable ? static_cast<char>(c) : '_';
-    // attr-char (RFC 8187): ALPHA / DIGIT / "!#$&+-.^_`|~"
-    if (std::isalnum(c) ||
-        std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos) {
-      encoded += static_cast<char>(c);
-    } else {
-      encoded += fmt::format("%{:02X}", c);
-    }
   }
-  return fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", ascii, encoded);
+  return fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", ascii,
+                     core::UrlEncode(filename));
 }
 
 Result<tasks::Artifact> FindArtifact(ApiContext& ctx, const http::Request& req) {

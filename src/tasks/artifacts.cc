@@ -70,7 +70,9 @@ int OpenBeneath(const std::string& root, const std::string& real) {
   int fd = static_cast<int>(::syscall(SYS_openat2, dir, relative.c_str(), &how, sizeof(how)));
   int saved = errno;
   ::close(dir);
-  if (fd < 0 && saved == ENOSYS) {
+  // ENOSYS: a kernel before 5.6. EPERM: a seccomp filter (older container runtimes' default
+  // profiles) that does not know openat2; a real permission error fails the plain open as well.
+  if (fd < 0 && (saved == ENOSYS || saved == EPERM)) {
     fd = ::open(real.c_str(), kFlags);
     auto opened = fd >= 0 ? PathOfFd(fd) : std::optional<std::string>(real);
     if (!opened || !Inside(root, *opened)) {

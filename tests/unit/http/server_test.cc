@@ -718,6 +718,14 @@ struct Gate {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::atomic<int> entered = 0;
+  // True once `n` handlers are blocked; false after 10 s, so a regression fails instead of hanging.
+  bool WaitEntered(int n) {
+    for (auto deadline = std::chrono::steady_clock::now() + 10s; entered < n;) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(1ms);
+    }
+    return true;
+  }
   Handler Blocking() {
     return [this](Request&) {
       ++entered;
@@ -831,9 +839,7 @@ TEST_F(ServerTest, ProbeAnswersWhileEveryHandlerAndStreamThreadIsBusy) {
   TestClient upload(port());
   ASSERT_TRUE(slow.Send(Get("/slow")));
   ASSERT_TRUE(upload.Send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"));
-  while (gate.entered < 2) {
-    std::this_thread::sleep_for(1ms);
-  }
+  ASSERT_TRUE(gate.WaitEntered(2));
   TestClient probe(port());
   ASSERT_TRUE(probe.Send(Get("/probe")));
   auto r = probe.Read();
@@ -881,9 +887,7 @@ TEST_F(ServerTest, FullNodeOfBusyConnectionsAnswersProbesAndRefusesTheRest) {
   TestClient b(port());
   ASSERT_TRUE(a.Send(Get("/slow")));
   ASSERT_TRUE(b.Send(Get("/slow")));
-  while (gate.entered < 2) {
-    std::this_thread::sleep_for(1ms);
-  }
+  ASSERT_TRUE(gate.WaitEntered(2));
   TestClient refused(port());
   ASSERT_TRUE(refused.Send(Get("/api/ping")));
   auto r = refused.Read();
