@@ -120,7 +120,7 @@ struct Connection {
   // arriving); 0 while a request is handled. Written on the strand, read by the acceptor, which
   // sheds the longest-waiting connection when the node is full.
   std::atomic<int64_t> waiting_since;
-  std::atomic<bool> shed{false};  // chosen to be closed to make room (at most once)
+  std::atomic<bool> shed{false};  // chosen to be closed to make room, close not yet done
   // State below is only touched on the connection's strand.
   bool idle = false;        // waiting for the first byte of the next request
   bool in_handler = false;  // a pool thread runs the handler and may be reading the socket
@@ -578,13 +578,16 @@ bool Server::Impl::ShedLongestWaiting() {
       return false;
     }
   }
-  // Closed on its strand, and only if it is still waiting; had it just begun a request, the cap is
-  // exceeded by one until that request ends.
+  // Closed on its strand, and only if it is still waiting. Had it just begun a request, the cap is
+  // exceeded by one until a later accept sheds a waiting connection: this one becomes a candidate
+  // again (left marked, it would never be chosen and the excess would last its whole keep-alive).
   asio::post(victim->stream.get_executor(), [victim] {
     if (victim->waiting_since.load() != 0) {
       beast::error_code ec;
       victim->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
       victim->stream.close();
+    } else {
+      victim->shed.store(false);
     }
   });
   return true;
