@@ -86,6 +86,19 @@ Result<AdminDatabase> OpenAdminDatabaseUnnamed(const config::Options& o, int poo
   return AdminDatabase{std::move(database), std::move(key)};
 }
 
+// A key file, or with "-" one line of standard input (kept out of `ps` and files), read as every
+// secret file is: bounded, trimmed.
+Result<crypto::MasterKey> ReadKeyFile(const std::string& path) {
+  CUTTLE_TRY(auto text, config::ReadSecretFile("security.master_key_file", path));
+  auto key = crypto::MasterKey::Parse(text);
+  if (!key) {
+    return Fail(key.error().Wrap(path == "-"
+                                     ? std::string("security.master_key_file (standard input)")
+                                     : fmt::format("security.master_key_file '{}'", path)));
+  }
+  return key;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<db::Database>> OpenDatabase(const config::Options& o, int pool_size) {
@@ -100,13 +113,7 @@ Result<crypto::MasterKey> ResolveMasterKey(const config::Options& o, bool create
     if (!key) return Fail(key.error().Wrap("security.master_key"));
     return key;
   }
-  if (o.master_key_file == "-") {  // one line of standard input: kept out of `ps` and files
-    CUTTLE_TRY(auto line, config::ReadSecretFile("security.master_key_file", "-"));
-    auto key = crypto::MasterKey::Parse(line);
-    if (!key) return Fail(key.error().Wrap("security.master_key_file (standard input)"));
-    return key;
-  }
-  if (o.master_key_file) return crypto::ReadMasterKeyFile(*o.master_key_file);
+  if (o.master_key_file) return ReadKeyFile(*o.master_key_file);
   if (!o.is_sqlite()) {
     return Fail(Error::InvalidArgument(
         "security.master_key: no master key is configured, and a node on PostgreSQL needs the "
@@ -116,7 +123,7 @@ Result<crypto::MasterKey> ResolveMasterKey(const config::Options& o, bool create
         "makes one."));
   }
   const std::string& path = o.default_master_key_file;
-  if (std::filesystem::exists(path)) return crypto::ReadMasterKeyFile(path);
+  if (std::filesystem::exists(path)) return ReadKeyFile(path);
   if (!create_if_missing) {
     return Fail(Error::InvalidArgument(fmt::format(
         "security.master_key_file: '{}' does not exist (a node creates one only when it starts on "

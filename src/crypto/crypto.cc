@@ -65,19 +65,6 @@ std::string MasterKey::CheckValue() const {
   return core::HexEncode(HmacSha256(bytes_, "cuttle-master-key-check-v1"));
 }
 
-Result<MasterKey> ReadMasterKeyFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return Fail(Error::InvalidArgument(
-        fmt::format("security.master_key_file: cannot read '{}': {}", path, std::strerror(errno))));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto key = MasterKey::Parse(text.str());
-  if (!key) return Fail(key.error().Wrap(fmt::format("security.master_key_file '{}'", path)));
-  return key;
-}
-
 Result<void> WriteMasterKeyFile(const std::string& path, const MasterKey& key) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();

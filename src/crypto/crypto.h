@@ -35,8 +35,6 @@ class MasterKey {
   std::string bytes_;
 };
 
-// Reads a key file (base64 text). Errors name the path and the OS error.
-Result<MasterKey> ReadMasterKeyFile(const std::string& path);
 // Writes a new key file with mode 0600, failing if it exists (never overwrites a key).
 Result<void> WriteMasterKeyFile(const std::string& path, const MasterKey& key);
 
