@@ -78,7 +78,7 @@ std::string SelfLink(const http::Request& req) {
   std::string query;
   for (const auto& pair : core::Split(req.raw_query, '&')) {
     std::string_view name = std::string_view(pair).substr(0, pair.find('='));
-    if (pair.empty() || core::EqualsIgnoreCase(core::UrlDecode(name, true), "apikey")) continue;
+    if (core::EqualsIgnoreCase(core::UrlDecode(name, true), "apikey")) continue;
     query += (query.empty() ? "?" : "&") + pair;
   }
   return req.path + query;

@@ -17,18 +17,17 @@ namespace cuttle::storage {
 namespace {
 std::string OsError() { return std::strerror(errno); }
 
+}  // namespace
+
 Result<void> WriteAll(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Fail(Error::Io(fmt::format("'{}': cannot write: {}", path, OsError())));
-    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Fail(Error::Io(fmt::format("'{}': cannot write: {}", path, OsError())));
     data.remove_prefix(static_cast<size_t>(n));
   }
   return {};
 }
-}  // namespace
 
 bool IsPlainFileName(std::string_view name) {
   if (name.empty() || name == "." || name == ".." || name.size() > 255) return false;

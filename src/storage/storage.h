@@ -91,6 +91,10 @@ class AtomicFile {
   bool replace_ = true;
 };
 
+// Writes all of `data` to `fd`, retrying short writes and EINTR; `path` names the file in the
+// error.
+Result<void> WriteAll(int fd, std::string_view data, const std::string& path);
+
 // Makes a rename in `dir` durable: the directory entry itself is fsynced. Best effort.
 void SyncDirectory(const std::string& dir);
 

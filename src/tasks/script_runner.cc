@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "storage/storage.h"
 #include "tasks/line_splitter.h"
 #include "tasks/script_env.h"
 
@@ -108,16 +109,9 @@ Result<void> WriteNewFile(int dir_fd, const char* name, std::string_view text) {
     return Fail(Error::Io(
         fmt::format("cannot create {} in the working folder: {}", name, std::strerror(errno))));
   }
-  bool ok = true;
-  while (ok && !text.empty()) {
-    ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) text.remove_prefix(static_cast<size_t>(n));
-  }
+  auto written = storage::WriteAll(fd, text, name);
   ::close(fd);
-  if (!ok) return Fail(Error::Io(fmt::format("cannot write {}: {}", name, std::strerror(errno))));
-  return {};
+  return written;
 }
 
 // Opens the (existing) working folder and writes the script and the bootstrap into it.
