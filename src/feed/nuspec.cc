@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/strings.h"
+#include "feed/internal/file.h"
 #include "feed/internal/libarchive.h"
 #include "feed/package_file.h"
 
@@ -139,19 +140,7 @@ class NuspecReader {
 using internal::ArchiveMessage;
 using internal::ArchivePtr;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using internal::File;
 
 Result<std::string> ReadEntry(archive* a) {
   std::string xml;
@@ -191,16 +180,12 @@ Result<Nuspec> ParseNuspec(std::string_view xml) {
 
 Result<Nuspec> ReadNuspec(const std::string& nupkg_path) {
   // libarchive gets a descriptor, not the name, so that its messages never show a server path.
-  Fd fd(::open(nupkg_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return Fail(Error::Io(
-        fmt::format("cannot open the package '{}': {}", nupkg_path, std::strerror(errno))));
-  }
+  CUTTLE_TRY(File file, File::Open(nupkg_path));
   ArchivePtr a(archive_read_new());
   if (!a) return Fail(Error::Internal("archive_read_new failed"));
   // The central directory's view, as CheckArchive checked it (not the local headers').
   archive_read_support_format_zip_seekable(a.get());
-  if (archive_read_open_fd(a.get(), fd.get(), 64 * 1024) != ARCHIVE_OK) {
+  if (archive_read_open_fd(a.get(), file.fd(), 64 * 1024) != ARCHIVE_OK) {
     return Fail(Error::InvalidArgument("The .nupkg is not a readable zip archive: " +
                                        ArchiveMessage(a.get())));
   }
