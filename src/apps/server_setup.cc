@@ -68,6 +68,8 @@ Result<NodeDatabase> OpenNodeDatabaseUnnamed(const config::Options& o, int pool_
   CUTTLE_TRY(auto key, ResolveMasterKey(o, /*create_if_missing=*/!stored, &created));
   CUTTLE_TRY_VOID(MatchKeyCheck(stored, key));
   // A new database gets the check value here; a node racing us to it is compared against ours.
+  // On a database that has one, this write transaction is also the start-up's proof that the node
+  // may write (a read-only role is refused here, naming database.url, not at its first task).
   CUTTLE_TRY_VOID(MigrateUnnamed(*database, key));
   return NodeDatabase{std::move(database), std::move(key), created};
 }
