@@ -70,9 +70,11 @@ constexpr size_t kFileChunk = 256 * 1024;
 constexpr uint64_t kSendfileChunk = 16 * 1024 * 1024;
 // After refusing a request whose body was not read, the rest of it is drained for a while before
 // closing: closing with unread data makes the kernel send RST, and the client may then lose our
-// response (e.g. the 413) while it is still uploading.
-constexpr auto kLingerTime = std::chrono::seconds(1);
-constexpr uint64_t kLingerBytes = 4 * 1024 * 1024;
+// response (e.g. the 413) while it is still uploading. Draining costs no memory, so the byte cap
+// is well above the bodies a client commonly sends before it reads our answer (CI saw a 9 MiB
+// upload lose its 413 with a 4 MiB cap); the time cap bounds what a hostile client can hold.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr uint64_t kLingerBytes = 256 * 1024 * 1024;
 // Past max_connections with nothing to shed, this many more connections may each send one request
 // (a probe is answered, anything else gets 503), within a short header deadline; beyond them a
 // connection is closed as soon as it is accepted. They keep the ping answering during a flood.
@@ -1063,7 +1065,7 @@ asio::awaitable<void> Server::Impl::Linger(Connection& conn) {
   beast::error_code ec;
   conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   conn.stream.expires_after(kLingerTime);
-  std::array<char, 4096> sink;
+  std::array<char, 64 * 1024> sink;
   uint64_t drained = 0;
   while (!ec && drained < kLingerBytes) {
     drained += co_await conn.stream.async_read_some(asio::buffer(sink), Await(ec));
