@@ -2,6 +2,7 @@
 #pragma once
 
 #include "api/common.h"
+#include "repo/spaces.h"
 
 namespace cuttle::api {
 
@@ -9,9 +10,9 @@ namespace cuttle::api {
 http::Response GetRoot(ApiContext& ctx, http::Request& req);
 
 // spaces.cc
-http::Response ListSpaces(ApiContext& ctx, http::Request& req);
-http::Response ListAllSpaces(ApiContext& ctx, http::Request& req);
-http::Response GetSpace(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListSpaces(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllSpaces(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetSpace(ApiContext& ctx, http::Request& req);
 
 // users.cc
 http::Response GetCurrentUser(const repo::UserRow& user);

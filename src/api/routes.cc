@@ -1,4 +1,5 @@
 #include "api/handlers.h"
+#include "api/kit.h"
 
 namespace cuttle::api {
 
@@ -14,6 +15,13 @@ http::Handler Bind(ApiContext& ctx, Plain h) {
 http::Handler Bind(ApiContext& ctx, WithCaller h) {
   return [&ctx, h](http::Request& req) { return h(ctx, req, Caller(req)); };
 }
+// The kit's handlers: the one place an error becomes an Octopus error response.
+http::Handler Bind(ApiContext& ctx, KitHandler h) {
+  return [&ctx, h](http::Request& req) {
+    auto response = h(ctx, req);
+    return response ? std::move(*response) : http::Response::FromError(response.error());
+  };
+}
 
 http::Response CurrentUser(ApiContext&, http::Request&, const repo::UserRow& user) {
   return GetCurrentUser(user);
@@ -23,6 +31,7 @@ struct Route {
   const char* method;
   const char* path;
   Access access;
+  Permission permission;
   http::Handler handler;
 };
 
@@ -31,60 +40,61 @@ struct Route {
 std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
   auto router = std::make_shared<http::Router>();
   using enum Access;
+  using enum Permission;
   // clang-format off
   const Route routes[] = {
-    {"GET",    "/api",                                   kAnonymous, Bind(ctx, GetRoot)},
-    {"GET",    "/api/users/me",                          kApiKey,    Bind(ctx, CurrentUser)},
-    {"GET",    "/api/spaces",                            kApiKey,    Bind(ctx, ListSpaces)},
-    {"GET",    "/api/spaces/all",                        kApiKey,    Bind(ctx, ListAllSpaces)},
-    {"GET",    "/api/spaces/{id}",                       kApiKey,    Bind(ctx, GetSpace)},
-    {"GET",    "/api/octopusservernodes/summary",        kApiKey,    Bind(ctx, NodesSummary)},
-    {"GET",    "/api/octopusservernodes",                kApiKey,    Bind(ctx, ListNodes)},
-    {"GET",    "/api/octopusservernodes/all",            kApiKey,    Bind(ctx, ListAllNodes)},
-    {"GET",    "/api/octopusservernodes/{id}",           kApiKey,    Bind(ctx, GetNode)},
-    {"GET",    "/api/octopusservernodes/{id}/details",   kApiKey,    Bind(ctx, GetNodeDetails)},
-    {"PUT",    "/api/octopusservernodes/{id}",           kApiKey,    Bind(ctx, UpdateNode)},
-    {"DELETE", "/api/octopusservernodes/{id}",           kApiKey,    Bind(ctx, DeleteNode)},
+    {"GET",    "/api",                                   kAnonymous, kNone, Bind(ctx, GetRoot)},
+    {"GET",    "/api/users/me",                          kApiKey,    kUserView, Bind(ctx, CurrentUser)},
+    {"GET",    "/api/spaces",                            kApiKey,    kSpaceView, Bind(ctx, ListSpaces)},
+    {"GET",    "/api/spaces/all",                        kApiKey,    kSpaceView, Bind(ctx, ListAllSpaces)},
+    {"GET",    "/api/spaces/{id}",                       kApiKey,    kSpaceView, Bind(ctx, GetSpace)},
+    {"GET",    "/api/octopusservernodes/summary",        kApiKey,    kConfigureServer, Bind(ctx, NodesSummary)},
+    {"GET",    "/api/octopusservernodes",                kApiKey,    kConfigureServer, Bind(ctx, ListNodes)},
+    {"GET",    "/api/octopusservernodes/all",            kApiKey,    kConfigureServer, Bind(ctx, ListAllNodes)},
+    {"GET",    "/api/octopusservernodes/{id}",           kApiKey,    kConfigureServer, Bind(ctx, GetNode)},
+    {"GET",    "/api/octopusservernodes/{id}/details",   kApiKey,    kConfigureServer, Bind(ctx, GetNodeDetails)},
+    {"PUT",    "/api/octopusservernodes/{id}",           kApiKey,    kConfigureServer, Bind(ctx, UpdateNode)},
+    {"DELETE", "/api/octopusservernodes/{id}",           kApiKey,    kConfigureServer, Bind(ctx, DeleteNode)},
   };
   // Task and artifact routes exist unscoped (the default space) and space-scoped.
   const Route scoped[] = {
-    {"GET",    "/tasks",                                 kApiKey,    Bind(ctx, ListTasks)},
-    {"POST",   "/tasks",                                 kApiKey,    Bind(ctx, CreateTask)},
-    {"GET",    "/tasks/{id}",                            kApiKey,    Bind(ctx, GetTask)},
-    {"GET",    "/tasks/{id}/details",                    kApiKey,    Bind(ctx, GetTaskDetails)},
-    {"GET",    "/tasks/{id}/raw",                        kApiKey,    Bind(ctx, GetTaskRaw)},
-    {"POST",   "/tasks/{id}/cancel",                     kApiKey,    Bind(ctx, CancelTask)},
-    {"POST",   "/tasks/{id}/rerun",                      kApiKey,    Bind(ctx, RerunTask)},
-    {"GET",    "/artifacts",                             kApiKey,    Bind(ctx, ListArtifacts)},
-    {"GET",    "/artifacts/{id}",                        kApiKey,    Bind(ctx, GetArtifact)},
-    {"GET",    "/artifacts/{id}/content",                kApiKey,    Bind(ctx, GetArtifactContent)},
-    {"DELETE", "/artifacts/{id}",                        kApiKey,    Bind(ctx, DeleteArtifact)},
-    {"GET",    "/packages",                              kApiKey,    Bind(ctx, ListPackages)},
-    {"GET",    "/packages/{id}",                         kApiKey,    Bind(ctx, GetPackage)},
-    {"GET",    "/packages/{id}/raw",                     kApiKey,    Bind(ctx, GetPackageRaw)},
-    {"DELETE", "/packages/{id}",                         kApiKey,    Bind(ctx, DeletePackage)},
-    {"GET",    "/feeds",                                 kApiKey,    Bind(ctx, ListFeeds)},
-    {"GET",    "/feeds/{feedId}",                        kApiKey,    Bind(ctx, GetFeed)},
-    {"GET",    "/feeds/{feedId}/packages/versions",      kApiKey,    Bind(ctx, ListFeedPackageVersions)},
+    {"GET",    "/tasks",                                 kApiKey,    kTaskView, Bind(ctx, ListTasks)},
+    {"POST",   "/tasks",                                 kApiKey,    kTaskCreate, Bind(ctx, CreateTask)},
+    {"GET",    "/tasks/{id}",                            kApiKey,    kTaskView, Bind(ctx, GetTask)},
+    {"GET",    "/tasks/{id}/details",                    kApiKey,    kTaskView, Bind(ctx, GetTaskDetails)},
+    {"GET",    "/tasks/{id}/raw",                        kApiKey,    kTaskView, Bind(ctx, GetTaskRaw)},
+    {"POST",   "/tasks/{id}/cancel",                     kApiKey,    kTaskCancel, Bind(ctx, CancelTask)},
+    {"POST",   "/tasks/{id}/rerun",                      kApiKey,    kTaskCreate, Bind(ctx, RerunTask)},
+    {"GET",    "/artifacts",                             kApiKey,    kArtifactView, Bind(ctx, ListArtifacts)},
+    {"GET",    "/artifacts/{id}",                        kApiKey,    kArtifactView, Bind(ctx, GetArtifact)},
+    {"GET",    "/artifacts/{id}/content",                kApiKey,    kArtifactView, Bind(ctx, GetArtifactContent)},
+    {"DELETE", "/artifacts/{id}",                        kApiKey,    kArtifactDelete, Bind(ctx, DeleteArtifact)},
+    {"GET",    "/packages",                              kApiKey,    kFeedView, Bind(ctx, ListPackages)},
+    {"GET",    "/packages/{id}",                         kApiKey,    kFeedView, Bind(ctx, GetPackage)},
+    {"GET",    "/packages/{id}/raw",                     kApiKey,    kBuiltInFeedDownload, Bind(ctx, GetPackageRaw)},
+    {"DELETE", "/packages/{id}",                         kApiKey,    kBuiltInFeedAdminister, Bind(ctx, DeletePackage)},
+    {"GET",    "/feeds",                                 kApiKey,    kFeedView, Bind(ctx, ListFeeds)},
+    {"GET",    "/feeds/{feedId}",                        kApiKey,    kFeedView, Bind(ctx, GetFeed)},
+    {"GET",    "/feeds/{feedId}/packages/versions",      kApiKey,    kFeedView, Bind(ctx, ListFeedPackageVersions)},
   };
   // Uploads stream their body to shared storage instead of buffering it (stream_body).
   const Route scoped_uploads[] = {
-    {"POST",   "/packages/raw",                          kApiKey,    Bind(ctx, UploadPackage)},
+    {"POST",   "/packages/raw",                          kApiKey,    kBuiltInFeedPush, Bind(ctx, UploadPackage)},
   };
   // The NuGet v2 feed: /nuget/packages is the default space, /{spaceId}/nuget/packages another.
   // Reads are anonymous (nuget.exe cannot answer a 401); writes need X-NuGet-ApiKey (403 if not).
   const Route nuget[] = {
-    {"GET",    "/nuget/packages",                        kAnonymous, Bind(ctx, NuGetServiceDocument)},
-    {"GET",    "/nuget/packages/{op}",                   kAnonymous, Bind(ctx, NuGetQuery)},
-    {"GET",    "/nuget/packages/package/{id}/{version}", kAnonymous, Bind(ctx, NuGetDownload)},
-    {"DELETE", "/nuget/packages/{id}/{version}",         kNuGetKey,  Bind(ctx, NuGetDelete)},
+    {"GET",    "/nuget/packages",                        kAnonymous, kNone, Bind(ctx, NuGetServiceDocument)},
+    {"GET",    "/nuget/packages/{op}",                   kAnonymous, kNone, Bind(ctx, NuGetQuery)},
+    {"GET",    "/nuget/packages/package/{id}/{version}", kAnonymous, kNone, Bind(ctx, NuGetDownload)},
+    {"DELETE", "/nuget/packages/{id}/{version}",         kNuGetKey,  kBuiltInFeedAdminister, Bind(ctx, NuGetDelete)},
   };
   // clang-format on
   auto add = [&](const Route& r, const std::string& path, bool stream) {
     router->Add(r.method, path, r.handler,
                 {.max_body_bytes = std::nullopt,
                  .stream_body = stream,
-                 .admit = Gate(ctx, r.access),
+                 .admit = Gate(ctx, r.access, r.permission),
                  .probe = false});
   };
   // The load balancer's probe: answered from memory on the I/O thread, even on a full node.
@@ -104,7 +114,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     add(r, std::string("/{spaceId}") + r.path, false);
   }
   // nuget push PUTs to "<source>/", or to /api/v2/package/ when the source has an empty path.
-  const Route push{"PUT", "", kNuGetKey, Bind(ctx, NuGetPush)};
+  const Route push{"PUT", "", kNuGetKey, kBuiltInFeedPush, Bind(ctx, NuGetPush)};
   for (const char* path : {"/nuget/packages", "/{spaceId}/nuget/packages", "/api/v2/package"}) {
     add(push, path, true);
   }

@@ -1,11 +1,13 @@
 // Error and Result: expected failures are values, never exceptions across module boundaries.
-// Error is a small value type (code + one-line message); safe to copy between threads.
+// Error is a small value type (code + one-line message, optionally the list of problems behind it);
+// safe to copy between threads.
 #pragma once
 
 #include <expected>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace cuttle {
 
@@ -50,17 +52,31 @@ class Error {
   static Error Database(std::string m) { return {ErrorCode::kDatabase, std::move(m)}; }
   static Error Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 
+  // A 400 listing every problem found in one request (the body binder's): `message` says what
+  // was refused, `details` each field's problem, sent as Octopus's Errors[].
+  static Error Invalid(std::string message, std::vector<std::string> details) {
+    Error e(ErrorCode::kInvalidArgument, std::move(message));
+    e.details_ = std::move(details);
+    return e;
+  }
+
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  const std::vector<std::string>& details() const { return details_; }
 
   // Prefixes context: Error::Io("x").Wrap("reading config") -> "reading config: x".
   Error Wrap(std::string_view context) const {
-    return {code_, std::string(context) + ": " + message_};
+    std::string wrapped(context);
+    wrapped.append(": ").append(message_);
+    Error e{code_, std::move(wrapped)};
+    e.details_ = details_;
+    return e;
   }
 
  private:
   ErrorCode code_;
   std::string message_;
+  std::vector<std::string> details_;
 };
 
 template <class T>

@@ -63,7 +63,8 @@ Response Response::Error(int status, std::string_view message, std::vector<std::
 Response Response::FromError(const cuttle::Error& error) {
   // A server fault's message names files, hosts and statements: the log gets it, the client a
   // reference to it (ClientMessage).
-  return Error(StatusFor(error.code()), ClientMessage(error));
+  if (IsServerFault(error.code())) return Error(StatusFor(error.code()), ClientMessage(error));
+  return Error(StatusFor(error.code()), error.message(), error.details());
 }
 
 int Response::StatusFor(cuttle::ErrorCode code) {

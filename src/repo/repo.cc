@@ -50,12 +50,6 @@ NodeRow ReadNodeWithStatus(const Row& r) {
   return n;
 }
 
-SpaceRow ReadSpace(const Row& r) {
-  return SpaceRow{r.GetString("id"),       r.GetString("name"),
-                  r.GetString("slug"),     r.GetString("description"),
-                  r.GetBool("is_default"), r.GetBool("task_queue_stopped")};
-}
-
 UserRow ReadUser(const Row& r) {
   return UserRow{r.GetString("id"),    r.GetString("username"), r.GetString("display_name"),
                  r.GetString("email"), r.GetBool("is_service"), r.GetBool("is_active")};
@@ -159,22 +153,6 @@ Result<std::optional<NodeRow>> UpdateNode(db::Database& db, const std::string& i
 Result<bool> DeleteNode(db::Database& db, const std::string& id) {
   CUTTLE_TRY(auto rs, db.Execute("DELETE FROM server_nodes WHERE id = $1", {id}));
   return rs.affected > 0;
-}
-
-Result<std::vector<SpaceRow>> ListSpaces(db::Database& db) {
-  CUTTLE_TRY(auto rs, db.Execute("SELECT id, name, slug, description, is_default, "
-                                 "task_queue_stopped FROM spaces ORDER BY LENGTH(id), id"));
-  std::vector<SpaceRow> out;
-  for (const auto& r : rs.rows) out.push_back(ReadSpace(r));
-  return out;
-}
-
-Result<std::optional<SpaceRow>> FindSpace(db::Database& db, const std::string& id) {
-  CUTTLE_TRY(auto rs, db.Execute("SELECT id, name, slug, description, is_default, "
-                                 "task_queue_stopped FROM spaces WHERE LOWER(id) = LOWER($1)",
-                                 {id}));
-  if (rs.empty()) return std::optional<SpaceRow>();
-  return std::optional<SpaceRow>(ReadSpace(rs.front()));
 }
 
 Result<std::optional<UserRow>> FindUserByName(db::Database& db, const std::string& username) {

@@ -65,18 +65,6 @@ Result<std::optional<NodeRow>> UpdateNode(db::Database& db, const std::string& i
 // Returns false if there was no such node.
 Result<bool> DeleteNode(db::Database& db, const std::string& id);
 
-// --- spaces ---
-struct SpaceRow {
-  std::string id;
-  std::string name;
-  std::string slug;
-  std::string description;
-  bool is_default = false;
-  bool task_queue_stopped = false;
-};
-Result<std::vector<SpaceRow>> ListSpaces(db::Database& db);
-Result<std::optional<SpaceRow>> FindSpace(db::Database& db, const std::string& id);
-
 // --- users and API keys ---
 struct UserRow {
   std::string id;
