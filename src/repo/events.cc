@@ -29,7 +29,10 @@ EventRow ReadEvent(const db::Row& r) {
 Result<void> LoadDocuments(db::Database& db, std::vector<EventRow>& events) {
   if (events.empty()) return {};
   std::string list;  // integers the database gave us: nothing to quote
-  for (const auto& e : events) list += (list.empty() ? "" : ",") + std::to_string(e.seq);
+  for (const auto& e : events) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(e.seq);
+  }
   CUTTLE_TRY(auto rows, db.Execute("SELECT event_seq, document_id FROM event_documents "
                                    "WHERE event_seq IN (" +
                                    list + ") ORDER BY event_seq, document_id"));

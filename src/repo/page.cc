@@ -14,7 +14,8 @@ std::string Where::Bind(std::string_view condition, std::vector<db::Value> value
     if (condition[i] == '{' && i + 1 < condition.size() && condition[i + 1] == '}') {
       CUTTLE_CHECK(used < values.size() && "more {} than values");
       params_.push_back(std::move(values[used++]));
-      out += "$" + std::to_string(params_.size());
+      out += '$';
+      out += std::to_string(params_.size());
       ++i;
     } else {
       out += condition[i];
