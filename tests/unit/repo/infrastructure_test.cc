@@ -103,11 +103,13 @@ TEST_F(InfrastructureTest, TheMigrationSeedsAnExistingDefaultSpace) {
                         "machine_policies", "machines", "machine_environments", "machine_roles"}) {
     ASSERT_TRUE(db_->Execute(std::string("DROP TABLE ") + t));
   }
+  ASSERT_TRUE(db_->Execute("DROP INDEX spaces_lower_name"));
   ASSERT_TRUE(
       db_->Execute("DELETE FROM id_sequences WHERE name IN ('Lifecycles', "
                    "'ProjectGroups', 'MachinePolicies')"));
   ASSERT_TRUE(db_->Execute("DELETE FROM schema_migrations WHERE version = 6"));
-  ASSERT_TRUE(db::Migrate(*db_));
+  auto migrated = db::Migrate(*db_);
+  ASSERT_TRUE(migrated) << migrated.error().message();
   auto lifecycle = FindLifecycle(*db_, "Spaces-1", "Lifecycles-1");
   ASSERT_TRUE(lifecycle && *lifecycle);
   EXPECT_EQ((*lifecycle)->name, "Default Lifecycle");
