@@ -150,6 +150,16 @@ Result<http::Response> UpdateVariableSet(ApiContext& ctx, http::Request& req) {
     CUTTLE_TRY(auto current, repo::FindVariableSet(tx, space, req.Param("id")));
     if (!current) return Fail(Error::NotFound("variable set", req.Param("id")));
     CUTTLE_TRY(owner, OwningProject(tx, *current));
+    if (!owner) {
+      // Only projects and library variable sets own editable sets; any other owner (a release's
+      // snapshot) is frozen.
+      CUTTLE_TRY(auto library,
+                 repo::MissingInSpace(tx, "library_variable_sets", space, {current->owner_id}));
+      if (!library.empty()) {
+        return Fail(Error::InvalidArgument("The variable set " + current->id +
+                                           " is a snapshot: it cannot be changed."));
+      }
+    }
     std::vector<std::string> problems;
     model::VariableReferences refs;
     repo::VariableSetRow next = *current;
