@@ -97,6 +97,7 @@ Result<nlohmann::json> SaveProcess(ApiContext& ctx, http::Request& req, const st
 // variables.cc — variable sets and library variable sets
 Result<http::Response> GetVariableSet(ApiContext& ctx, http::Request& req);
 Result<http::Response> UpdateVariableSet(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListVariableNames(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListLibraryVariableSets(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListAllLibraryVariableSets(ApiContext& ctx, http::Request& req);
 Result<http::Response> GetLibraryVariableSet(ApiContext& ctx, http::Request& req);

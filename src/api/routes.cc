@@ -95,6 +95,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     {"PUT",    "/deploymentprocesses/{id}",              kApiKey,    kProcessEdit, Bind(ctx, UpdateDeploymentProcess)},
     {"GET",    "/projects/{id}/deploymentprocesses",     kApiKey,    kProcessView, Bind(ctx, GetProjectDeploymentProcess)},
     {"PUT",    "/projects/{id}/deploymentprocesses",     kApiKey,    kProcessEdit, Bind(ctx, UpdateProjectDeploymentProcess)},
+    {"GET",    "/variables/names",                       kApiKey,    kVariableView, Bind(ctx, ListVariableNames)},
     {"GET",    "/variables/{id}",                        kApiKey,    kVariableView, Bind(ctx, GetVariableSet)},
     {"PUT",    "/variables/{id}",                        kApiKey,    kVariableEdit, Bind(ctx, UpdateVariableSet)},
     {"GET",    "/libraryvariablesets",                   kApiKey,    kLibraryVariableSetView, Bind(ctx, ListLibraryVariableSets)},
