@@ -144,13 +144,14 @@ describe('projects, processes and variables on two nodes behind HAProxy', { time
     const winners = [];
     let conflicts = 0;
     for (let round = 0; round < 50; round++) {
-      const read = await Promise.all(repos.map((r) => r.get(project)));
+      const read = (await Promise.all(repos.map((r) => r.get(project)))).map(record);
       assert.equal(read[0].Version, read[1].Version);
       const results = await Promise.allSettled(repos.map((r, i) => {
         const proc = structuredClone(read[i]);
         proc.Steps.push(scriptStep(`round ${round} writer ${i}`));
         return r.update(project, proc);
       }));
+      for (const r of results) record(r.status === 'fulfilled' ? r.value : r.reason.message);
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r) => r.status === 'rejected');
       assert.equal(won.length, 1, `round ${round}: ${JSON.stringify(results.map((r) => r.reason?.message ?? 'ok'))}`);
