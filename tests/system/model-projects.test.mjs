@@ -304,7 +304,15 @@ describe('projects, processes and variables on two nodes behind HAProxy', { time
     assert.equal(badVar.status, 400);
     assert.equal(badVar.json.Errors.length, 2, badVar.text);
 
-    // Nothing changed by any refused request (other than the environment created above).
+    // What projects use cannot be deleted under them.
+    const lcDelete = await call(lb, 'DELETE', `/api/lifecycles/${lc1.Id}`);
+    assert.equal(lcDelete.status, 409, lcDelete.text);
+    assert.match(lcDelete.text, /Hello World/);
+    assert.equal((await call(lb, 'DELETE', `/api/projectgroups/${pg1.Id}`)).status, 409);
+    assert.equal((await call(lb, 'GET', `/api/lifecycles/${lc1.Id}`)).status, 200);
+    assert.equal((await call(lb, 'GET', `/api/projectgroups/${pg1.Id}`)).status, 200);
+
+    // Nothing changed by any refused request.
     assert.equal(psql(cluster.database, 'SELECT count(*) FROM projects'), projectsBefore);
     assert.equal((await ok(lb, 'GET', `/api/deploymentprocesses/${proc.Id}`)).Version, proc.Version);
     assert.equal((await ok(lb, 'GET', `/api/variables/${project.VariableSetId}`)).Version, varSet.Version);
@@ -322,11 +330,18 @@ describe('projects, processes and variables on two nodes behind HAProxy', { time
     const proc = record(await new DeploymentProcessRepository(client, 'Second').get(p));
     assert.equal(proc.SpaceId, space2.Id);
     assert.equal((await call(lb, 'GET', `/api/Spaces-1/deploymentprocesses/${proc.Id}`)).status, 404);
+    // A space that holds a project cannot be deleted; once the project is gone it can.
+    const stopped = await ok(lb, 'PUT', `/api/spaces/${space2.Id}`, { ...space2, TaskQueueStopped: true });
+    assert.equal(stopped.TaskQueueStopped, true);
+    const refusedSpace = await call(lb, 'DELETE', `/api/spaces/${space2.Id}`);
+    assert.equal(refusedSpace.status, 409, refusedSpace.text);
+    assert.match(refusedSpace.text, /Hello World/);
     await projects2.del(p);
     assert.equal((await call(lb, 'GET', `/api/${space2.Id}/projects/${p.Id}`)).status, 404);
     for (const table of ['processes', 'variable_sets', 'channels']) {
       assert.equal(psql(cluster.database, `SELECT count(*) FROM ${table} WHERE space_id = '${space2.Id}'`), '0', table);
     }
+    await ok(lb, 'DELETE', `/api/spaces/${space2.Id}`);
   });
 
   it('writes an event for every create, modify and delete', async () => {
