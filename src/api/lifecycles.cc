@@ -6,6 +6,7 @@
 #include "core/strings.h"
 #include "model/document.h"
 #include "model/lifecycle.h"
+#include "repo/projects.h"
 #include "repo/repo.h"
 
 namespace cuttle::api {
@@ -169,6 +170,11 @@ Result<http::Response> DeleteLifecycle(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     CUTTLE_TRY(bool deleted, repo::DeleteLifecycle(tx, space, l.id));
     if (!deleted) return Fail(Error::NotFound("lifecycle", l.id));
+    CUTTLE_TRY(auto project, repo::ProjectNaming(tx, "lifecycle_id", l.id));
+    if (project) {
+      return Fail(Error::Conflict("The lifecycle '" + l.name + "' is used by the project '" +
+                                  *project + "' (or one of its channels)."));
+    }
     CUTTLE_TRY_VOID(
         RecordEvent(tx, req, space, "Deleted", "Lifecycle " + l.name + " was deleted.", {l.id}));
     return {};

@@ -3,6 +3,7 @@
 #include "api/kit.h"
 #include "model/document.h"
 #include "model/project_group.h"
+#include "repo/projects.h"
 
 namespace cuttle::api {
 
@@ -89,6 +90,11 @@ Result<http::Response> DeleteProjectGroup(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     CUTTLE_TRY(bool deleted, repo::DeleteProjectGroup(tx, space, g.id));
     if (!deleted) return Fail(Error::NotFound("project group", g.id));
+    CUTTLE_TRY(auto project, repo::ProjectNaming(tx, "project_group_id", g.id));
+    if (project) {
+      return Fail(Error::Conflict("The project group '" + g.name + "' still holds the project '" +
+                                  *project + "'."));
+    }
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted",
                                 "Project group " + g.name + " was deleted.", {g.id}));
     return {};

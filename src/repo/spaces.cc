@@ -2,6 +2,7 @@
 
 #include "core/strings.h"
 #include "repo/document.h"
+#include "repo/projects.h"
 #include "repo/repo.h"
 
 namespace cuttle::repo {
@@ -110,6 +111,13 @@ Result<bool> DeleteSpace(db::Transaction& tx, const std::string& id) {
     return Fail(Error::Conflict("The space '" + name + "' cannot be deleted: it has " +
                                 std::to_string(n) + " queued or running task" +
                                 (n == 1 ? "" : "s") + "."));
+  }
+  CUTTLE_TRY(auto project, ProjectNaming(tx, "space_id", id));
+  if (project) {
+    return Fail(Error::Conflict("The space '" + name +
+                                "' cannot be deleted: it still holds the "
+                                "project '" +
+                                *project + "'. Delete its projects first."));
   }
   // Children first (they are found through their parents' space).
   for (const char* sql : {
