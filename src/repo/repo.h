@@ -1,8 +1,18 @@
-// Data access per aggregate: every SQL statement of the node foundation lives here, written once
-// for both dialects (see db/database.h for the portability rules). Functions take the Database or
-// an open Transaction and are thread-safe as the Database is.
+// Every aggregate of repo/ in one include, for code that uses several. Each aggregate has its own
+// file pair (settings, nodes, users, bootstrap, spaces, packages, events); prefer including the one
+// you use.
 #pragma once
 
+<<<<<<< HEAD
+#include "repo/bootstrap.h"
+#include "repo/events.h"
+#include "repo/nodes.h"
+#include "repo/packages.h"
+#include "repo/page.h"
+#include "repo/settings.h"
+#include "repo/spaces.h"
+#include "repo/users.h"
+=======
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -92,3 +102,4 @@ struct BootstrapResult {
 Result<BootstrapResult> Bootstrap(db::Database& db, const std::string& admin_key_hash);
 
 }  // namespace cuttle::repo
+>>>>>>> infra-model
