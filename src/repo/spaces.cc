@@ -139,6 +139,12 @@ Result<bool> DeleteSpace(db::Transaction& tx, const std::string& id) {
   return true;
 }
 
+Result<void> LockSpace(db::Transaction& tx, const std::string& space_id) {
+  CUTTLE_TRY(auto rows, tx.Execute("UPDATE spaces SET id = id WHERE id = $1", {space_id}));
+  if (rows.affected == 0) return Fail(Error::NotFound("space", space_id));
+  return {};
+}
+
 Result<void> CreateSpaceDefaults(db::Transaction& tx, const std::string& space_id) {
   CUTTLE_TRY(auto lifecycle, NextId(tx, "Lifecycles"));
   CUTTLE_TRY_VOID(

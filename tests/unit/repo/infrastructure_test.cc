@@ -3,6 +3,7 @@
 // races between references and deletes on PostgreSQL.
 #include <gtest/gtest.h>
 
+#include "core/strings.h"
 #include "db/migrations.h"
 #include "repo/environments.h"
 #include "repo/events.h"
