@@ -11,6 +11,7 @@
 #include "model/project.h"
 #include "repo/channels.h"
 #include "repo/processes.h"
+#include "repo/settings.h"
 #include "repo/variable_sets.h"
 
 namespace cuttle::api {

@@ -12,6 +12,7 @@
 #include "model/project.h"
 #include "repo/processes.h"
 #include "repo/projects.h"
+#include "repo/settings.h"
 #include "repo/variable_sets.h"
 
 namespace cuttle::api {
