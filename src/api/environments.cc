@@ -4,6 +4,7 @@
 #include "core/json.h"
 #include "model/document.h"
 #include "model/environment.h"
+#include "repo/projects.h"
 
 namespace cuttle::api {
 
@@ -94,6 +95,11 @@ Result<http::Response> DeleteEnvironment(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     CUTTLE_TRY(bool deleted, repo::DeleteEnvironment(tx, space, env.id));
     if (!deleted) return Fail(Error::NotFound("environment", env.id));
+    CUTTLE_TRY(auto naming, repo::DocumentNaming(tx, env.id));
+    if (naming) {
+      return Fail(Error::Conflict("The environment '" + env.name + "' is still named by " +
+                                  *naming + " (an action's or a variable's environment scope)."));
+    }
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted",
                                 "Environment " + env.name + " was deleted.", {env.id}));
     return {};

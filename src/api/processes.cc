@@ -92,6 +92,9 @@ Result<json> SaveProcess(ApiContext& ctx, http::Request& req, const std::string&
                                   "; reload it and apply your changes again)."));
     }
     next.version = *version;
+    std::vector<std::string> named(refs.environments.begin(), refs.environments.end());
+    named.insert(named.end(), refs.channels.begin(), refs.channels.end());
+    CUTTLE_TRY_VOID(repo::ReplaceReferences(tx, next.id, named));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
                                 "The " + std::string(what) + " " + next.id + " was modified.",
                                 {next.id, next.owner_id}));

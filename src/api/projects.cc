@@ -12,6 +12,7 @@
 #include "model/project.h"
 #include "repo/channels.h"
 #include "repo/processes.h"
+#include "repo/settings.h"
 #include "repo/variable_sets.h"
 
 namespace cuttle::api {
@@ -217,6 +218,8 @@ Result<http::Response> DeleteProject(ApiContext& ctx, http::Request& req) {
     // Releases, deployments and runbooks of the project belong to the release model
     // (release-model): it deletes them here, in this transaction, before what they refer to.
     CUTTLE_TRY_VOID(DeleteProjectDependents(tx, *p));
+    CUTTLE_TRY_VOID(repo::DeleteReferencesOf(
+        tx, {model::DeploymentProcessIdOf(p->id), model::VariableSetIdOf(p->id)}));
     CUTTLE_TRY_VOID(repo::DeleteProcessesOf(tx, p->id));
     CUTTLE_TRY_VOID(repo::DeleteVariableSetsOf(tx, p->id));
     CUTTLE_TRY_VOID(repo::DeleteProjectChannels(tx, p->id));
@@ -405,6 +408,11 @@ Result<http::Response> DeleteChannel(ApiContext& ctx, http::Request& req) {
     // deletes here, in this transaction.
     CUTTLE_TRY_VOID(DeleteChannelDependents(tx, *c));
     CUTTLE_TRY_VOID(repo::DeleteChannel(tx, c->id));
+    CUTTLE_TRY(auto naming, repo::DocumentNaming(tx, c->id));
+    if (naming) {
+      return Fail(Error::Conflict("The channel '" + c->name + "' is still named by " + *naming +
+                                  " (an action's or a variable's channel scope)."));
+    }
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted", "Channel " + c->name + " was deleted.",
                                 {c->id, c->project_id}));
     return {};

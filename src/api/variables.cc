@@ -13,6 +13,7 @@
 #include "repo/settings.h"
 #include "repo/processes.h"
 #include "repo/projects.h"
+#include "repo/settings.h"
 #include "repo/variable_sets.h"
 
 namespace cuttle::api {
@@ -175,6 +176,11 @@ Result<http::Response> UpdateVariableSet(ApiContext& ctx, http::Request& req) {
           std::to_string(expected) + "; reload it and apply your changes again)."));
     }
     next.version = *version;
+    std::vector<std::string> named;
+    for (const auto* ids : {&refs.environments, &refs.machines, &refs.channels}) {
+      named.insert(named.end(), ids->begin(), ids->end());
+    }
+    CUTTLE_TRY_VOID(repo::ReplaceReferences(tx, next.id, named));
     // The message names the set, never a value.
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
                                 "The variable set " + next.id + " was modified.",
@@ -316,6 +322,7 @@ Result<http::Response> DeleteLibraryVariableSet(ApiContext& ctx, http::Request& 
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     // Projects that include the set stop including it (Octopus does the same).
     CUTTLE_TRY(auto projects, repo::ProjectsIncluding(tx, l->id));
+    CUTTLE_TRY_VOID(repo::DeleteReferencesOf(tx, {l->variable_set_id}));
     CUTTLE_TRY_VOID(repo::DeleteVariableSetsOf(tx, l->id));
     CUTTLE_TRY_VOID(repo::DeleteLibraryVariableSet(tx, l->id));
     std::vector<std::string> related{l->id, l->variable_set_id};

@@ -202,4 +202,29 @@ Result<std::optional<std::string>> ProjectNaming(db::Transaction& tx, std::strin
   return std::optional<std::string>(rs.front().GetString(0));
 }
 
+Result<void> ReplaceReferences(db::Transaction& tx, const std::string& document_id,
+                               const std::vector<std::string>& referenced_ids) {
+  // Stored lower-case: clients may spell an id in any case, and the lookup is then an index seek.
+  std::vector<std::string> keys;
+  for (const auto& id : referenced_ids) keys.push_back(core::ToLower(id));
+  return ReplaceChildren(tx, "model_references", "document_id", "referenced_id", document_id, keys);
+}
+
+Result<void> DeleteReferencesOf(db::Transaction& tx, const std::vector<std::string>& document_ids) {
+  if (document_ids.empty()) return {};
+  Where w;
+  w.In("document_id", document_ids);
+  CUTTLE_TRY_VOID(tx.Execute("DELETE FROM model_references" + w.Sql(), w.params()));
+  return {};
+}
+
+Result<std::optional<std::string>> DocumentNaming(db::Transaction& tx,
+                                                  const std::string& referenced_id) {
+  CUTTLE_TRY(auto rs, tx.Execute("SELECT document_id FROM model_references WHERE "
+                                 "referenced_id = lower($1) ORDER BY document_id LIMIT 1",
+                                 {referenced_id}));
+  if (rs.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rs.front().GetString(0));
+}
+
 }  // namespace cuttle::repo

@@ -66,4 +66,13 @@ Result<std::vector<std::string>> MissingInSpace(db::Database& db, std::string_vi
 Result<std::optional<std::string>> ProjectNaming(db::Transaction& tx, std::string_view column,
                                                  const std::string& id);
 
+// What a process or a variable set names (environments, channels, machines), replaced on each
+// save, and the first document that names `referenced_id` (nullopt if none): the deletes of
+// environments and channels refuse while one does.
+Result<void> ReplaceReferences(db::Transaction& tx, const std::string& document_id,
+                               const std::vector<std::string>& referenced_ids);
+Result<void> DeleteReferencesOf(db::Transaction& tx, const std::vector<std::string>& document_ids);
+Result<std::optional<std::string>> DocumentNaming(db::Transaction& tx,
+                                                  const std::string& referenced_id);
+
 }  // namespace cuttle::repo

@@ -200,6 +200,11 @@ describe('projects, processes and variables on two nodes behind HAProxy', { time
     assert.equal(sealed(stored), sealed(psql(cluster.database,
       `SELECT json FROM variable_sets WHERE id = '${project.VariableSetId}'`)));
     assert.deepEqual(await ok(lb, 'GET', `/api/variables/names?project=${project.Id}`), ['DbPassword', 'Greeting']);
+    // The environment a variable is scoped to cannot be deleted under it.
+    const envDelete = await call(lb, 'DELETE', `/api/environments/${env.Id}`);
+    assert.equal(envDelete.status, 409, envDelete.text);
+    assert.match(envDelete.text, new RegExp(project.VariableSetId));
+    assert.equal((await call(lb, 'GET', `/api/environments/${env.Id}`)).status, 200);
     // Stale version: 409, nothing changed.
     const stale = await call(lb, 'PUT', setUrl, { ...read, Variables: [] });
     assert.equal(stale.status, 409);

@@ -74,3 +74,13 @@ CREATE TABLE project_library_variable_sets (
 );
 CREATE INDEX project_library_variable_sets_set
   ON project_library_variable_sets (library_variable_set_id);
+
+-- What a process's actions and a variable set's scopes name (environments, channels, machines):
+-- rows, so that deleting an environment or a channel can find, by index, the documents that still
+-- name it and refuse.
+CREATE TABLE model_references (
+  document_id TEXT NOT NULL,
+  referenced_id TEXT NOT NULL,
+  PRIMARY KEY (document_id, referenced_id)
+);
+CREATE INDEX model_references_referenced ON model_references (referenced_id);
