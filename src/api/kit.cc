@@ -264,6 +264,16 @@ json Binder::Array(std::string_view name) {
   return *v;
 }
 
+int64_t Binder::ExpectedVersion() {
+  if (!Has("Version")) {
+    Problem(
+        "The Version field is required: send back the Version you read, so that a save made "
+        "since is not overwritten.");
+    return 0;
+  }
+  return Int("Version");
+}
+
 Result<void> Binder::Finish(std::string_view what) const {
   if (problems_.empty()) return {};
   std::string message = "The " + std::string(what) + " could not be saved: " + problems_.front();

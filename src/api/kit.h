@@ -162,6 +162,10 @@ class Binder {
   nlohmann::json Object(std::string_view name);  // absent or null: {}
   nlohmann::json Array(std::string_view name);   // absent or null: []
 
+  // The Version an optimistic save was based on: required, so that a save made since is never
+  // overwritten (the caller's conditional UPDATE ... WHERE version = it; stale → 409).
+  int64_t ExpectedVersion();
+
   // Records a problem found outside the readers (a cross-field rule, an unknown reference).
   void Problem(std::string message) { problems_.push_back(std::move(message)); }
   bool ok() const { return problems_.empty(); }

@@ -25,33 +25,6 @@ namespace {
 constexpr std::string_view kAtomFeed = "application/atom+xml;type=feed;charset=utf-8";
 constexpr std::string_view kAtomEntry = "application/atom+xml;type=entry;charset=utf-8";
 
-std::string Xml(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids most control characters even escaped.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\r' || c == '\t') out += c;
-    }
-  }
-  return out;
-}
 
 // OData's DateTime: no zone suffix.
 std::string EdmDateTime(int64_t ms) {
@@ -143,7 +116,7 @@ Result<std::vector<FeedEntry>> Entries(ApiContext& ctx, const std::string& space
 std::string EntryXml(const std::string& root, const FeedEntry& e) {
   const feed::Package& p = e.package;
   std::string key =
-      fmt::format("Packages(Id='{}',Version='{}')", Xml(p.package_id), Xml(p.version));
+      fmt::format("Packages(Id='{}',Version='{}')", core::EscapeMarkup(p.package_id), core::EscapeMarkup(p.version));
   std::string updated = core::FormatIso8601(p.published);
   auto b = [](bool v) { return v ? "true" : "false"; };
   return fmt::format(
@@ -175,11 +148,11 @@ std::string EntryXml(const std::string& root, const FeedEntry& e) {
       "<d:IconUrl m:null=\"true\"/><d:LicenseUrl m:null=\"true\"/><d:ProjectUrl m:null=\"true\"/>"
       "<d:Tags></d:Tags>"
       "</m:properties></entry>",
-      fmt::arg("root", Xml(root)), fmt::arg("key", key), fmt::arg("id", Xml(p.package_id)),
-      fmt::arg("version", Xml(p.version)), fmt::arg("summary", Xml(p.summary)),
-      fmt::arg("updated", updated), fmt::arg("authors", Xml(p.authors)),
-      fmt::arg("title", Xml(p.title)), fmt::arg("description", Xml(p.description)),
-      fmt::arg("notes", Xml(p.release_notes)), fmt::arg("latest", b(e.is_latest)),
+      fmt::arg("root", core::EscapeMarkup(root)), fmt::arg("key", key), fmt::arg("id", core::EscapeMarkup(p.package_id)),
+      fmt::arg("version", core::EscapeMarkup(p.version)), fmt::arg("summary", core::EscapeMarkup(p.summary)),
+      fmt::arg("updated", updated), fmt::arg("authors", core::EscapeMarkup(p.authors)),
+      fmt::arg("title", core::EscapeMarkup(p.title)), fmt::arg("description", core::EscapeMarkup(p.description)),
+      fmt::arg("notes", core::EscapeMarkup(p.release_notes)), fmt::arg("latest", b(e.is_latest)),
       fmt::arg("abs", b(e.is_absolute_latest)), fmt::arg("pre", b(e.version.IsPrerelease())),
       fmt::arg("published", EdmDateTime(p.published)), fmt::arg("hash", Base64OfHex(p.sha256)),
       fmt::arg("size", p.size));
@@ -196,7 +169,7 @@ http::Response FeedResponse(const std::string& root, std::string_view title,
       "<?xml version=\"1.0\" encoding=\"utf-8\"?><feed xml:base=\"{0}/\" {1}>"
       "<id>{0}/{2}</id><title type=\"text\">{2}</title><updated>{3}</updated>"
       "<link rel=\"self\" title=\"{2}\" href=\"{2}\"/>",
-      Xml(root), kNamespaces, title,
+      core::EscapeMarkup(root), kNamespaces, title,
       core::FormatIso8601(core::ToUnixMillis(core::SystemClock::Instance().Now())));
   for (const auto* e : entries) body += EntryXml(root, *e);
   body += "</feed>";
@@ -348,7 +321,7 @@ Result<http::Response> NuGetServiceDocument(ApiContext& ctx, http::Request& req)
                   "xmlns=\"http://www.w3.org/2007/app\" xmlns:atom=\"http://www.w3.org/2005/Atom\">"
                   "<workspace><atom:title>Default</atom:title><collection href=\"Packages\">"
                   "<atom:title>Packages</atom:title></collection></workspace></service>",
-                  Xml(root)),
+                  core::EscapeMarkup(root)),
       "application/xml; charset=utf-8");
 }
 
@@ -374,7 +347,7 @@ Result<http::Response> NuGetQuery(ApiContext& ctx, http::Request& req) {
       if (e.package.version == p->version) {
         std::string body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>" + EntryXml(root, e);
         body.insert(body.find("<entry") + 6,
-                    fmt::format(" xml:base=\"{}/\" {}", Xml(root), kNamespaces));
+                    fmt::format(" xml:base=\"{}/\" {}", core::EscapeMarkup(root), kNamespaces));
         return http::Response::Text(200, std::move(body), std::string(kAtomEntry));
       }
     }

@@ -41,13 +41,7 @@ Result<json> SaveProcess(ApiContext& ctx, http::Request& req, const std::string&
                          const std::string& process_id, std::string_view what) {
   CUTTLE_TRY(auto body, ReadBody(req));
   Binder b(body);
-  const bool has_version = b.Has("Version");
-  const int64_t expected = b.Int("Version");
-  if (!has_version) {
-    b.Problem(
-        "The Version field is required: send back the Version you read, so that a save "
-        "made since is not overwritten.");
-  }
+  const int64_t expected = b.ExpectedVersion();
   std::vector<std::string> problems;
   model::ProcessReferences refs;
   const json* steps_field = b.Find("Steps");

@@ -137,13 +137,7 @@ Result<http::Response> UpdateVariableSet(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto space, RouteSpace(ctx, req));
   CUTTLE_TRY(auto body, ReadBody(req));
   Binder b(body);
-  const bool has_version = b.Has("Version");
-  const int64_t expected = b.Int("Version");
-  if (!has_version) {
-    b.Problem(
-        "The Version field is required: send back the Version you read, so that a save "
-        "made since is not overwritten.");
-  }
+  const int64_t expected = b.ExpectedVersion();
   json sent = b.Array("Variables");
   repo::VariableSetRow saved;
   std::optional<repo::ProjectRow> owner;

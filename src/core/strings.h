@@ -10,6 +10,8 @@
 namespace cuttle::core {
 
 std::string ToLower(std::string_view s);
+// Escapes & < > " ' for XML and HTML text and attribute values (' as &#39;, valid in both).
+std::string EscapeMarkup(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
 std::vector<std::string> Split(std::string_view s, char sep, bool skip_empty = true);

@@ -4,42 +4,13 @@
 
 namespace cuttle::model {
 
-namespace {
-
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 nlohmann::json EventJson(const repo::EventRow& e) {
   using nlohmann::json;
   return {{"Id", e.id},
           {"Category", e.category},
           {"Message", e.message},
-          {"MessageHtml", HtmlEscape(e.message)},
+          {"MessageHtml", core::EscapeMarkup(e.message)},
           {"MessageReferences", json::array()},
           {"RelatedDocumentIds", e.related_document_ids},
           {"UserId", e.user_id},
