@@ -1,0 +1,105 @@
+-- Releases, their snapshots, deployments, the dashboard's latest deployment per project and
+-- environment, and runbooks (issue 10). Columns are what is filtered, joined, ordered or
+-- constrained on; the rest of each Octopus document is the json column. seq is the id's number,
+-- so "newest first" is an index order.
+CREATE TABLE releases (
+  id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  space_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  version_key TEXT NOT NULL,
+  assembled BIGINT NOT NULL,
+  json TEXT NOT NULL DEFAULT '{}'
+);
+-- A version is unique per project, whatever its case: the index decides a race between nodes.
+CREATE UNIQUE INDEX releases_project_version ON releases (project_id, version_key);
+CREATE INDEX releases_space ON releases (space_id, seq);
+CREATE INDEX releases_project ON releases (project_id, seq);
+CREATE INDEX releases_channel ON releases (channel_id, seq);
+
+-- Frozen copies of a deployment process, runbook process or variable set, taken when a release
+-- or runbook snapshot is created; never changed afterwards (a variable re-snapshot writes a new
+-- row). Sensitive variable values stay encrypted in `json`.
+CREATE TABLE snapshots (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  owner_id TEXT NOT NULL,
+  json TEXT NOT NULL
+);
+
+CREATE TABLE deployments (
+  id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  space_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  environment_id TEXT NOT NULL,
+  release_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  tenant_id TEXT,
+  task_id TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX deployments_space ON deployments (space_id, seq);
+CREATE INDEX deployments_project_environment ON deployments (project_id, environment_id, seq);
+CREATE INDEX deployments_environment ON deployments (environment_id, seq);
+CREATE INDEX deployments_release ON deployments (release_id, seq);
+CREATE INDEX deployments_task ON deployments (task_id);
+
+-- The dashboard's cells: the newest deployment of each project in each environment, kept up to
+-- date in the transaction that creates or deletes a deployment, so the dashboard reads one row
+-- per cell instead of searching every deployment.
+CREATE TABLE dashboard_latest (
+  project_id TEXT NOT NULL,
+  environment_id TEXT NOT NULL,
+  space_id TEXT NOT NULL,
+  deployment_seq BIGINT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  PRIMARY KEY (project_id, environment_id)
+);
+CREATE INDEX dashboard_latest_space ON dashboard_latest (space_id);
+
+CREATE TABLE runbooks (
+  id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  space_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  process_id TEXT NOT NULL,
+  published_snapshot_id TEXT,
+  json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX runbooks_project_name ON runbooks (project_id, name_key);
+CREATE INDEX runbooks_space ON runbooks (space_id, seq);
+
+CREATE TABLE runbook_snapshots (
+  id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  space_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  runbook_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX runbook_snapshots_name ON runbook_snapshots (runbook_id, name_key);
+CREATE INDEX runbook_snapshots_space ON runbook_snapshots (space_id, seq);
+
+CREATE TABLE runbook_runs (
+  id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  space_id TEXT NOT NULL,
+  project_id TEXT NOT NULL,
+  runbook_id TEXT NOT NULL,
+  snapshot_id TEXT NOT NULL,
+  environment_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX runbook_runs_space ON runbook_runs (space_id, seq);
+CREATE INDEX runbook_runs_runbook ON runbook_runs (runbook_id, seq);
