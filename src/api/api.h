@@ -8,6 +8,7 @@
 
 #include "cluster/node_registry.h"
 #include "config/config.h"
+#include "crypto/secret_box.h"
 #include "db/database.h"
 #include "feed/package_store.h"
 #include "http/http.h"
@@ -24,6 +25,9 @@ struct ApiContext {
   tasks::TaskQueue& queue;
   tasks::ArtifactStore& artifacts;
   feed::PackageStore& packages;
+  // Seals and opens sensitive values under the cluster's master key (never null on a node: a
+  // node does not start without a key).
+  const crypto::SecretBox& secrets;
 };
 
 std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx);

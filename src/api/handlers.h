@@ -66,6 +66,44 @@ http::Response NuGetDownload(ApiContext& ctx, http::Request& req);
 http::Response NuGetPush(ApiContext& ctx, http::Request& req);  // a stream_body route
 http::Response NuGetDelete(ApiContext& ctx, http::Request& req);
 
+// projects.cc — projects (by id or slug) and channels
+Result<http::Response> ListProjects(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllProjects(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListProjectGroupProjects(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetProject(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateProject(ApiContext& ctx, http::Request& req);
+Result<http::Response> UpdateProject(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteProject(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListChannels(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllChannels(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListProjectChannels(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetChannel(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateChannel(ApiContext& ctx, http::Request& req);
+Result<http::Response> UpdateChannel(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteChannel(ApiContext& ctx, http::Request& req);
+
+// processes.cc — deployment processes
+Result<http::Response> GetDeploymentProcess(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetProjectDeploymentProcess(ApiContext& ctx, http::Request& req);
+Result<http::Response> UpdateDeploymentProcess(ApiContext& ctx, http::Request& req);
+Result<http::Response> UpdateProjectDeploymentProcess(ApiContext& ctx, http::Request& req);
+// Saves the request's Steps into process `process_id` of `space` if the body's Version is still
+// the stored one (else 409, nothing changed), writing the Modified event; returns the process
+// resource. `what` names it in messages ("deployment process", "runbook process"). Runbook
+// processes use it too.
+Result<nlohmann::json> SaveProcess(ApiContext& ctx, http::Request& req, const std::string& space,
+                                   const std::string& process_id, std::string_view what);
+
+// variables.cc — variable sets and library variable sets
+Result<http::Response> GetVariableSet(ApiContext& ctx, http::Request& req);
+Result<http::Response> UpdateVariableSet(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListLibraryVariableSets(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllLibraryVariableSets(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetLibraryVariableSet(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateLibraryVariableSet(ApiContext& ctx, http::Request& req);
+Result<http::Response> UpdateLibraryVariableSet(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteLibraryVariableSet(ApiContext& ctx, http::Request& req);
+
 // The space of a space-scoped route ("spaceId" capture), or the default space for an unscoped
 // one; 404 if the space does not exist.
 Result<std::string> SpaceOf(ApiContext& ctx, const http::Request& req);

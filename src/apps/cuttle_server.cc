@@ -140,7 +140,10 @@ int Run(const config::Options& o) {
   scheduler.Start();
 
   queue.SetLocalDispatch(runner.LocalDispatch());
-  api::ApiContext ctx{db, registry, o, boot->installation_id, queue, artifacts, packages};
+  // Sensitive variables are sealed under a sub-key of the master key OpenNodeDatabase resolved
+  // (on SQLite without a configured key, the default key file, created with a new database).
+  const crypto::SecretBox secrets(opened->key);
+  api::ApiContext ctx{db, registry, o, boot->installation_id, queue, artifacts, packages, secrets};
   http::ServerOptions http_options;
   http_options.host = o.listen_host;
   http_options.port = o.listen_port;

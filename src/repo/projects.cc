@@ -1,0 +1,187 @@
+#include "repo/projects.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/strings.h"
+
+namespace cuttle::repo {
+
+namespace {
+
+constexpr const char* kColumns = "id, space_id, name, slug, project_group_id, lifecycle_id, json";
+constexpr const char* kOrder = "lower(name), id";
+
+ProjectRow ReadProject(const db::Row& r) {
+  ProjectRow p{r.GetString("id"),
+               r.GetString("space_id"),
+               r.GetString("name"),
+               r.GetString("slug"),
+               r.GetString("project_group_id"),
+               r.GetString("lifecycle_id"),
+               {},
+               nlohmann::json::object()};
+  p.doc = nlohmann::json::parse(r.GetString("json"), nullptr, /*allow_exceptions=*/false);
+  if (!p.doc.is_object()) p.doc = nlohmann::json::object();
+  return p;
+}
+
+Where FilterWhere(const ProjectFilter& f, const PageQuery& q) {
+  Where w;
+  w.Add("space_id = {}", f.space_id);
+  if (f.project_group_id) w.Add("lower(project_group_id) = lower({})", *f.project_group_id);
+  if (f.name) w.Add("lower(name) = lower({})", *f.name);
+  w.ListFilters(q);
+  return w;
+}
+
+// Fills each project's included library sets with one query for the whole page.
+template <class Exec>
+Result<void> LoadIncluded(Exec& exec, std::vector<ProjectRow>& rows) {
+  if (rows.empty()) return {};
+  std::vector<std::string> ids;
+  for (const auto& p : rows) ids.push_back(p.id);
+  Where w;
+  w.In("project_id", ids);
+  CUTTLE_TRY(auto rs, exec.Execute("SELECT project_id, library_variable_set_id FROM "
+                                   "project_library_variable_sets" +
+                                       w.Sql() + " ORDER BY project_id, position",
+                                   w.params()));
+  for (const auto& r : rs.rows) {
+    const std::string project = r.GetString(0);
+    for (auto& p : rows) {
+      if (p.id == project) p.included_library_variable_set_ids.push_back(r.GetString(1));
+    }
+  }
+  return {};
+}
+
+template <class Exec>
+Result<std::optional<ProjectRow>> FindIn(Exec& exec, const std::string& space_id,
+                                         const std::string& id_or_slug) {
+  CUTTLE_TRY(auto rs, exec.Execute(std::string("SELECT ") + kColumns +
+                                       " FROM projects WHERE space_id = $1 AND "
+                                       "(lower(id) = lower($2) OR slug = lower($2)) "
+                                       "ORDER BY CASE WHEN lower(id) = lower($2) THEN 0 ELSE 1 "
+                                       "END LIMIT 1",
+                                   {space_id, id_or_slug}));
+  if (rs.empty()) return std::optional<ProjectRow>();
+  std::vector<ProjectRow> rows{ReadProject(rs.front())};
+  CUTTLE_TRY_VOID(LoadIncluded(exec, rows));
+  return std::optional<ProjectRow>(std::move(rows.front()));
+}
+
+Result<void> WriteIncluded(db::Transaction& tx, const ProjectRow& p) {
+  CUTTLE_TRY_VOID(
+      tx.Execute("DELETE FROM project_library_variable_sets WHERE project_id = $1", {p.id}));
+  int64_t position = 0;
+  for (const auto& id : p.included_library_variable_set_ids) {
+    CUTTLE_TRY_VOID(tx.Execute(
+        "INSERT INTO project_library_variable_sets (project_id, library_variable_set_id, "
+        "position) VALUES ($1, $2, $3)",
+        {p.id, id, position++}));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Page<ProjectRow>> ListProjects(db::Database& db, const ProjectFilter& f,
+                                      const PageQuery& q) {
+  CUTTLE_TRY(auto page, SelectPage<ProjectRow>(db, kColumns, "projects", FilterWhere(f, q), kOrder,
+                                               q, ReadProject));
+  CUTTLE_TRY_VOID(LoadIncluded(db, page.items));
+  return page;
+}
+
+Result<std::vector<ProjectRow>> ListAllProjects(db::Database& db, const ProjectFilter& f,
+                                                const PageQuery& q) {
+  CUTTLE_TRY(auto rows, SelectAll<ProjectRow>(db, kColumns, "projects", FilterWhere(f, q), kOrder,
+                                              ReadProject));
+  CUTTLE_TRY_VOID(LoadIncluded(db, rows));
+  return rows;
+}
+
+Result<std::optional<ProjectRow>> FindProject(db::Database& db, const std::string& space_id,
+                                              const std::string& id_or_slug) {
+  return FindIn(db, space_id, id_or_slug);
+}
+
+Result<std::optional<ProjectRow>> FindProject(db::Transaction& tx, const std::string& space_id,
+                                              const std::string& id_or_slug) {
+  return FindIn(tx, space_id, id_or_slug);
+}
+
+Result<void> InsertProject(db::Transaction& tx, const ProjectRow& p) {
+  CUTTLE_TRY_VOID(tx.Execute(
+      "INSERT INTO projects (id, space_id, name, slug, project_group_id, lifecycle_id, json) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      {p.id, p.space_id, p.name, p.slug, p.project_group_id, p.lifecycle_id, p.doc.dump()}));
+  return WriteIncluded(tx, p);
+}
+
+Result<void> UpdateProject(db::Transaction& tx, const ProjectRow& p) {
+  CUTTLE_TRY(auto rs,
+             tx.Execute("UPDATE projects SET name = $2, slug = $3, project_group_id = $4, "
+                        "lifecycle_id = $5, json = $6 WHERE id = $1",
+                        {p.id, p.name, p.slug, p.project_group_id, p.lifecycle_id, p.doc.dump()}));
+  if (rs.affected == 0) return Fail(Error::NotFound("project", p.id));
+  return WriteIncluded(tx, p);
+}
+
+Result<void> DeleteProject(db::Transaction& tx, const std::string& id) {
+  CUTTLE_TRY_VOID(
+      tx.Execute("DELETE FROM project_library_variable_sets WHERE project_id = $1", {id}));
+  CUTTLE_TRY(auto rs, tx.Execute("DELETE FROM projects WHERE id = $1", {id}));
+  if (rs.affected == 0) return Fail(Error::NotFound("project", id));
+  return {};
+}
+
+Result<std::vector<std::string>> ProjectsIncluding(db::Transaction& tx,
+                                                   const std::string& library_variable_set_id) {
+  CUTTLE_TRY(auto rs, tx.Execute("SELECT project_id FROM project_library_variable_sets WHERE "
+                                 "library_variable_set_id = $1 ORDER BY project_id",
+                                 {library_variable_set_id}));
+  std::vector<std::string> out;
+  for (const auto& r : rs.rows) out.push_back(r.GetString(0));
+  return out;
+}
+
+namespace {
+
+template <class Exec>
+Result<std::vector<std::string>> MissingIn(Exec& tx, std::string_view table,
+                                           const std::string& space_id,
+                                           const std::vector<std::string>& ids) {
+  std::vector<std::string> missing;
+  if (ids.empty()) return missing;
+  Where w;
+  w.Add("space_id = {}", space_id).InIgnoreCase("id", ids);
+  CUTTLE_TRY(auto rs,
+             tx.Execute("SELECT lower(id) FROM " + std::string(table) + w.Sql(), w.params()));
+  std::set<std::string> found;
+  for (const auto& r : rs.rows) found.insert(r.GetString(0));
+  for (const auto& id : ids) {
+    if (!found.contains(core::ToLower(id)) &&
+        std::find(missing.begin(), missing.end(), id) == missing.end()) {
+      missing.push_back(id);
+    }
+  }
+  return missing;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> MissingInSpace(db::Transaction& tx, std::string_view table,
+                                                const std::string& space_id,
+                                                const std::vector<std::string>& ids) {
+  return MissingIn(tx, table, space_id, ids);
+}
+
+Result<std::vector<std::string>> MissingInSpace(db::Database& db, std::string_view table,
+                                                const std::string& space_id,
+                                                const std::vector<std::string>& ids) {
+  return MissingIn(db, table, space_id, ids);
+}
+
+}  // namespace cuttle::repo

@@ -1,0 +1,63 @@
+// The projects aggregate: rows of `projects` and of `project_library_variable_sets` (a project's
+// IncludedLibraryVariableSetIds, in order). The Octopus fields that nothing filters on live in
+// `doc`. Creating a project also creates its process, variable set and default channel; that
+// composition is the API's (api/projects.cc), in one transaction.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "db/database.h"
+#include "repo/page.h"
+
+namespace cuttle::repo {
+
+struct ProjectRow {
+  std::string id;
+  std::string space_id;
+  std::string name;
+  std::string slug;
+  std::string project_group_id;
+  std::string lifecycle_id;
+  std::vector<std::string> included_library_variable_set_ids;
+  nlohmann::json doc = nlohmann::json::object();  // every other Octopus field
+};
+
+struct ProjectFilter {
+  std::string space_id;
+  std::optional<std::string> project_group_id;
+  std::optional<std::string> name;  // exact, case-insensitive
+};
+
+// Ordered by name.
+Result<Page<ProjectRow>> ListProjects(db::Database& db, const ProjectFilter& f, const PageQuery& q);
+Result<std::vector<ProjectRow>> ListAllProjects(db::Database& db, const ProjectFilter& f,
+                                                const PageQuery& q);
+// By id (case-insensitive) or else by slug, within the space.
+Result<std::optional<ProjectRow>> FindProject(db::Database& db, const std::string& space_id,
+                                              const std::string& id_or_slug);
+Result<std::optional<ProjectRow>> FindProject(db::Transaction& tx, const std::string& space_id,
+                                              const std::string& id_or_slug);
+
+// Name or slug taken by another project of the space: kAlreadyExists from the unique indexes.
+Result<void> InsertProject(db::Transaction& tx, const ProjectRow& p);
+Result<void> UpdateProject(db::Transaction& tx, const ProjectRow& p);
+Result<void> DeleteProject(db::Transaction& tx, const std::string& id);
+
+// Projects of the space that include the library variable set.
+Result<std::vector<std::string>> ProjectsIncluding(db::Transaction& tx,
+                                                   const std::string& library_variable_set_id);
+
+// The ids of `ids` that are not rows of `table` in `space_id` (compared case-insensitively),
+// for references a request names. `table` is one of the model's table names, never user input.
+Result<std::vector<std::string>> MissingInSpace(db::Transaction& tx, std::string_view table,
+                                                const std::string& space_id,
+                                                const std::vector<std::string>& ids);
+Result<std::vector<std::string>> MissingInSpace(db::Database& db, std::string_view table,
+                                                const std::string& space_id,
+                                                const std::vector<std::string>& ids);
+
+}  // namespace cuttle::repo
