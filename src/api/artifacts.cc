@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "api/handlers.h"
+#include "api/kit.h"
 #include "core/strings.h"
 
 namespace cuttle::api {
@@ -36,7 +37,7 @@ std::string ContentDisposition(std::string_view filename) {
 }
 
 Result<tasks::Artifact> FindArtifact(ApiContext& ctx, const http::Request& req) {
-  CUTTLE_TRY(auto space, SpaceOf(ctx, req));
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
   CUTTLE_TRY(auto a, ctx.artifacts.Get(req.Param("id")));
   if (!a || !core::EqualsIgnoreCase(a->space_id, space)) {
     return Fail(Error::NotFound("artifact", req.Param("id")));
@@ -45,40 +46,30 @@ Result<tasks::Artifact> FindArtifact(ApiContext& ctx, const http::Request& req) 
 }
 }  // namespace
 
-http::Response ListArtifacts(ApiContext& ctx, http::Request& req) {
-  auto paging = ReadPaging(req);
-  if (!paging) return http::Response::FromError(paging.error());
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
-  auto list = ctx.artifacts.List(*space, req.Query("regarding"));
-  if (!list) return http::Response::FromError(list.error());
-  std::vector<json> items;
-  for (const auto& a : *list) items.push_back(ArtifactJson(a));
-  return http::Response::Json(
-      200, Collection("Artifact", "/api/" + *space + "/artifacts", items, *paging));
+Result<http::Response> ListArtifacts(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto page, ctx.artifacts.List(space, req.Query("regarding"), q));
+  return ListResponse<tasks::Artifact>("Artifact", req, page, q, ArtifactJson);
 }
 
-http::Response GetArtifact(ApiContext& ctx, http::Request& req) {
-  auto a = FindArtifact(ctx, req);
-  if (!a) return http::Response::FromError(a.error());
-  return http::Response::Json(200, ArtifactJson(*a));
+Result<http::Response> GetArtifact(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto a, FindArtifact(ctx, req));
+  return http::Response::Json(200, ArtifactJson(a));
 }
 
-http::Response GetArtifactContent(ApiContext& ctx, http::Request& req) {
-  auto a = FindArtifact(ctx, req);
-  if (!a) return http::Response::FromError(a.error());
-  std::string path = ctx.artifacts.PathOf(*a);
+Result<http::Response> GetArtifactContent(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto a, FindArtifact(ctx, req));
+  std::string path = ctx.artifacts.PathOf(a);
   http::Response r = http::Response::Text(200, "", "application/octet-stream");
-  r.SetHeader("Content-Disposition", ContentDisposition(a->filename));
-  r.file = http::FileBody{path, 0, static_cast<uint64_t>(a->size)};
+  r.SetHeader("Content-Disposition", ContentDisposition(a.filename));
+  r.file = http::FileBody{path, 0, static_cast<uint64_t>(a.size)};
   return r;
 }
 
-http::Response DeleteArtifact(ApiContext& ctx, http::Request& req) {
-  auto a = FindArtifact(ctx, req);
-  if (!a) return http::Response::FromError(a.error());
-  auto deleted = ctx.artifacts.Delete(a->id);
-  if (!deleted) return http::Response::FromError(deleted.error());
+Result<http::Response> DeleteArtifact(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto a, FindArtifact(ctx, req));
+  CUTTLE_TRY_VOID(ctx.artifacts.Delete(a.id));
   return http::Response::Json(200, json::object());
 }
 

@@ -7,7 +7,7 @@
 namespace cuttle::api {
 
 // root.cc
-http::Response GetRoot(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetRoot(ApiContext& ctx, http::Request& req);
 
 // spaces.cc
 Result<http::Response> ListSpaces(ApiContext& ctx, http::Request& req);
@@ -15,56 +15,55 @@ Result<http::Response> ListAllSpaces(ApiContext& ctx, http::Request& req);
 Result<http::Response> GetSpace(ApiContext& ctx, http::Request& req);
 
 // users.cc
-http::Response GetCurrentUser(const repo::UserRow& user);
+Result<http::Response> GetCurrentUser(ApiContext& ctx, http::Request& req);
 
 // nodes.cc
-http::Response PingNode(ApiContext& ctx, http::Request& req);
-http::Response ListNodes(ApiContext& ctx, http::Request& req);
-http::Response ListAllNodes(ApiContext& ctx, http::Request& req);
-http::Response GetNode(ApiContext& ctx, http::Request& req);
-http::Response GetNodeDetails(ApiContext& ctx, http::Request& req);
-http::Response UpdateNode(ApiContext& ctx, http::Request& req, const repo::UserRow& user);
-http::Response DeleteNode(ApiContext& ctx, http::Request& req);
-http::Response NodesSummary(ApiContext& ctx, http::Request& req);
+Result<http::Response> PingNode(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListNodes(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllNodes(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetNode(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetNodeDetails(ApiContext& ctx, http::Request& req);
+Result<http::Response> UpdateNode(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteNode(ApiContext& ctx, http::Request& req);
+Result<http::Response> NodesSummary(ApiContext& ctx, http::Request& req);
 
 // tasks.cc — every handler serves both /api/tasks/... and /api/{spaceId}/tasks/...
-http::Response ListTasks(ApiContext& ctx, http::Request& req);
-http::Response CreateTask(ApiContext& ctx, http::Request& req, const repo::UserRow& user);
-http::Response GetTask(ApiContext& ctx, http::Request& req);
-http::Response GetTaskDetails(ApiContext& ctx, http::Request& req);
-http::Response GetTaskRaw(ApiContext& ctx, http::Request& req);
-http::Response CancelTask(ApiContext& ctx, http::Request& req);
-http::Response RerunTask(ApiContext& ctx, http::Request& req, const repo::UserRow& user);
+Result<http::Response> ListTasks(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateTask(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetTask(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetTaskDetails(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetTaskRaw(ApiContext& ctx, http::Request& req);
+Result<http::Response> CancelTask(ApiContext& ctx, http::Request& req);
+Result<http::Response> RerunTask(ApiContext& ctx, http::Request& req);
 
 // artifacts.cc
-http::Response ListArtifacts(ApiContext& ctx, http::Request& req);
-http::Response GetArtifact(ApiContext& ctx, http::Request& req);
-http::Response GetArtifactContent(ApiContext& ctx, http::Request& req);
-http::Response DeleteArtifact(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListArtifacts(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetArtifact(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetArtifactContent(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteArtifact(ApiContext& ctx, http::Request& req);
 
 // packages.cc — every handler serves both /api/packages/... and /api/{spaceId}/packages/...
-http::Response UploadPackage(ApiContext& ctx, http::Request& req);  // a stream_body route
-http::Response ListPackages(ApiContext& ctx, http::Request& req);
-http::Response GetPackage(ApiContext& ctx, http::Request& req);
-http::Response GetPackageRaw(ApiContext& ctx, http::Request& req);
-http::Response DeletePackage(ApiContext& ctx, http::Request& req);
-http::Response ListFeeds(ApiContext& ctx, http::Request& req);
-http::Response GetFeed(ApiContext& ctx, http::Request& req);
-http::Response ListFeedPackageVersions(ApiContext& ctx, http::Request& req);
+Result<http::Response> UploadPackage(ApiContext& ctx, http::Request& req);  // a stream_body route
+Result<http::Response> ListPackages(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetPackage(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetPackageRaw(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeletePackage(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListFeeds(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetFeed(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListFeedPackageVersions(ApiContext& ctx, http::Request& req);
 // Reads the first file part of a streamed multipart body into the store (Octopus and NuGet push).
 Result<feed::UploadResult> ReceivePackage(ApiContext& ctx, http::Request& req,
                                           const std::string& space_id, feed::OverwriteMode mode);
 // A package download: Content-Length, ETag (the SHA-256), If-None-Match and single Range requests.
-http::Response ServePackageFile(ApiContext& ctx, const http::Request& req, const feed::Package& p,
-                                std::string_view content_type);
+Result<http::Response> ServePackageFile(ApiContext& ctx, const http::Request& req,
+                                        const feed::Package& p, std::string_view content_type);
 
 // nuget.cc — the NuGet v2 feed at /nuget/packages and /{spaceId}/nuget/packages; reads anonymous
-http::Response NuGetServiceDocument(ApiContext& ctx, http::Request& req);
-http::Response NuGetQuery(ApiContext& ctx,
-                          http::Request& req);  // $metadata, Search(), Packages()...
-http::Response NuGetDownload(ApiContext& ctx, http::Request& req);
-http::Response NuGetPush(ApiContext& ctx, http::Request& req);  // a stream_body route
-http::Response NuGetDelete(ApiContext& ctx, http::Request& req);
+Result<http::Response> NuGetServiceDocument(ApiContext& ctx, http::Request& req);
+Result<http::Response> NuGetQuery(ApiContext& ctx, http::Request& req);  // $metadata, Search()...
+Result<http::Response> NuGetDownload(ApiContext& ctx, http::Request& req);
+Result<http::Response> NuGetPush(ApiContext& ctx, http::Request& req);  // a stream_body route
+Result<http::Response> NuGetDelete(ApiContext& ctx, http::Request& req);
 
 // projects.cc — projects (by id or slug) and channels
 Result<http::Response> ListProjects(ApiContext& ctx, http::Request& req);
@@ -103,9 +102,5 @@ Result<http::Response> GetLibraryVariableSet(ApiContext& ctx, http::Request& req
 Result<http::Response> CreateLibraryVariableSet(ApiContext& ctx, http::Request& req);
 Result<http::Response> UpdateLibraryVariableSet(ApiContext& ctx, http::Request& req);
 Result<http::Response> DeleteLibraryVariableSet(ApiContext& ctx, http::Request& req);
-
-// The space of a space-scoped route ("spaceId" capture), or the default space for an unscoped
-// one; 404 if the space does not exist.
-Result<std::string> SpaceOf(ApiContext& ctx, const http::Request& req);
 
 }  // namespace cuttle::api

@@ -4,6 +4,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/strings.h"
+#include "repo/spaces.h"
 
 namespace cuttle::api {
 
@@ -102,17 +103,30 @@ http::Admission Gate(ApiContext& ctx, Access access, Permission permission) {
 }
 
 Result<repo::PageQuery> ReadListParams(const http::Request& req) {
-  CUTTLE_TRY(Paging paging, ReadPaging(req));
   repo::PageQuery q;
-  q.skip = paging.skip;
-  q.take = paging.take;
-  q.ids = IdsFilter(req);
+  // Huge values such as 2147483647 are fine; negative or non-numeric ones are 400.
+  for (auto [name, target] : {std::pair{"skip", &q.skip}, std::pair{"take", &q.take}}) {
+    auto v = req.Query(name);
+    if (!v || v->empty()) continue;
+    auto n = core::ParseInt(*v);
+    if (!n || *n < 0) {
+      return Fail(Error::InvalidArgument(std::string("The '") + name +
+                                         "' parameter must be a non-negative integer."));
+    }
+    *target = *n;
+  }
+  if (auto ids = req.Query("ids")) q.ids = core::Split(*ids, ',');
   q.partial_name = req.Query("partialName");
   return q;
 }
 
 Result<std::string> RouteSpace(ApiContext& ctx, const http::Request& req) {
-  return SpaceOf(ctx, req);
+  const std::string& id = req.Param("spaceId");
+  if (id.empty()) return std::string("Spaces-1");
+  if (!core::ParseId("Spaces", id)) return Fail(Error::NotFound("space", id));
+  CUTTLE_TRY(auto space, repo::FindSpace(ctx.db, id));
+  if (!space) return Fail(Error::NotFound("space", id));
+  return space->id;
 }
 
 json CollectionJson(std::string_view item_type, std::string_view self_path, json items,

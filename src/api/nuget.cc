@@ -2,13 +2,20 @@
 // (reference-octopus-api.md §4): push, list, install and delete. Mounted at /nuget/packages (the
 // default space) and /{spaceId}/nuget/packages. Reads are anonymous because nuget.exe prompts for
 // credentials on a 401 and then fails non-interactively; writes need an API key and answer a bad
-// one with 403 for the same reason.
+// one with 403 for the same reason (api::Gate, at admission).
+//
+// The handlers are the kit's (Result<Response>), and their failures take the route adapter's
+// Octopus error shape, as before. What is not an Octopus collection stays NuGet's: the feeds are
+// OData/Atom XML built here, and their $filter/$orderby/$skip/$top are applied to the entries of
+// the space in memory (the OData filters read IsLatestVersion, computed over every version of an
+// id), so this feed does not use ListResponse.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
 #include "api/handlers.h"
+#include "api/kit.h"
 #include "core/strings.h"
 
 namespace cuttle::api {
@@ -332,9 +339,8 @@ constexpr std::string_view kMetadata =
 
 }  // namespace
 
-http::Response NuGetServiceDocument(ApiContext& ctx, http::Request& req) {
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
+Result<http::Response> NuGetServiceDocument(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY_VOID(RouteSpace(ctx, req));  // 404 for a space that does not exist
   std::string root = FeedRoot(req);
   return http::Response::Text(
       200,
@@ -346,9 +352,8 @@ http::Response NuGetServiceDocument(ApiContext& ctx, http::Request& req) {
       "application/xml; charset=utf-8");
 }
 
-http::Response NuGetQuery(ApiContext& ctx, http::Request& req) {
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
+Result<http::Response> NuGetQuery(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
   const std::string root = FeedRoot(req);
   const std::string& op = req.Param("op");
   if (op == "$metadata") {
@@ -359,67 +364,56 @@ http::Response NuGetQuery(ApiContext& ctx, http::Request& req) {
     auto id = LiteralAfter(op, "Id='");
     auto version = LiteralAfter(op, "Version='");
     if (!id || !version) {
-      return http::Response::Error(400, "Expected Packages(Id='...',Version='...').");
+      return Fail(Error::InvalidArgument("Expected Packages(Id='...',Version='...')."));
     }
     // Any spelling finds the stored version: nuget.exe tries 1.0, 1.0.0 and 1.0.0.0 in turn.
-    auto p = ctx.packages.Find(*space, *id, *version);
-    if (!p) return http::Response::FromError(p.error());
-    if (!*p) return http::Response::Error(404, "Package " + *id + " " + *version + " not found.");
-    auto entries = Entries(ctx, *space, (*p)->package_id);
-    if (!entries) return http::Response::FromError(entries.error());
-    for (const auto& e : *entries) {
-      if (e.package.version == (*p)->version) {
+    CUTTLE_TRY(auto p, ctx.packages.Find(space, *id, *version));
+    if (!p) return Fail(Error::NotFound("Package " + *id + " " + *version + " not found."));
+    CUTTLE_TRY(auto entries, Entries(ctx, space, p->package_id));
+    for (const auto& e : entries) {
+      if (e.package.version == p->version) {
         std::string body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>" + EntryXml(root, e);
         body.insert(body.find("<entry") + 6,
                     fmt::format(" xml:base=\"{}/\" {}", Xml(root), kNamespaces));
         return http::Response::Text(200, std::move(body), std::string(kAtomEntry));
       }
     }
-    return http::Response::Error(404, "Package " + *id + " " + *version + " not found.");
+    return Fail(Error::NotFound("Package " + *id + " " + *version + " not found."));
   }
   std::string name = op.substr(0, op.find('('));
   std::optional<std::string> only_id;
   if (core::EqualsIgnoreCase(name, "FindPackagesById")) {
     auto id = req.Query("id");
-    if (!id) return http::Response::Error(400, "FindPackagesById() needs an id parameter.");
+    if (!id) return Fail(Error::InvalidArgument("FindPackagesById() needs an id parameter."));
     only_id = Unquote(*id);
   } else if (core::EqualsIgnoreCase(name, "GetUpdates")) {
     return FeedResponse(root, "GetUpdates", {});
   } else if (!core::EqualsIgnoreCase(name, "Packages") && !core::EqualsIgnoreCase(name, "Search")) {
-    return http::Response::Error(404, "The resource '" + req.path + "' was not found.");
+    return Fail(Error::NotFound("The resource '" + req.path + "' was not found."));
   }
-  auto entries = Entries(ctx, *space, only_id);
-  if (!entries) return http::Response::FromError(entries.error());
-  return Query(req, root, name, *entries);
+  CUTTLE_TRY(auto entries, Entries(ctx, space, only_id));
+  return Query(req, root, name, entries);
 }
 
-http::Response NuGetDownload(ApiContext& ctx, http::Request& req) {
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
-  auto p = ctx.packages.Find(*space, req.Param("id"), req.Param("version"));
-  if (!p) return http::Response::FromError(p.error());
-  if (!*p) return http::Response::Error(404, "The package was not found.");
-  return ServePackageFile(ctx, req, **p, "application/zip");
+Result<http::Response> NuGetDownload(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto p, ctx.packages.Find(space, req.Param("id"), req.Param("version")));
+  if (!p) return Fail(Error::NotFound("The package was not found."));
+  return ServePackageFile(ctx, req, *p, "application/zip");
 }
 
-http::Response NuGetPush(ApiContext& ctx, http::Request& req) {
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
-  auto mode = feed::ParseOverwriteMode(req.Query("overwriteMode"), req.Query("replace"));
-  if (!mode) return http::Response::FromError(mode.error());
-  auto r = ReceivePackage(ctx, req, *space, *mode);
-  if (!r) return http::Response::FromError(r.error());
-  return http::Response::Text(r->created ? 201 : 200, "");
+Result<http::Response> NuGetPush(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto mode, feed::ParseOverwriteMode(req.Query("overwriteMode"), req.Query("replace")));
+  CUTTLE_TRY(auto r, ReceivePackage(ctx, req, space, mode));
+  return http::Response::Text(r.created ? 201 : 200, "");
 }
 
-http::Response NuGetDelete(ApiContext& ctx, http::Request& req) {
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
-  auto p = ctx.packages.Find(*space, req.Param("id"), req.Param("version"));
-  if (!p) return http::Response::FromError(p.error());
-  if (!*p) return http::Response::Error(404, "The package was not found.");
-  auto gone = ctx.packages.Delete(**p);
-  if (!gone) return http::Response::FromError(gone.error());
+Result<http::Response> NuGetDelete(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto p, ctx.packages.Find(space, req.Param("id"), req.Param("version")));
+  if (!p) return Fail(Error::NotFound("The package was not found."));
+  CUTTLE_TRY_VOID(ctx.packages.Delete(*p));
   return http::Response::Text(204, "");
 }
 

@@ -1,11 +1,14 @@
 // The built-in feed's Octopus resources (reference-octopus-api.md §2.6, §2.13): upload, list, get,
 // download, delete, the feeds list and a package's versions.
+#include "repo/packages.h"
+
 #include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <map>
 
 #include "api/handlers.h"
+#include "api/kit.h"
 #include "core/strings.h"
 #include "feed/multipart.h"
 
@@ -18,7 +21,7 @@ constexpr const char* kBuiltInFeedId = "feeds-builtin";
 // maximum package size before any byte is read.
 constexpr uint64_t kMultipartOverhead = 64 * 1024;
 
-json PackageJson(const feed::Package& p) {
+json PackageJson(const repo::PackageRow& p) {
   std::string self = "/api/" + p.space_id + "/packages/" + p.resource_id();
   return {{"Id", p.resource_id()},
           {"SpaceId", p.space_id},
@@ -40,19 +43,8 @@ json PackageJson(const feed::Package& p) {
           {"Links", {{"Self", self}, {"Raw", self + "/raw"}}}};
 }
 
-// The newest version of each id, keeping List's order (ids ascending, newest first within one).
-std::vector<feed::Package> LatestPerId(const std::vector<feed::Package>& all) {
-  std::vector<feed::Package> out;
-  for (const auto& p : all) {
-    if (out.empty() || !core::EqualsIgnoreCase(out.back().package_id, p.package_id)) {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
-
 Result<feed::Package> FindPackage(ApiContext& ctx, const http::Request& req) {
-  CUTTLE_TRY(auto space, SpaceOf(ctx, req));
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
   CUTTLE_TRY(auto p, ctx.packages.Get(space, req.Param("id")));
   if (!p) return Fail(Error::NotFound("package", req.Param("id")));
   return *p;
@@ -95,15 +87,15 @@ Result<std::optional<std::pair<uint64_t, uint64_t>>> ParseRange(std::string_view
 
 }  // namespace
 
-http::Response ServePackageFile(ApiContext& ctx, const http::Request& req, const feed::Package& p,
-                                std::string_view content_type) {
+Result<http::Response> ServePackageFile(ApiContext& ctx, const http::Request& req,
+                                        const feed::Package& p, std::string_view content_type) {
   const std::string path = ctx.packages.PathOf(p);
   const uint64_t size = static_cast<uint64_t>(p.size);
   const std::string etag = "\"" + p.sha256 + "\"";
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != size) {
-    return http::Response::Error(500, "The package file for " + p.resource_id() +
-                                          " is missing or damaged on the shared storage.");
+    return Fail(Error::Io("The package file " + path + " for " + p.resource_id() +
+                          " is missing or damaged on the shared storage."));
   }
   auto with_headers = [&](http::Response r) {
     r.SetHeader("ETag", etag);
@@ -119,6 +111,8 @@ http::Response ServePackageFile(ApiContext& ctx, const http::Request& req, const
   if (range_header && (!if_range || *if_range == etag)) {
     auto parsed = ParseRange(*range_header, size);
     if (!parsed) {
+      // Built here rather than returned as an Error: a 416 carries Content-Range, which the
+      // route adapter's error responses have no place for.
       http::Response r = http::Response::Error(416, "The requested range is not satisfiable.");
       r.SetHeader("Content-Range", fmt::format("bytes */{}", size));
       return with_headers(std::move(r));
@@ -170,62 +164,46 @@ Result<feed::UploadResult> ReceivePackage(ApiContext& ctx, http::Request& req,
   return result;
 }
 
-http::Response UploadPackage(ApiContext& ctx, http::Request& req) {
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
-  auto mode = feed::ParseOverwriteMode(req.Query("overwriteMode"), req.Query("replace"));
-  if (!mode) return http::Response::FromError(mode.error());
-  auto r = ReceivePackage(ctx, req, *space, *mode);
-  if (!r) return http::Response::FromError(r.error());
-  return http::Response::Json(r->created ? 201 : 200, PackageJson(r->package));
+Result<http::Response> UploadPackage(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto mode, feed::ParseOverwriteMode(req.Query("overwriteMode"), req.Query("replace")));
+  CUTTLE_TRY(auto r, ReceivePackage(ctx, req, space, mode));
+  return http::Response::Json(r.created ? 201 : 200, PackageJson(r.package));
 }
 
-http::Response ListPackages(ApiContext& ctx, http::Request& req) {
-  auto paging = ReadPaging(req);
-  if (!paging) return http::Response::FromError(paging.error());
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
-  auto exact = req.Query("nuGetPackageId");
-  if (exact && exact->empty()) exact.reset();
-  auto all = ctx.packages.List(*space, exact);
-  if (!all) return http::Response::FromError(all.error());
-  std::vector<feed::Package> rows = std::move(*all);
-  auto filter = req.Query("filter");
-  auto latest = req.Query("latest");
+Result<http::Response> ListPackages(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  repo::PackageFilter f;
+  CUTTLE_TRY(f.space_id, RouteSpace(ctx, req));
+  if (auto exact = req.Query("nuGetPackageId"); exact && !exact->empty()) f.package_id = *exact;
   // Octopus: `filter` lists the latest version of each package whose id contains it.
-  if (filter && !filter->empty()) {
-    std::erase_if(rows, [&](const feed::Package& p) {
-      return !core::ContainsIgnoreCase(p.package_id, *filter);
-    });
-    rows = LatestPerId(rows);
-  } else if (latest && core::EqualsIgnoreCase(*latest, "true")) {
-    rows = LatestPerId(rows);
+  if (auto filter = req.Query("filter"); filter && !filter->empty()) {
+    f.id_contains = *filter;
+    f.latest_only = true;
+  } else if (auto latest = req.Query("latest"); latest && core::EqualsIgnoreCase(*latest, "true")) {
+    f.latest_only = true;
   }
-  std::vector<json> items;
-  items.reserve(rows.size());
-  for (const auto& p : rows) items.push_back(PackageJson(p));
-  return http::Response::Json(
-      200, Collection("Package", "/api/" + *space + "/packages", items, *paging));
+  // Octopus's own paging parameters; ids and partialName are not filters of this list.
+  q.ids.reset();
+  q.partial_name.reset();
+  CUTTLE_TRY(auto page, repo::ListPackages(ctx.db, f, q));
+  return ListResponse<repo::PackageRow>("Package", req, page, q, PackageJson);
 }
 
-http::Response GetPackage(ApiContext& ctx, http::Request& req) {
-  auto p = FindPackage(ctx, req);
-  if (!p) return http::Response::FromError(p.error());
-  return http::Response::Json(200, PackageJson(*p));
+Result<http::Response> GetPackage(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto p, FindPackage(ctx, req));
+  return http::Response::Json(200, PackageJson(p));
 }
 
-http::Response GetPackageRaw(ApiContext& ctx, http::Request& req) {
-  auto p = FindPackage(ctx, req);
-  if (!p) return http::Response::FromError(p.error());
-  return ServePackageFile(ctx, req, *p, "application/octet-stream");
+Result<http::Response> GetPackageRaw(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto p, FindPackage(ctx, req));
+  return ServePackageFile(ctx, req, p, "application/octet-stream");
 }
 
-http::Response DeletePackage(ApiContext& ctx, http::Request& req) {
-  auto p = FindPackage(ctx, req);
-  if (!p) return http::Response::FromError(p.error());
-  auto gone = ctx.packages.Delete(*p);
-  if (!gone) return http::Response::FromError(gone.error());
-  if (!*gone) return http::Response::FromError(Error::NotFound("package", req.Param("id")));
+Result<http::Response> DeletePackage(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto p, FindPackage(ctx, req));
+  CUTTLE_TRY(bool gone, ctx.packages.Delete(p));
+  if (!gone) return Fail(Error::NotFound("package", req.Param("id")));
   return http::Response::Text(204, "");
 }
 
@@ -247,63 +225,67 @@ json BuiltInFeedJson(const std::string& space) {
 }
 }  // namespace
 
-http::Response ListFeeds(ApiContext& ctx, http::Request& req) {
-  auto paging = ReadPaging(req);
-  if (!paging) return http::Response::FromError(paging.error());
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
-  std::vector<json> items;
+Result<http::Response> ListFeeds(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  // One feed, the built-in one: its list is built here, not read from a table, so the common
+  // filters and the page are applied to it here too.
   auto type = req.Query("feedType");
-  if (MatchesListFilters(req, kBuiltInFeedId, "Octopus Server (built-in)") &&
-      (!type || type->empty() || core::EqualsIgnoreCase(*type, "BuiltIn"))) {
-    items.push_back(BuiltInFeedJson(*space));
+  bool listed = !type || type->empty() || core::EqualsIgnoreCase(*type, "BuiltIn");
+  if (q.ids) {
+    listed = listed && std::any_of(q.ids->begin(), q.ids->end(), [](const std::string& id) {
+               return core::EqualsIgnoreCase(id, kBuiltInFeedId);
+             });
   }
-  return http::Response::Json(200, Collection("Feed", "/api/" + *space + "/feeds", items, *paging));
+  if (q.partial_name) {
+    listed = listed && core::ContainsIgnoreCase("Octopus Server (built-in)", *q.partial_name);
+  }
+  repo::Page<std::string> page;
+  page.total = listed ? 1 : 0;
+  if (listed && q.skip == 0 && q.take > 0) page.items.push_back(space);
+  return ListResponse<std::string>("Feed", req, page, q, BuiltInFeedJson);
 }
 
-http::Response GetFeed(ApiContext& ctx, http::Request& req) {
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
+Result<http::Response> GetFeed(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
   if (!core::EqualsIgnoreCase(req.Param("feedId"), kBuiltInFeedId)) {
-    return http::Response::FromError(Error::NotFound("feed", req.Param("feedId")));
+    return Fail(Error::NotFound("feed", req.Param("feedId")));
   }
-  return http::Response::Json(200, BuiltInFeedJson(*space));
+  return http::Response::Json(200, BuiltInFeedJson(space));
 }
 
-http::Response ListFeedPackageVersions(ApiContext& ctx, http::Request& req) {
-  auto paging = ReadPaging(req);
-  if (!paging) return http::Response::FromError(paging.error());
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
+namespace {
+json PackageVersionJson(const repo::PackageRow& p) {
+  return {{"Id", p.resource_id()},
+          {"PackageId", p.package_id},
+          {"Version", p.version},
+          {"Title", p.title},
+          {"Published", core::FormatIso8601(p.published)},
+          {"SizeBytes", p.size},
+          {"FeedId", kBuiltInFeedId},
+          {"ReleaseNotes", p.release_notes},
+          {"Links", json::object()}};
+}
+}  // namespace
+
+Result<http::Response> ListFeedPackageVersions(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  repo::PackageFilter f;
+  CUTTLE_TRY(f.space_id, RouteSpace(ctx, req));
   if (!core::EqualsIgnoreCase(req.Param("feedId"), kBuiltInFeedId)) {
-    return http::Response::FromError(Error::NotFound("feed", req.Param("feedId")));
+    return Fail(Error::NotFound("feed", req.Param("feedId")));
   }
   auto id = req.Query("packageId");
   if (!id || id->empty()) {
-    return http::Response::FromError(
-        Error::InvalidArgument("The packageId parameter is required."));
+    return Fail(Error::InvalidArgument("The packageId parameter is required."));
   }
-  auto all = ctx.packages.List(*space, *id);
-  if (!all) return http::Response::FromError(all.error());
+  f.package_id = *id;
   auto pre = req.Query("includePreRelease");
-  bool include_pre = !pre || !core::EqualsIgnoreCase(*pre, "false");
-  std::vector<json> items;
-  for (const auto& p : *all) {
-    if (!include_pre && p.ParsedVersion().IsPrerelease()) continue;
-    items.push_back({{"Id", p.resource_id()},
-                     {"PackageId", p.package_id},
-                     {"Version", p.version},
-                     {"Title", p.title},
-                     {"Published", core::FormatIso8601(p.published)},
-                     {"SizeBytes", p.size},
-                     {"FeedId", kBuiltInFeedId},
-                     {"ReleaseNotes", p.release_notes},
-                     {"Links", json::object()}});
-  }
-  return http::Response::Json(
-      200, Collection("PackageVersion",
-                      "/api/" + *space + "/feeds/" + kBuiltInFeedId + "/packages/versions", items,
-                      *paging));
+  f.stable_only = pre && core::EqualsIgnoreCase(*pre, "false");
+  q.ids.reset();
+  q.partial_name.reset();
+  CUTTLE_TRY(auto page, repo::ListPackages(ctx.db, f, q));
+  return ListResponse<repo::PackageRow>("PackageVersion", req, page, q, PackageVersionJson);
 }
 
 }  // namespace cuttle::api

@@ -1,8 +1,9 @@
 #include "api/handlers.h"
+#include "api/kit.h"
 
 namespace cuttle::api {
 
-http::Response GetRoot(ApiContext& ctx, http::Request&) {
+Result<http::Response> GetRoot(ApiContext& ctx, http::Request&) {
   // Clients read Version (a 3-part semver they gate features on) and InstallationId.
   return http::Response::Json(
       200, {{"Application", "Cuttle"},

@@ -5,26 +5,12 @@ namespace cuttle::api {
 
 namespace {
 
-using Plain = http::Response (*)(ApiContext&, http::Request&);
-using WithCaller = http::Response (*)(ApiContext&, http::Request&, const repo::UserRow&);
-
-http::Handler Bind(ApiContext& ctx, Plain h) {
-  return [&ctx, h](http::Request& req) { return h(ctx, req); };
-}
-// The caller is the one the route's gate authenticated (Request::principal): no second lookup.
-http::Handler Bind(ApiContext& ctx, WithCaller h) {
-  return [&ctx, h](http::Request& req) { return h(ctx, req, Caller(req)); };
-}
-// The kit's handlers: the one place an error becomes an Octopus error response.
+// The route adapter: the one place an error becomes an Octopus error response.
 http::Handler Bind(ApiContext& ctx, KitHandler h) {
   return [&ctx, h](http::Request& req) {
     auto response = h(ctx, req);
     return response ? std::move(*response) : http::Response::FromError(response.error());
   };
-}
-
-http::Response CurrentUser(ApiContext&, http::Request&, const repo::UserRow& user) {
-  return GetCurrentUser(user);
 }
 
 struct Route {
@@ -44,7 +30,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
   // clang-format off
   const Route routes[] = {
     {"GET",    "/api",                                   kAnonymous, kNone, Bind(ctx, GetRoot)},
-    {"GET",    "/api/users/me",                          kApiKey,    kUserView, Bind(ctx, CurrentUser)},
+    {"GET",    "/api/users/me",                          kApiKey,    kUserView, Bind(ctx, GetCurrentUser)},
     {"GET",    "/api/spaces",                            kApiKey,    kSpaceView, Bind(ctx, ListSpaces)},
     {"GET",    "/api/spaces/all",                        kApiKey,    kSpaceView, Bind(ctx, ListAllSpaces)},
     {"GET",    "/api/spaces/{id}",                       kApiKey,    kSpaceView, Bind(ctx, GetSpace)},

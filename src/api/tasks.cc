@@ -1,8 +1,10 @@
 #include <fmt/format.h>
 
 #include "api/handlers.h"
+#include "api/kit.h"
 #include "core/ids.h"
 #include "core/strings.h"
+#include "tasks/task_kinds.h"
 #include "tasks/task_log.h"
 
 namespace cuttle::api {
@@ -64,7 +66,7 @@ json TaskJson(const Task& t) {
 
 // The task named by the route, in the route's space; 404 for an unknown or malformed id.
 Result<Task> FindTask(ApiContext& ctx, const http::Request& req) {
-  CUTTLE_TRY(auto space, SpaceOf(ctx, req));
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
   const std::string& id = req.Param("id");
   if (!core::ParseId("ServerTasks", id)) return Fail(Error::NotFound("task", id));
   CUTTLE_TRY(auto task, ctx.queue.Get(id));
@@ -77,15 +79,19 @@ Result<Task> FindTask(ApiContext& ctx, const http::Request& req) {
 
 Result<tasks::TaskFilter> ReadFilter(ApiContext& ctx, const http::Request& req) {
   tasks::TaskFilter f;
-  CUTTLE_TRY(auto paging, ReadPaging(req));
-  f.skip = paging.skip;
-  f.take = paging.take;
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  f.skip = q.skip;
+  f.take = q.take;
   if (!req.Param("spaceId").empty()) {
-    CUTTLE_TRY(f.space_id, SpaceOf(ctx, req));
+    CUTTLE_TRY(f.space_id, RouteSpace(ctx, req));
   } else if (auto space = req.Query("spaces")) {
     f.space_id = *space;
   }
-  if (auto ids = IdsFilter(req)) f.ids = *ids;
+  if (q.ids) {
+    for (const auto& id : *q.ids) {
+      if (!id.empty()) f.ids.push_back(id);
+    }
+  }
   if (auto states = req.Query("states")) {
     for (const auto& s : core::Split(*states, ',')) {
       auto st = tasks::ParseState(s);
@@ -116,117 +122,76 @@ Result<tasks::TaskFilter> ReadFilter(ApiContext& ctx, const http::Request& req) 
 }
 }  // namespace
 
-Result<std::string> SpaceOf(ApiContext& ctx, const http::Request& req) {
-  const std::string& id = req.Param("spaceId");
-  if (id.empty()) return std::string("Spaces-1");
-  if (!core::ParseId("Spaces", id)) return Fail(Error::NotFound("space", id));
-  CUTTLE_TRY(auto space, repo::FindSpace(ctx.db, id));
-  if (!space) return Fail(Error::NotFound("space", id));
-  return space->id;
+Result<http::Response> ListTasks(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto filter, ReadFilter(ctx, req));
+  CUTTLE_TRY(auto page, ctx.queue.List(filter));
+  // An ids query answers every task it names in one page (TaskQueue::List).
+  repo::PageQuery q;
+  q.skip = filter.ids.empty() ? filter.skip : 0;
+  q.take = filter.ids.empty() ? filter.take : static_cast<int64_t>(filter.ids.size());
+  return ListResponse<Task>("Task", req, page, q, TaskJson);
 }
 
-http::Response ListTasks(ApiContext& ctx, http::Request& req) {
-  auto filter = ReadFilter(ctx, req);
-  if (!filter) return http::Response::FromError(filter.error());
-  auto found = ctx.queue.List(*filter);
-  if (!found) return http::Response::FromError(found.error());
-  auto& [items, total] = *found;
-  json page = json::array();
-  for (const auto& t : items) page.push_back(TaskJson(t));
-  int64_t per_page = filter->ids.empty() ? filter->take : static_cast<int64_t>(filter->ids.size());
-  int64_t pages = PageCount(total, per_page);
-  return http::Response::Json(200, {{"ItemType", "Task"},
-                                    {"TotalResults", total},
-                                    {"ItemsPerPage", per_page},
-                                    {"NumberOfPages", pages},
-                                    {"LastPageNumber", pages > 0 ? pages - 1 : 0},
-                                    {"Items", std::move(page)},
-                                    {"Links", {{"Self", SelfLink(req)}}}});
-}
-
-http::Response CreateTask(ApiContext& ctx, http::Request& req, const repo::UserRow& user) {
-  auto body = ParseJsonObject(req);
-  if (!body) return http::Response::FromError(body.error());
-  auto space = SpaceOf(ctx, req);
-  if (!space) return http::Response::FromError(space.error());
+Result<http::Response> CreateTask(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto body, ReadBody(req));
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  const tasks::TaskKinds& kinds = tasks::TaskKinds::Registry();
+  Binder b(body);
   tasks::NewTask t;
-  t.space_id = *space;
-  t.created_by = user.id;
-  const json* name = FindProperty(*body, "Name");
+  t.space_id = space;
+  t.created_by = Caller(req).id;
+  std::string creatable;
+  for (const auto& name : kinds.CreatableByApi()) {
+    creatable += (creatable.empty() ? "" : " or ") + name;
+  }
+  const json* name = b.Find("Name");
   if (!name || !name->is_string()) {
-    return http::Response::Error(400, "There was a problem with your request.",
-                                 {"Name is required: AdHocScript or Noop."});
+    return Fail(Error::Invalid("There was a problem with your request.",
+                               {"Name is required: " + creatable + "."}));
   }
-  t.name = name->get<std::string>();
-  const json* args = FindProperty(*body, "Arguments");
-  if (args && !args->is_null() && !args->is_object()) {
-    return http::Response::Error(400, "There was a problem with your request.",
-                                 {"Arguments must be a JSON object."});
+  const tasks::TaskKind* kind = kinds.Find(name->get<std::string>());
+  if (!kind || !kind->creatable_by_api) {
+    return Fail(Error::Invalid("There was a problem with your request.",
+                               {"Tasks named '" + name->get<std::string>() +
+                                "' cannot be created here (expected " + creatable + ")."}));
   }
-  if (args && args->is_object()) t.arguments = *args;
-  if (const json* d = FindProperty(*body, "Description"); d && d->is_string()) {
-    t.description = d->get<std::string>();
+  t.name = kind->name;
+  t.idempotent = kind->idempotent;
+  if (const json* args = b.Find("Arguments"); args && !args->is_null() && !args->is_object()) {
+    b.Problem("Arguments must be a JSON object.");
+  } else {
+    t.arguments = b.Object("Arguments");
+    for (auto& problem : kind->validate(t.arguments)) b.Problem(std::move(problem));
   }
-  if (const json* e = FindProperty(*body, "QueueTimeExpiry"); e && !e->is_null()) {
+  t.description = b.String("Description");
+  if (t.description.empty()) t.description = kind->default_description;
+  if (const json* e = b.Find("QueueTimeExpiry"); e && !e->is_null()) {
     auto ms = e->is_string() ? core::ParseIso8601(e->get<std::string>()) : std::nullopt;
     if (!ms) {
-      return http::Response::Error(400, "There was a problem with your request.",
-                                   {"QueueTimeExpiry must be an ISO 8601 date and time."});
+      b.Problem("QueueTimeExpiry must be an ISO 8601 date and time.");
+    } else {
+      t.queue_time_expiry = *ms;
     }
-    t.queue_time_expiry = *ms;
   }
-
-  if (core::EqualsIgnoreCase(t.name, "AdHocScript")) {
-    t.name = "AdHocScript";
-    const json* script = FindProperty(t.arguments, "ScriptBody");
-    if (!script || !script->is_string() || script->get<std::string>().empty()) {
-      return http::Response::Error(400, "There was a problem with your request.",
-                                   {"Arguments.ScriptBody is required for an AdHocScript task."});
-    }
-    const json* syntax = FindProperty(t.arguments, "Syntax");
-    if (syntax && !syntax->is_null() &&
-        !(syntax->is_string() && core::EqualsIgnoreCase(syntax->get<std::string>(), "Bash"))) {
-      return http::Response::Error(400, "There was a problem with your request.",
-                                   {"Arguments.Syntax " + syntax->dump() +
-                                    " is not supported: the built-in worker runs Bash scripts."});
-    }
-    // Store the arguments under the names the runner reads, whatever casing the client used.
-    t.arguments["ScriptBody"] = script->get<std::string>();
-    t.arguments["Syntax"] = "Bash";
-    if (t.description.empty()) t.description = "Script run from management console";
-  } else if (core::EqualsIgnoreCase(t.name, "Noop")) {
-    // A task that does no work: measures dispatch and serves as a cluster self-test. Idempotent,
-    // so a node dying under it just hands it to another.
-    t.name = "Noop";
-    t.idempotent = true;
-    if (t.description.empty()) t.description = "Noop";
-  } else {
-    return http::Response::Error(
-        400, "There was a problem with your request.",
-        {"Tasks named '" + t.name + "' cannot be created here (expected AdHocScript or Noop)."});
-  }
-  auto task = ctx.queue.Enqueue(t);
-  if (!task) return http::Response::FromError(task.error());
-  return http::Response::Json(201, TaskJson(*task));
+  CUTTLE_TRY_VOID(b.Finish("task"));
+  CUTTLE_TRY(auto task, ctx.queue.Enqueue(t));
+  return http::Response::Json(201, TaskJson(task));
 }
 
-http::Response GetTask(ApiContext& ctx, http::Request& req) {
-  auto task = FindTask(ctx, req);
-  if (!task) return http::Response::FromError(task.error());
-  return http::Response::Json(200, TaskJson(*task));
+Result<http::Response> GetTask(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto task, FindTask(ctx, req));
+  return http::Response::Json(200, TaskJson(task));
 }
 
-http::Response GetTaskDetails(ApiContext& ctx, http::Request& req) {
-  auto task = FindTask(ctx, req);
-  if (!task) return http::Response::FromError(task.error());
+Result<http::Response> GetTaskDetails(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto found, FindTask(ctx, req));
+  const Task* task = &found;
   std::string path = tasks::TaskLogPath(ctx.options.tasklogs_dir, task->id);
-  auto recorded = ctx.queue.LogText(task->id);
-  if (!recorded) return http::Response::FromError(recorded.error());
-  auto text = tasks::ReadTaskLog(path, *recorded, 64 * 1024 * 1024);
-  if (!text) return http::Response::FromError(text.error());
+  CUTTLE_TRY(auto recorded, ctx.queue.LogText(task->id));
+  CUTTLE_TRY(auto text, tasks::ReadTaskLog(path, recorded, 64 * 1024 * 1024));
   json elements = json::array();
   bool warnings = false, errors = false;
-  for (const auto& e : tasks::ParseLog(*text)) {
+  for (const auto& e : tasks::ParseLog(text)) {
     warnings = warnings || e.category == "Warning";
     errors = errors || e.category == "Error" || e.category == "Fatal";
     elements.push_back({{"Category", e.category},
@@ -267,19 +232,19 @@ http::Response GetTaskDetails(ApiContext& ctx, http::Request& req) {
   return http::Response::Json(
       200, {{"Task", TaskJson(*task)},
             {"Progress", {{"ProgressPercentage", done ? 100 : 0}, {"EstimatedTimeRemaining", ""}}},
-            {"PhysicalLogSize", text->size()},
+            {"PhysicalLogSize", text.size()},
             {"ActivityLogs", json::array({std::move(activity)})},
             {"Links", {{"Self", "/api/tasks/" + task->id + "/details"}}}});
 }
 
-http::Response GetTaskRaw(ApiContext& ctx, http::Request& req) {
-  auto task = FindTask(ctx, req);
-  if (!task) return http::Response::FromError(task.error());
+Result<http::Response> GetTaskRaw(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto found, FindTask(ctx, req));
+  const Task* task = &found;
   int64_t offset = 0;
   if (auto o = req.Query("offset")) {
     auto n = core::ParseInt(*o);
     if (!n || *n < 0) {
-      return http::Response::Error(400, "The 'offset' parameter must be a non-negative integer.");
+      return Fail(Error::InvalidArgument("The 'offset' parameter must be a non-negative integer."));
     }
     offset = *n;
   }
@@ -289,9 +254,7 @@ http::Response GetTaskRaw(ApiContext& ctx, http::Request& req) {
   uint64_t size = tasks::LogSize(path);
   std::optional<std::string> recorded;  // a short task's log, kept in its row instead of a file
   if (size == 0) {
-    auto text = ctx.queue.LogText(task->id);
-    if (!text) return http::Response::FromError(text.error());
-    recorded = std::move(*text);
+    CUTTLE_TRY(recorded, ctx.queue.LogText(task->id));
     if (recorded) size = recorded->size();
   }
   uint64_t from = std::min<uint64_t>(static_cast<uint64_t>(offset), size);
@@ -302,20 +265,16 @@ http::Response GetTaskRaw(ApiContext& ctx, http::Request& req) {
   return r;
 }
 
-http::Response CancelTask(ApiContext& ctx, http::Request& req) {
-  auto task = FindTask(ctx, req);
-  if (!task) return http::Response::FromError(task.error());
-  auto after = ctx.queue.Cancel(task->id);
-  if (!after) return http::Response::FromError(after.error());
-  return http::Response::Json(200, TaskJson(*after));
+Result<http::Response> CancelTask(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto task, FindTask(ctx, req));
+  CUTTLE_TRY(auto after, ctx.queue.Cancel(task.id));
+  return http::Response::Json(200, TaskJson(after));
 }
 
-http::Response RerunTask(ApiContext& ctx, http::Request& req, const repo::UserRow& user) {
-  auto task = FindTask(ctx, req);
-  if (!task) return http::Response::FromError(task.error());
-  auto copy = ctx.queue.Rerun(task->id, user.id);
-  if (!copy) return http::Response::FromError(copy.error());
-  return http::Response::Json(201, TaskJson(*copy));
+Result<http::Response> RerunTask(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto task, FindTask(ctx, req));
+  CUTTLE_TRY(auto copy, ctx.queue.Rerun(task.id, Caller(req).id));
+  return http::Response::Json(201, TaskJson(copy));
 }
 
 }  // namespace cuttle::api

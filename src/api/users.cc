@@ -1,8 +1,10 @@
 #include "api/handlers.h"
+#include "api/kit.h"
 
 namespace cuttle::api {
 
-http::Response GetCurrentUser(const repo::UserRow& user) {
+Result<http::Response> GetCurrentUser(ApiContext&, http::Request& req) {
+  const repo::UserRow& user = Caller(req);
   return http::Response::Json(200, {{"Id", user.id},
                                     {"Username", user.username},
                                     {"DisplayName", user.display_name},

@@ -205,7 +205,7 @@ int Migrate(const config::Options& o, bool force) {
   if (*current > 0 && !force) {
     // Refuse while nodes of another version are online: their schema expectations could break.
     // (Rows of older schemas may lack columns; nodes exist only once the foundation schema does.)
-    auto nodes = repo::ListNodes(db, o.node_timeout_ms);
+    auto nodes = repo::ListAllNodes(db, o.node_timeout_ms);
     if (nodes) {
       for (const auto& n : *nodes) {
         if (!n.is_offline && n.version != CUTTLE_VERSION) {
@@ -257,7 +257,7 @@ int NodeCommand(const config::Options& o, const std::string& action, const std::
   if (!admin) return Die(admin.error());
   db::Database& db = *admin->db;
   if (action == "list") {
-    auto nodes = repo::ListNodes(db, o.node_timeout_ms);
+    auto nodes = repo::ListAllNodes(db, o.node_timeout_ms);
     if (!nodes) return Die(nodes.error());
     std::printf("%-24s %-8s %-9s %4s %7s  %-29s %s\n", "NAME", "STATUS", "DRAINING", "CAP",
                 "RUNNING", "LAST SEEN", "VERSION");

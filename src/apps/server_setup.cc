@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "db/migrations.h"
-#include "repo/repo.h"
+#include "repo/settings.h"
 
 namespace cuttle::apps {
 

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "db/database.h"
-#include "repo/repo.h"
+#include "repo/users.h"
 
 namespace cuttle::auth {
 

@@ -19,7 +19,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "db/database.h"
-#include "repo/repo.h"
+#include "repo/nodes.h"
 
 namespace cuttle::cluster {
 

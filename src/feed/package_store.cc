@@ -29,32 +29,24 @@ namespace cuttle::feed {
 
 namespace {
 
-constexpr const char* kColumns =
-    "space_id, package_id, version, title, summary, description, release_notes, authors, "
-    "file_name, file_extension, size, sha1, sha256, published";
 // A temporary file older than this was abandoned by a node that died mid-upload.
 constexpr int64_t kAbandonedTempSeconds = 24 * 3600;
 // A package file no row names is deleted once it is this old.
 constexpr int64_t kOrphanSeconds = 3600;
 constexpr int kOverwriteAttempts = 5;
 
-Package ReadPackage(const db::Row& r) {
-  Package p;
-  p.space_id = r.GetString("space_id");
-  p.package_id = r.GetString("package_id");
-  p.version = r.GetString("version");
-  p.title = r.GetString("title");
-  p.summary = r.GetString("summary");
-  p.description = r.GetString("description");
-  p.release_notes = r.GetString("release_notes");
-  p.authors = r.GetString("authors");
-  p.file_name = r.GetString("file_name");
-  p.extension = r.GetString("file_extension");
-  p.size = r.GetInt("size");
-  p.sha1 = r.GetString("sha1");
-  p.sha256 = r.GetString("sha256");
-  p.published = r.GetInt("published");
-  return p;
+Package FromRow(repo::PackageRow row) { return Package{std::move(row)}; }
+
+std::vector<Package> FromRows(std::vector<repo::PackageRow> rows) {
+  std::vector<Package> out;
+  out.reserve(rows.size());
+  for (auto& r : rows) out.push_back(FromRow(std::move(r)));
+  return out;
+}
+
+std::optional<Package> FromRow(std::optional<repo::PackageRow> row) {
+  if (!row) return std::nullopt;
+  return FromRow(std::move(*row));
 }
 
 struct MdDeleter {
@@ -315,7 +307,26 @@ PackageStore::PackageStore(db::Database& db, std::string root, uint64_t max_size
     : db_(db),
       root_(std::move(root)),
       max_size_(max_size_bytes),
-      deleter_([this] { DeleteLoop(); }) {}
+      deleter_([this] { DeleteLoop(); }) {
+  BackfillVersionOrder();
+}
+
+void PackageStore::BackfillVersionOrder() {
+  auto rows = repo::PackagesWithoutVersionOrder(db_);
+  if (!rows) {
+    CUTTLE_LOG_WARN("reading packages without a version order failed: {}", rows.error().message());
+    return;
+  }
+  for (auto& p : *rows) {
+    auto v = Version::Parse(p.version);
+    if (!v) continue;
+    p.version_order = v->SortKey();
+    if (auto r = repo::SetVersionOrder(db_, p); !r) {
+      CUTTLE_LOG_WARN("setting the version order of {} {} failed: {}", p.package_id, p.version,
+                      r.error().message());
+    }
+  }
+}
 
 PackageStore::~PackageStore() {
   {
@@ -437,6 +448,7 @@ Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::stri
     p.extension = named->extension;
   }
   if (p.title.empty()) p.title = p.package_id;
+  p.version_order = Version::Parse(p.version)->SortKey();
   // A name no other upload uses: a row never points at a file another upload may replace.
   p.file_name =
       fmt::format("{}.{}_{}{}", p.package_id, p.version, core::NewUuid().substr(0, 8), p.extension);
@@ -452,21 +464,9 @@ Result<UploadResult> PackageStore::Upload(const std::string& space_id, std::stri
 Result<UploadResult> PackageStore::Record(Package p, OverwriteMode mode) {
   const std::string id_key = core::ToLower(p.package_id);
   const std::string version_key = core::ToLower(p.version);
-  const std::string insert = fmt::format(
-      "INSERT INTO packages (space_id, package_id, id_key, version, version_key, title, summary, "
-      "description, release_notes, authors, file_name, file_extension, size, sha1, sha256, "
-      "published) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-      "now_ms()) {} RETURNING {}",
-      mode == OverwriteMode::kOverwriteExisting
-          ? ""
-          : "ON CONFLICT (space_id, id_key, version_key) DO NOTHING",
-      kColumns);
-  const db::Params params{p.space_id,  p.package_id, id_key,        p.version,       version_key,
-                          p.title,     p.summary,    p.description, p.release_notes, p.authors,
-                          p.file_name, p.extension,  p.size,        p.sha1,          p.sha256};
   if (mode != OverwriteMode::kOverwriteExisting) {
-    CUTTLE_TRY(auto rs, db_.Execute(insert, params));
-    if (!rs.empty()) return UploadResult{ReadPackage(rs.front()), true};
+    CUTTLE_TRY(auto inserted, repo::InsertPackage(db_, p, /*if_absent=*/true));
+    if (inserted) return UploadResult{FromRow(std::move(*inserted)), true};
     CUTTLE_TRY(auto existing, FindByKey(p.space_id, id_key, version_key));
     if (mode == OverwriteMode::kFailIfExists || !existing) {
       return Fail(Duplicate(p.package_id, p.version));
@@ -479,13 +479,9 @@ Result<UploadResult> PackageStore::Record(Package p, OverwriteMode mode) {
     std::vector<std::string> replaced;
     Package stored;
     auto done = db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
-      replaced.clear();
-      CUTTLE_TRY(auto old, tx.Execute("DELETE FROM packages WHERE space_id = $1 AND id_key = $2 "
-                                      "AND version_key = $3 RETURNING file_name",
-                                      {p.space_id, id_key, version_key}));
-      for (const auto& r : old.rows) replaced.push_back(r.GetString(0));
-      CUTTLE_TRY(auto rs, tx.Execute(insert, params));
-      stored = ReadPackage(rs.front());
+      CUTTLE_TRY(replaced, repo::DeletePackageVersion(tx, p.space_id, id_key, version_key));
+      CUTTLE_TRY(auto inserted, repo::InsertPackage(tx, p, /*if_absent=*/false));
+      stored = FromRow(std::move(*inserted));
       return {};
     });
     if (done) {
@@ -504,50 +500,23 @@ Result<UploadResult> PackageStore::Record(Package p, OverwriteMode mode) {
 Result<std::optional<Package>> PackageStore::FindByKey(const std::string& space_id,
                                                        const std::string& id_key,
                                                        const std::string& version_key) {
-  CUTTLE_TRY(auto rs, db_.Execute(fmt::format("SELECT {} FROM packages WHERE space_id = $1 AND "
-                                              "id_key = $2 AND version_key = $3",
-                                              kColumns),
-                                  {space_id, id_key, version_key}));
-  if (rs.empty()) return std::optional<Package>();
-  return std::optional<Package>(ReadPackage(rs.front()));
+  CUTTLE_TRY(auto row, repo::FindPackage(db_, space_id, id_key, version_key));
+  return FromRow(std::move(row));
 }
 
 Result<std::vector<Package>> PackageStore::List(const std::string& space_id,
                                                 const std::optional<std::string>& package_id) {
-  std::string sql = fmt::format("SELECT {} FROM packages WHERE space_id = $1", kColumns);
-  db::Params params{space_id};
-  if (package_id) {
-    sql += " AND id_key = $2";
-    params.emplace_back(core::ToLower(*package_id));
-  }
-  CUTTLE_TRY(auto rs, db_.Execute(sql, params));
-  std::vector<std::pair<Package, Version>> rows;
-  rows.reserve(rs.rows.size());
-  for (const auto& r : rs.rows) {
-    Package p = ReadPackage(r);
-    Version v = p.ParsedVersion();
-    rows.emplace_back(std::move(p), std::move(v));
-  }
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-    std::string ia = core::ToLower(a.first.package_id);
-    std::string ib = core::ToLower(b.first.package_id);
-    if (ia != ib) return ia < ib;
-    return a.second > b.second;
-  });
-  std::vector<Package> out;
-  out.reserve(rows.size());
-  for (auto& [p, v] : rows) out.push_back(std::move(p));
-  return out;
+  repo::PackageFilter f;
+  f.space_id = space_id;
+  f.package_id = package_id;
+  CUTTLE_TRY(auto rows, repo::ListAllPackages(db_, f));
+  return FromRows(std::move(rows));
 }
 
 Result<std::optional<Package>> PackageStore::Get(const std::string& space_id,
                                                  std::string_view resource_id) {
-  CUTTLE_TRY(auto rs, db_.Execute(fmt::format("SELECT {} FROM packages WHERE space_id = $1 AND "
-                                              "'packages-' || id_key || '.' || version_key = $2",
-                                              kColumns),
-                                  {space_id, core::ToLower(resource_id)}));
-  if (rs.empty()) return std::optional<Package>();
-  return std::optional<Package>(ReadPackage(rs.front()));
+  CUTTLE_TRY(auto row, repo::FindPackageByResourceId(db_, space_id, resource_id));
+  return FromRow(std::move(row));
 }
 
 Result<std::optional<Package>> PackageStore::Find(const std::string& space_id,
@@ -559,11 +528,8 @@ Result<std::optional<Package>> PackageStore::Find(const std::string& space_id,
 }
 
 Result<bool> PackageStore::Delete(const Package& package) {
-  CUTTLE_TRY(auto rs, db_.Execute("DELETE FROM packages WHERE space_id = $1 AND id_key = $2 AND "
-                                  "version_key = $3 AND file_name = $4 RETURNING file_name",
-                                  {package.space_id, core::ToLower(package.package_id),
-                                   core::ToLower(package.version), package.file_name}));
-  if (rs.empty()) return false;
+  CUTTLE_TRY(bool deleted, repo::DeletePackage(db_, package));
+  if (!deleted) return false;
   ::unlink(PathOf(package).c_str());
   return true;
 }
@@ -571,11 +537,9 @@ Result<bool> PackageStore::Delete(const Package& package) {
 Result<int> PackageStore::ApplyRetention(int keep) {
   int deleted = 0;
   if (keep > 0) {
-    CUTTLE_TRY(auto groups, db_.Execute("SELECT space_id, id_key FROM packages GROUP BY space_id, "
-                                        "id_key HAVING COUNT(*) > $1",
-                                        {static_cast<int64_t>(keep)}));
-    for (const auto& g : groups.rows) {
-      CUTTLE_TRY(auto versions, List(g.GetString(0), g.GetString(1)));
+    CUTTLE_TRY(auto groups, repo::PackageIdsWithMoreThan(db_, keep));
+    for (const auto& [space_id, id_key] : groups) {
+      CUTTLE_TRY(auto versions, List(space_id, id_key));
       for (size_t i = static_cast<size_t>(keep); i < versions.size(); ++i) {
         CUTTLE_TRY(bool gone, Delete(versions[i]));
         if (gone) ++deleted;
@@ -585,10 +549,10 @@ Result<int> PackageStore::ApplyRetention(int keep) {
   // What a node that died mid-way left behind, which nothing else ever removes: temporary files
   // of uploads, and files no row names (renamed into place but never recorded, or replaced but
   // not yet deleted). A file being uploaded or recorded right now was written within seconds.
-  CUTTLE_TRY(auto named, db_.Execute("SELECT space_id, file_name FROM packages"));
+  CUTTLE_TRY(auto named, repo::PackageFiles(db_));
   std::set<std::string> referenced;
-  for (const auto& r : named.rows) {
-    referenced.insert(core::ToLower(r.GetString(0)) + "/" + r.GetString(1));
+  for (const auto& [space_id, file_name] : named) {
+    referenced.insert(core::ToLower(space_id) + "/" + file_name);
   }
   const auto now = std::filesystem::file_time_type::clock::now();
   std::error_code ec;

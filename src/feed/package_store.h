@@ -24,27 +24,12 @@
 #include "core/error.h"
 #include "db/database.h"
 #include "feed/version.h"
+#include "repo/packages.h"
 
 namespace cuttle::feed {
 
-struct Package {
-  std::string space_id;
-  std::string package_id;  // as first pushed, e.g. "Hello.Lib"
-  std::string version;     // normalized, e.g. "1.0.0"
-  std::string title;
-  std::string summary;
-  std::string description;
-  std::string release_notes;
-  std::string authors;
-  std::string file_name;  // in the space's directory
-  std::string extension;  // ".nupkg", ".zip", ...
-  int64_t size = 0;
-  std::string sha1;    // hex
-  std::string sha256;  // hex
-  int64_t published = 0;
-
-  // Octopus's resource id: "packages-Hello.Lib.1.0.0".
-  std::string resource_id() const { return "packages-" + package_id + "." + version; }
+// A stored version (its row, repo/packages.h) with what the feed derives from it.
+struct Package : repo::PackageRow {
   Version ParsedVersion() const;  // always valid for a stored package
 };
 
@@ -79,7 +64,7 @@ class PackageStore {
                               OverwriteMode mode, const ChunkSource& source);
 
   // Every version in the space, or every version of one id (case-insensitive), newest first
-  // within an id and ids in alphabetical order.
+  // within an id and ids in alphabetical order. (The API's paged lists use repo::ListPackages.)
   Result<std::vector<Package>> List(const std::string& space_id,
                                     const std::optional<std::string>& package_id = std::nullopt);
   // By resource id ("packages-Hello.Lib.1.0.0", case-insensitive).
@@ -106,6 +91,8 @@ class PackageStore {
   Result<std::optional<Package>> FindByKey(const std::string& space_id, const std::string& id_key,
                                            const std::string& version_key);
   Result<UploadResult> Record(Package p, OverwriteMode mode);
+  // Gives rows stored before version_order existed theirs (once, at construction).
+  void BackfillVersionOrder();
 
   void DeleteLater(std::string path);
   void DeleteLoop();

@@ -96,6 +96,30 @@ std::string Version::Normalized() const {
 
 std::string Version::Key() const { return core::ToLower(Normalized()); }
 
+std::string Version::SortKey() const {
+  // Four fixed-width parts; then '~' for a release, which sorts after '-' that opens the
+  // pre-release identifiers. Each identifier: numeric ones "0" + their length (3 digits) + their
+  // digits without leading zeros, so they compare as numbers and before alphanumeric ones ("1" +
+  // the lower-cased text). '!' between identifiers sorts below every identifier character, so a
+  // shorter list, or a shorter identifier it prefixes, comes first (SemVer 2 section 11.4).
+  std::string key =
+      fmt::format("{:09}.{:09}.{:09}.{:09}", parts_[0], parts_[1], parts_[2], parts_[3]);
+  if (prerelease_.empty()) return key + "~";
+  key += '-';
+  for (size_t i = 0; i < prerelease_.size(); ++i) {
+    const std::string& id = prerelease_[i];
+    if (i > 0) key += '!';
+    if (IsNumeric(id)) {
+      std::string_view digits =
+          std::string_view(id).substr(std::min(id.find_first_not_of('0'), id.size()));
+      key += fmt::format("0{:03}{}", digits.size(), digits);
+    } else {
+      key += '1' + core::ToLower(id);
+    }
+  }
+  return key;
+}
+
 std::strong_ordering Version::operator<=>(const Version& other) const {
   for (int i = 0; i < 4; ++i) {
     if (auto c = parts_[i] <=> other.parts_[i]; c != 0) return c;

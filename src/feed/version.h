@@ -27,6 +27,9 @@ class Version {
   std::string Normalized() const;
   // Normalized() lower-cased: the identity key (NuGet compares pre-release tags case-blind).
   std::string Key() const;
+  // A text whose byte order (SQL COLLATE "C" / SQLite BINARY) is SemVer precedence, so the
+  // database can sort and compare versions (the `packages.version_order` column).
+  std::string SortKey() const;
   bool IsPrerelease() const { return !prerelease_.empty(); }
   const std::string& original() const { return original_; }
 

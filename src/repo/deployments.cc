@@ -2,7 +2,7 @@
 
 #include "core/ids.h"
 #include "core/json.h"
-#include "repo/repo.h"
+#include "repo/settings.h"
 
 namespace cuttle::repo {
 

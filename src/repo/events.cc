@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/strings.h"
-#include "repo/repo.h"
+#include "repo/settings.h"
 
 namespace cuttle::repo {
 

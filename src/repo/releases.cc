@@ -3,7 +3,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/strings.h"
-#include "repo/repo.h"
+#include "repo/settings.h"
 
 namespace cuttle::repo {
 

@@ -15,7 +15,7 @@
 #include <utility>
 
 #include "core/strings.h"
-#include "repo/repo.h"
+#include "repo/settings.h"
 #include "storage/storage.h"
 
 namespace cuttle::tasks {
@@ -191,15 +191,20 @@ Result<Artifact> ArtifactStore::Collect(const Lease& lease, const std::string& s
   Artifact a;
   auto inserted = db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
     CUTTLE_TRY(a.id, repo::NextId(tx, "Artifacts"));
-    CUTTLE_TRY(
-        auto rs,
-        tx.Execute(std::string("INSERT INTO artifacts (id, space_id, server_task_id, "
-                               "filename, size, created) SELECT $1, $2, $3, $4, $5, now_ms() "
-                               "WHERE EXISTS (SELECT 1 FROM server_tasks WHERE id = $3 AND "
-                               "server_node = $6 AND claim_epoch = $7 AND state IN "
-                               "('Executing', 'Cancelling')) RETURNING ") +
-                       kColumns,
-                   {a.id, space_id, lease.task_id, name, size, lease.node, lease.epoch}));
+    // A fenced insert: the row is written only while the lease holds.
+    repo::Where held;
+    AddLeaseHeld(held, lease);
+    db::Params params = held.params();
+    for (db::Value v : {db::Value(a.id), db::Value(space_id), db::Value(lease.task_id),
+                        db::Value(name), db::Value(size)}) {
+      params.push_back(std::move(v));
+    }
+    CUTTLE_TRY(auto rs,
+               tx.Execute(std::string("INSERT INTO artifacts (id, space_id, server_task_id, "
+                                      "filename, size, created) SELECT $4, $5, $6, $7, $8, "
+                                      "now_ms() WHERE EXISTS (SELECT 1 FROM server_tasks") +
+                              held.Sql() + ") RETURNING " + kColumns,
+                          params));
     if (rs.empty()) return Fail(Error::LostOwnership(lease.task_id + " is no longer ours"));
     a = ReadArtifact(rs.front());
     return {};
@@ -231,22 +236,15 @@ void ArtifactStore::SweepTemporaries(const std::string& node) {
   for (const auto& p : leftovers) fs::remove(p, ec);
 }
 
-Result<std::vector<Artifact>> ArtifactStore::List(const std::optional<std::string>& space_id,
-                                                  const std::optional<std::string>& regarding) {
-  std::string sql = std::string("SELECT ") + kColumns + " FROM artifacts WHERE 1 = 1";
-  db::Params params;
-  if (space_id) {
-    params.emplace_back(*space_id);
-    sql += " AND space_id = $" + std::to_string(params.size());
-  }
-  if (regarding) {
-    params.emplace_back(*regarding);
-    sql += " AND LOWER(server_task_id) = LOWER($" + std::to_string(params.size()) + ")";
-  }
-  CUTTLE_TRY(auto rs, db_.Execute(sql + " ORDER BY created DESC, id DESC", params));
-  std::vector<Artifact> out;
-  for (const auto& r : rs.rows) out.push_back(ReadArtifact(r));
-  return out;
+Result<repo::Page<Artifact>> ArtifactStore::List(const std::optional<std::string>& space_id,
+                                                 const std::optional<std::string>& regarding,
+                                                 const repo::PageQuery& q) {
+  repo::Where w;
+  if (space_id) w.Add("space_id = {}", *space_id);
+  if (regarding) w.Add("LOWER(server_task_id) = LOWER({})", *regarding);
+  w.ListFilters(q, "id", "filename");
+  return repo::SelectPage<Artifact>(db_, kColumns, "artifacts", w, "created DESC, id DESC", q,
+                                    ReadArtifact);
 }
 
 Result<std::optional<Artifact>> ArtifactStore::Get(const std::string& id) {

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "db/database.h"
+#include "repo/page.h"
 #include "tasks/task_queue.h"
 
 namespace cuttle::tasks {
@@ -74,8 +75,11 @@ class ArtifactStore {
   // carry the node's name, so a cluster's other nodes' copies are left alone). Best effort.
   void SweepTemporaries(const std::string& node);
 
-  Result<std::vector<Artifact>> List(const std::optional<std::string>& space_id,
-                                     const std::optional<std::string>& regarding);
+  // Newest first, paged in SQL; `regarding` is a task id (case-insensitive), and the common list
+  // filters apply to id and file name.
+  Result<repo::Page<Artifact>> List(const std::optional<std::string>& space_id,
+                                    const std::optional<std::string>& regarding,
+                                    const repo::PageQuery& q = {});
   Result<std::optional<Artifact>> Get(const std::string& id);
   // Removes the row and the file. Returns false if there was no such artifact.
   Result<bool> Delete(const std::string& id);

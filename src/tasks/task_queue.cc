@@ -8,7 +8,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/strings.h"
-#include "repo/repo.h"
+#include "repo/settings.h"
 
 namespace cuttle::tasks {
 
@@ -53,11 +53,14 @@ Task ReadTask(const db::Row& r) {
 Value OptText(const std::string& s) { return s.empty() ? Value() : Value(s); }
 Value OptInt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(); }
 
-// The condition every fenced write carries: still ours, still the same claim, still active.
-constexpr const char* kFence =
-    " WHERE id = $1 AND server_node = $2 AND claim_epoch = $3 AND state IN ('Executing', "
-    "'Cancelling')";
+// "This node, this claim, still active", with a placeholder per value (repo::Where).
+constexpr const char* kLeaseHeld =
+    "id = {} AND server_node = {} AND claim_epoch = {} AND state IN ('Executing', 'Cancelling')";
 }  // namespace
+
+repo::Where& AddLeaseHeld(repo::Where& w, const Lease& lease) {
+  return w.AddList(kLeaseHeld, {lease.task_id, lease.node, lease.epoch});
+}
 
 const char* StateName(TaskState s) {
   switch (s) {
@@ -254,9 +257,12 @@ Result<ClusterLoad> TaskQueue::Load(int64_t node_timeout_ms) {
 
 Result<void> TaskQueue::FencedUpdate(const Lease& lease, const std::string& set_clause,
                                      Params params) {
-  Params all = {lease.task_id, lease.node, lease.epoch};
+  // The fence takes $1..$3, so the SET clause's own parameters start at $4.
+  repo::Where fence;
+  AddLeaseHeld(fence, lease);
+  Params all = fence.params();
   all.insert(all.end(), params.begin(), params.end());
-  CUTTLE_TRY(auto rs, db_.Execute("UPDATE server_tasks SET " + set_clause + kFence, all));
+  CUTTLE_TRY(auto rs, db_.Execute("UPDATE server_tasks SET " + set_clause + fence.Sql(), all));
   if (rs.affected == 0) {
     return Fail(Error::LostOwnership(fmt::format("{} is no longer executed by {} (claim {})",
                                                  lease.task_id, lease.node, lease.epoch)));
@@ -307,20 +313,21 @@ Result<void> TaskQueue::Requeue(const Lease& lease) {
   return {};
 }
 
-Result<std::vector<Task>> TaskQueue::Refresh(const std::vector<std::string>& ids) {
+Result<std::vector<Task>> TaskQueue::Held(const std::vector<Lease>& leases) {
   std::vector<Task> out;
-  if (ids.empty()) return out;
-  std::string in;
-  Params params;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    in += (i ? ", $" : "$") + std::to_string(i + 1);
-    params.emplace_back(ids[i]);
+  if (leases.empty()) return out;
+  // (held 1) OR (held 2) ...: one statement for every task the node runs.
+  std::string any;
+  std::vector<db::Value> values;
+  for (const auto& lease : leases) {
+    repo::Where one;
+    AddLeaseHeld(one, lease);
+    any += std::string(any.empty() ? "(" : " OR (") + kLeaseHeld + ")";
+    for (const auto& v : one.params()) values.push_back(v);
   }
-  CUTTLE_TRY(auto rs, db_.Execute(std::string("SELECT ") + kColumns +
-                                      " FROM server_tasks WHERE id IN (" + in + ")",
-                                  params));
-  for (const auto& r : rs.rows) out.push_back(ReadTask(r));
-  return out;
+  repo::Where w;
+  w.AddList("(" + any + ")", std::move(values));
+  return repo::SelectAll<Task>(db_, kColumns, "server_tasks", w, "seq", ReadTask);
 }
 
 Result<Task> TaskQueue::Cancel(const std::string& id) {
@@ -434,42 +441,23 @@ Result<std::optional<Task>> TaskQueue::Get(const std::string& id) {
   return std::optional<Task>(ReadTask(rs.front()));
 }
 
-Result<std::pair<std::vector<Task>, int64_t>> TaskQueue::List(const TaskFilter& f) {
-  std::string where = " WHERE 1 = 1";
-  Params params;
-  auto bind = [&](Value v) {
-    params.push_back(std::move(v));
-    return fmt::format("${}", params.size());
-  };
-  if (f.space_id) where += " AND space_id = " + bind(*f.space_id);
-  if (!f.ids.empty()) {
-    std::string in;
-    for (const auto& id : f.ids) in += (in.empty() ? "" : ", ") + bind(id);
-    where += " AND id IN (" + in + ")";
-  }
+Result<repo::Page<Task>> TaskQueue::List(const TaskFilter& f) {
+  repo::Where w;
+  if (f.space_id) w.Add("space_id = {}", *f.space_id);
+  if (!f.ids.empty()) w.InIgnoreCase("id", f.ids);
   if (!f.states.empty()) {
-    std::string in;
-    for (auto s : f.states) in += (in.empty() ? "" : ", ") + bind(std::string(StateName(s)));
-    where += " AND state IN (" + in + ")";
+    std::vector<std::string> names;
+    for (auto s : f.states) names.emplace_back(StateName(s));
+    w.In("state", names);
   }
-  if (f.node) where += " AND server_node = " + bind(*f.node);
-  if (f.name) where += " AND LOWER(name) = LOWER(" + bind(*f.name) + ")";
-  if (f.active) where += " AND state IN ('Queued', 'Executing', 'Cancelling')";
-  if (f.running) where += std::string(" AND state IN ") + kActive;
-  CUTTLE_TRY(auto count, db_.Execute("SELECT COUNT(*) FROM server_tasks" + where, params));
-  int64_t total = count.front().GetInt(0);
-  // An `ids` query returns every requested task whatever `skip` says: the api-client's waiter
-  // sends skip=300 for its second batch of ids (reference-octopus-api.md §2.10).
-  int64_t skip = f.ids.empty() ? f.skip : 0;
-  int64_t take = f.ids.empty() ? f.take : static_cast<int64_t>(f.ids.size());
-  std::string limit = " LIMIT " + bind(std::min<int64_t>(take, 1'000'000)) + " OFFSET " +
-                      bind(std::min<int64_t>(skip, 1'000'000'000));
-  CUTTLE_TRY(auto rs, db_.Execute(std::string("SELECT ") + kColumns + " FROM server_tasks" + where +
-                                      " ORDER BY seq DESC" + limit,
-                                  params));
-  std::vector<Task> out;
-  for (const auto& r : rs.rows) out.push_back(ReadTask(r));
-  return std::pair{std::move(out), total};
+  if (f.node) w.Add("server_node = {}", *f.node);
+  if (f.name) w.Add("LOWER(name) = LOWER({})", *f.name);
+  if (f.active) w.Raw("state IN ('Queued', 'Executing', 'Cancelling')");
+  if (f.running) w.Raw(std::string("state IN ") + kActive);
+  repo::PageQuery q;
+  q.skip = f.ids.empty() ? f.skip : 0;
+  q.take = f.ids.empty() ? f.take : static_cast<int64_t>(f.ids.size());
+  return repo::SelectPage<Task>(db_, kColumns, "server_tasks", w, "seq DESC", q, ReadTask);
 }
 
 }  // namespace cuttle::tasks

@@ -3,7 +3,9 @@
 //
 // Fencing: every write an executing node makes is conditional on the Lease it got from Claim
 // (its node name, the claim epoch, and the task still being active). A write that matches no row
-// returns kLostOwnership: the caller must stop the work at once.
+// returns kLostOwnership: the caller must stop the work at once. That condition is written once,
+// AddLeaseHeld, and every ownership check — fenced writes here and in artifacts.cc, and the
+// runner's own checks through Held() — goes through it.
 //
 // Thread-safe (stateless over the Database).
 #pragma once
@@ -17,6 +19,7 @@
 
 #include "core/error.h"
 #include "db/database.h"
+#include "repo/page.h"
 
 namespace cuttle::tasks {
 
@@ -69,6 +72,11 @@ struct Lease {
   int64_t epoch = 0;
 };
 
+// The one ownership predicate: the lease still holds — the task is executed by the lease's node,
+// under the same claim, and is still Executing or Cancelling. Adds it to `w` (unqualified columns
+// of server_tasks).
+repo::Where& AddLeaseHeld(repo::Where& w, const Lease& lease);
+
 // Inputs of the fair-share rule (reference-octopus-ha.md §4.2).
 struct ClusterLoad {
   int64_t active = 0;     // Executing or Cancelling, cluster-wide
@@ -85,7 +93,7 @@ Orphan OrphanPolicy(const Task& t);
 
 struct TaskFilter {
   std::optional<std::string> space_id;
-  std::vector<std::string> ids;
+  std::vector<std::string> ids;  // any of, case-insensitive
   std::vector<TaskState> states;
   std::optional<std::string> node;  // node name
   std::optional<std::string> name;
@@ -143,8 +151,9 @@ class TaskQueue {
   // Hands a task back to the queue (unstarted or idempotent work the node could not finish).
   Result<void> Requeue(const Lease& lease);
 
-  // The states of tasks this node believes it executes, to notice cancellation and lost leases.
-  Result<std::vector<Task>> Refresh(const std::vector<std::string>& ids);
+  // Those of `leases` that still hold (AddLeaseHeld), as their tasks are now: one missing from the
+  // answer was lost. How the runner notices cancellation and lost leases.
+  Result<std::vector<Task>> Held(const std::vector<Lease>& leases);
 
   // Cancel from any node: Queued -> Canceled at once; Executing -> Cancelling (the owner stops the
   // work and writes Canceled). Finished tasks are left as they are. Returns the task afterwards.
@@ -178,8 +187,10 @@ class TaskQueue {
   Result<std::optional<std::string>> LogText(const std::string& id);
   // Drops what retention purges from the row (the recorded log) and marks the logs purged.
   Result<void> MarkLogsPurged(const std::string& id);
-  // Matching tasks newest first, and the total before paging.
-  Result<std::pair<std::vector<Task>, int64_t>> List(const TaskFilter& f);
+  // Matching tasks newest first, paged in SQL, and the total before paging. With `ids`, every
+  // requested task is returned whatever `skip` says: the api-client's waiter sends skip=300 for
+  // its second batch of ids (reference-octopus-api.md section 2.10).
+  Result<repo::Page<Task>> List(const TaskFilter& f);
 
  private:
   Result<void> FencedUpdate(const Lease& lease, const std::string& set_clause, db::Params params);

@@ -2,11 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/log.h"
 #include "core/strings.h"
-#include "repo/repo.h"
+#include "repo/nodes.h"
 #include "tasks/script_runner.h"
 #include "tasks/task_log.h"
 #include "tasks/work_dir.h"
@@ -35,9 +36,9 @@ class ClaimPermit {
 };
 
 std::string NodeLastSeen(db::Database& db, const std::string& node) {
-  auto rs = db.Execute("SELECT last_seen FROM server_nodes WHERE name = $1", {node});
-  if (!rs || rs->empty()) return "an unknown time (its node record was deleted)";
-  return core::FormatIso8601(rs->front().GetInt(0));
+  auto seen = repo::NodeLastSeen(db, node);
+  if (!seen || !*seen) return "an unknown time (its node record was deleted)";
+  return core::FormatIso8601(**seen);
 }
 }  // namespace
 
@@ -57,18 +58,18 @@ bool TaskRunner::Fenced(Slot& slot) {
   if (generation == slot.fence_generation) return false;
   // The node was fenced (e.g. stopped) since ownership was last verified: another node may have
   // taken the task over meanwhile. Ask the database before writing anything more.
-  auto now = queue_.Refresh({slot.task.id});
-  if (!now) return true;
-  bool ours =
-      !now->empty() && now->front().server_node == options_.node_name &&
-      now->front().claim_epoch == slot.task.claim_epoch &&
-      (now->front().state == TaskState::kExecuting || now->front().state == TaskState::kCancelling);
-  if (!ours) {
+  auto held = queue_.Held({LeaseOf(slot)});
+  if (!held) return true;
+  if (held->empty()) {
     slot.lost = true;
     return true;
   }
   slot.fence_generation = generation;
   return false;
+}
+
+Lease TaskRunner::LeaseOf(const Slot& slot) const {
+  return Lease{slot.task.id, options_.node_name, slot.task.claim_epoch};
 }
 
 std::string TaskRunner::LogPath(const std::string& task_id) const {
@@ -254,27 +255,53 @@ void TaskRunner::Work(std::shared_ptr<Slot> slot) {
   idle_cv_.notify_all();
 }
 
+// The TaskExecution handed to a kind's run function: the runner's means, bound to one slot.
+class TaskRunner::Execution : public TaskExecution {
+ public:
+  Execution(TaskRunner& runner, Slot& slot, TaskLogWriter& log)
+      : runner_(runner), slot_(slot), log_(log) {}
+
+  // TaskExecution
+  const Task& task() const override { return slot_.task; }
+  const std::string& node_name() const override { return runner_.options_.node_name; }
+  TaskLogWriter& log() override { return log_; }
+  bool StartWork() override { return runner_.StartWork(slot_, log_); }
+  TaskOutcome RunScript(const ScriptStep& step) override {
+    return runner_.RunScript(slot_, log_, step);
+  }
+  std::string StopReason() override { return runner_.StopReason(slot_, log_); }
+
+ private:
+  TaskRunner& runner_;
+  Slot& slot_;
+  TaskLogWriter& log_;
+};
+
+bool TaskRunner::StartWork(Slot& slot, TaskLogWriter& log) {
+  if (auto r = queue_.MarkWorkStarted(LeaseOf(slot)); !r) {
+    if (r.error().code() == ErrorCode::kLostOwnership) {
+      slot.lost = true;
+      return false;
+    }
+    Abandon(slot, log, "could not record the start of the work: " + ClientMessage(r.error()));
+    return false;
+  }
+  return true;
+}
+
 void TaskRunner::Execute(Slot& slot) {
   const Task& t = slot.task;
-  Lease lease{t.id, options_.node_name, t.claim_epoch};
+  const Lease lease = LeaseOf(slot);
   TaskLogWriter log(LogPath(t.id), [this, &slot] { return !Fenced(slot); });
   (void)log.Append(LogCategory::kVerbose, fmt::format("{} claimed by node {} (claim {})", t.id,
                                                       options_.node_name, t.claim_epoch));
 
+  const TaskKinds& kinds = options_.kinds ? *options_.kinds : TaskKinds::Registry();
   TaskState final_state = TaskState::kSuccess;
   std::string error;
-
-  if (t.name == "Noop") {
-    (void)log.Append(LogCategory::kInfo, fmt::format("Noop task on node {}", options_.node_name));
-  } else if (t.name == "AdHocScript") {
-    // From here on the work has effects outside Cuttle: if this node dies now, the task fails
-    // rather than running a second time elsewhere.
-    if (auto r = queue_.MarkWorkStarted(lease); !r) {
-      if (r.error().code() == ErrorCode::kLostOwnership) return;
-      Abandon(slot, log, "could not record the start of the script: " + ClientMessage(r.error()));
-      return;
-    }
-    auto outcome = RunAdHocScript(slot, log);
+  if (const TaskKind* kind = kinds.Find(t.name)) {
+    Execution execution(*this, slot, log);
+    TaskOutcome outcome = kind->run(execution);
     if (outcome.handed_off) return;
     final_state = outcome.state;
     error = std::move(outcome.error);
@@ -311,13 +338,12 @@ void TaskRunner::Execute(Slot& slot) {
   }
 }
 
-TaskRunner::ScriptOutcome TaskRunner::Failed(TaskLogWriter& log, LogCategory category,
-                                             std::string error) {
+TaskOutcome TaskRunner::Failed(TaskLogWriter& log, LogCategory category, std::string error) {
   (void)log.Append(category, error);
   return {.state = TaskState::kFailed, .error = std::move(error)};
 }
 
-TaskRunner::ScriptOutcome TaskRunner::RunAdHocScript(Slot& slot, TaskLogWriter& log) {
+TaskOutcome TaskRunner::RunScript(Slot& slot, TaskLogWriter& log, const ScriptStep& step) {
   const Task& t = slot.task;
   auto work_dir = CreateTaskDir(options_.work_dir, t.id);
   if (!work_dir) {
@@ -328,10 +354,11 @@ TaskRunner::ScriptOutcome TaskRunner::RunAdHocScript(Slot& slot, TaskLogWriter& 
                               options_.node_name));
   }
   ScriptOptions script;
-  script.body = t.arguments.value("ScriptBody", "");
+  script.body = step.body;
   script.work_dir = *work_dir;
   script.timeout = options_.script_timeout;
-  script.env = {{"OCTOPUS_TASK_ID", t.id}};
+  script.env = step.env;
+  script.env["OCTOPUS_TASK_ID"] = t.id;
   auto deadline = std::chrono::steady_clock::now() + options_.script_timeout;
   std::vector<ArtifactRequest> to_collect;
   size_t refused_artifacts = 0;
@@ -354,7 +381,7 @@ TaskRunner::ScriptOutcome TaskRunner::RunAdHocScript(Slot& slot, TaskLogWriter& 
       std::filesystem::remove_all(dir, ec);
     }
   } cleanup{script.work_dir};
-  auto result = RunScript(script, cb);
+  auto result = tasks::RunScript(script, cb);
   if (!result) return Failed(log, LogCategory::kError, ClientMessage(result.error()));
   std::string stop_reason = result->killed_reason;
   if (refused_artifacts > 0) {
@@ -413,7 +440,7 @@ std::string TaskRunner::CollectArtifacts(Slot& slot, TaskLogWriter& log,
                                          const std::vector<ArtifactRequest>& requests,
                                          std::chrono::steady_clock::time_point deadline) {
   const Task& t = slot.task;
-  Lease lease{t.id, options_.node_name, t.claim_epoch};
+  const Lease lease = LeaseOf(slot);
   std::string timed_out =
       fmt::format("The task did not finish within {} ms (collecting artifacts) and was stopped.",
                   options_.script_timeout.count());
@@ -444,13 +471,10 @@ void TaskRunner::Abandon(Slot& slot, TaskLogWriter& log, const std::string& why)
   (void)log.Flush();  // what the task logged goes before the closing line (refused once fenced)
   // Retry until the database answers (or another node has taken the task over).
   for (int attempt = 0; !slot.lost; ++attempt) {
-    auto now = queue_.Refresh({slot.task.id});
-    if (now && !now->empty()) {
-      const Task& t = now->front();
-      if (t.server_node != options_.node_name || t.claim_epoch != slot.task.claim_epoch ||
-          IsFinal(t.state) || t.state == TaskState::kQueued) {
-        return;
-      }
+    auto held = queue_.Held({LeaseOf(slot)});
+    if (held) {
+      if (held->empty()) return;  // no longer ours: someone else settled it
+      const Task& t = held->front();
       auto done = queue_.ResolveOrphan(t, why);
       if (done) {
         if (*done) (void)AppendLine(LogPath(t.id), LogCategory::kError, why);
@@ -490,28 +514,27 @@ void TaskRunner::WatchLoop() {
   for (int round = 1;; ++round) {
     db_.WaitForNotification(TaskQueue::kCancelChannel, kWatchInterval);
     if (round % kReconcileEvery == 0 && !stopping_) ReconcileClaims();
-    std::vector<std::string> ids;
+    std::vector<Lease> leases;
     {
       std::lock_guard lock(mu_);
       if (stopping_ && workers_ == 0) break;
-      for (const auto& [id, slot] : running_) ids.push_back(id);
+      for (const auto& [id, slot] : running_) leases.push_back(LeaseOf(*slot));
     }
-    if (ids.empty()) continue;
-    auto now = queue_.Refresh(ids);
-    if (!now) continue;
+    if (leases.empty()) continue;
+    auto held = queue_.Held(leases);
+    if (!held) continue;
     std::lock_guard lock(mu_);
-    for (const auto& t : *now) {
-      auto it = running_.find(t.id);
+    for (const auto& lease : leases) {
+      auto it = running_.find(lease.task_id);
       if (it == running_.end()) continue;
       Slot& slot = *it->second;
-      bool ours = t.server_node == options_.node_name && t.claim_epoch == slot.task.claim_epoch &&
-                  (t.state == TaskState::kExecuting || t.state == TaskState::kCancelling);
-      if (!ours) {
+      auto now = std::find_if(held->begin(), held->end(),
+                              [&](const Task& t) { return t.id == lease.task_id; });
+      if (now == held->end()) {
         if (!slot.lost)
-          CUTTLE_LOG_WARN("{}: lost ownership (now {} on '{}')", t.id, StateName(t.state),
-                          t.server_node);
+          CUTTLE_LOG_WARN("{}: lost ownership (claim {})", lease.task_id, lease.epoch);
         slot.lost = true;
-      } else if (t.state == TaskState::kCancelling) {
+      } else if (now->state == TaskState::kCancelling) {
         slot.cancel = true;
       }
     }

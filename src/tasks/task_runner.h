@@ -29,6 +29,7 @@
 #include "core/error.h"
 #include "db/database.h"
 #include "tasks/artifacts.h"
+#include "tasks/task_kinds.h"
 #include "tasks/task_log.h"
 #include "tasks/task_queue.h"
 
@@ -49,6 +50,8 @@ struct RunnerOptions {
   // A claim this old that no thread of this node executes was lost (see ReconcileClaims); far
   // longer than the moment between a claim's commit and its task being registered as running.
   std::chrono::milliseconds lost_claim_age{10000};
+  // The kinds this node executes; nullptr: TaskKinds::Registry().
+  const TaskKinds* kinds = nullptr;
 };
 
 class TaskRunner {
@@ -104,15 +107,13 @@ class TaskRunner {
   // A worker thread: runs `first`, then keeps taking tasks while there are any.
   void Work(std::shared_ptr<Slot> first);
   void Execute(Slot& slot);
-  struct ScriptOutcome {
-    TaskState state = TaskState::kSuccess;
-    std::string error;
-    bool handed_off = false;  // given up (Abandon) or lost: record nothing more
-  };
-  // Runs an AdHocScript task's script in a fresh working folder, then collects its artifacts.
-  ScriptOutcome RunAdHocScript(Slot& slot, TaskLogWriter& log);
+  class Execution;  // the TaskExecution a kind's run function gets
+  // TaskExecution::StartWork: false if the task was lost or handed to the dead-node policy.
+  bool StartWork(Slot& slot, TaskLogWriter& log);
+  // TaskExecution::RunScript: the script in a fresh working folder, then its artifacts.
+  TaskOutcome RunScript(Slot& slot, TaskLogWriter& log, const ScriptStep& step);
   // Logs `error` and returns it as a kFailed outcome.
-  static ScriptOutcome Failed(TaskLogWriter& log, LogCategory category, std::string error);
+  static TaskOutcome Failed(TaskLogWriter& log, LogCategory category, std::string error);
   // Why the running task must stop now ("lost", "fenced", "canceled", "shutdown"), or "".
   std::string StopReason(Slot& slot, TaskLogWriter& log);
   struct ArtifactRequest {
@@ -129,9 +130,10 @@ class TaskRunner {
   void Abandon(Slot& slot, TaskLogWriter& log, const std::string& why);
   std::string LogPath(const std::string& task_id) const;
   // True while this node is fenced, or if it was fenced since the task's ownership was last
-  // verified and the database says the task is no longer ours.
+  // verified and the database says the task's lease no longer holds.
   bool Fenced(Slot& slot);
   Result<int> ResolveOrphans(const std::vector<Task>& orphans, bool own);
+  Lease LeaseOf(const Slot& slot) const;
 
   db::Database& db_;
   cluster::NodeRegistry& registry_;

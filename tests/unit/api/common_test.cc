@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "api/kit.h"
+
 namespace cuttle::api {
 namespace {
 
@@ -24,22 +26,35 @@ TEST(PagingTest, PageCountDoesNotOverflowForAHugeTake) {
   EXPECT_EQ(PageCount(10, 3), 4);
   EXPECT_EQ(PageCount(9, 3), 3);
   EXPECT_EQ(PageCount(5, 0), 0);
-  auto paging = ReadPaging(RequestFor("/api/x?take=9223372036854775800"));
-  ASSERT_TRUE(paging);
-  json page = Collection("Thing", "/api/things", {json::object(), json::object()}, *paging);
+  auto q = ReadListParams(RequestFor("/api/x?take=9223372036854775800"));
+  ASSERT_TRUE(q);
+  json page = CollectionJson("Thing", "/api/things", {json::object(), json::object()}, 2, *q);
   EXPECT_EQ(page["NumberOfPages"], 1);
   EXPECT_EQ(page["LastPageNumber"], 0);
   EXPECT_EQ(page["Items"].size(), 2u);
+  EXPECT_FALSE(page["Links"].contains("Page.Next"));
 }
 
-TEST(SelfLinkTest, NeverReflectsTheApiKey) {
-  // Bug: ?apikey= was echoed back in Links.Self of /api/tasks.
-  EXPECT_EQ(SelfLink(RequestFor("/api/tasks?skip=0&apikey=API-SECRET&take=5")),
-            "/api/tasks?skip=0&take=5");
-  EXPECT_EQ(SelfLink(RequestFor("/api/tasks?ApiKey=API-SECRET")), "/api/tasks");
-  EXPECT_EQ(SelfLink(RequestFor("/api/tasks?%61pikey=API-SECRET&states=Queued")),
-            "/api/tasks?states=Queued");
-  EXPECT_EQ(SelfLink(RequestFor("/api/tasks")), "/api/tasks");
+TEST(ReadListParamsTest, RefusesNegativeOrNonNumericPaging) {
+  EXPECT_FALSE(ReadListParams(RequestFor("/api/x?skip=-1")));
+  EXPECT_FALSE(ReadListParams(RequestFor("/api/x?take=ten")));
+  auto q = ReadListParams(RequestFor("/api/x?skip=5&take=0&ids=A-1,a-2&partialName=50%25_x"));
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->skip, 5);
+  EXPECT_EQ(q->take, 0);
+  EXPECT_EQ(*q->ids, (std::vector<std::string>{"A-1", "a-2"}));
+  EXPECT_EQ(*q->partial_name, "50%_x");
+}
+
+TEST(CollectionJsonTest, NeverReflectsTheApiKey) {
+  // Bug: ?apikey= was echoed back in Links.Self of /api/tasks. The links are built from the path
+  // and the page alone.
+  auto req = RequestFor("/api/tasks?skip=0&apikey=API-SECRET&take=5");
+  auto q = ReadListParams(req);
+  ASSERT_TRUE(q);
+  json page = CollectionJson("Task", req.path, json::array(), 0, *q);
+  EXPECT_EQ(page["Links"]["Self"], "/api/tasks?skip=0&take=5");
+  EXPECT_EQ(page.dump().find("API-SECRET"), std::string::npos);
 }
 
 TEST(ParseJsonObjectTest, RefusesDeepNestingAndSaysWhy) {

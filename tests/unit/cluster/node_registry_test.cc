@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "repo/repo.h"
+#include "repo/nodes.h"
 #include "testing/fake_clock.h"
 #include "testing/test_db.h"
 
@@ -25,17 +25,17 @@ class NodeRegistryTest : public ::testing::Test {
 TEST_F(NodeRegistryTest, NodeIsOfflineOnlyAfterTheTimeoutOnTheDatabaseClock) {
   NodeRegistry a(*db_, clock_, Options("a"));
   ASSERT_TRUE(a.Start());
-  auto nodes = repo::ListNodes(*db_, 5000).value();
+  auto nodes = repo::ListAllNodes(*db_, 5000).value();
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_EQ(nodes[0].id, "OctopusServerNodes-a");
   EXPECT_EQ(nodes[0].version, "1.2.3");
   EXPECT_FALSE(nodes[0].is_offline);
   clock_.Advance(std::chrono::milliseconds(5000));
-  EXPECT_FALSE(repo::ListNodes(*db_, 5000).value()[0].is_offline);
+  EXPECT_FALSE(repo::ListAllNodes(*db_, 5000).value()[0].is_offline);
   clock_.Advance(std::chrono::milliseconds(1));
-  EXPECT_TRUE(repo::ListNodes(*db_, 5000).value()[0].is_offline);
+  EXPECT_TRUE(repo::ListAllNodes(*db_, 5000).value()[0].is_offline);
   ASSERT_TRUE(a.HeartbeatOnce());
-  EXPECT_FALSE(repo::ListNodes(*db_, 5000).value()[0].is_offline);
+  EXPECT_FALSE(repo::ListAllNodes(*db_, 5000).value()[0].is_offline);
 }
 
 TEST_F(NodeRegistryTest, FencesItselfAfterHalfTheTimeoutWithoutAHeartbeat) {
@@ -60,9 +60,9 @@ TEST_F(NodeRegistryTest, ADeletedRowIsReinsertedKeepingNothingStale) {
   NodeRegistry a(*db_, clock_, Options("a"));
   ASSERT_TRUE(a.Start());
   ASSERT_TRUE(repo::DeleteNode(*db_, a.node_id()).value());
-  EXPECT_TRUE(repo::ListNodes(*db_, 5000).value().empty());
+  EXPECT_TRUE(repo::ListAllNodes(*db_, 5000).value().empty());
   ASSERT_TRUE(a.HeartbeatOnce());
-  EXPECT_EQ(repo::ListNodes(*db_, 5000).value().size(), 1u);
+  EXPECT_EQ(repo::ListAllNodes(*db_, 5000).value().size(), 1u);
 }
 
 TEST_F(NodeRegistryTest, CapAndDrainLiveInTheRowAndSurviveRestarts) {
@@ -78,13 +78,14 @@ TEST_F(NodeRegistryTest, CapAndDrainLiveInTheRowAndSurviveRestarts) {
     EXPECT_EQ(a.row().max_concurrent_tasks, 9);
     EXPECT_TRUE(a.row().is_in_maintenance_mode);
     a.Stop();
-    EXPECT_TRUE(repo::ListNodes(*db_, 5000).value()[0].is_offline) << "clean stop: offline at once";
+    EXPECT_TRUE(repo::ListAllNodes(*db_, 5000).value()[0].is_offline)
+        << "clean stop: offline at once";
   }
   NodeRegistry again(*db_, clock_, Options("a"));  // initial cap 5 from config
   ASSERT_TRUE(again.Start());
   EXPECT_EQ(again.row().max_concurrent_tasks, 9) << "the row is the truth";
   EXPECT_TRUE(again.row().is_in_maintenance_mode);
-  EXPECT_FALSE(repo::ListNodes(*db_, 5000).value()[0].is_offline);
+  EXPECT_FALSE(repo::ListAllNodes(*db_, 5000).value()[0].is_offline);
 }
 
 }  // namespace

@@ -200,6 +200,47 @@ TEST_F(PackageStoreTest, ListGetFindAndDelete) {
   EXPECT_EQ(Files().size(), 4u);
 }
 
+TEST_F(PackageStoreTest, TheDatabaseOrdersAndPagesVersionsBySemVer) {
+  for (const char* name : {"B.1.0.0.zip", "B.1.10.0.zip", "B.1.2.0.zip", "B.2.0.0-rc.1.zip",
+                           "B.2.0.0-rc.10.zip", "B.2.0.0-rc.2.zip", "a.3.0.0.zip", "c_d.1.0.zip"}) {
+    ASSERT_TRUE(Put(name, zip_)) << name;
+  }
+  auto versions = [&](const repo::PackageFilter& f, repo::PageQuery q = {}) {
+    auto page = repo::ListPackages(*db_, f, q);
+    EXPECT_TRUE(page) << page.error().message();
+    std::vector<std::string> out;
+    for (const auto& p : page->items) out.push_back(p.package_id + " " + p.version);
+    return std::pair{out, page->total};
+  };
+  repo::PackageFilter of_b{.space_id = "Spaces-1", .package_id = "b"};
+  repo::PageQuery second_page{.skip = 2, .take = 2};
+  EXPECT_EQ(versions(of_b, second_page),
+            std::pair(std::vector<std::string>{"B 2.0.0-rc.1", "B 1.10.0"}, int64_t{6}));
+  repo::PackageFilter stable = of_b;
+  stable.stable_only = true;
+  EXPECT_EQ(versions(stable).first, (std::vector<std::string>{"B 1.10.0", "B 1.2.0", "B 1.0.0"}));
+  repo::PackageFilter latest{.space_id = "Spaces-1", .latest_only = true};
+  EXPECT_EQ(
+      versions(latest),
+      std::pair(std::vector<std::string>{"a 3.0.0", "B 2.0.0-rc.10", "c_d 1.0.0"}, int64_t{3}));
+  latest.stable_only = true;
+  EXPECT_EQ(versions(latest).first, (std::vector<std::string>{"a 3.0.0", "B 1.10.0", "c_d 1.0.0"}));
+  repo::PackageFilter containing{.space_id = "Spaces-1", .id_contains = "_"};
+  EXPECT_EQ(versions(containing).first, (std::vector<std::string>{"c_d 1.0.0"}));
+}
+
+TEST_F(PackageStoreTest, RowsStoredBeforeVersionOrderGetItAtStart) {
+  ASSERT_TRUE(Put("B.1.10.0.zip", zip_));
+  ASSERT_TRUE(Put("B.1.2.0.zip", zip_));
+  ASSERT_TRUE(db_->Execute("UPDATE packages SET version_order = ''"));
+  PackageStore restarted(*db_, dir_.Sub("packages"), 1 << 20);
+  auto page = repo::ListPackages(*db_, {.space_id = "Spaces-1"}, {});
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].version, "1.10.0");
+  EXPECT_EQ(page->items[0].version_order, Version::Parse("1.10.0")->SortKey());
+}
+
 TEST_F(PackageStoreTest, RetentionKeepsTheNewestVersionsOfEachId) {
   for (const char* name :
        {"B.1.0.0.zip", "B.1.10.0.zip", "B.1.2.0.zip", "B.2.0.0-rc.1.zip", "a.3.0.0.zip"}) {

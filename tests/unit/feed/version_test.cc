@@ -54,6 +54,28 @@ TEST(VersionTest, OrderingFollowsSemVer2) {
   EXPECT_LT(V("1.0.0-99"), V("1.0.0-a"));  // and sort before alphanumeric ones
 }
 
+TEST(VersionTest, SortKeyOrdersBytewiseAsSemVer2) {
+  // The database sorts packages by SortKey (packages.version_order): its byte order must be the
+  // versions' precedence for every pair, and equal versions must have equal keys.
+  const std::vector<std::string> ordered = {"0.9.9",        "1.0.0-2",       "1.0.0-10",
+                                            "1.0.0-99",     "1.0.0-a",       "1.0.0-a-b",
+                                            "1.0.0-alpha",  "1.0.0-alpha.1", "1.0.0-alpha.beta",
+                                            "1.0.0-beta",   "1.0.0-beta.2",  "1.0.0-beta.11",
+                                            "1.0.0-rc.1",   "1.0.0",         "1.0.0.1",
+                                            "1.0.1",        "1.2.0",         "1.10.0",
+                                            "2.0.0-0",      "2.0.0",         "10.0.0",
+                                            "999999999.0.0"};
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    for (size_t j = 0; j < ordered.size(); ++j) {
+      EXPECT_EQ(V(ordered[i]).SortKey() < V(ordered[j]).SortKey(), i < j)
+          << ordered[i] << " vs " << ordered[j];
+    }
+  }
+  EXPECT_EQ(V("1.0").SortKey(), V("1.0.0.0").SortKey());
+  EXPECT_EQ(V("1.0.0-BETA.01").SortKey(), V("1.0.0-beta.1").SortKey());
+  EXPECT_EQ(V("1.0.0+a").SortKey(), V("1.0.0").SortKey());
+}
+
 TEST(VersionTest, BadVersionsAreRefusedWithAReason) {
   for (const char* bad : {"", "1", "1.2.3.4.5", "a.b", "1.x", "1..2", "1.0-", "1.0+", "1.0-be$ta",
                           "1.0-a..b", "1234567890.0", "-1.0", "1.0 ", " 1.0", "v1.0"}) {

@@ -102,7 +102,7 @@ TEST_F(ArtifactCollectTest, ACopyStopsWhenAskedAndLeavesNothingBehind) {
   EXPECT_NE(r.error().message().find("canceled"), std::string::npos);
   EXPECT_EQ(asked, 3) << "it stopped at the first question answered";
   EXPECT_TRUE(StoreFiles().empty()) << "no temporary file is left";
-  EXPECT_TRUE(artifacts_.List(std::nullopt, std::nullopt)->empty());
+  EXPECT_TRUE(artifacts_.List(std::nullopt, std::nullopt)->items.empty());
 }
 
 TEST_F(ArtifactCollectTest, AFileThatGrowsDuringTheCopyIsRefused) {
@@ -114,7 +114,7 @@ TEST_F(ArtifactCollectTest, AFileThatGrowsDuringTheCopyIsRefused) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("grew"), std::string::npos);
   EXPECT_TRUE(StoreFiles().empty());
-  EXPECT_TRUE(artifacts_.List(std::nullopt, std::nullopt)->empty());
+  EXPECT_TRUE(artifacts_.List(std::nullopt, std::nullopt)->items.empty());
 }
 
 // Bug (issue 9 #4): a node killed mid-copy left its temporary file in the artifact store for ever.

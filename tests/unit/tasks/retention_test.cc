@@ -44,7 +44,7 @@ TEST(RetentionTest, PurgesLogsAndArtifactsOfTasksFinishedLongerAgoThanTheSetting
   EXPECT_EQ(ApplyRetention(*db, artifacts, logs, 30).value(), 1);
   EXPECT_FALSE(std::filesystem::exists(TaskLogPath(logs, old_task.id)));
   EXPECT_TRUE(std::filesystem::exists(TaskLogPath(logs, recent.id)));
-  EXPECT_TRUE(artifacts.List(std::nullopt, old_task.id).value().empty());
+  EXPECT_TRUE(artifacts.List(std::nullopt, old_task.id).value().items.empty());
   EXPECT_TRUE(queue.Get(old_task.id).value().has_value()) << "the task row stays";
   EXPECT_EQ(ApplyRetention(*db, artifacts, logs, 30).value(), 0) << "purged once";
   EXPECT_EQ(ApplyRetention(*db, artifacts, logs, 0).value(), 0) << "0 keeps everything";

@@ -98,14 +98,14 @@ TEST_F(TaskQueuePgTest, ConcurrencyTagHoldsUnderRacingClaims) {
     // Finish whatever was claimed so the next round starts clean.
     TaskFilter running;
     running.running = true;
-    auto executing = qa.List(running).value().first;
+    auto executing = qa.List(running).value().items;
     for (const auto& t : executing) {
       ASSERT_TRUE(
           qa.Complete({t.id, t.server_node, t.claim_epoch}, TaskState::kSuccess, "", false));
     }
     TaskFilter queued;
     queued.states = {TaskState::kQueued};
-    auto waiting = qa.List(queued).value().first;
+    auto waiting = qa.List(queued).value().items;
     for (const auto& t : waiting) ASSERT_TRUE(qa.Cancel(t.id));
   }
 }

@@ -205,10 +205,10 @@ TEST_F(TaskQueueTest, ListFiltersLikeOctopus) {
   EXPECT_EQ(items[0].id, "ServerTasks-4");
   TaskFilter running;
   running.running = true;
-  EXPECT_EQ(queue_.List(running).value().second, 1);
+  EXPECT_EQ(queue_.List(running).value().total, 1);
   TaskFilter by_node;
   by_node.node = "n1";
-  EXPECT_EQ(queue_.List(by_node).value().first.front().id, t->id);
+  EXPECT_EQ(queue_.List(by_node).value().items.front().id, t->id);
   TaskFilter queued;
   queued.states = {TaskState::kQueued};
   queued.take = 2;

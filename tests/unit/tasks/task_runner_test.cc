@@ -148,7 +148,7 @@ TEST_F(TaskRunnerTest, CollectsArtifactsAndRefusesNamesThatLeaveTheDirectory) {
                    "echo report > r.txt\nnew_octopusartifact r.txt report.txt\n"
                    "new_octopusartifact r.txt ../../escape.txt\n");
   EXPECT_EQ(WaitFinal(t.id).state, TaskState::kSuccess);
-  auto list = artifacts_.List(std::nullopt, t.id).value();
+  auto list = artifacts_.List(std::nullopt, t.id).value().items;
   ASSERT_EQ(list.size(), 1u) << Log(t.id);
   EXPECT_EQ(list[0].filename, "report.txt");
   EXPECT_EQ(list[0].size, 7);
@@ -172,7 +172,7 @@ TEST_F(TaskRunnerTest, RefusesArtifactsThatAreNotRegularFilesOfTheWorkingFolder)
                    "name='$(encode_servicemessagevalue pipe.bin)']\"\n"
                    "ln -s /etc/passwd passwd\nnew_octopusartifact passwd passwd.txt\n");
   EXPECT_EQ(WaitFinal(t.id).state, TaskState::kSuccess) << Log(t.id);
-  EXPECT_TRUE(artifacts_.List(std::nullopt, t.id)->empty());
+  EXPECT_TRUE(artifacts_.List(std::nullopt, t.id)->items.empty());
   std::string log = Log(t.id);
   EXPECT_NE(log.find("Artifact zero.bin was not collected: '/dev/zero' is not inside"),
             std::string::npos)
