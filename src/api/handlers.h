@@ -13,6 +13,9 @@ Result<http::Response> GetRoot(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListSpaces(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListAllSpaces(ApiContext& ctx, http::Request& req);
 Result<http::Response> GetSpace(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateSpace(ApiContext& ctx, http::Request& req);
+Result<http::Response> ModifySpace(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteSpace(ApiContext& ctx, http::Request& req);
 
 // users.cc
 Result<http::Response> GetCurrentUser(ApiContext& ctx, http::Request& req);
@@ -96,11 +99,55 @@ Result<nlohmann::json> SaveProcess(ApiContext& ctx, http::Request& req, const st
 // variables.cc — variable sets and library variable sets
 Result<http::Response> GetVariableSet(ApiContext& ctx, http::Request& req);
 Result<http::Response> UpdateVariableSet(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListVariableNames(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListLibraryVariableSets(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListAllLibraryVariableSets(ApiContext& ctx, http::Request& req);
 Result<http::Response> GetLibraryVariableSet(ApiContext& ctx, http::Request& req);
 Result<http::Response> CreateLibraryVariableSet(ApiContext& ctx, http::Request& req);
 Result<http::Response> UpdateLibraryVariableSet(ApiContext& ctx, http::Request& req);
 Result<http::Response> DeleteLibraryVariableSet(ApiContext& ctx, http::Request& req);
+
+// environments.cc — space-scoped
+Result<http::Response> ListEnvironments(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllEnvironments(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetEnvironment(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateEnvironment(ApiContext& ctx, http::Request& req);
+Result<http::Response> ModifyEnvironment(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteEnvironment(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetEnvironmentSortOrder(ApiContext& ctx, http::Request& req);
+Result<http::Response> SortEnvironments(ApiContext& ctx, http::Request& req);
+
+// lifecycles.cc — space-scoped
+Result<http::Response> ListLifecycles(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllLifecycles(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetLifecycle(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateLifecycle(ApiContext& ctx, http::Request& req);
+Result<http::Response> ModifyLifecycle(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteLifecycle(ApiContext& ctx, http::Request& req);
+
+// project_groups.cc — space-scoped
+Result<http::Response> ListProjectGroups(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllProjectGroups(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetProjectGroup(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateProjectGroup(ApiContext& ctx, http::Request& req);
+Result<http::Response> ModifyProjectGroup(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteProjectGroup(ApiContext& ctx, http::Request& req);
+
+// machines.cc — space-scoped
+Result<http::Response> ListMachinePolicies(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllMachinePolicies(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetMachinePolicy(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListMachines(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListAllMachines(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListEnvironmentMachines(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetMachine(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateMachine(ApiContext& ctx, http::Request& req);
+Result<http::Response> ModifyMachine(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteMachine(ApiContext& ctx, http::Request& req);
+
+// events.cc — /api/events (every space, or `spaces=`) and /api/{spaceId}/events (that space)
+Result<http::Response> ListEvents(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetEvent(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListEventCategories(ApiContext& ctx, http::Request& req);
 
 }  // namespace cuttle::api

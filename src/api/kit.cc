@@ -274,6 +274,15 @@ Result<void> Binder::Finish(std::string_view what) const {
   return Fail(Error::Invalid(std::move(message), problems_));
 }
 
+void ForwardProblems(Binder& into, const Binder& nested, std::string_view prefix) {
+  auto finished = nested.Finish("");
+  if (finished) return;
+  for (const auto& d : finished.error().details()) {
+    into.Problem(d.starts_with("The ") ? "The " + std::string(prefix) + d.substr(4)
+                                       : std::string(prefix) + d);
+  }
+}
+
 Result<json> ReadBody(const http::Request& req) { return ParseJsonObject(req); }
 
 Result<repo::EventRow> RecordEvent(db::Transaction& tx, const http::Request& req,

@@ -173,6 +173,11 @@ class Binder {
   std::vector<std::string> problems_;
 };
 
+// Copies the problems a Binder over a nested object found into `into`, each saying where:
+// with prefix "Phases[1].", "The Name field is required." becomes "The Phases[1].Name field is
+// required.".
+void ForwardProblems(Binder& into, const Binder& nested, std::string_view prefix);
+
 // The request's body as a JSON object (bounded nesting, core::ParseJson), else 400.
 Result<nlohmann::json> ReadBody(const http::Request& req);
 

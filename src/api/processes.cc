@@ -17,10 +17,12 @@ namespace {
 
 using nlohmann::json;
 
+// A live process, or (when `snapshots`) a release's frozen copy too.
 Result<repo::ProcessRow> FindDeploymentProcess(ApiContext& ctx, const std::string& space,
-                                               const std::string& id) {
+                                               const std::string& id, bool snapshots) {
   CUTTLE_TRY(auto p, repo::FindProcess(ctx.db, space, id));
-  if (!p || p->kind != repo::kDeploymentProcess) {
+  if (!p || !(p->kind == repo::kDeploymentProcess ||
+              (snapshots && p->kind == repo::kDeploymentProcessSnapshot))) {
     return Fail(Error::NotFound("deployment process", id));
   }
   return std::move(*p);
@@ -55,7 +57,9 @@ Result<json> SaveProcess(ApiContext& ctx, http::Request& req, const std::string&
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     Binder checks = b;  // a retried transaction starts again from the body's own problems
     CUTTLE_TRY(auto current, repo::FindProcess(tx, space, process_id));
-    if (!current) return Fail(Error::NotFound(std::string(what), process_id));
+    if (!current || current->kind == repo::kDeploymentProcessSnapshot) {
+      return Fail(Error::NotFound(std::string(what), process_id));
+    }
     CUTTLE_TRY(auto missing_envs,
                repo::MissingInSpace(tx, "environments", space,
                                     {refs.environments.begin(), refs.environments.end()}));
@@ -99,20 +103,24 @@ Result<json> SaveProcess(ApiContext& ctx, http::Request& req, const std::string&
 
 Result<http::Response> GetDeploymentProcess(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto space, RouteSpace(ctx, req));
-  CUTTLE_TRY(auto p, FindDeploymentProcess(ctx, space, req.Param("id")));
+  CUTTLE_TRY(auto p, FindDeploymentProcess(ctx, space, req.Param("id"), /*snapshots=*/true));
   return http::Response::Json(200, model::ProcessJson(p));
 }
 
 Result<http::Response> GetProjectDeploymentProcess(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto space, RouteSpace(ctx, req));
   CUTTLE_TRY(auto id, ProjectProcessId(ctx, space, req.Param("id")));
-  CUTTLE_TRY(auto p, FindDeploymentProcess(ctx, space, id));
+  CUTTLE_TRY(auto p, FindDeploymentProcess(ctx, space, id, /*snapshots=*/false));
   return http::Response::Json(200, model::ProcessJson(p));
 }
 
 Result<http::Response> UpdateDeploymentProcess(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto space, RouteSpace(ctx, req));
-  CUTTLE_TRY(auto p, FindDeploymentProcess(ctx, space, req.Param("id")));
+  CUTTLE_TRY(auto p, FindDeploymentProcess(ctx, space, req.Param("id"), /*snapshots=*/true));
+  if (p.kind == repo::kDeploymentProcessSnapshot) {
+    return Fail(Error::InvalidArgument("The deployment process " + p.id +
+                                       " is a release's snapshot: it cannot be changed."));
+  }
   CUTTLE_TRY(auto saved, SaveProcess(ctx, req, space, p.id, "deployment process"));
   return http::Response::Json(200, std::move(saved));
 }

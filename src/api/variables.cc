@@ -150,6 +150,16 @@ Result<http::Response> UpdateVariableSet(ApiContext& ctx, http::Request& req) {
     CUTTLE_TRY(auto current, repo::FindVariableSet(tx, space, req.Param("id")));
     if (!current) return Fail(Error::NotFound("variable set", req.Param("id")));
     CUTTLE_TRY(owner, OwningProject(tx, *current));
+    if (!owner) {
+      // Only projects and library variable sets own editable sets; any other owner (a release's
+      // snapshot) is frozen.
+      CUTTLE_TRY(auto library,
+                 repo::MissingInSpace(tx, "library_variable_sets", space, {current->owner_id}));
+      if (!library.empty()) {
+        return Fail(Error::InvalidArgument("The variable set " + current->id +
+                                           " is a snapshot: it cannot be changed."));
+      }
+    }
     std::vector<std::string> problems;
     model::VariableReferences refs;
     repo::VariableSetRow next = *current;
@@ -173,6 +183,32 @@ Result<http::Response> UpdateVariableSet(ApiContext& ctx, http::Request& req) {
   }));
   CUTTLE_TRY(auto scope_values, ScopeValues(ctx, saved, owner));
   return http::Response::Json(200, model::VariableSetJson(saved, std::move(scope_values)));
+}
+
+// GET /variables/names?project=Projects-1: the names of the variables a project's deployments
+// see (its own set and the library sets it includes), sorted, for editors' completion lists.
+Result<http::Response> ListVariableNames(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  std::vector<std::string> set_ids;
+  if (auto project_id = req.Query("project")) {
+    CUTTLE_TRY(auto project, repo::FindProject(ctx.db, space, *project_id));
+    if (!project) return Fail(Error::NotFound("project", *project_id));
+    set_ids.push_back(model::VariableSetIdOf(project->id));
+    for (const auto& l : project->included_library_variable_set_ids) {
+      set_ids.push_back(model::VariableSetIdOf(l));
+    }
+  }
+  std::set<std::string> names;
+  for (const auto& id : set_ids) {
+    CUTTLE_TRY(auto set, repo::FindVariableSet(ctx.db, space, id));
+    if (!set) continue;
+    for (const auto& v : set->variables) {
+      if (v.is_object() && v.contains("Name") && v["Name"].is_string()) {
+        names.insert(v["Name"].get<std::string>());
+      }
+    }
+  }
+  return http::Response::Json(200, json(names));
 }
 
 // --- library variable sets ---

@@ -1,7 +1,5 @@
 #include "model/project.h"
 
-#include <cctype>
-
 namespace cuttle::model {
 
 std::string DeploymentProcessIdOf(std::string_view project_id) {
@@ -10,21 +8,6 @@ std::string DeploymentProcessIdOf(std::string_view project_id) {
 
 std::string VariableSetIdOf(std::string_view owner_id) {
   return "variableset-" + std::string(owner_id);
-}
-
-std::string Slugify(std::string_view name) {
-  std::string out;
-  bool dash = false;
-  for (unsigned char c : name) {
-    if (std::isalnum(c)) {
-      if (dash && !out.empty()) out.push_back('-');
-      dash = false;
-      out.push_back(static_cast<char>(std::tolower(c)));
-    } else {
-      dash = true;
-    }
-  }
-  return out;
 }
 
 nlohmann::json ProjectDefaults() {

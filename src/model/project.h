@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "model/document.h"  // Slugify
 #include "repo/projects.h"
 
 namespace cuttle::model {
@@ -16,9 +17,6 @@ inline constexpr const char* kDefaultVersioningTemplate =
 // Octopus's ids for a project's singletons.
 std::string DeploymentProcessIdOf(std::string_view project_id);  // "deploymentprocess-Projects-1"
 std::string VariableSetIdOf(std::string_view owner_id);          // "variableset-Projects-1"
-
-// "My Web App!" -> "my-web-app": lower-case letters and digits, runs of anything else one '-'.
-std::string Slugify(std::string_view name);
 
 // The stored document's defaults filled in (for fields a client did not send).
 nlohmann::json ProjectDefaults();

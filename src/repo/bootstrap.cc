@@ -2,6 +2,7 @@
 
 #include "core/ids.h"
 #include "repo/settings.h"
+#include "repo/spaces.h"
 #include "repo/users.h"
 
 namespace cuttle::repo {
@@ -12,10 +13,16 @@ Result<BootstrapResult> Bootstrap(db::Database& db, const std::string& admin_key
     result = {};
     CUTTLE_TRY(result.installation_id, PutSettingIfAbsent(tx, "installation_id", core::NewUuid()));
     // Fixed ids for the seeds; the sequences start after them so later ids never collide.
-    CUTTLE_TRY_VOID(tx.Execute(
-        "INSERT INTO spaces (id, name, slug, description, is_default) VALUES "
-        "('Spaces-1', 'Default', 'default', 'The default space', $1) ON CONFLICT DO NOTHING",
-        {true}));
+    CUTTLE_TRY(auto space,
+               tx.Execute("INSERT INTO spaces (id, name, slug, description, is_default) VALUES "
+                          "('Spaces-1', 'Default', 'default', 'The default space', $1) "
+                          "ON CONFLICT DO NOTHING RETURNING id",
+                          {true}));
+    // Only with the space itself, so a default the user deleted later is not brought back. (A
+    // database that had Spaces-1 before its defaults existed got them from migration 0006.)
+    if (!space.empty()) {
+      CUTTLE_TRY_VOID(CreateSpaceDefaults(tx, "Spaces-1"));
+    }
     CUTTLE_TRY_VOID(
         tx.Execute("INSERT INTO id_sequences (name, value) VALUES ('Spaces', 1), ('Users', 1) "
                    "ON CONFLICT (name) DO NOTHING"));

@@ -71,14 +71,19 @@ Result<EventRow> InsertEvent(db::Transaction& tx, EventRow event) {
 Result<Page<EventRow>> ListEvents(db::Database& db, const EventFilter& f, const PageQuery& q) {
   Where w;
   w.ListFilters(q, "e.id", "e.message");
-  if (f.regarding) {
+  auto regarding_any = [&w](const std::vector<std::string>& ids) {
     std::string sub =
         "e.seq IN (SELECT d.event_seq FROM event_documents d WHERE d.document_id IN (";
-    for (size_t i = 0; i < f.regarding->size(); ++i) sub += i ? ",{}" : "{}";
-    if (f.regarding->empty()) sub += "NULL";
+    for (size_t i = 0; i < ids.size(); ++i) sub += i ? ",{}" : "{}";
+    if (ids.empty()) sub += "NULL";
     sub += "))";
-    w.AddList(sub, std::vector<db::Value>(f.regarding->begin(), f.regarding->end()));
+    w.AddList(sub, std::vector<db::Value>(ids.begin(), ids.end()));
+  };
+  if (f.regarding) regarding_any(*f.regarding);
+  if (f.regarding_all) {
+    for (const auto& id : *f.regarding_all) regarding_any({id});
   }
+  for (const auto& group : f.regarding_any_groups) regarding_any(group);
   if (f.users) w.In("e.user_id", *f.users);
   if (f.categories) w.InIgnoreCase("e.category", *f.categories);
   if (f.spaces) w.In("e.space_id", *f.spaces);

@@ -30,8 +30,11 @@ struct EventRow {
 Result<EventRow> InsertEvent(db::Transaction& tx, EventRow event);
 
 struct EventFilter {
-  std::optional<std::vector<std::string>> regarding;  // any of these document ids
-  std::optional<std::vector<std::string>> users;      // user ids
+  std::optional<std::vector<std::string>> regarding;      // any of these document ids
+  std::optional<std::vector<std::string>> regarding_all;  // every one of these document ids
+  // Further "any of these documents" conditions, each ANDed (projects, environments...).
+  std::vector<std::vector<std::string>> regarding_any_groups;
+  std::optional<std::vector<std::string>> users;  // user ids
   std::optional<std::vector<std::string>> categories;
   std::optional<std::vector<std::string>> spaces;
   std::optional<int64_t> from;  // occurred >= from (ms)

@@ -18,6 +18,10 @@ namespace cuttle::repo {
 
 inline constexpr const char* kDeploymentProcess = "Deployment";
 inline constexpr const char* kRunbookProcess = "Runbook";
+// A release's frozen copy of a deployment process: readable at /deploymentprocesses/{id} like the
+// live one, never saved. Its owner is the project too (ProjectId reads right, and deleting the
+// project deletes it); the release names it by id.
+inline constexpr const char* kDeploymentProcessSnapshot = "DeploymentSnapshot";
 
 struct ProcessRow {
   std::string id;  // "deploymentprocess-Projects-1", "RunbookProcess-Runbooks-1"

@@ -152,13 +152,18 @@ namespace {
 template <class Exec>
 Result<std::vector<std::string>> MissingIn(Exec& tx, std::string_view table,
                                            const std::string& space_id,
-                                           const std::vector<std::string>& ids) {
+                                           const std::vector<std::string>& ids, bool lock) {
   std::vector<std::string> missing;
   if (ids.empty()) return missing;
   Where w;
   w.Add("space_id = {}", space_id).InIgnoreCase("id", ids);
-  CUTTLE_TRY(auto rs,
-             tx.Execute("SELECT lower(id) FROM " + std::string(table) + w.Sql(), w.params()));
+  // In a transaction the found rows are locked with a no-op UPDATE (as repo::LockExisting does),
+  // so this reference and a concurrent delete of the referred row are ordered: the delete then
+  // finds the reference and is refused, or this save finds the row gone.
+  const std::string sql =
+      lock ? "UPDATE " + std::string(table) + " SET id = id" + w.Sql() + " RETURNING lower(id)"
+           : "SELECT lower(id) FROM " + std::string(table) + w.Sql();
+  CUTTLE_TRY(auto rs, tx.Execute(sql, w.params()));
   std::set<std::string> found;
   for (const auto& r : rs.rows) found.insert(r.GetString(0));
   for (const auto& id : ids) {
@@ -175,13 +180,26 @@ Result<std::vector<std::string>> MissingIn(Exec& tx, std::string_view table,
 Result<std::vector<std::string>> MissingInSpace(db::Transaction& tx, std::string_view table,
                                                 const std::string& space_id,
                                                 const std::vector<std::string>& ids) {
-  return MissingIn(tx, table, space_id, ids);
+  return MissingIn(tx, table, space_id, ids, /*lock=*/true);
 }
 
 Result<std::vector<std::string>> MissingInSpace(db::Database& db, std::string_view table,
                                                 const std::string& space_id,
                                                 const std::vector<std::string>& ids) {
-  return MissingIn(db, table, space_id, ids);
+  return MissingIn(db, table, space_id, ids, /*lock=*/false);
+}
+
+Result<std::optional<std::string>> ProjectNaming(db::Transaction& tx, std::string_view column,
+                                                 const std::string& id) {
+  // Channels name lifecycles too; report the project either way.
+  const std::string sql =
+      column == "lifecycle_id"
+          ? "SELECT name FROM projects WHERE lifecycle_id = $1 UNION SELECT p.name FROM channels c "
+            "JOIN projects p ON p.id = c.project_id WHERE c.lifecycle_id = $1 ORDER BY 1 LIMIT 1"
+          : "SELECT name FROM projects WHERE " + std::string(column) + " = $1 ORDER BY 1 LIMIT 1";
+  CUTTLE_TRY(auto rs, tx.Execute(sql, {id}));
+  if (rs.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rs.front().GetString(0));
 }
 
 }  // namespace cuttle::repo

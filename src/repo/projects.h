@@ -60,4 +60,10 @@ Result<std::vector<std::string>> MissingInSpace(db::Database& db, std::string_vi
                                                 const std::string& space_id,
                                                 const std::vector<std::string>& ids);
 
+// The name of a project that refers to `id` through `column` ("lifecycle_id": a project's or a
+// channel's lifecycle; "project_group_id"; "space_id"), or nullopt. The deletes of lifecycles,
+// project groups and spaces call it after deleting, and refuse (409) when it names one.
+Result<std::optional<std::string>> ProjectNaming(db::Transaction& tx, std::string_view column,
+                                                 const std::string& id);
+
 }  // namespace cuttle::repo

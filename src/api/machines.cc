@@ -1,0 +1,245 @@
+// Deployment targets (/machines) and machine policies (/machinepolicies), space-scoped.
+#include "api/handlers.h"
+#include "api/kit.h"
+#include "core/strings.h"
+#include "model/document.h"
+#include "model/machine.h"
+#include "model/machine_policy.h"
+#include "repo/environments.h"
+#include "repo/machine_policies.h"
+#include "repo/repo.h"
+
+namespace cuttle::api {
+
+namespace {
+
+std::vector<std::string> NonBlank(std::vector<std::string> values) {
+  std::vector<std::string> out;
+  for (auto& v : values) {
+    std::string t(core::Trim(v));
+    if (!t.empty()) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// The endpoint: CommunicationStyle None (a cloud region) or TentacleActive (a polling agent, which
+// needs the Thumbprint of its certificate; Uri is kept). Unknown endpoint properties are kept.
+void BindEndpoint(Binder& b, const json& body, repo::MachineRow& m) {
+  const json* v = b.Find("Endpoint");
+  if (v == nullptr || v->is_null()) {
+    b.Problem("The Endpoint field is required.");
+    return;
+  }
+  if (!v->is_object()) {
+    b.Problem("The Endpoint field must be an object.");
+    return;
+  }
+  Binder eb(*v);
+  std::vector<std::string> styles(std::begin(model::kCommunicationStyles),
+                                  std::end(model::kCommunicationStyles));
+  if (!eb.Has("CommunicationStyle")) eb.Problem("The CommunicationStyle field is required.");
+  m.communication_style = eb.Enum("CommunicationStyle", styles, "None");
+  std::optional<std::string> thumbprint = eb.OptionalString("Thumbprint");
+  if (!thumbprint) {
+    Binder top(body);  // the legacy top-level Thumbprint
+    thumbprint = top.OptionalString("Thumbprint");
+  }
+  if (thumbprint && core::Trim(*thumbprint).empty()) thumbprint.reset();
+  if (m.communication_style == "TentacleActive") {
+    if (!thumbprint) eb.Problem("The Thumbprint field is required for a TentacleActive endpoint.");
+    eb.OptionalString("Uri");
+    m.thumbprint = thumbprint;
+  } else {
+    m.thumbprint.reset();
+  }
+  ForwardProblems(b, eb, "Endpoint.");
+  json endpoint = *v;
+  for (const char* owned :
+       {"CommunicationStyle", "Thumbprint", "communicationStyle", "thumbprint"}) {
+    endpoint.erase(owned);
+  }
+  if (m.doc.contains("Endpoint") && m.doc["Endpoint"].contains("Id")) {
+    endpoint["Id"] = m.doc["Endpoint"]["Id"];  // the server's
+  } else {
+    endpoint.erase("Id");
+  }
+  m.doc["Endpoint"] = std::move(endpoint);
+}
+
+// Reads the body over `m` (defaults on create; the stored target on PUT, where a property the
+// body leaves out keeps its value). Octopus requires at least one environment and one role.
+void BindMachine(Binder& b, const json& body, bool create, repo::MachineRow& m) {
+  if (create || b.Find("Name") != nullptr) m.name = b.RequiredString("Name");
+  if (create || b.Find("EnvironmentIds") != nullptr) {
+    m.environment_ids = NonBlank(b.StringList("EnvironmentIds"));
+    if (m.environment_ids.empty())
+      b.Problem("The EnvironmentIds field needs at least one environment.");
+  }
+  if (create || b.Find("Roles") != nullptr) {
+    m.roles = NonBlank(b.StringList("Roles"));
+    if (m.roles.empty()) b.Problem("The Roles field needs at least one role.");
+  }
+  m.is_disabled = b.Bool("IsDisabled", m.is_disabled);
+  if (b.Has("MachinePolicyId")) m.machine_policy_id = b.String("MachinePolicyId");
+  if (create || b.Find("Endpoint") != nullptr) BindEndpoint(b, body, m);
+  json endpoint = m.doc.value("Endpoint", json::object());
+  m.doc = model::MergeExtras(m.doc, model::Extras(body, model::kMachineFields));
+  m.doc["Endpoint"] = std::move(endpoint);
+}
+
+// The server's parts of a target it is about to save: its policy (the space's default unless
+// named) and its endpoint's id.
+Result<void> Complete(db::Transaction& tx, repo::MachineRow& m) {
+  if (m.machine_policy_id.empty()) {
+    CUTTLE_TRY(auto policy, repo::DefaultMachinePolicyId(tx, m.space_id));
+    m.machine_policy_id = policy.value_or("MachinePolicies-1");
+  }
+  if (!m.doc["Endpoint"].contains("Id")) {
+    CUTTLE_TRY(m.doc["Endpoint"]["Id"], repo::NextId(tx, "Endpoints"));
+  }
+  return {};
+}
+
+std::optional<std::vector<std::string>> ListQuery(const http::Request& req, const char* name) {
+  auto v = req.Query(name);
+  if (!v) return std::nullopt;
+  return core::Split(*v, ',');
+}
+
+Result<repo::MachineFilter> ReadMachineFilter(const http::Request& req, const std::string& space) {
+  repo::MachineFilter f;
+  f.space_id = space;
+  f.environment_ids = ListQuery(req, "environmentIds");
+  f.roles = ListQuery(req, "roles");
+  f.health_statuses = ListQuery(req, "healthStatuses");
+  f.communication_styles = ListQuery(req, "commStyles");
+  f.name = req.Query("name");
+  f.thumbprint = req.Query("thumbprint");
+  if (auto d = req.Query("isDisabled")) {
+    const std::string v = core::ToLower(*d);
+    if (v != "true" && v != "false") {
+      return Fail(Error::InvalidArgument("The isDisabled parameter must be true or false."));
+    }
+    f.is_disabled = v == "true";
+  }
+  return f;
+}
+
+Result<repo::MachineRow> FindOr404(ApiContext& ctx, const std::string& space,
+                                   const std::string& id) {
+  CUTTLE_TRY(auto m, repo::FindMachine(ctx.db, space, id));
+  if (!m) return Fail(Error::NotFound("deployment target", id));
+  return std::move(*m);
+}
+
+}  // namespace
+
+Result<http::Response> ListMachines(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  CUTTLE_TRY(auto f, ReadMachineFilter(req, space));
+  CUTTLE_TRY(auto page, repo::ListMachines(ctx.db, f, q));
+  return ListResponse<repo::MachineRow>("DeploymentTarget", req, page, q, model::MachineJson);
+}
+
+Result<http::Response> ListAllMachines(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  CUTTLE_TRY(auto f, ReadMachineFilter(req, space));
+  CUTTLE_TRY(auto rows, repo::ListAllMachines(ctx.db, f, q));
+  return AllResponse<repo::MachineRow>(rows, model::MachineJson);
+}
+
+Result<http::Response> ListEnvironmentMachines(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto env, repo::FindEnvironment(ctx.db, space, req.Param("id")));
+  if (!env) return Fail(Error::NotFound("environment", req.Param("id")));
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  CUTTLE_TRY(auto f, ReadMachineFilter(req, space));
+  f.environment_ids = std::vector<std::string>{env->id};
+  CUTTLE_TRY(auto page, repo::ListMachines(ctx.db, f, q));
+  return ListResponse<repo::MachineRow>("DeploymentTarget", req, page, q, model::MachineJson);
+}
+
+Result<http::Response> GetMachine(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto m, FindOr404(ctx, space, req.Param("id")));
+  return http::Response::Json(200, model::MachineJson(m));
+}
+
+Result<http::Response> CreateMachine(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto body, ReadBody(req));
+  Binder b(body);
+  repo::MachineRow m;
+  m.space_id = space;
+  BindMachine(b, body, true, m);
+  CUTTLE_TRY_VOID(b.Finish("deployment target"));
+  CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    repo::MachineRow attempt = m;  // the transaction may run again
+    CUTTLE_TRY_VOID(Complete(tx, attempt));
+    CUTTLE_TRY(auto saved, repo::InsertMachine(tx, std::move(attempt)));
+    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Created",
+                                "Deployment target " + saved.name + " was created.", {saved.id}));
+    m = std::move(saved);
+    return {};
+  }));
+  return http::Response::Json(201, model::MachineJson(m));
+}
+
+Result<http::Response> ModifyMachine(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto m, FindOr404(ctx, space, req.Param("id")));
+  CUTTLE_TRY(auto body, ReadBody(req));
+  Binder b(body);
+  BindMachine(b, body, false, m);
+  CUTTLE_TRY_VOID(b.Finish("deployment target"));
+  CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY_VOID(Complete(tx, m));
+    CUTTLE_TRY(bool updated, repo::UpdateMachine(tx, m));
+    if (!updated) return Fail(Error::NotFound("deployment target", m.id));
+    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
+                                "Deployment target " + m.name + " was modified.", {m.id}));
+    return {};
+  }));
+  CUTTLE_TRY(auto saved, FindOr404(ctx, space, m.id));
+  return http::Response::Json(200, model::MachineJson(saved));
+}
+
+Result<http::Response> DeleteMachine(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto m, FindOr404(ctx, space, req.Param("id")));
+  CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(bool deleted, repo::DeleteMachine(tx, space, m.id));
+    if (!deleted) return Fail(Error::NotFound("deployment target", m.id));
+    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted",
+                                "Deployment target " + m.name + " was deleted.", {m.id}));
+    return {};
+  }));
+  return http::Response::Json(200, json::object());
+}
+
+// Machine policies: read-only; every space has its default one.
+Result<http::Response> ListMachinePolicies(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  CUTTLE_TRY(auto page, repo::ListMachinePolicies(ctx.db, space, q));
+  return ListResponse<repo::MachinePolicyRow>("MachinePolicy", req, page, q,
+                                              model::MachinePolicyJson);
+}
+
+Result<http::Response> ListAllMachinePolicies(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto q, ReadListParams(req));
+  CUTTLE_TRY(auto rows, repo::ListAllMachinePolicies(ctx.db, space, q));
+  return AllResponse<repo::MachinePolicyRow>(rows, model::MachinePolicyJson);
+}
+
+Result<http::Response> GetMachinePolicy(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  CUTTLE_TRY(auto p, repo::FindMachinePolicy(ctx.db, space, req.Param("id")));
+  if (!p) return Fail(Error::NotFound("machine policy", req.Param("id")));
+  return http::Response::Json(200, model::MachinePolicyJson(*p));
+}
+
+}  // namespace cuttle::api
