@@ -34,8 +34,11 @@ DEPLOYMENTS = PROJECTS * ENVIRONMENTS * RELEASES_PER_PROJECT
 
 
 def psql(url, sql, *extra):
-    return subprocess.run(["psql", url, "-qAtX", "-v", "ON_ERROR_STOP=1", *extra, "-c", sql],
-                          check=True, capture_output=True, text=True).stdout
+    r = subprocess.run(["psql", url, "-qAtX", "-v", "ON_ERROR_STOP=1", *extra, "-c", sql],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"psql failed: {r.stderr.strip()}")
+    return r.stdout
 
 
 def load(url):
@@ -43,6 +46,10 @@ def load(url):
     e, p, r = ENVIRONMENTS, PROJECTS, RELEASES_PER_PROJECT
     psql(url, f"""
 BEGIN;
+INSERT INTO lifecycles (id, space_id, name, json) VALUES ('Lifecycles-1', 'Spaces-1', 'Default Lifecycle', '{{}}')
+  ON CONFLICT (id) DO NOTHING;
+INSERT INTO project_groups (id, space_id, name, json)
+  VALUES ('ProjectGroups-1', 'Spaces-1', 'Default Project Group', '{{}}') ON CONFLICT (id) DO NOTHING;
 INSERT INTO environments (id, space_id, name, sort_order)
   SELECT 'Environments-' || i, 'Spaces-1', 'Env ' || i, i FROM generate_series(1, {e}) i;
 INSERT INTO projects (id, space_id, name, slug, project_group_id, lifecycle_id, json)
@@ -77,15 +84,20 @@ INSERT INTO deployments (id, seq, space_id, project_id, environment_id, release_
          '{{"Name":"Deploy","Comments":"","FormValues":{{}},"SkipActions":[]}}'
   FROM (SELECT n, (n - 1) / {e} + 1 AS rel, (n - 1) % {e} + 1 AS env
         FROM generate_series(1, {DEPLOYMENTS}) n) s;
-INSERT INTO dashboard_latest (project_id, environment_id, space_id, deployment_seq, deployment_id)
-  SELECT DISTINCT ON (project_id, environment_id) project_id, environment_id, space_id, seq, id
-  FROM deployments ORDER BY project_id, environment_id, seq DESC;
+INSERT INTO dashboard_latest (project_id, environment_id, space_id, deployment_seq, deployment_id,
+    release_id, release_version, channel_id, task_id, created, queue_time, start_time,
+    completed_time, state, error_message, has_warnings_or_errors)
+  SELECT DISTINCT ON (d.project_id, d.environment_id) d.project_id, d.environment_id, d.space_id,
+    d.seq, d.id, d.release_id, r.version, d.channel_id, d.task_id, d.created, t.queue_time,
+    t.start_time, t.completed_time, t.state, t.error_message, t.has_warnings_or_errors
+  FROM deployments d JOIN releases r ON r.id = d.release_id JOIN server_tasks t ON t.id = d.task_id
+  ORDER BY d.project_id, d.environment_id, d.seq DESC;
 INSERT INTO id_sequences (name, value) VALUES ('Environments', {e}), ('Projects', {p}),
   ('Channels', {p}), ('Releases', {p * r}), ('ServerTasks', {DEPLOYMENTS}), ('Deployments', {DEPLOYMENTS})
   ON CONFLICT (name) DO UPDATE SET value = excluded.value;
 COMMIT;
-VACUUM ANALYZE;
 """)
+    psql(url, "VACUUM ANALYZE")
 
 
 def get_ms(conn, path):
@@ -136,11 +148,9 @@ DASHBOARD_SQL = [
     "SELECT id, json FROM lifecycles WHERE space_id = 'Spaces-1'",
     "SELECT id, name, slug, project_group_id, lifecycle_id, json FROM projects WHERE space_id = 'Spaces-1' ORDER BY lower(name)",
     "SELECT id, name FROM project_groups WHERE space_id = 'Spaces-1' ORDER BY lower(name)",
-    "SELECT d.project_id, d.environment_id, d.release_id, r.version, d.id, d.task_id, d.channel_id, "
-    "d.created, t.queue_time, t.start_time, t.completed_time, t.state, t.error_message, "
-    "t.has_warnings_or_errors FROM dashboard_latest l JOIN deployments d ON d.id = l.deployment_id "
-    "JOIN releases r ON r.id = d.release_id JOIN server_tasks t ON t.id = d.task_id "
-    "WHERE l.space_id = 'Spaces-1'",
+    "SELECT project_id, environment_id, release_id, release_version, deployment_id, task_id, "
+    "channel_id, created, queue_time, start_time, completed_time, state, error_message, "
+    "has_warnings_or_errors FROM dashboard_latest WHERE space_id = 'Spaces-1'",
 ]
 PROJECTS_SQL = [
     "SELECT COUNT(*) FROM projects WHERE space_id = 'Spaces-1'",

@@ -10,6 +10,7 @@
 #include "core/strings.h"
 #include "model/process.h"
 #include "model/project.h"
+#include "repo/settings.h"
 #include "repo/processes.h"
 #include "repo/projects.h"
 #include "repo/variable_sets.h"

@@ -60,6 +60,17 @@ Result<std::vector<DashboardItem>> Items(db::Database& db, const std::string& sq
   return out;
 }
 
+// A cell's columns, and where they come from in a deployment joined with its release (r) and task
+// (t).
+constexpr const char* kCellColumns =
+    "project_id, environment_id, space_id, deployment_seq, deployment_id, release_id, "
+    "release_version, channel_id, task_id, created, queue_time, start_time, completed_time, "
+    "state, error_message, has_warnings_or_errors";
+constexpr const char* kCellValues =
+    "d.project_id, d.environment_id, d.space_id, d.seq, d.id, d.release_id, r.version, "
+    "d.channel_id, d.task_id, d.created, t.queue_time, t.start_time, t.completed_time, t.state, "
+    "t.error_message, t.has_warnings_or_errors";
+
 // Puts the newest remaining deployment of a project and environment on the dashboard, or clears
 // the cell.
 Result<void> RefreshCell(db::Transaction& tx, const std::string& project_id,
@@ -67,11 +78,12 @@ Result<void> RefreshCell(db::Transaction& tx, const std::string& project_id,
   CUTTLE_TRY_VOID(
       tx.Execute("DELETE FROM dashboard_latest WHERE project_id = $1 AND environment_id = $2",
                  {project_id, environment_id}));
-  CUTTLE_TRY_VOID(tx.Execute(
-      "INSERT INTO dashboard_latest (project_id, environment_id, space_id, deployment_seq, "
-      "deployment_id) SELECT project_id, environment_id, space_id, seq, id FROM deployments "
-      "WHERE project_id = $1 AND environment_id = $2 ORDER BY seq DESC LIMIT 1",
-      {project_id, environment_id}));
+  CUTTLE_TRY_VOID(tx.Execute(std::string("INSERT INTO dashboard_latest (") + kCellColumns +
+                                 ") SELECT " + kCellValues +
+                                 " FROM deployments d JOIN releases r ON r.id = d.release_id "
+                                 "JOIN server_tasks t ON t.id = d.task_id WHERE d.project_id = "
+                                 "$1 AND d.environment_id = $2 ORDER BY d.seq DESC LIMIT 1",
+                             {project_id, environment_id}));
   return {};
 }
 
@@ -124,11 +136,17 @@ Result<DeploymentRow> InsertDeployment(db::Transaction& tx, DeploymentRow row) {
   row.created = rs.front().GetInt(0);
   // A newer deployment replaces the cell; an older one (two transactions crossing) leaves it.
   CUTTLE_TRY_VOID(tx.Execute(
-      "INSERT INTO dashboard_latest (project_id, environment_id, space_id, deployment_seq, "
-      "deployment_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, environment_id) DO "
-      "UPDATE SET deployment_seq = excluded.deployment_seq, deployment_id = "
-      "excluded.deployment_id WHERE excluded.deployment_seq > dashboard_latest.deployment_seq",
-      {row.project_id, row.environment_id, row.space_id, row.seq, row.id}));
+      std::string("INSERT INTO dashboard_latest (") + kCellColumns + ") SELECT " + kCellValues +
+          " FROM deployments d JOIN releases r ON r.id = d.release_id JOIN server_tasks t ON t.id "
+          "= d.task_id WHERE d.id = $1 ON CONFLICT (project_id, environment_id) DO UPDATE SET "
+          "deployment_seq = excluded.deployment_seq, deployment_id = excluded.deployment_id, "
+          "release_id = excluded.release_id, release_version = excluded.release_version, "
+          "channel_id = excluded.channel_id, task_id = excluded.task_id, created = "
+          "excluded.created, queue_time = excluded.queue_time, start_time = excluded.start_time, "
+          "completed_time = excluded.completed_time, state = excluded.state, error_message = "
+          "excluded.error_message, has_warnings_or_errors = excluded.has_warnings_or_errors "
+          "WHERE excluded.deployment_seq > dashboard_latest.deployment_seq",
+      {row.id}));
   return row;
 }
 
@@ -166,11 +184,19 @@ Result<std::set<std::string>> SucceededEnvironments(db::Database& db,
 
 Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::string& space_id) {
   return Items(db,
-               std::string("SELECT ") + kItemColumns +
-                   " FROM dashboard_latest l JOIN deployments d ON d.id = l.deployment_id JOIN "
-                   "releases r ON r.id = d.release_id JOIN server_tasks t ON t.id = d.task_id "
-                   "WHERE l.space_id = $1",
+               "SELECT project_id, environment_id, release_id, release_version, deployment_id, "
+               "task_id, channel_id, created, queue_time, start_time, completed_time, state, "
+               "error_message, has_warnings_or_errors FROM dashboard_latest WHERE space_id = $1",
                {space_id});
+}
+
+Result<void> SetDashboardReleaseVersion(db::Transaction& tx, const std::string& release_id,
+                                        const std::string& version) {
+  CUTTLE_TRY_VOID(
+      tx.Execute("UPDATE dashboard_latest SET release_version = $2 WHERE release_id "
+                 "= $1",
+                 {release_id, version}));
+  return {};
 }
 
 Result<std::vector<DashboardItem>> DashboardPreviousItems(db::Database& db,

@@ -68,9 +68,13 @@ struct DashboardItem {
   std::string error_message;
   bool has_warnings_or_errors = false;
 };
-// The newest deployment per project and environment in the space (one row of dashboard_latest
-// each, joined by primary key with its deployment, release and task).
+// The newest deployment per project and environment in the space: the rows of dashboard_latest,
+// which carry the release version and the task's state and times (a trigger on server_tasks
+// keeps those current), so the read joins nothing.
 Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::string& space_id);
+// A release's version changed: its cells show the new one.
+Result<void> SetDashboardReleaseVersion(db::Transaction& tx, const std::string& release_id,
+                                        const std::string& version);
 // For each cell, the newest successful deployment before the current one (PreviousItems).
 Result<std::vector<DashboardItem>> DashboardPreviousItems(db::Database& db,
                                                           const std::string& space_id);

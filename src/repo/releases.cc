@@ -25,12 +25,6 @@ ReleaseRow ReadRelease(const db::Row& r) {
   return row;
 }
 
-SnapshotRow ReadSnapshot(const db::Row& r) {
-  return SnapshotRow{r.GetString("id"), r.GetString("space_id"), r.GetString("kind"),
-                     r.GetString("owner_id"),
-                     core::ParseJson(r.GetString("json")).value_or(nlohmann::json::object())};
-}
-
 std::string VersionKey(const std::string& version) { return core::ToLower(version); }
 
 }  // namespace
@@ -118,23 +112,6 @@ Result<bool> DeleteRelease(db::Transaction& tx, const std::string& id) {
 Result<std::string> NextSnapshotId(db::Transaction& tx, const std::string& prefix) {
   CUTTLE_TRY(auto n, NextSequenceValue(tx, "Snapshots"));
   return prefix + "-s-" + std::to_string(n);
-}
-
-Result<void> InsertSnapshot(db::Transaction& tx, const SnapshotRow& row) {
-  CUTTLE_TRY_VOID(
-      tx.Execute("INSERT INTO snapshots (id, space_id, kind, owner_id, json) VALUES "
-                 "($1, $2, $3, $4, $5)",
-                 {row.id, row.space_id, row.kind, row.owner_id, row.json.dump()}));
-  return {};
-}
-
-Result<std::optional<SnapshotRow>> FindSnapshot(db::Database& db, const std::string& space_id,
-                                                const std::string& id) {
-  CUTTLE_TRY(auto rs, db.Execute("SELECT id, space_id, kind, owner_id, json FROM snapshots WHERE "
-                                 "id = $1 AND space_id = $2",
-                                 {id, space_id}));
-  if (rs.empty()) return std::optional<SnapshotRow>();
-  return std::optional<SnapshotRow>(ReadSnapshot(rs.front()));
 }
 
 }  // namespace cuttle::repo

@@ -1,5 +1,6 @@
-// The releases aggregate (rows of `releases`) and the frozen snapshots a release or a runbook
-// snapshot points at (rows of `snapshots`). Thread-safe as the Database is.
+// The releases aggregate (rows of `releases`). A release's frozen process and variables are rows
+// of processes and variable_sets (repo/processes.h, repo/variable_sets.h). Thread-safe as the
+// Database is.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -52,18 +53,8 @@ Result<void> UpdateReleaseJson(db::Transaction& tx, const std::string& id,
 // Deletes the release and its deployments; false when there was none.
 Result<bool> DeleteRelease(db::Transaction& tx, const std::string& id);
 
-// --- snapshots ---
-struct SnapshotRow {
-  std::string id;
-  std::string space_id;
-  std::string kind;      // "DeploymentProcess", "RunbookProcess", "VariableSet"
-  std::string owner_id;  // the project, runbook or library variable set frozen
-  nlohmann::json json;   // the frozen document, with Id set to the snapshot's id
-};
-// A snapshot id: "<prefix>-s-<n>", n from one sequence shared by every snapshot.
+// A snapshot id: "<prefix>-s-<n>", n from one sequence shared by every snapshot (the frozen
+// processes and variable sets of releases and runbook snapshots).
 Result<std::string> NextSnapshotId(db::Transaction& tx, const std::string& prefix);
-Result<void> InsertSnapshot(db::Transaction& tx, const SnapshotRow& row);
-Result<std::optional<SnapshotRow>> FindSnapshot(db::Database& db, const std::string& space_id,
-                                                const std::string& id);
 
 }  // namespace cuttle::repo

@@ -29,12 +29,13 @@ struct Frozen {
 };
 
 Result<json> SnapshotSteps(db::Database& db, const std::string& snapshot_id) {
-  CUTTLE_TRY(auto rs, db.Execute("SELECT json FROM snapshots WHERE id = $1", {snapshot_id}));
+  // A frozen process is a row of processes whose json is its Steps array.
+  CUTTLE_TRY(auto rs, db.Execute("SELECT json FROM processes WHERE id = $1", {snapshot_id}));
   if (rs.empty()) {
     return Fail(Error::NotFound("The frozen process " + snapshot_id + " no longer exists."));
   }
-  auto doc = core::ParseJson(rs.front().GetString(0)).value_or(json::object());
-  return doc.value("Steps", json::array());
+  auto steps = core::ParseJson(rs.front().GetString(0)).value_or(json::array());
+  return steps.is_array() ? steps : json::array();
 }
 
 Result<std::string> EnvironmentName(db::Database& db, const std::string& id) {

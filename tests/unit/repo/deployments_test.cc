@@ -79,6 +79,21 @@ TEST_F(DeploymentsTest, EachCellShowsTheNewestDeploymentOfItsProjectAndEnvironme
   EXPECT_EQ(previous[0].deployment_id, "Deployments-1");
 }
 
+TEST_F(DeploymentsTest, ACellFollowsItsTaskAndItsReleaseVersion) {
+  const auto r1 = Release("Projects-1", "1.0.0");
+  const auto d = Deploy(r1, "Projects-1", "Environments-1", "Queued");
+  ASSERT_TRUE(
+      db_->Execute("UPDATE server_tasks SET state = 'Success', completed_time = 5 WHERE id = "
+                   "'ServerTasks-1'"));
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> Result<void> {
+    return SetDashboardReleaseVersion(tx, r1, "1.0.0-renamed");
+  }));
+  EXPECT_EQ(Cells()["Projects-1/Environments-1"], d + " 1.0.0-renamed Success");
+  const auto items = DashboardItems(*db_, "Spaces-1").value();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].completed_time, 5);
+}
+
 TEST_F(DeploymentsTest, DeletingTheNewestPutsThePreviousBackAndDeletingTheLastClearsTheCell) {
   const auto r1 = Release("Projects-1", "1.0.0");
   const auto first = Deploy(r1, "Projects-1", "Environments-1", "Success");
