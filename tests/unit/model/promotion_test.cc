@@ -142,3 +142,38 @@ TEST(ExpandLifecyclePhasesTest, AnEmptyPhaseTakesTheEnvironmentsNoEarlierPhaseNa
 
 }  // namespace
 }  // namespace cuttle::model
+
+#include "core/strings.h"
+#include "model/release.h"
+
+namespace cuttle::model {
+namespace {
+
+// The dashboard writes its items as text; they must parse, and say what the JSON form says.
+TEST(DashboardItemTextTest, TheTextFormIsTheJsonForm) {
+  repo::DashboardItem i;
+  i.project_id = "Projects-1";
+  i.environment_id = "Environments-2";
+  i.release_id = "Releases-3";
+  i.release_version = "1.0.0-\"quoted\"\\\n";
+  i.deployment_id = "Deployments-4";
+  i.task_id = "ServerTasks-5";
+  i.channel_id = "Channels-6";
+  for (int64_t t :
+       {int64_t{0}, int64_t{951782400123}, int64_t{1709622489000}, int64_t{4102444799999}}) {
+    i.created = t;
+    i.queue_time = t + 1;
+    i.start_time = t + 2;
+    i.completed_time = std::nullopt;
+    i.state = "Executing";
+    i.error_message = "caf\xC3\xA9";
+    std::string text;
+    AppendDashboardItemJson(text, i, true);
+    auto parsed = nlohmann::json::parse(text);
+    EXPECT_EQ(parsed, DashboardItemJson(i, true)) << text;
+    EXPECT_EQ(parsed["Created"], core::FormatIso8601(t));
+  }
+}
+
+}  // namespace
+}  // namespace cuttle::model

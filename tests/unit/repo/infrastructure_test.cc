@@ -100,12 +100,29 @@ TEST_F(InfrastructureTest, BootstrapAgainDoesNotBringBackADeletedDefault) {
 // defaults, with the ids Bootstrap gives a new database, and the sequences continue after them.
 TEST_F(InfrastructureTest, TheMigrationSeedsAnExistingDefaultSpace) {
   // Migrations after 0006 are undone too (their tables dropped), so that 0006 runs again first.
-  for (const char* t : {"environments", "lifecycles", "lifecycle_environments", "project_groups",
-                        "machine_policies", "machines", "machine_environments", "machine_roles",
-                        "projects", "channels", "processes", "variable_sets",
-                        "library_variable_sets", "project_library_variable_sets"}) {
+  for (const char* t : {"environments",
+                        "lifecycles",
+                        "lifecycle_environments",
+                        "project_groups",
+                        "machine_policies",
+                        "machines",
+                        "machine_environments",
+                        "machine_roles",
+                        "projects",
+                        "channels",
+                        "processes",
+                        "variable_sets",
+                        "library_variable_sets",
+                        "project_library_variable_sets",
+                        "releases",
+                        "deployments",
+                        "dashboard_latest",
+                        "runbooks",
+                        "runbook_snapshots",
+                        "runbook_runs"}) {
     ASSERT_TRUE(db_->Execute(std::string("DROP TABLE ") + t));
   }
+  ASSERT_TRUE(db_->Execute("DROP TRIGGER server_tasks_dashboard_latest"));
   ASSERT_TRUE(
       db_->Execute("DELETE FROM id_sequences WHERE name IN ('Lifecycles', "
                    "'ProjectGroups', 'MachinePolicies')"));
