@@ -18,8 +18,8 @@ using nlohmann::json;
 
 // Who may call a route. Each route of the table declares one, and Gate checks it from the
 // request's headers before the server reads any body, so a caller without a key never makes a node
-// buffer or store anything. (Issue 10 turns these into the Octopus permission each route needs,
-// checked in the same place.)
+// buffer or store anything. The route's Permission is checked right after, in the same admission
+// (kit.h's Gate).
 enum class Access {
   kAnonymous,  // ping, /api, NuGet reads
   kApiKey,     // X-Octopus-ApiKey, X-NuGet-ApiKey or ?apikey=; otherwise 401

@@ -93,7 +93,7 @@ Result<json> SaveProcess(ApiContext& ctx, http::Request& req, const std::string&
     }
     next.version = *version;
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
-                                "The " + std::string(what) + " " + next.id + " was modified",
+                                "The " + std::string(what) + " " + next.id + " was modified.",
                                 {next.id, next.owner_id}));
     saved = std::move(next);
     return {};

@@ -177,7 +177,7 @@ Result<http::Response> CreateProject(ApiContext& ctx, http::Request& req) {
     CUTTLE_TRY(auto channel_id, repo::NextId(tx, "Channels"));
     CUTTLE_TRY_VOID(repo::InsertChannel(tx, DefaultChannel(channel_id, p)));
     CUTTLE_TRY_VOID(RecordEvent(
-        tx, req, space, "Created", "Project " + p.name + " was created",
+        tx, req, space, "Created", "Project " + p.name + " was created.",
         {p.id, model::DeploymentProcessIdOf(p.id), model::VariableSetIdOf(p.id), channel_id}));
     created = std::move(p);
     return {};
@@ -202,7 +202,7 @@ Result<http::Response> UpdateProject(ApiContext& ctx, http::Request& req) {
     CUTTLE_TRY_VOID(CheckUnique(tx, p));
     CUTTLE_TRY_VOID(repo::UpdateProject(tx, p));
     CUTTLE_TRY_VOID(
-        RecordEvent(tx, req, space, "Modified", "Project " + p.name + " was modified", {p.id}));
+        RecordEvent(tx, req, space, "Modified", "Project " + p.name + " was modified.", {p.id}));
     updated = std::move(p);
     return {};
   }));
@@ -222,7 +222,7 @@ Result<http::Response> DeleteProject(ApiContext& ctx, http::Request& req) {
     CUTTLE_TRY_VOID(repo::DeleteProjectChannels(tx, p->id));
     CUTTLE_TRY_VOID(repo::DeleteProject(tx, p->id));
     CUTTLE_TRY_VOID(
-        RecordEvent(tx, req, space, "Deleted", "Project " + p->name + " was deleted", {p->id}));
+        RecordEvent(tx, req, space, "Deleted", "Project " + p->name + " was deleted.", {p->id}));
     return {};
   }));
   return http::Response::Json(200, json::object());
@@ -350,7 +350,7 @@ Result<http::Response> CreateChannel(ApiContext& ctx, http::Request& req) {
     CUTTLE_TRY_VOID(CheckChannelName(tx, c));
     if (c.is_default) CUTTLE_TRY_VOID(repo::ClearOtherDefaults(tx, c.project_id, c.id));
     CUTTLE_TRY_VOID(repo::InsertChannel(tx, c));
-    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Created", "Channel " + c.name + " was created",
+    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Created", "Channel " + c.name + " was created.",
                                 {c.id, c.project_id}));
     created = std::move(c);
     return {};
@@ -383,7 +383,7 @@ Result<http::Response> UpdateChannel(ApiContext& ctx, http::Request& req) {
     CUTTLE_TRY_VOID(CheckChannelName(tx, c));
     if (c.is_default) CUTTLE_TRY_VOID(repo::ClearOtherDefaults(tx, c.project_id, c.id));
     CUTTLE_TRY_VOID(repo::UpdateChannel(tx, c));
-    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified", "Channel " + c.name + " was modified",
+    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified", "Channel " + c.name + " was modified.",
                                 {c.id, c.project_id}));
     updated = std::move(c);
     return {};
@@ -405,7 +405,7 @@ Result<http::Response> DeleteChannel(ApiContext& ctx, http::Request& req) {
     // deletes here, in this transaction.
     CUTTLE_TRY_VOID(DeleteChannelDependents(tx, *c));
     CUTTLE_TRY_VOID(repo::DeleteChannel(tx, c->id));
-    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted", "Channel " + c->name + " was deleted",
+    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted", "Channel " + c->name + " was deleted.",
                                 {c->id, c->project_id}));
     return {};
   }));

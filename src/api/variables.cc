@@ -177,7 +177,7 @@ Result<http::Response> UpdateVariableSet(ApiContext& ctx, http::Request& req) {
     next.version = *version;
     // The message names the set, never a value.
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
-                                "The variable set " + next.id + " was modified",
+                                "The variable set " + next.id + " was modified.",
                                 {next.id, next.owner_id}));
     saved = std::move(next);
     return {};
@@ -280,7 +280,7 @@ Result<http::Response> CreateLibraryVariableSet(ApiContext& ctx, http::Request& 
     CUTTLE_TRY_VOID(
         repo::InsertVariableSet(tx, {l.variable_set_id, space, l.id, 0, json::array()}));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Created",
-                                "Library variable set " + l.name + " was created",
+                                "Library variable set " + l.name + " was created.",
                                 {l.id, l.variable_set_id}));
     created = std::move(l);
     return {};
@@ -303,7 +303,7 @@ Result<http::Response> UpdateLibraryVariableSet(ApiContext& ctx, http::Request& 
     CUTTLE_TRY_VOID(CheckLibraryName(tx, l));
     CUTTLE_TRY_VOID(repo::UpdateLibraryVariableSet(tx, l));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
-                                "Library variable set " + l.name + " was modified", {l.id}));
+                                "Library variable set " + l.name + " was modified.", {l.id}));
     return {};
   }));
   return http::Response::Json(200, model::LibraryVariableSetJson(l));
@@ -321,7 +321,7 @@ Result<http::Response> DeleteLibraryVariableSet(ApiContext& ctx, http::Request& 
     std::vector<std::string> related{l->id, l->variable_set_id};
     related.insert(related.end(), projects.begin(), projects.end());
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted",
-                                "Library variable set " + l->name + " was deleted", related));
+                                "Library variable set " + l->name + " was deleted.", related));
     return {};
   }));
   return http::Response::Json(200, json::object());

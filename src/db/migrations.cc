@@ -76,11 +76,13 @@ Result<int> CurrentSchemaVersion(Database& db) {
   return static_cast<int>(rs.front().GetInt(0));
 }
 
-Result<int> Migrate(Database& db) {
+Result<int> Migrate(Database& db) { return MigrateTo(db, LatestSchemaVersion()); }
+
+Result<int> MigrateTo(Database& db, int target) {
   // Up to date: write nothing, so a node whose database user may only read and write rows (no
   // CREATE on the schema) starts once the schema has been migrated by a user who may.
   CUTTLE_TRY(int before, CurrentSchemaVersion(db));
-  if (before == LatestSchemaVersion()) {
+  if (before >= target && before <= LatestSchemaVersion()) {
     return before;
   }
   // In a locked transaction: concurrent CREATE TABLE IF NOT EXISTS can fail on PostgreSQL.
@@ -97,7 +99,7 @@ Result<int> Migrate(Database& db) {
                                 "); run a Cuttle release that supports it"));
   }
   for (const Migration& m : BuiltInMigrations(db.dialect())) {
-    if (m.version <= current) {
+    if (m.version <= current || m.version > target) {
       continue;
     }
     CUTTLE_TRY(int64_t now, db.NowMillis());

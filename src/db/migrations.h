@@ -34,5 +34,8 @@ Result<int> CurrentSchemaVersion(Database& db);
 // Applies every pending migration. Fails (kConflict) if the database has a version newer than
 // this binary knows, naming both versions.
 Result<int> Migrate(Database& db);
+// Applies pending migrations up to `target` only (tests of a migration's data step build the
+// schema as it was before it).
+Result<int> MigrateTo(Database& db, int target);
 
 }  // namespace cuttle::db

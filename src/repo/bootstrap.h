@@ -13,8 +13,9 @@ struct BootstrapResult {
   bool created_admin = false;  // this call created the admin user (new database)
 };
 // Seeds a new database, idempotently and safely when several nodes start at once: the
-// installation id, the Default space (Spaces-1), and the `admin` user (Users-1) holding
-// `admin_key_hash`. Only the call that creates the admin reports created_admin.
+// installation id, the Default space (Spaces-1) with what every space starts with
+// (CreateSpaceDefaults), and the `admin` user (Users-1) holding `admin_key_hash`. Only the call
+// that creates the admin reports created_admin.
 Result<BootstrapResult> Bootstrap(db::Database& db, const std::string& admin_key_hash);
 
 }  // namespace cuttle::repo

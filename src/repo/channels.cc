@@ -1,5 +1,7 @@
 #include "repo/channels.h"
 
+#include "repo/document.h"
+
 namespace cuttle::repo {
 
 namespace {
@@ -15,8 +17,7 @@ ChannelRow ReadChannel(const db::Row& r) {
                r.GetOptionalString("lifecycle_id"),
                r.GetBool("is_default"),
                nlohmann::json::object()};
-  c.doc = nlohmann::json::parse(r.GetString("json"), nullptr, /*allow_exceptions=*/false);
-  if (!c.doc.is_object()) c.doc = nlohmann::json::object();
+  c.doc = ReadDocument(r);
   return c;
 }
 

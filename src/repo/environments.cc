@@ -5,6 +5,7 @@
 #include "core/strings.h"
 #include "repo/document.h"
 #include "repo/repo.h"
+#include "repo/spaces.h"
 
 namespace cuttle::repo {
 
@@ -62,6 +63,7 @@ Result<std::optional<EnvironmentRow>> FindEnvironment(db::Database& db, const st
 }
 
 Result<EnvironmentRow> InsertEnvironment(db::Transaction& tx, EnvironmentRow env) {
+  CUTTLE_TRY_VOID(LockSpace(tx, env.space_id));
   CUTTLE_TRY(env.id, NextId(tx, "Environments"));
   if (env.sort_order < 0) {
     CUTTLE_TRY(auto rows, tx.Execute("SELECT COALESCE(MAX(sort_order) + 1, 0) FROM environments "

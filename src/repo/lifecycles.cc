@@ -5,6 +5,7 @@
 #include "core/strings.h"
 #include "repo/document.h"
 #include "repo/repo.h"
+#include "repo/spaces.h"
 
 namespace cuttle::repo {
 
@@ -85,6 +86,7 @@ Result<std::optional<LifecycleRow>> FindLifecycle(db::Transaction& tx, const std
 
 Result<LifecycleRow> InsertLifecycle(db::Transaction& tx, LifecycleRow row,
                                      const std::vector<std::string>& environment_ids) {
+  CUTTLE_TRY_VOID(LockSpace(tx, row.space_id));
   if (row.id.empty()) {
     CUTTLE_TRY(row.id, NextId(tx, "Lifecycles"));
   }

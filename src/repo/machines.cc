@@ -5,6 +5,7 @@
 #include "core/strings.h"
 #include "repo/document.h"
 #include "repo/repo.h"
+#include "repo/spaces.h"
 
 namespace cuttle::repo {
 
@@ -165,6 +166,7 @@ Result<std::optional<MachineRow>> FindMachine(db::Database& db, const std::strin
 }
 
 Result<MachineRow> InsertMachine(db::Transaction& tx, MachineRow row) {
+  CUTTLE_TRY_VOID(LockSpace(tx, row.space_id));
   CUTTLE_TRY(row, CheckReferences(tx, std::move(row)));
   CUTTLE_TRY(row.id, NextId(tx, "Machines"));
   auto inserted = tx.Execute(

@@ -1,5 +1,7 @@
 #include "repo/processes.h"
 
+#include "core/json.h"
+
 namespace cuttle::repo {
 
 namespace {
@@ -11,8 +13,9 @@ ProcessRow ReadProcess(const db::Row& r) {
                r.GetString("owner_id"), r.GetString("kind"),
                r.GetInt("version"),     r.GetOptionalString("last_snapshot_id"),
                nlohmann::json::array()};
-  p.steps = nlohmann::json::parse(r.GetString("json"), nullptr, /*allow_exceptions=*/false);
-  if (!p.steps.is_array()) p.steps = nlohmann::json::array();
+  // Written only by this program; a hand-edited row reads as no steps rather than failing.
+  auto steps = core::ParseJson(r.GetString("json"));
+  if (steps && steps->is_array()) p.steps = std::move(*steps);
   return p;
 }
 

@@ -5,6 +5,7 @@
 #include "core/strings.h"
 #include "repo/document.h"
 #include "repo/repo.h"
+#include "repo/spaces.h"
 
 namespace cuttle::repo {
 
@@ -92,6 +93,7 @@ Result<std::optional<ProjectGroupRow>> FindProjectGroup(db::Database& db,
 }
 
 Result<ProjectGroupRow> InsertProjectGroup(db::Transaction& tx, ProjectGroupRow row) {
+  CUTTLE_TRY_VOID(LockSpace(tx, row.space_id));
   CUTTLE_TRY_VOID(CheckEnvironments(tx, row));
   if (row.id.empty()) {
     CUTTLE_TRY(row.id, NextId(tx, "ProjectGroups"));

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/strings.h"
+#include "repo/document.h"
 
 namespace cuttle::repo {
 
@@ -21,8 +22,7 @@ ProjectRow ReadProject(const db::Row& r) {
                r.GetString("lifecycle_id"),
                {},
                nlohmann::json::object()};
-  p.doc = nlohmann::json::parse(r.GetString("json"), nullptr, /*allow_exceptions=*/false);
-  if (!p.doc.is_object()) p.doc = nlohmann::json::object();
+  p.doc = ReadDocument(r);
   return p;
 }
 

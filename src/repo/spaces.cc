@@ -20,8 +20,8 @@ SpaceRow ReadSpace(const db::Row& r) {
                   ReadDocument(r)};
 }
 
-// Names are unique case-insensitively; the column's UNIQUE constraint is case-sensitive, so the
-// check is a statement (a concurrent duplicate differing only in case is not caught by it).
+// Names are unique case-insensitively: checked here for the message, and settled between
+// concurrent creates by the unique index on lower(name).
 Result<void> CheckNameFree(db::Transaction& tx, const SpaceRow& space) {
   CUTTLE_TRY(auto rows, tx.Execute("SELECT id FROM spaces WHERE lower(name) = $1 AND id <> $2",
                                    {core::ToLower(space.name), space.id}));
@@ -137,6 +137,12 @@ Result<bool> DeleteSpace(db::Transaction& tx, const std::string& id) {
   }
   CUTTLE_TRY_VOID(tx.Execute("DELETE FROM spaces WHERE id = $1", {id}));
   return true;
+}
+
+Result<void> LockSpace(db::Transaction& tx, const std::string& space_id) {
+  CUTTLE_TRY(auto rows, tx.Execute("UPDATE spaces SET id = id WHERE id = $1", {space_id}));
+  if (rows.affected == 0) return Fail(Error::NotFound("space", space_id));
+  return {};
 }
 
 Result<void> CreateSpaceDefaults(db::Transaction& tx, const std::string& space_id) {

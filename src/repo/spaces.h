@@ -43,6 +43,12 @@ Result<bool> UpdateSpace(db::Transaction& tx, const SpaceRow& space);
 // is no such space. Events, finished tasks and packages of the space are kept.
 Result<bool> DeleteSpace(db::Transaction& tx, const std::string& id);
 
+// Takes the space's row lock until the transaction ends, so a document created in the space and
+// the space's delete (which takes the same lock first) are ordered: the delete then removes the
+// document, or the create finds the space gone (kNotFound). Every Insert* of a space's
+// aggregate calls it.
+Result<void> LockSpace(db::Transaction& tx, const std::string& space_id);
+
 // What every space starts with, in the transaction that creates the space: "Default Lifecycle"
 // (no phases: every environment, in sort order), "Default Project Group" and "Default Machine
 // Policy". Ids come from the sequences, so the Default space (the first space) gets

@@ -1,5 +1,7 @@
 #include "repo/variable_sets.h"
 
+#include "core/json.h"
+
 namespace cuttle::repo {
 
 namespace {
@@ -9,8 +11,8 @@ constexpr const char* kLibraryColumns = "id, space_id, name, variable_set_id, co
 constexpr const char* kLibraryOrder = "lower(name), id";
 
 nlohmann::json ParseOr(const std::string& text, nlohmann::json fallback) {
-  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return parsed.type() == fallback.type() ? parsed : fallback;
+  auto parsed = core::ParseJson(text);
+  return parsed && parsed->type() == fallback.type() ? std::move(*parsed) : fallback;
 }
 
 VariableSetRow ReadSet(const db::Row& r) {

@@ -59,6 +59,9 @@ class TaskExecution {
   virtual ~TaskExecution() = default;
 
   virtual const Task& task() const = 0;
+  // The claim this node holds: a kind that writes state of its own makes those writes
+  // conditional on it (AddLeaseHeld), as the queue's fenced writes are.
+  virtual const Lease& lease() const = 0;
   virtual const std::string& node_name() const = 0;
   // The task's log; lines are refused once the node has fenced itself.
   virtual TaskLogWriter& log() = 0;

@@ -259,10 +259,11 @@ void TaskRunner::Work(std::shared_ptr<Slot> slot) {
 class TaskRunner::Execution : public TaskExecution {
  public:
   Execution(TaskRunner& runner, Slot& slot, TaskLogWriter& log)
-      : runner_(runner), slot_(slot), log_(log) {}
+      : runner_(runner), slot_(slot), log_(log), lease_(runner.LeaseOf(slot)) {}
 
   // TaskExecution
   const Task& task() const override { return slot_.task; }
+  const Lease& lease() const override { return lease_; }
   const std::string& node_name() const override { return runner_.options_.node_name; }
   TaskLogWriter& log() override { return log_; }
   bool StartWork() override { return runner_.StartWork(slot_, log_); }
@@ -275,6 +276,7 @@ class TaskRunner::Execution : public TaskExecution {
   TaskRunner& runner_;
   Slot& slot_;
   TaskLogWriter& log_;
+  const Lease lease_;
 };
 
 bool TaskRunner::StartWork(Slot& slot, TaskLogWriter& log) {

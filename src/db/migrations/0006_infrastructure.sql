@@ -4,6 +4,9 @@
 -- environments a lifecycle or a machine names, and a machine's roles, are rows of child tables, so
 -- "which lifecycles use this environment" and the machine filters are index lookups, and no list
 -- is ever matched with LIKE.
+-- Space names are unique ignoring case, as the API checks; the index settles two concurrent creates.
+CREATE UNIQUE INDEX spaces_lower_name ON spaces (lower(name));
+
 CREATE TABLE environments (
   id TEXT PRIMARY KEY,
   space_id TEXT NOT NULL,

@@ -10,6 +10,7 @@
 #include "repo/lifecycles.h"
 #include "repo/machines.h"
 #include "repo/repo.h"
+#include "repo/spaces.h"
 #include "testing/test_db.h"
 
 namespace cuttle::repo {
@@ -138,6 +139,47 @@ TEST_F(InfrastructurePgTest, AMachineSavedWhileItsEnvironmentIsDeletedNeverDangl
     ASSERT_NE(saved.has_value(), deleted.has_value()) << "round " << round;
     EXPECT_EQ(Count("SELECT COUNT(*) FROM machine_environments me WHERE NOT EXISTS (SELECT 1 "
                     "FROM environments e WHERE e.id = me.environment_id)"),
+              0)
+        << "round " << round;
+  }
+}
+
+TEST_F(InfrastructurePgTest, AnEnvironmentCreatedWhileItsSpaceIsDeletedIsNotLeftBehind) {
+  ASSERT_TRUE(a_ && b_);
+  for (int round = 0; round < 30; ++round) {
+    SpaceRow space;
+    space.name = "S " + std::to_string(round);
+    space.slug = "s-" + std::to_string(round);
+    space.task_queue_stopped = true;
+    Result<SpaceRow> made = Fail(Error::Internal("not run"));
+    ASSERT_TRUE(a_->InTransaction([&](db::Transaction& tx) -> Result<void> {
+      CUTTLE_TRY(made, InsertSpace(tx, space));
+      return {};
+    }));
+    Result<void> created, deleted;
+    Race(
+        [&] {
+          created = a_->InTransaction([&](db::Transaction& tx) -> Result<void> {
+            EnvironmentRow e;
+            e.space_id = made->id;
+            e.name = "Dev";
+            e.sort_order = -1;
+            CUTTLE_TRY_VOID(InsertEnvironment(tx, e));
+            return {};
+          });
+        },
+        [&] {
+          deleted = b_->InTransaction([&](db::Transaction& tx) -> Result<void> {
+            CUTTLE_TRY_VOID(DeleteSpace(tx, made->id));
+            return {};
+          });
+        });
+    ASSERT_TRUE(deleted) << deleted.error().message();
+    if (!created) {
+      EXPECT_EQ(created.error().code(), ErrorCode::kNotFound) << round;
+    }
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM environments e WHERE NOT EXISTS (SELECT 1 FROM spaces "
+                    "s WHERE s.id = e.space_id)"),
               0)
         << "round " << round;
   }

@@ -3,6 +3,7 @@
 // races between references and deletes on PostgreSQL.
 #include <gtest/gtest.h>
 
+#include "core/strings.h"
 #include "db/migrations.h"
 #include "repo/environments.h"
 #include "repo/events.h"
@@ -99,35 +100,17 @@ TEST_F(InfrastructureTest, BootstrapAgainDoesNotBringBackADeletedDefault) {
 // A database created before migration 0006 already has Spaces-1: the migration gives it the
 // defaults, with the ids Bootstrap gives a new database, and the sequences continue after them.
 TEST_F(InfrastructureTest, TheMigrationSeedsAnExistingDefaultSpace) {
-  // Migrations after 0006 are undone too (their tables dropped), so that 0006 runs again first.
-  for (const char* t : {"environments",
-                        "lifecycles",
-                        "lifecycle_environments",
-                        "project_groups",
-                        "machine_policies",
-                        "machines",
-                        "machine_environments",
-                        "machine_roles",
-                        "projects",
-                        "channels",
-                        "processes",
-                        "variable_sets",
-                        "library_variable_sets",
-                        "project_library_variable_sets",
-                        "releases",
-                        "deployments",
-                        "dashboard_latest",
-                        "runbooks",
-                        "runbook_snapshots",
-                        "runbook_runs"}) {
-    ASSERT_TRUE(db_->Execute(std::string("DROP TABLE ") + t));
-  }
-  ASSERT_TRUE(db_->Execute("DROP TRIGGER server_tasks_dashboard_latest"));
-  ASSERT_TRUE(
-      db_->Execute("DELETE FROM id_sequences WHERE name IN ('Lifecycles', "
-                   "'ProjectGroups', 'MachinePolicies')"));
-  ASSERT_TRUE(db_->Execute("DELETE FROM schema_migrations WHERE version >= 6"));
-  ASSERT_TRUE(db::Migrate(*db_));
+  // The schema as it was before 0006, with the Default space the bootstrap of that time wrote.
+  testing::TempDir old_dir;
+  db_ = testing::NewSqliteUnmigrated(old_dir);
+  auto before = db::MigrateTo(*db_, 5);
+  ASSERT_TRUE(before) << before.error().message();
+  ASSERT_TRUE(db_->Execute(
+      "INSERT INTO spaces (id, name, slug, description, is_default) VALUES "
+      "('Spaces-1', 'Default', 'default', 'The default space', 1)"));
+  ASSERT_TRUE(db_->Execute("INSERT INTO id_sequences (name, value) VALUES ('Spaces', 1)"));
+  auto migrated = db::Migrate(*db_);
+  ASSERT_TRUE(migrated) << migrated.error().message();
   auto lifecycle = FindLifecycle(*db_, "Spaces-1", "Lifecycles-1");
   ASSERT_TRUE(lifecycle && *lifecycle);
   EXPECT_EQ((*lifecycle)->name, "Default Lifecycle");

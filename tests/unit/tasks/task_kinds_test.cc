@@ -95,6 +95,9 @@ TEST(TaskKindsTest, TheRunnerExecutesAKindRegisteredOutsideTheModule) {
   custom.name = "Custom";
   custom.run = [&runs](TaskExecution& x) {
     ++runs;
+    EXPECT_EQ(x.lease().task_id, x.task().id);
+    EXPECT_EQ(x.lease().node, "unit");
+    EXPECT_EQ(x.lease().epoch, x.task().claim_epoch);
     if (!x.StartWork()) return TaskOutcome::HandedOff();
     return x.RunScript({.body = "echo \"custom $CUSTOM_VALUE\"", .env = {{"CUSTOM_VALUE", "42"}}});
   };

@@ -26,6 +26,17 @@ std::unique_ptr<db::Database> OpenMigrated(const std::string& url, int pool_size
   return std::move(*database);
 }
 
+std::unique_ptr<db::Database> NewSqliteUnmigrated(const TempDir& dir) {
+  db::OpenOptions o;
+  o.url = "sqlite://" + dir.Sub("test.db");
+  auto database = db::Open(o);
+  if (!database) {
+    ADD_FAILURE() << database.error().message();
+    return nullptr;
+  }
+  return std::move(*database);
+}
+
 std::unique_ptr<db::Database> NewSqlite(const TempDir& dir, core::Clock* clock) {
   db::OpenOptions o;
   o.url = "sqlite://" + dir.Sub("test.db");

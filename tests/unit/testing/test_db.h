@@ -11,6 +11,8 @@
 
 namespace cuttle::testing {
 
+// An empty SQLite database in `dir`, no migration applied.
+std::unique_ptr<db::Database> NewSqliteUnmigrated(const TempDir& dir);
 std::unique_ptr<db::Database> NewSqlite(const TempDir& dir, core::Clock* clock = nullptr);
 // Creates a uniquely named database (CUTTLE_TEST_PG_ADMIN_URL) and returns its URL.
 std::string NewPostgresDatabase();
