@@ -109,6 +109,43 @@ Result<bool> DeleteRelease(db::Transaction& tx, const std::string& id) {
   return rs.affected > 0;
 }
 
+Result<std::optional<std::string>> ActiveProjectTask(db::Transaction& tx,
+                                                     const std::string& project_id) {
+  CUTTLE_TRY(auto rs,
+             tx.Execute("SELECT t.id FROM server_tasks t WHERE t.state IN ('Queued', 'Executing', "
+                        "'Cancelling') AND (t.id IN (SELECT task_id FROM deployments WHERE "
+                        "project_id = $1) OR t.id IN (SELECT task_id FROM runbook_runs WHERE "
+                        "project_id = $1)) LIMIT 1",
+                        {project_id}));
+  if (rs.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rs.front().GetString(0));
+}
+
+Result<void> DeleteProjectReleaseModel(db::Transaction& tx, const std::string& project_id) {
+  // Children first: what names a release or runbook goes before it.
+  for (const char* sql : {
+           "DELETE FROM dashboard_latest WHERE project_id = $1",
+           "DELETE FROM deployments WHERE project_id = $1",
+           "DELETE FROM variable_sets WHERE owner_id IN (SELECT id FROM releases WHERE project_id "
+           "= $1) OR owner_id IN (SELECT id FROM runbooks WHERE project_id = $1)",
+           "DELETE FROM releases WHERE project_id = $1",
+           "DELETE FROM runbook_runs WHERE project_id = $1",
+           "DELETE FROM runbook_snapshots WHERE project_id = $1",
+           "DELETE FROM processes WHERE owner_id IN (SELECT id FROM runbooks WHERE project_id = "
+           "$1)",
+           "DELETE FROM runbooks WHERE project_id = $1",
+       }) {
+    CUTTLE_TRY_VOID(tx.Execute(sql, {project_id}));
+  }
+  return {};
+}
+
+Result<int64_t> CountChannelReleases(db::Transaction& tx, const std::string& channel_id) {
+  CUTTLE_TRY(auto rs,
+             tx.Execute("SELECT COUNT(*) FROM releases WHERE channel_id = $1", {channel_id}));
+  return rs.front().GetInt(0);
+}
+
 Result<std::string> NextSnapshotId(db::Transaction& tx, const std::string& prefix) {
   CUTTLE_TRY(auto n, NextSequenceValue(tx, "Snapshots"));
   return prefix + "-s-" + std::to_string(n);

@@ -53,6 +53,18 @@ Result<void> UpdateReleaseJson(db::Transaction& tx, const std::string& id,
 // Deletes the release and its deployments; false when there was none.
 Result<bool> DeleteRelease(db::Transaction& tx, const std::string& id);
 
+// For a project being deleted: the id of one of its deployments or runbook runs still queued or
+// running, if any (the delete is then refused).
+Result<std::optional<std::string>> ActiveProjectTask(db::Transaction& tx,
+                                                     const std::string& project_id);
+// Deletes what the release model keeps for a project: its dashboard cells, deployments, releases
+// (with their frozen variable sets), runbook runs and snapshots, and its runbooks with their
+// processes and frozen variables. The project's own processes (the live one and the releases'
+// frozen copies, all owned by the project) are the project model's to delete.
+Result<void> DeleteProjectReleaseModel(db::Transaction& tx, const std::string& project_id);
+// How many releases a channel has.
+Result<int64_t> CountChannelReleases(db::Transaction& tx, const std::string& channel_id);
+
 // A snapshot id: "<prefix>-s-<n>", n from one sequence shared by every snapshot (the frozen
 // processes and variable sets of releases and runbook snapshots).
 Result<std::string> NextSnapshotId(db::Transaction& tx, const std::string& prefix);

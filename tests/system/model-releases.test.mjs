@@ -276,5 +276,14 @@ describe('releases, deployments, runbooks and the dashboard through HAProxy and 
     const cross = await api('POST', '/api/Spaces-1/deployments', { ReleaseId: releases[0].Id, EnvironmentId: env.json.Id });
     assert.equal(cross.status, 400, cross.text);
     assert.equal((await api('GET', '/api/Spaces-1/deployments?take=1')).json.TotalResults, before);
+
+    // Deleting a project takes its releases and deployments with it.
+    const snapReleases = (await api('GET', `/api/Spaces-1/projects/${ids.snap.Id}/releases`)).json.Items;
+    assert.ok(snapReleases.length > 0);
+    const deleted = await api('DELETE', `/api/Spaces-1/projects/${ids.snap.Id}`);
+    assert.equal(deleted.status, 200, deleted.text);
+    assert.equal((await api('GET', `/api/Spaces-1/releases/${snapReleases[0].Id}`)).status, 404);
+    assert.equal((await api('GET', `/api/Spaces-1/deployments?projects=${ids.snap.Id}`)).json.TotalResults, 0);
+    assert.ok(!(await api('GET', '/api/Spaces-1/dashboard')).json.Items.some((i) => i.ProjectId === ids.snap.Id));
   });
 });
