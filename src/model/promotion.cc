@@ -10,52 +10,7 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::vector<std::string> Strings(const nlohmann::json& doc, const char* key) {
-  std::vector<std::string> out;
-  auto it = doc.find(key);
-  if (it == doc.end() || !it->is_array()) return out;
-  for (const auto& v : *it) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  }
-  return out;
-}
-
 }  // namespace
-
-std::vector<PromotionPhase> ExpandLifecyclePhases(const nlohmann::json& lifecycle,
-                                                  const std::vector<std::string>& environments) {
-  std::vector<PromotionPhase> out;
-  auto phases = lifecycle.find("Phases");
-  if (phases == lifecycle.end() || !phases->is_array() || phases->empty()) {
-    for (const auto& env : environments) out.push_back(PromotionPhase{env, {env}, 0, false});
-    return out;
-  }
-  std::set<std::string> named;
-  for (const auto& p : *phases) {
-    if (!p.is_object()) continue;
-    PromotionPhase phase;
-    phase.name = p.value("Name", "");
-    for (const char* key : {"AutomaticDeploymentTargets", "OptionalDeploymentTargets"}) {
-      for (auto& env : Strings(p, key)) {
-        if (!Contains(phase.environment_ids, env)) phase.environment_ids.push_back(env);
-      }
-    }
-    if (phase.environment_ids.empty()) {
-      for (const auto& env : environments) {
-        if (!named.count(env)) phase.environment_ids.push_back(env);
-      }
-    }
-    for (const auto& env : phase.environment_ids) named.insert(env);
-    auto minimum = p.find("MinimumEnvironmentsBeforePromotion");
-    if (minimum != p.end() && minimum->is_number_integer()) {
-      phase.minimum_environments_before_promotion = minimum->get<int>();
-    }
-    auto optional = p.find("IsOptionalPhase");
-    phase.is_optional = optional != p.end() && optional->is_boolean() && optional->get<bool>();
-    out.push_back(std::move(phase));
-  }
-  return out;
-}
 
 Promotion EvaluatePromotion(const std::vector<PromotionPhase>& phases,
                             const std::set<std::string>& succeeded) {

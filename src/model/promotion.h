@@ -1,10 +1,9 @@
 // Lifecycle promotion (reference-octopus-deployment-model.md §2.3): which environments a release
 // may be deployed to now, given the phases of its lifecycle (each already expanded to its set of
-// environments, see lifecycle.h) and the environments where the release has a successful
-// deployment. Pure functions over plain values; thread-safe.
+// environments by model::ResolvePhases, lifecycle.h) and the environments where the release has a
+// successful deployment. Pure functions over plain values; thread-safe.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,13 +37,6 @@ struct Promotion {
   // optional), or nullopt when phase `i` is deployable.
   std::vector<std::optional<size_t>> blocked_by;
 };
-
-// A lifecycle document's Phases as promotion phases, each with its environments: Automatic ∪
-// Optional targets; a phase naming none stands for every environment no earlier phase named; no
-// phases at all is one phase per environment. `environments`: every environment of the space in
-// sort order.
-std::vector<PromotionPhase> ExpandLifecyclePhases(const nlohmann::json& lifecycle,
-                                                  const std::vector<std::string>& environments);
 
 // `succeeded`: environment ids (compared exactly) where the release was deployed successfully.
 Promotion EvaluatePromotion(const std::vector<PromotionPhase>& phases,

@@ -113,36 +113,6 @@ TEST(PromotionTest, AnEnvironmentInTwoPhasesIsAllowedByTheEarlierOne) {
 }  // namespace
 }  // namespace cuttle::model
 
-namespace cuttle::model {
-namespace {
-
-TEST(ExpandLifecyclePhasesTest, NoPhasesIsOnePhasePerEnvironmentInSortOrder) {
-  auto phases = ExpandLifecyclePhases({{"Phases", nlohmann::json::array()}}, {"E2", "E1"});
-  ASSERT_EQ(phases.size(), 2u);
-  EXPECT_EQ(phases[0].environment_ids, (std::vector<std::string>{"E2"}));
-  EXPECT_EQ(phases[1].environment_ids, (std::vector<std::string>{"E1"}));
-  // So a new release may go to the first environment only.
-  EXPECT_EQ(EvaluatePromotion(phases, {}).deployable, (std::vector<std::string>{"E2"}));
-}
-
-TEST(ExpandLifecyclePhasesTest, AnEmptyPhaseTakesTheEnvironmentsNoEarlierPhaseNamed) {
-  nlohmann::json lifecycle = {
-      {"Phases",
-       {{{"Name", "Dev"},
-         {"AutomaticDeploymentTargets", {"E1"}},
-         {"OptionalDeploymentTargets", {"E2"}}},
-        {{"Name", "Rest"}, {"MinimumEnvironmentsBeforePromotion", 1}, {"IsOptionalPhase", true}}}}};
-  auto phases = ExpandLifecyclePhases(lifecycle, {"E1", "E2", "E3", "E4"});
-  ASSERT_EQ(phases.size(), 2u);
-  EXPECT_EQ(phases[0].environment_ids, (std::vector<std::string>{"E1", "E2"}));
-  EXPECT_EQ(phases[1].environment_ids, (std::vector<std::string>{"E3", "E4"}));
-  EXPECT_EQ(phases[1].minimum_environments_before_promotion, 1);
-  EXPECT_TRUE(phases[1].is_optional);
-}
-
-}  // namespace
-}  // namespace cuttle::model
-
 #include "core/strings.h"
 #include "model/release.h"
 
