@@ -6,6 +6,7 @@
 #include "core/strings.h"
 #include "model/document.h"
 #include "model/lifecycle.h"
+#include "repo/settings.h"
 #include "repo/projects.h"
 #include "repo/repo.h"
 

@@ -1,6 +1,7 @@
 #include "api/model_common.h"
 
 #include "core/strings.h"
+#include "repo/releases.h"
 
 namespace cuttle::api {
 
@@ -17,18 +18,27 @@ void OverlayJson(nlohmann::json& base, const nlohmann::json& patch) {
   }
 }
 
-// release-model: delete the project's releases, deployments and runbooks (and their processes
-// and snapshots) here.
+// The project's releases, deployments and runbooks go with it, unless one of its deployments or
+// runbook runs is still queued or running.
 Result<void> DeleteProjectDependents(db::Transaction& tx, const repo::ProjectRow& project) {
-  (void)tx;
-  (void)project;
-  return {};
+  CUTTLE_TRY(auto active, repo::ActiveProjectTask(tx, project.id));
+  if (active) {
+    return Fail(Error::InvalidArgument("The project " + project.name +
+                                       " has a deployment or runbook run in progress (" + *active +
+                                       "); cancel it before deleting the project."));
+  }
+  return repo::DeleteProjectReleaseModel(tx, project.id);
 }
 
-// release-model: refuse (or delete) the channel's releases here.
+// A channel that holds releases is refused, as Octopus does: its releases would lose their
+// channel.
 Result<void> DeleteChannelDependents(db::Transaction& tx, const repo::ChannelRow& channel) {
-  (void)tx;
-  (void)channel;
+  CUTTLE_TRY(auto releases, repo::CountChannelReleases(tx, channel.id));
+  if (releases > 0) {
+    return Fail(Error::InvalidArgument("The channel " + channel.name + " has " +
+                                       std::to_string(releases) +
+                                       " release(s): delete them, or keep the channel."));
+  }
   return {};
 }
 

@@ -1,5 +1,6 @@
 #include "api/handlers.h"
 #include "api/kit.h"
+#include "api/release_handlers.h"
 
 namespace cuttle::api {
 
@@ -128,6 +129,51 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     {"GET",    "/events/categories",                     kApiKey,    kEventView, Bind(ctx, ListEventCategories)},
     {"GET",    "/events/{id}",                           kApiKey,    kEventView, Bind(ctx, GetEvent)},
   };
+  // Releases, deployments, the dashboard and runbooks (issue 10), space-scoped like `scoped`.
+  const Route releases[] = {
+    {"GET",   "/releases",                                      kApiKey,    kReleaseView, Bind(ctx, ListReleases)},
+    {"POST",  "/releases",                                      kApiKey,    kReleaseCreate, Bind(ctx, CreateRelease)},
+    {"POST",  "/releases/create/v1",                            kApiKey,    kReleaseCreate, Bind(ctx, CreateReleaseV1)},
+    {"GET",   "/releases/{id}",                                 kApiKey,    kReleaseView, Bind(ctx, GetRelease)},
+    {"PUT",   "/releases/{id}",                                 kApiKey,    kReleaseEdit, Bind(ctx, UpdateRelease)},
+    {"DELETE","/releases/{id}",                                 kApiKey,    kReleaseDelete, Bind(ctx, DeleteRelease)},
+    {"POST",  "/releases/{id}/snapshot-variables",              kApiKey,    kReleaseEdit, Bind(ctx, SnapshotReleaseVariables)},
+    {"GET",   "/releases/{id}/progression",                     kApiKey,    kReleaseView, Bind(ctx, GetReleaseProgression)},
+    {"GET",   "/releases/{id}/deployments",                     kApiKey,    kDeploymentView, Bind(ctx, ListReleaseDeployments)},
+    {"GET",   "/releases/{id}/deployments/template",            kApiKey,    kDeploymentView, Bind(ctx, GetReleaseDeploymentTemplate)},
+    {"GET",   "/projects/{projectId}/releases",                 kApiKey,    kReleaseView, Bind(ctx, ListProjectReleases)},
+    {"GET",   "/projects/{projectId}/releases/{version}",       kApiKey,    kReleaseView, Bind(ctx, GetProjectReleaseByVersion)},
+    {"GET",   "/channels/{channelId}/releases",                 kApiKey,    kReleaseView, Bind(ctx, ListChannelReleases)},
+    {"GET",   "/deployments",                                   kApiKey,    kDeploymentView, Bind(ctx, ListDeployments)},
+    {"POST",  "/deployments",                                   kApiKey,    kDeploymentCreate, Bind(ctx, CreateDeployment)},
+    {"POST",  "/deployments/create/untenanted/v1",              kApiKey,    kDeploymentCreate, Bind(ctx, CreateDeploymentUntenantedV1)},
+    {"GET",   "/deployments/{id}",                              kApiKey,    kDeploymentView, Bind(ctx, GetDeployment)},
+    {"DELETE","/deployments/{id}",                              kApiKey,    kDeploymentDelete, Bind(ctx, DeleteDeployment)},
+    {"GET",   "/dashboard",                                     kApiKey,    kProjectView, Bind(ctx, GetDashboard)},
+    {"GET",   "/runbooks",                                      kApiKey,    kRunbookView, Bind(ctx, ListRunbooks)},
+    {"POST",  "/runbooks",                                      kApiKey,    kRunbookEdit, Bind(ctx, CreateRunbook)},
+    {"GET",   "/runbooks/{id}",                                 kApiKey,    kRunbookView, Bind(ctx, GetRunbook)},
+    {"PUT",   "/runbooks/{id}",                                 kApiKey,    kRunbookEdit, Bind(ctx, UpdateRunbook)},
+    {"DELETE","/runbooks/{id}",                                 kApiKey,    kRunbookEdit, Bind(ctx, DeleteRunbook)},
+    {"GET",   "/runbooks/{runbookId}/runbookSnapshots",         kApiKey,    kRunbookView, Bind(ctx, ListRunbookSnapshots)},
+    {"GET",   "/projects/{projectId}/runbooks",                 kApiKey,    kRunbookView, Bind(ctx, ListRunbooks)},
+    {"POST",  "/projects/{projectId}/runbooks",                 kApiKey,    kRunbookEdit, Bind(ctx, CreateRunbook)},
+    {"GET",   "/projects/{projectId}/runbooks/{id}",            kApiKey,    kRunbookView, Bind(ctx, GetRunbook)},
+    {"PUT",   "/projects/{projectId}/runbooks/{id}",            kApiKey,    kRunbookEdit, Bind(ctx, UpdateRunbook)},
+    {"DELETE","/projects/{projectId}/runbooks/{id}",            kApiKey,    kRunbookEdit, Bind(ctx, DeleteRunbook)},
+    {"GET",   "/runbookProcesses/{id}",                         kApiKey,    kRunbookView, Bind(ctx, GetRunbookProcess)},
+    {"PUT",   "/runbookProcesses/{id}",                         kApiKey,    kRunbookEdit, Bind(ctx, UpdateRunbookProcess)},
+    {"GET",   "/projects/{projectId}/runbookProcesses/{id}",    kApiKey,    kRunbookView, Bind(ctx, GetRunbookProcess)},
+    {"PUT",   "/projects/{projectId}/runbookProcesses/{id}",    kApiKey,    kRunbookEdit, Bind(ctx, UpdateRunbookProcess)},
+    {"GET",   "/runbookSnapshots",                              kApiKey,    kRunbookView, Bind(ctx, ListRunbookSnapshots)},
+    {"POST",  "/runbookSnapshots",                              kApiKey,    kRunbookEdit, Bind(ctx, CreateRunbookSnapshot)},
+    {"GET",   "/runbookSnapshots/{id}",                         kApiKey,    kRunbookView, Bind(ctx, GetRunbookSnapshot)},
+    {"POST",  "/projects/{projectId}/runbookSnapshots",         kApiKey,    kRunbookEdit, Bind(ctx, CreateRunbookSnapshot)},
+    {"GET",   "/projects/{projectId}/runbookSnapshots/{id}",    kApiKey,    kRunbookView, Bind(ctx, GetRunbookSnapshot)},
+    {"POST",  "/runbook-runs/create/v1",                        kApiKey,    kRunbookRunCreate, Bind(ctx, CreateRunbookRunV1)},
+    {"GET",   "/runbookRuns",                                   kApiKey,    kRunbookRunView, Bind(ctx, ListRunbookRuns)},
+    {"GET",   "/runbookRuns/{id}",                              kApiKey,    kRunbookRunView, Bind(ctx, GetRunbookRun)},
+  };
   // Uploads stream their body to shared storage instead of buffering it (stream_body).
   const Route scoped_uploads[] = {
     {"POST",   "/packages/raw",                          kApiKey,    kBuiltInFeedPush, Bind(ctx, UploadPackage)},
@@ -153,6 +199,10 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
               {.max_body_bytes = std::nullopt, .stream_body = false, .admit = {}, .probe = true});
   for (const auto& r : routes) add(r, r.path, false);
   for (const auto& r : scoped) {
+    add(r, std::string("/api") + r.path, false);
+    add(r, std::string("/api/{spaceId}") + r.path, false);
+  }
+  for (const auto& r : releases) {
     add(r, std::string("/api") + r.path, false);
     add(r, std::string("/api/{spaceId}") + r.path, false);
   }

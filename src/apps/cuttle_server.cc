@@ -28,6 +28,7 @@
 #include "repo/repo.h"
 #include "storage/storage.h"
 #include "tasks/artifacts.h"
+#include "tasks/deployment_kinds.h"
 #include "tasks/retention.h"
 #include "tasks/task_queue.h"
 #include "tasks/task_runner.h"
@@ -99,6 +100,10 @@ int Run(const config::Options& o) {
   if (auto r = registry.Start(); !r) return Die(r.error().Wrap("cannot register this node"));
 
   tasks::TaskQueue queue(db);
+  if (auto r = tasks::RegisterDeploymentKinds(tasks::TaskKinds::Registry(), db); !r) {
+    registry.Stop();
+    return Die(r.error());
+  }
   tasks::ArtifactStore artifacts(db, o.artifacts_dir);
   feed::PackageStore packages(db, o.packages_dir, o.max_package_size_bytes);
   tasks::RunnerOptions runner_options;

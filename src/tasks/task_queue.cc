@@ -157,6 +157,32 @@ Result<Task> TaskQueue::Enqueue(const NewTask& n) {
   return out;
 }
 
+Result<Task> TaskQueue::EnqueueIn(db::Transaction& tx, const NewTask& n) {
+  CUTTLE_TRY(auto seq, repo::NextSequenceValue(tx, "ServerTasks"));
+  CUTTLE_TRY(auto rs,
+             tx.Execute(std::string("INSERT INTO server_tasks (id, seq, space_id, name, "
+                                    "description, arguments, state, queue_time, "
+                                    "queue_time_expiry, concurrency_tag, idempotent, "
+                                    "rerun_of, created_by, last_updated_time) VALUES "
+                                    "($1, $2, $3, $4, $5, $6, 'Queued', COALESCE($7, now_ms()), "
+                                    "$8, $9, $10, $11, $12, now_ms()) RETURNING ") +
+                            kColumns,
+                        {core::MakeId("ServerTasks", seq), seq, OptText(n.space_id), n.name,
+                         n.description, n.arguments.dump(), OptInt(n.queue_time),
+                         OptInt(n.queue_time_expiry), OptText(n.concurrency_tag), n.idempotent,
+                         OptText(n.rerun_of), OptText(n.created_by)}));
+  return ReadTask(rs.front());
+}
+
+void TaskQueue::Announce(const std::string& id) {
+  const bool here = local_dispatch_ && local_dispatch_->may_claim();
+  if (here) {
+    auto claimed = local_dispatch_->claim_and_start();
+    if (std::find(claimed.begin(), claimed.end(), id) != claimed.end()) return;
+  }
+  (void)db_.Notify(kWakeChannel, id);
+}
+
 void TaskQueue::Dispatch(const std::string& id, bool here) {
   if (here) {
     auto claimed = local_dispatch_->claim_and_start();
@@ -184,6 +210,7 @@ Result<std::vector<Task>> TaskQueue::ClaimUpTo(const std::string& node, int64_t 
   const bool pg = db_.dialect() == db::Dialect::kPostgres;
   std::string pick = std::string(
                          "SELECT t.id FROM server_tasks t WHERE t.state = 'Queued' "
+                         "AND t.queue_time <= now_ms() "
                          "AND (t.queue_time_expiry IS NULL OR t.queue_time_expiry > now_ms()) "
                          "AND (t.concurrency_tag IS NULL OR NOT EXISTS (SELECT 1 FROM server_tasks "
                          "e WHERE e.concurrency_tag = t.concurrency_tag AND e.state IN ") +

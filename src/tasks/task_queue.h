@@ -61,6 +61,8 @@ struct NewTask {
   bool idempotent = false;
   std::string rerun_of;
   std::string created_by;
+  // When the task may start (ms, database clock); nullopt: now. A scheduled deployment's QueueTime.
+  std::optional<int64_t> queue_time;
 };
 
 // What a node holds while it executes a task.
@@ -112,6 +114,11 @@ class TaskQueue {
   // claims and starts it at once; otherwise, or if it ended up claiming an older task, every node
   // is sent a wake-up hint.
   Result<Task> Enqueue(const NewTask& t);
+  // Inserts a Queued task inside the caller's transaction, so that the task and the document it
+  // runs (a deployment, a runbook run) commit or vanish together. After the commit, Announce(id)
+  // hands it to this node or hints every node.
+  Result<Task> EnqueueIn(db::Transaction& tx, const NewTask& t);
+  void Announce(const std::string& id);
 
   // The local side of dispatch, installed by this node's runner: whether the node may claim a task
   // now, and claiming and starting tasks in the calling thread. A new task then

@@ -241,5 +241,41 @@ TEST(OrphanPolicyTest, RequeuesOnlyWhatIsSafeToRunAgain) {
   EXPECT_EQ(OrphanPolicy(t), Orphan::kCancel);
 }
 
+// A task enqueued inside a transaction exists only if the transaction commits (a deployment and
+// its Deploy task commit or vanish together), and a scheduled one waits for its queue time.
+TEST_F(TaskQueueTest, ATaskEnqueuedInARolledBackTransactionNeverExists) {
+  auto rolled_back = db_->InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY_VOID(queue_.EnqueueIn(tx, Script()));
+    return Fail(Error::InvalidArgument("refused"));
+  });
+  ASSERT_FALSE(rolled_back);
+  EXPECT_FALSE(queue_.Get("ServerTasks-1").value().has_value());
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY_VOID(queue_.EnqueueIn(tx, Script()));
+    return {};
+  }));
+  auto claimed = queue_.Claim("n1").value();
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(claimed->state, TaskState::kExecuting);
+}
+
+TEST_F(TaskQueueTest, AScheduledTaskIsNotClaimedBeforeItsQueueTime) {
+  const int64_t now = core::ToUnixMillis(clock_.Now());
+  NewTask later = Script();
+  later.queue_time = now + 60'000;
+  std::string id;
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(auto t, queue_.EnqueueIn(tx, later));
+    id = t.id;
+    EXPECT_EQ(t.queue_time, now + 60'000);
+    return {};
+  }));
+  EXPECT_FALSE(queue_.Claim("n1").value().has_value());
+  clock_.Advance(std::chrono::milliseconds(60'000));
+  auto claimed = queue_.Claim("n1").value();
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_EQ(claimed->id, id);
+}
+
 }  // namespace
 }  // namespace cuttle::tasks

@@ -1,0 +1,95 @@
+#include "api/deploy_common.h"
+
+#include <set>
+
+#include "core/strings.h"
+#include "model/lifecycle.h"
+
+namespace cuttle::api {
+
+using nlohmann::json;
+
+Result<std::optional<repo::ProjectRow>> ResolveProject(ApiContext& ctx, const std::string& space,
+                                                       const std::string& ref) {
+  CUTTLE_TRY(auto project, repo::FindProject(ctx.db, space, ref));
+  if (project) return project;
+  repo::ProjectFilter f;
+  f.space_id = space;
+  f.name = ref;
+  CUTTLE_TRY(auto named, repo::ListAllProjects(ctx.db, f, repo::PageQuery{}));
+  if (named.empty()) return std::optional<repo::ProjectRow>();
+  return std::optional<repo::ProjectRow>(std::move(named.front()));
+}
+
+Result<std::optional<repo::EnvironmentRow>> ResolveEnvironment(ApiContext& ctx,
+                                                               const std::string& space,
+                                                               const std::string& ref) {
+  CUTTLE_TRY(auto env, repo::FindEnvironment(ctx.db, space, ref));
+  if (env) return env;
+  repo::EnvironmentFilter f;
+  f.space_id = space;
+  f.name = ref;
+  CUTTLE_TRY(auto named, repo::ListAllEnvironments(ctx.db, f, repo::PageQuery{}));
+  if (named.empty()) return std::optional<repo::EnvironmentRow>();
+  return std::optional<repo::EnvironmentRow>(std::move(named.front()));
+}
+
+Result<std::optional<repo::ChannelRow>> ResolveChannel(ApiContext& ctx, const std::string& space,
+                                                       const repo::ProjectRow& project,
+                                                       const std::string& ref) {
+  repo::ChannelFilter f;
+  f.space_id = space;
+  f.project_id = project.id;
+  CUTTLE_TRY(auto channels, repo::ListAllChannels(ctx.db, f, repo::PageQuery{}));
+  for (auto& c : channels) {
+    if (ref.empty() ? c.is_default
+                    : (core::EqualsIgnoreCase(c.id, ref) || core::EqualsIgnoreCase(c.name, ref))) {
+      return std::optional<repo::ChannelRow>(std::move(c));
+    }
+  }
+  return std::optional<repo::ChannelRow>();
+}
+
+bool ProjectIsDisabled(const repo::ProjectRow& project) {
+  auto it = project.doc.find("IsDisabled");
+  return it != project.doc.end() && it->is_boolean() && it->get<bool>();
+}
+
+Result<std::vector<repo::EnvironmentRow>> SpaceEnvironments(ApiContext& ctx,
+                                                            const std::string& space) {
+  repo::EnvironmentFilter f;
+  f.space_id = space;
+  repo::PageQuery all;
+  all.take = INT64_MAX;
+  return repo::ListAllEnvironments(ctx.db, f, all);
+}
+
+Lifecycle LifecyclePhases(const repo::LifecycleRow& row,
+                          const std::vector<repo::EnvironmentRow>& environments) {
+  Lifecycle out;
+  out.id = row.id;
+  const model::Lifecycle lifecycle = model::LifecycleFromRow(row);
+  out.name = lifecycle.name;
+  for (auto& resolved : model::ResolvePhases(lifecycle.phases, environments)) {
+    model::PromotionPhase p;
+    p.name = resolved.phase.name;
+    p.environment_ids = std::move(resolved.environment_ids);
+    p.minimum_environments_before_promotion =
+        static_cast<int>(resolved.phase.minimum_environments_before_promotion);
+    p.is_optional = resolved.phase.is_optional_phase;
+    out.phases.push_back(std::move(p));
+    out.phase_ids.push_back(resolved.phase.id);
+  }
+  return out;
+}
+
+Result<Lifecycle> LoadLifecycle(ApiContext& ctx, const std::string& space,
+                                const repo::ProjectRow& project, const repo::ChannelRow& channel) {
+  const std::string id = channel.lifecycle_id.value_or(project.lifecycle_id);
+  CUTTLE_TRY(auto row, repo::FindLifecycle(ctx.db, space, id));
+  if (!row) return Fail(Error::NotFound("lifecycle", id));
+  CUTTLE_TRY(auto environments, SpaceEnvironments(ctx, space));
+  return LifecyclePhases(*row, environments);
+}
+
+}  // namespace cuttle::api

@@ -1,0 +1,51 @@
+// What releases, deployments, runbooks and the dashboard share: finding a project, channel or
+// environment as the clients name them, and a release's lifecycle as promotion phases.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/kit.h"
+#include "model/promotion.h"
+#include "repo/channels.h"
+#include "repo/environments.h"
+#include "repo/lifecycles.h"
+#include "repo/projects.h"
+
+namespace cuttle::api {
+
+// A project of the space by id, slug or (case-insensitive) name; nullopt if none.
+Result<std::optional<repo::ProjectRow>> ResolveProject(ApiContext& ctx, const std::string& space,
+                                                       const std::string& ref);
+// An environment of the space by id or (case-insensitive) name; nullopt if none.
+Result<std::optional<repo::EnvironmentRow>> ResolveEnvironment(ApiContext& ctx,
+                                                               const std::string& space,
+                                                               const std::string& ref);
+// The project's channel named by id or name, or its default channel when `ref` is empty.
+Result<std::optional<repo::ChannelRow>> ResolveChannel(ApiContext& ctx, const std::string& space,
+                                                       const repo::ProjectRow& project,
+                                                       const std::string& ref);
+
+struct Lifecycle {
+  std::string id;
+  std::string name;
+  std::vector<model::PromotionPhase> phases;
+  std::vector<std::string> phase_ids;  // beside `phases`
+};
+// The lifecycle a release of `channel` follows (the channel's, else the project's), with its
+// phases expanded to environments.
+Result<Lifecycle> LoadLifecycle(ApiContext& ctx, const std::string& space,
+                                const repo::ProjectRow& project, const repo::ChannelRow& channel);
+
+// The space's environments in sort order.
+Result<std::vector<repo::EnvironmentRow>> SpaceEnvironments(ApiContext& ctx,
+                                                            const std::string& space);
+// A stored lifecycle's phases with their environments (model::ResolvePhases), as promotion
+// phases.
+Lifecycle LifecyclePhases(const repo::LifecycleRow& row,
+                          const std::vector<repo::EnvironmentRow>& environments);
+
+bool ProjectIsDisabled(const repo::ProjectRow& project);
+
+}  // namespace cuttle::api

@@ -1,0 +1,85 @@
+// The deployments aggregate (rows of `deployments`), the dashboard's latest deployment per
+// project and environment (rows of `dashboard_latest`, kept in the transaction of every insert
+// and delete), and the reads that join them with their server task. Thread-safe as the Database
+// is.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "db/database.h"
+#include "repo/page.h"
+
+namespace cuttle::repo {
+
+struct DeploymentRow {
+  std::string id;
+  int64_t seq = 0;
+  std::string space_id;
+  std::string project_id;
+  std::string environment_id;
+  std::string release_id;
+  std::string channel_id;
+  std::string task_id;
+  int64_t created = 0;  // ms
+  // The rest of the Octopus document: Name, Comments, SkipActions, FormValues...
+  nlohmann::json json = nlohmann::json::object();
+};
+
+struct DeploymentFilter {
+  std::string space_id;
+  std::vector<std::string> projects, environments, channels, releases;  // any of; empty: all
+  std::vector<std::string> task_states;  // the server task's state, any of
+};
+
+// Newest first.
+Result<Page<DeploymentRow>> ListDeployments(db::Database& db, const DeploymentFilter& f,
+                                            const PageQuery& q);
+Result<std::optional<DeploymentRow>> FindDeployment(db::Database& db, const std::string& space_id,
+                                                    const std::string& id);
+// Assigns id, seq and created (database clock); `row.task_id` must be set. Makes it the
+// dashboard's latest deployment of its project and environment.
+Result<DeploymentRow> InsertDeployment(db::Transaction& tx, DeploymentRow row);
+// The id the next InsertDeployment would take is not knowable; this reserves one, for a task
+// whose arguments must name the deployment before the row exists.
+Result<int64_t> ReserveDeploymentSeq(db::Transaction& tx);
+// Deletes a deployment and puts the next newest one of its project and environment on the
+// dashboard. False when there was none.
+Result<bool> DeleteDeployment(db::Transaction& tx, const std::string& id);
+// Deletes every deployment of a release (with the dashboard cells they held).
+Result<void> DeleteDeploymentsOfRelease(db::Transaction& tx, const std::string& release_id);
+
+// Environments where the release has a deployment whose task succeeded.
+Result<std::set<std::string>> SucceededEnvironments(db::Database& db,
+                                                    const std::string& release_id);
+
+// One dashboard cell: a deployment with its release version and its task's state and times.
+struct DashboardItem {
+  std::string project_id, environment_id, release_id, release_version, deployment_id, task_id,
+      channel_id;
+  int64_t created = 0;
+  int64_t queue_time = 0;
+  std::optional<int64_t> start_time, completed_time;
+  std::string state;
+  std::string error_message;
+  bool has_warnings_or_errors = false;
+};
+// The newest deployment per project and environment in the space: the rows of dashboard_latest,
+// which carry the release version and the task's state and times (a trigger on server_tasks
+// keeps those current), so the read joins nothing.
+Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::string& space_id);
+// A release's version changed: its cells show the new one.
+Result<void> SetDashboardReleaseVersion(db::Transaction& tx, const std::string& release_id,
+                                        const std::string& version);
+// For each cell, the newest successful deployment before the current one (PreviousItems).
+Result<std::vector<DashboardItem>> DashboardPreviousItems(db::Database& db,
+                                                          const std::string& space_id);
+// The deployments of a release with their task state, for its progression.
+Result<std::vector<DashboardItem>> ReleaseDeploymentItems(db::Database& db,
+                                                          const std::string& release_id);
+
+}  // namespace cuttle::repo

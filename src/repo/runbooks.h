@@ -1,0 +1,86 @@
+// The runbooks aggregate (rows of `runbooks`), their snapshots (`runbook_snapshots`) and runs
+// (`runbook_runs`). Thread-safe as the Database is.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "db/database.h"
+#include "repo/page.h"
+
+namespace cuttle::repo {
+
+struct RunbookRow {
+  std::string id;
+  int64_t seq = 0;
+  std::string space_id;
+  std::string project_id;
+  std::string name;
+  std::string process_id;
+  std::optional<std::string> published_snapshot_id;
+  nlohmann::json json = nlohmann::json::object();  // Description, EnvironmentScope, ...
+};
+
+struct RunbookFilter {
+  std::string space_id;
+  std::optional<std::string> project_id;
+};
+
+// Ordered by name.
+Result<Page<RunbookRow>> ListRunbooks(db::Database& db, const RunbookFilter& f, const PageQuery& q);
+Result<std::optional<RunbookRow>> FindRunbook(db::Database& db, const std::string& space_id,
+                                              const std::string& id);
+// By name within a project, case-insensitively.
+Result<std::optional<RunbookRow>> FindRunbookByName(db::Database& db, const std::string& project_id,
+                                                    const std::string& name);
+// Assigns id and seq when they are empty; the name taken in the project is AlreadyExists.
+Result<RunbookRow> InsertRunbook(db::Transaction& tx, RunbookRow row);
+Result<void> UpdateRunbook(db::Transaction& tx, const RunbookRow& row);
+Result<void> DeleteRunbook(db::Transaction& tx, const std::string& id);
+Result<int64_t> NextRunbookSeq(db::Transaction& tx);
+
+struct RunbookSnapshotRow {
+  std::string id;
+  int64_t seq = 0;
+  std::string space_id;
+  std::string project_id;
+  std::string runbook_id;
+  std::string name;
+  nlohmann::json json = nlohmann::json::object();  // Notes, FrozenRunbookProcessId, ...
+  int64_t assembled = 0;
+};
+Result<Page<RunbookSnapshotRow>> ListRunbookSnapshots(db::Database& db, const std::string& space_id,
+                                                      const std::optional<std::string>& runbook,
+                                                      const PageQuery& q);
+// By id, or by name within the runbook when `runbook_id` is given.
+Result<std::optional<RunbookSnapshotRow>> FindRunbookSnapshot(
+    db::Database& db, const std::string& space_id, const std::string& id_or_name,
+    const std::optional<std::string>& runbook_id = std::nullopt);
+Result<RunbookSnapshotRow> InsertRunbookSnapshot(db::Transaction& tx, RunbookSnapshotRow row);
+
+struct RunbookRunRow {
+  std::string id;
+  int64_t seq = 0;
+  std::string space_id;
+  std::string project_id;
+  std::string runbook_id;
+  std::string snapshot_id;
+  std::string environment_id;
+  std::string task_id;
+  int64_t created = 0;
+  nlohmann::json json = nlohmann::json::object();
+};
+Result<int64_t> NextRunbookRunSeq(db::Transaction& tx);
+Result<RunbookRunRow> InsertRunbookRun(db::Transaction& tx, RunbookRunRow row);
+Result<Page<RunbookRunRow>> ListRunbookRuns(db::Database& db, const std::string& space_id,
+                                            const std::vector<std::string>& projects,
+                                            const std::vector<std::string>& runbooks,
+                                            const std::vector<std::string>& environments,
+                                            const PageQuery& q);
+Result<std::optional<RunbookRunRow>> FindRunbookRun(db::Database& db, const std::string& space_id,
+                                                    const std::string& id);
+
+}  // namespace cuttle::repo
