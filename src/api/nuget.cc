@@ -25,7 +25,6 @@ namespace {
 constexpr std::string_view kAtomFeed = "application/atom+xml;type=feed;charset=utf-8";
 constexpr std::string_view kAtomEntry = "application/atom+xml;type=entry;charset=utf-8";
 
-
 // OData's DateTime: no zone suffix.
 std::string EdmDateTime(int64_t ms) {
   std::string iso = core::FormatIso8601(ms);
@@ -115,8 +114,8 @@ Result<std::vector<FeedEntry>> Entries(ApiContext& ctx, const std::string& space
 
 std::string EntryXml(const std::string& root, const FeedEntry& e) {
   const feed::Package& p = e.package;
-  std::string key =
-      fmt::format("Packages(Id='{}',Version='{}')", core::EscapeMarkup(p.package_id), core::EscapeMarkup(p.version));
+  std::string key = fmt::format("Packages(Id='{}',Version='{}')", core::EscapeMarkup(p.package_id),
+                                core::EscapeMarkup(p.version));
   std::string updated = core::FormatIso8601(p.published);
   auto b = [](bool v) { return v ? "true" : "false"; };
   return fmt::format(
@@ -148,10 +147,13 @@ std::string EntryXml(const std::string& root, const FeedEntry& e) {
       "<d:IconUrl m:null=\"true\"/><d:LicenseUrl m:null=\"true\"/><d:ProjectUrl m:null=\"true\"/>"
       "<d:Tags></d:Tags>"
       "</m:properties></entry>",
-      fmt::arg("root", core::EscapeMarkup(root)), fmt::arg("key", key), fmt::arg("id", core::EscapeMarkup(p.package_id)),
-      fmt::arg("version", core::EscapeMarkup(p.version)), fmt::arg("summary", core::EscapeMarkup(p.summary)),
-      fmt::arg("updated", updated), fmt::arg("authors", core::EscapeMarkup(p.authors)),
-      fmt::arg("title", core::EscapeMarkup(p.title)), fmt::arg("description", core::EscapeMarkup(p.description)),
+      fmt::arg("root", core::EscapeMarkup(root)), fmt::arg("key", key),
+      fmt::arg("id", core::EscapeMarkup(p.package_id)),
+      fmt::arg("version", core::EscapeMarkup(p.version)),
+      fmt::arg("summary", core::EscapeMarkup(p.summary)), fmt::arg("updated", updated),
+      fmt::arg("authors", core::EscapeMarkup(p.authors)),
+      fmt::arg("title", core::EscapeMarkup(p.title)),
+      fmt::arg("description", core::EscapeMarkup(p.description)),
       fmt::arg("notes", core::EscapeMarkup(p.release_notes)), fmt::arg("latest", b(e.is_latest)),
       fmt::arg("abs", b(e.is_absolute_latest)), fmt::arg("pre", b(e.version.IsPrerelease())),
       fmt::arg("published", EdmDateTime(p.published)), fmt::arg("hash", Base64OfHex(p.sha256)),

@@ -1,6 +1,7 @@
 #include "api/handlers.h"
 #include "api/kit.h"
 #include "api/release_handlers.h"
+#include "core/json.h"
 
 namespace cuttle::api {
 
@@ -11,6 +12,24 @@ http::Handler Bind(ApiContext& ctx, KitHandler h) {
   return [&ctx, h](http::Request& req) {
     auto response = h(ctx, req);
     return response ? std::move(*response) : http::Response::FromError(response.error());
+  };
+}
+
+// The `/all` form of a collection whose list handler pages: every item, as a bare array. Used for
+// the collections without a handler of their own (which can read their rows unpaged directly).
+http::Handler AllOf(ApiContext& ctx, KitHandler list) {
+  return [&ctx, list](http::Request& req) {
+    static const std::string kFirst = "0", kEverything = std::to_string(INT64_MAX);
+    req.query.insert_or_assign("skip", kFirst);
+    req.query.insert_or_assign("take", kEverything);
+    auto page = list(ctx, req);
+    if (!page) return http::Response::FromError(page.error());
+    if (page->status != 200) return std::move(*page);
+    auto body = core::ParseJson(page->body);
+    if (!body || !body->contains("Items")) {
+      return http::Response::FromError(Error::Internal("a list handler answered no Items"));
+    }
+    return http::Response::Json(200, (*body)["Items"]);
   };
 }
 
@@ -64,6 +83,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     {"GET",    "/packages/{id}/raw",                     kApiKey,    kBuiltInFeedDownload, Bind(ctx, GetPackageRaw)},
     {"DELETE", "/packages/{id}",                         kApiKey,    kBuiltInFeedAdminister, Bind(ctx, DeletePackage)},
     {"GET",    "/feeds",                                 kApiKey,    kFeedView, Bind(ctx, ListFeeds)},
+    {"GET",    "/feeds/all",                             kApiKey,    kFeedView, AllOf(ctx, ListFeeds)},
     {"GET",    "/feeds/{feedId}",                        kApiKey,    kFeedView, Bind(ctx, GetFeed)},
     {"GET",    "/feeds/{feedId}/packages/versions",      kApiKey,    kFeedView, Bind(ctx, ListFeedPackageVersions)},
     // project-model: projects, channels, deployment processes, variables
@@ -132,6 +152,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
   // Releases, deployments, the dashboard and runbooks (issue 10), space-scoped like `scoped`.
   const Route releases[] = {
     {"GET",   "/releases",                                      kApiKey,    kReleaseView, Bind(ctx, ListReleases)},
+    {"GET",   "/releases/all",                                  kApiKey,    kReleaseView, AllOf(ctx, ListReleases)},
     {"POST",  "/releases",                                      kApiKey,    kReleaseCreate, Bind(ctx, CreateRelease)},
     {"POST",  "/releases/create/v1",                            kApiKey,    kReleaseCreate, Bind(ctx, CreateReleaseV1)},
     {"GET",   "/releases/{id}",                                 kApiKey,    kReleaseView, Bind(ctx, GetRelease)},
@@ -145,12 +166,14 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     {"GET",   "/projects/{projectId}/releases/{version}",       kApiKey,    kReleaseView, Bind(ctx, GetProjectReleaseByVersion)},
     {"GET",   "/channels/{channelId}/releases",                 kApiKey,    kReleaseView, Bind(ctx, ListChannelReleases)},
     {"GET",   "/deployments",                                   kApiKey,    kDeploymentView, Bind(ctx, ListDeployments)},
+    {"GET",   "/deployments/all",                               kApiKey,    kDeploymentView, AllOf(ctx, ListDeployments)},
     {"POST",  "/deployments",                                   kApiKey,    kDeploymentCreate, Bind(ctx, CreateDeployment)},
     {"POST",  "/deployments/create/untenanted/v1",              kApiKey,    kDeploymentCreate, Bind(ctx, CreateDeploymentUntenantedV1)},
     {"GET",   "/deployments/{id}",                              kApiKey,    kDeploymentView, Bind(ctx, GetDeployment)},
     {"DELETE","/deployments/{id}",                              kApiKey,    kDeploymentDelete, Bind(ctx, DeleteDeployment)},
     {"GET",   "/dashboard",                                     kApiKey,    kProjectView, Bind(ctx, GetDashboard)},
     {"GET",   "/runbooks",                                      kApiKey,    kRunbookView, Bind(ctx, ListRunbooks)},
+    {"GET",   "/runbooks/all",                                  kApiKey,    kRunbookView, AllOf(ctx, ListRunbooks)},
     {"POST",  "/runbooks",                                      kApiKey,    kRunbookEdit, Bind(ctx, CreateRunbook)},
     {"GET",   "/runbooks/{id}",                                 kApiKey,    kRunbookView, Bind(ctx, GetRunbook)},
     {"PUT",   "/runbooks/{id}",                                 kApiKey,    kRunbookEdit, Bind(ctx, UpdateRunbook)},
@@ -166,12 +189,14 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     {"GET",   "/projects/{projectId}/runbookProcesses/{id}",    kApiKey,    kRunbookView, Bind(ctx, GetRunbookProcess)},
     {"PUT",   "/projects/{projectId}/runbookProcesses/{id}",    kApiKey,    kRunbookEdit, Bind(ctx, UpdateRunbookProcess)},
     {"GET",   "/runbookSnapshots",                              kApiKey,    kRunbookView, Bind(ctx, ListRunbookSnapshots)},
+    {"GET",   "/runbookSnapshots/all",                          kApiKey,    kRunbookView, AllOf(ctx, ListRunbookSnapshots)},
     {"POST",  "/runbookSnapshots",                              kApiKey,    kRunbookEdit, Bind(ctx, CreateRunbookSnapshot)},
     {"GET",   "/runbookSnapshots/{id}",                         kApiKey,    kRunbookView, Bind(ctx, GetRunbookSnapshot)},
     {"POST",  "/projects/{projectId}/runbookSnapshots",         kApiKey,    kRunbookEdit, Bind(ctx, CreateRunbookSnapshot)},
     {"GET",   "/projects/{projectId}/runbookSnapshots/{id}",    kApiKey,    kRunbookView, Bind(ctx, GetRunbookSnapshot)},
     {"POST",  "/runbook-runs/create/v1",                        kApiKey,    kRunbookRunCreate, Bind(ctx, CreateRunbookRunV1)},
     {"GET",   "/runbookRuns",                                   kApiKey,    kRunbookRunView, Bind(ctx, ListRunbookRuns)},
+    {"GET",   "/runbookRuns/all",                               kApiKey,    kRunbookRunView, AllOf(ctx, ListRunbookRuns)},
     {"GET",   "/runbookRuns/{id}",                              kApiKey,    kRunbookRunView, Bind(ctx, GetRunbookRun)},
   };
   // Uploads stream their body to shared storage instead of buffering it (stream_body).

@@ -10,7 +10,6 @@
 #include "core/strings.h"
 #include "model/process.h"
 #include "model/project.h"
-#include "repo/settings.h"
 #include "repo/processes.h"
 #include "repo/projects.h"
 #include "repo/settings.h"

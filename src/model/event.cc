@@ -4,7 +4,6 @@
 
 namespace cuttle::model {
 
-
 nlohmann::json EventJson(const repo::EventRow& e) {
   using nlohmann::json;
   return {{"Id", e.id},

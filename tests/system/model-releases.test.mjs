@@ -217,6 +217,16 @@ describe('releases, deployments, runbooks and the dashboard through HAProxy and 
     assert.equal(withPrevious.PreviousItems.length, 1, 'only Dev has an earlier success');
   });
 
+  test('every collection also answers /all with a bare array of every item', async () => {
+    for (const collection of ['releases', 'deployments', 'runbooks', 'projects', 'environments', 'feeds']) {
+      const paged = await api('GET', `/api/Spaces-1/${collection}?take=1`);
+      const all = await api('GET', `/api/Spaces-1/${collection}/all`);
+      assert.equal(all.status, 200, all.text);
+      assert.ok(Array.isArray(all.json), `${collection}/all is an array`);
+      assert.equal(all.json.length, paged.json.TotalResults, `${collection}/all holds every item`);
+    }
+  });
+
   test('a runbook run is queued in its environment scope, from the published snapshot', async () => {
     const runbooks = new RunbookRepository(client, SPACE, ids.promo);
     const runbook = await runbooks.create({
