@@ -56,17 +56,62 @@ std::optional<int64_t> ParseInt(std::string_view s) {
   return v;
 }
 
-std::string FormatIso8601(int64_t unix_millis) {
-  std::time_t secs = static_cast<std::time_t>(unix_millis / 1000);
-  int ms = static_cast<int>(unix_millis % 1000);
+void AppendIso8601(std::string& out, int64_t unix_millis) {
+  int64_t secs = unix_millis / 1000;
+  int64_t ms = unix_millis % 1000;
   if (ms < 0) {
     ms += 1000;
     secs -= 1;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+00:00", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days -= 1;
+  }
+  // The civil date of a day count (H. Hinnant's civil_from_days): plain arithmetic, because the
+  // dashboard formats four times per cell and gmtime + format showed in its profile.
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  auto digits = [&out](int64_t v, int width) {
+    char buf[20];
+    int n = 0;
+    uint64_t u = v < 0 ? 0 : static_cast<uint64_t>(v);
+    do {
+      buf[n++] = static_cast<char>('0' + u % 10);
+      u /= 10;
+    } while (u != 0);
+    for (int i = n; i < width; ++i) out += '0';
+    while (n > 0) out += buf[--n];
+  };
+  digits(y, 4);
+  out += '-';
+  digits(m, 2);
+  out += '-';
+  digits(d, 2);
+  out += 'T';
+  digits(rem / 3600, 2);
+  out += ':';
+  digits(rem / 60 % 60, 2);
+  out += ':';
+  digits(rem % 60, 2);
+  out += '.';
+  digits(ms, 3);
+  out += "+00:00";
+}
+
+std::string FormatIso8601(int64_t unix_millis) {
+  std::string out;
+  out.reserve(29);
+  AppendIso8601(out, unix_millis);
+  return out;
 }
 
 std::optional<int64_t> ParseIso8601(std::string_view t) {

@@ -21,6 +21,8 @@ std::optional<int64_t> ParseInt(std::string_view s);
 // ISO 8601 in UTC with milliseconds and an explicit offset, as Octopus writes dates:
 // "2026-11-27T02:41:25.123+00:00".
 std::string FormatIso8601(int64_t unix_millis);
+// FormatIso8601's text appended to `out`, without allocating.
+void AppendIso8601(std::string& out, int64_t unix_millis);
 // Parses "YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]" (a missing offset means UTC) to Unix ms.
 std::optional<int64_t> ParseIso8601(std::string_view text);
 // Octopus's human duration ("2 seconds", "1 minute", "3 hours").

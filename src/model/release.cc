@@ -74,44 +74,14 @@ void AppendRaw(std::string& out, const char* name, std::string_view raw) {
   out += raw;
 }
 
-// core::FormatIso8601's text ("2023-03-03T01:10:26.736+00:00") by arithmetic (H. Hinnant's
-// civil_from_days), since the dashboard formats four times per cell.
-void AppendIso8601(std::string& out, int64_t unix_millis) {
-  int64_t secs = unix_millis / 1000;
-  int64_t ms = unix_millis % 1000;
-  if (ms < 0) {
-    ms += 1000;
-    secs -= 1;
-  }
-  int64_t days = secs / 86400;
-  int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    days -= 1;
-  }
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "\"%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lld+00:00\"",
-                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60), static_cast<long long>(ms));
-  out += buf;
-}
-
 void AppendTime(std::string& out, const char* name, const std::optional<int64_t>& ms) {
   out += ",\"";
   out += name;
   out += "\":";
   if (ms) {
-    AppendIso8601(out, *ms);
+    out += '"';
+    core::AppendIso8601(out, *ms);
+    out += '"';
   } else {
     out += "null";
   }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 namespace cuttle::core {
 namespace {
 
@@ -13,6 +15,18 @@ TEST(StringsTest, SplitsCommaListsAndTrims) {
 TEST(StringsTest, FormatsOctopusDates) {
   EXPECT_EQ(FormatIso8601(0), "1970-01-01T00:00:00.000+00:00");
   EXPECT_EQ(FormatIso8601(1'800'000'000'123), "2027-01-15T08:00:00.123+00:00");
+  EXPECT_EQ(FormatIso8601(-1), "1969-12-31T23:59:59.999+00:00");
+  EXPECT_EQ(FormatIso8601(951'782'400'000), "2000-02-29T00:00:00.000+00:00");
+  EXPECT_EQ(FormatIso8601(4'107'542'399'999), "2100-02-28T23:59:59.999+00:00");
+  // Every day of 2023-2025 agrees with gmtime.
+  for (int64_t day = 19358; day < 20454; ++day) {
+    std::time_t secs = static_cast<std::time_t>(day * 86400 + 3723);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char want[40];
+    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S.042+00:00", &tm);
+    ASSERT_EQ(FormatIso8601(day * 86'400'000 + 3'723'042), want);
+  }
 }
 
 TEST(StringsTest, FormatsDurationsLikeOctopus) {
