@@ -6,9 +6,9 @@
 #include "core/strings.h"
 #include "model/document.h"
 #include "model/lifecycle.h"
-#include "repo/settings.h"
 #include "repo/projects.h"
 #include "repo/repo.h"
+#include "repo/settings.h"
 
 namespace cuttle::api {
 

@@ -5,10 +5,10 @@
 #include "model/document.h"
 #include "model/machine.h"
 #include "model/machine_policy.h"
-#include "repo/settings.h"
 #include "repo/environments.h"
 #include "repo/machine_policies.h"
 #include "repo/repo.h"
+#include "repo/settings.h"
 
 namespace cuttle::api {
 

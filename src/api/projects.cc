@@ -1,6 +1,5 @@
 // Projects and channels (reference-octopus-api.md §2.4). Creating a project creates its deployment
 // process, variable set and default channel in the same transaction; deleting it deletes them.
-#include "repo/settings.h"
 #include "repo/projects.h"
 
 #include "api/handlers.h"

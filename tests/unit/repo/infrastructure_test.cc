@@ -105,9 +105,9 @@ TEST_F(InfrastructureTest, TheMigrationSeedsAnExistingDefaultSpace) {
   db_ = testing::NewSqliteUnmigrated(old_dir);
   auto before = db::MigrateTo(*db_, 5);
   ASSERT_TRUE(before) << before.error().message();
-  ASSERT_TRUE(db_->Execute(
-      "INSERT INTO spaces (id, name, slug, description, is_default) VALUES "
-      "('Spaces-1', 'Default', 'default', 'The default space', 1)"));
+  ASSERT_TRUE(
+      db_->Execute("INSERT INTO spaces (id, name, slug, description, is_default) VALUES "
+                   "('Spaces-1', 'Default', 'default', 'The default space', 1)"));
   ASSERT_TRUE(db_->Execute("INSERT INTO id_sequences (name, value) VALUES ('Spaces', 1)"));
   auto migrated = db::Migrate(*db_);
   ASSERT_TRUE(migrated) << migrated.error().message();
