@@ -303,7 +303,17 @@ void TaskRunner::Execute(Slot& slot) {
   std::string error;
   if (const TaskKind* kind = kinds.Find(t.name)) {
     Execution execution(*this, slot, log);
-    TaskOutcome outcome = kind->run(execution);
+    TaskOutcome outcome;
+    try {
+      outcome = kind->run(execution);
+    } catch (const std::exception& e) {
+      // A kind's bug fails its task; it must not end the node and every task running on it.
+      outcome = {};
+      outcome.state = TaskState::kFailed;
+      outcome.error = ClientMessage(
+          Error::Internal(std::string("task kind ") + kind->name + " threw: " + e.what()));
+      (void)log.Append(LogCategory::kError, outcome.error);
+    }
     if (outcome.handed_off) return;
     final_state = outcome.state;
     error = std::move(outcome.error);

@@ -37,5 +37,19 @@ TEST(DeploymentKindsTest, DisabledSkippedAndOutOfScopeActionsDoNotRun) {
   EXPECT_EQ(RunnableActions(steps, "Environments-1", "Channels-1", {"skipped", "required"}), 3);
 }
 
+// Bug: json::value() threw on a null or text flag (the binder stores "true"/null as sent), and the
+// exception ended the node from the runner's thread.
+TEST(DeploymentKindsTest, FlagsSpelledAsTextOrNullAreReadNotThrown) {
+  json steps = json::array({Step(json::array({
+      Action("text-disabled", {{"IsDisabled", "True"}}),
+      Action("null-disabled", {{"IsDisabled", nullptr}}),
+      Action("text-required", {{"IsRequired", "true"}}),
+      {{"Id", nullptr}, {"Name", "no id"}, {"IsRequired", nullptr}},
+  }))});
+  // text-required (cannot be skipped) and the action without an id; null-disabled is enabled but
+  // skipped, text-disabled is disabled.
+  EXPECT_EQ(RunnableActions(steps, "Environments-1", "", {"text-required", "null-disabled"}), 2);
+}
+
 }  // namespace
 }  // namespace cuttle::tasks
