@@ -444,7 +444,15 @@ Result<std::optional<Task>> TaskQueue::Get(const std::string& id) {
 Result<repo::Page<Task>> TaskQueue::List(const TaskFilter& f) {
   repo::Where w;
   if (f.space_id) w.Add("space_id = {}", *f.space_id);
-  if (!f.ids.empty()) w.InIgnoreCase("id", f.ids);
+  if (!f.ids.empty()) {
+    // Clients spell ids in any case; matched in their canonical spelling so the primary key
+    // serves the lookup (lower(id) would scan the table on every waiter poll).
+    std::vector<std::string> ids;
+    for (const auto& id : f.ids) {
+      if (auto n = core::ParseId("ServerTasks", id)) ids.push_back(core::MakeId("ServerTasks", *n));
+    }
+    w.In("id", ids);
+  }
   if (!f.states.empty()) {
     std::vector<std::string> names;
     for (auto s : f.states) names.emplace_back(StateName(s));
