@@ -112,7 +112,7 @@ Result<json> SelectPackages(ApiContext& ctx, const std::string& space, const jso
           }
         }
         out.push_back({{"ActionName", action_name},
-                       {"StepName", action_name},
+                       {"StepName", step_name},
                        {"PackageReferenceName", ref_name},
                        {"Version", *version}});
       }
