@@ -32,7 +32,7 @@ EnvironmentRow ReadEnvironment(const db::Row& r) {
 Where Filter(const EnvironmentFilter& f, const PageQuery& q) {
   Where w;
   w.Add("space_id = {}", f.space_id);
-  if (f.name) w.Add("lower(name) = {}", core::ToLower(*f.name));
+  if (f.name) w.Add("lower(name) = lower({})", *f.name);
   w.ListFilters(q);
   return w;
 }

@@ -60,7 +60,7 @@ Where Filter(const MachineFilter& f, const PageQuery& q) {
   if (f.health_statuses) w.InIgnoreCase("health_status", *f.health_statuses);
   if (f.communication_styles) w.InIgnoreCase("communication_style", *f.communication_styles);
   if (f.is_disabled) w.Add("is_disabled = {}", *f.is_disabled);
-  if (f.name) w.Add("lower(name) = {}", core::ToLower(*f.name));
+  if (f.name) w.Add("lower(name) = lower({})", *f.name);
   if (f.thumbprint) w.Add("thumbprint = {}", *f.thumbprint);
   w.ListFilters(q);
   return w;

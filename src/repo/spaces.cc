@@ -23,8 +23,9 @@ SpaceRow ReadSpace(const db::Row& r) {
 // Names are unique case-insensitively: checked here for the message, and settled between
 // concurrent creates by the unique index on lower(name).
 Result<void> CheckNameFree(db::Transaction& tx, const SpaceRow& space) {
-  CUTTLE_TRY(auto rows, tx.Execute("SELECT id FROM spaces WHERE lower(name) = $1 AND id <> $2",
-                                   {core::ToLower(space.name), space.id}));
+  CUTTLE_TRY(auto rows,
+             tx.Execute("SELECT id FROM spaces WHERE lower(name) = lower($1) AND id <> $2",
+                        {space.name, space.id}));
   if (rows.empty()) return {};
   return Fail(Error::AlreadyExists("A space with the name '" + space.name + "' already exists."));
 }
