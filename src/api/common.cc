@@ -57,7 +57,7 @@ int64_t PageCount(int64_t total, int64_t per_page) {
   return total / per_page + (total % per_page != 0 ? 1 : 0);
 }
 
-Result<json> ParseJsonObject(const http::Request& req) {
+Result<json> ReadBody(const http::Request& req) {
   CUTTLE_TRY(json body, core::ParseJson(req.body));
   if (!body.is_object()) {
     return Fail(Error::InvalidArgument("The request body must be a JSON object."));

@@ -293,8 +293,6 @@ void ForwardProblems(Binder& into, const Binder& nested, std::string_view prefix
   }
 }
 
-Result<json> ReadBody(const http::Request& req) { return ParseJsonObject(req); }
-
 Result<repo::EventRow> RecordEvent(db::Transaction& tx, const http::Request& req,
                                    std::string_view space_id, std::string_view category,
                                    std::string message, std::vector<std::string> documents) {

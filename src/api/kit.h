@@ -182,9 +182,6 @@ class Binder {
 // required.".
 void ForwardProblems(Binder& into, const Binder& nested, std::string_view prefix);
 
-// The request's body as a JSON object (bounded nesting, core::ParseJson), else 400.
-Result<nlohmann::json> ReadBody(const http::Request& req);
-
 // --- auditing ---
 
 // Writes the audit event of a change in `tx`: by the request's caller, in `space_id` (empty: a

@@ -1,4 +1,4 @@
-// Fuzz target: JSON request bodies through the handlers' binders: `api::ParseJsonObject`, then
+// Fuzz target: JSON request bodies through the handlers' binders: `api::ReadBody`, then
 // the `FindProperty` lookups and type checks of POST /api/tasks and PUT
 // /api/octopusservernodes/{id}, then serialising the arguments again as a stored task would be.
 #include <cstddef>
@@ -57,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cuttle::http::Request req;
   req.method = "POST";
   req.body.assign(reinterpret_cast<const char*>(data), size);
-  auto body = cuttle::api::ParseJsonObject(req);
+  auto body = cuttle::api::ReadBody(req);
   if (!body) return 0;
   CUTTLE_CHECK(body->is_object());
   BindTask(*body);

@@ -57,19 +57,19 @@ TEST(CollectionJsonTest, NeverReflectsTheApiKey) {
   EXPECT_EQ(page.dump().find("API-SECRET"), std::string::npos);
 }
 
-TEST(ParseJsonObjectTest, RefusesDeepNestingAndSaysWhy) {
+TEST(ReadBodyTest, RefusesDeepNestingAndSaysWhy) {
   // Bug: a body nested 100,000 deep on POST /api/tasks crashed the node.
   http::Request req;
   req.body = "{\"Name\":\"Noop\",\"Arguments\":{\"a\":" + std::string(100000, '[') +
              std::string(100000, ']') + "}}";
-  auto body = ParseJsonObject(req);
+  auto body = ReadBody(req);
   ASSERT_FALSE(body);
   EXPECT_EQ(http::Response::StatusFor(body.error().code()), 400);
   EXPECT_NE(body.error().message().find("nested more than 64 levels"), std::string::npos);
   req.body = "[1]";
-  EXPECT_FALSE(ParseJsonObject(req));
+  EXPECT_FALSE(ReadBody(req));
   req.body = R"({"Name":"Noop"})";
-  EXPECT_TRUE(ParseJsonObject(req));
+  EXPECT_TRUE(ReadBody(req));
 }
 
 }  // namespace
