@@ -216,8 +216,14 @@ describe('slow uploads', async () => {
     // Each sends 10 KB every 100 ms (100 KB/s) for as long as the test runs.
     const piece = Buffer.alloc(10 * 1024, 'z');
     const timer = setInterval(() => { for (const c of uploads) if (!c.closed) c.socket.write(piece); }, 100);
+    const leftovers = () => (existsSync(packagesDir) ? readdirSync(packagesDir, { recursive: true }) : [])
+      .filter((f) => path.basename(String(f)).startsWith('.tmp'));
     try {
-      await sleep(500);  // let every upload reach its handler (nothing asserted on time)
+      // Every upload holds its slot once its handler has opened a temporary file; until all 64 have,
+      // a 65th could still be admitted (a fixed sleep here was too short on a loaded CI machine).
+      await eventually(() => leftovers().length === 64 || uploads.some((c) => c.received !== ''),
+        { what: '64 uploads to be receiving', timeoutMs: 30000 });
+      assert.deepEqual(uploads.filter((c) => c.received !== '').map((c) => c.received.split('\r\n')[0]), []);
       for (let i = 0; i < 10; i++) await assertPingAnswers(node);
       const spaces = await node.api('GET', '/api/spaces');
       assert.equal(spaces.status, 200);
@@ -236,8 +242,6 @@ describe('slow uploads', async () => {
       closeAll(uploads);
     }
     // The aborted uploads leave no temporary file and no package row.
-    const leftovers = () => (existsSync(packagesDir) ? readdirSync(packagesDir, { recursive: true }) : [])
-      .filter((f) => path.basename(String(f)).startsWith('.tmp'));
     await eventually(() => leftovers().length === 0, { what: 'temporary upload files to go' });
     assert.equal(Number(psql(node.database, 'SELECT count(*) FROM packages')), 0);
     await assertPingAnswers(node);
