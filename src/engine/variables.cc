@@ -16,7 +16,7 @@ void VariableDictionary::Set(std::string_view name, std::string value, bool sens
   auto it = vars_.find(name);
   if (it == vars_.end()) {
     std::string key(name);
-    vars_.emplace(key, Variable{std::move(key), std::move(value), sensitive});
+    vars_.emplace(key, Variable{key, std::move(value), sensitive});
     return;
   }
   it->second.value = std::move(value);
