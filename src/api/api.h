@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "api/dashboard.h"
 #include "cluster/node_registry.h"
 #include "config/config.h"
 #include "crypto/secret_box.h"
@@ -28,6 +29,8 @@ struct ApiContext {
   // Seals and opens sensitive values under the cluster's master key (never null on a node: a
   // node does not start without a key).
   const crypto::SecretBox& secrets;
+  // The dashboards this node built, each under the change counter it was built at.
+  std::shared_ptr<DashboardCache> dashboard = std::make_shared<DashboardCache>();
 };
 
 std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx);

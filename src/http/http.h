@@ -73,7 +73,10 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type = "application/json; charset=utf-8";
   std::string body;
-  std::optional<FileBody> file;  // when set, `body` is ignored
+  // When set, sent instead of `body` without a copy: a large body kept by a cache and shared by
+  // the responses that send it.
+  std::shared_ptr<const std::string> shared_body;
+  std::optional<FileBody> file;  // when set, `body` and `shared_body` are ignored
 
   static Response Json(int status, const nlohmann::json& body);
   static Response Text(int status, std::string body,

@@ -943,7 +943,8 @@ asio::awaitable<Written> Server::Impl::Write(Connection& conn, Response& respons
   const int status = response.status;
   // RFC 9110: 1xx, 204 and 304 have no content and (here) no Content-Length.
   const bool no_content = status < 200 || status == 204 || status == 304;
-  const uint64_t length = no_content ? 0 : file ? response.file->length : response.body.size();
+  const std::string& payload = response.shared_body ? *response.shared_body : response.body;
+  const uint64_t length = no_content ? 0 : file ? response.file->length : payload.size();
 
   std::string& out = scratch;
   out.clear();
@@ -985,7 +986,7 @@ asio::awaitable<Written> Server::Impl::Write(Connection& conn, Response& respons
   const bool send_body = !head && length > 0;
   if (!file || !send_body) {
     std::array<asio::const_buffer, 2> buffers{
-        asio::buffer(out), send_body ? asio::buffer(response.body) : asio::const_buffer()};
+        asio::buffer(out), send_body ? asio::buffer(payload) : asio::const_buffer()};
     co_await asio::async_write(conn.stream, buffers, Await(ec));
     co_return Written{!ec, status};
   }

@@ -190,6 +190,12 @@ Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::s
                {space_id});
 }
 
+Result<int64_t> DashboardVersion(db::Database& db, const std::string& space_id) {
+  CUTTLE_TRY(auto rs,
+             db.Execute("SELECT version FROM dashboard_changes WHERE space_id = $1", {space_id}));
+  return rs.empty() ? 0 : rs.front().GetInt(0);
+}
+
 Result<void> SetDashboardReleaseVersion(db::Transaction& tx, const std::string& release_id,
                                         const std::string& version) {
   CUTTLE_TRY_VOID(

@@ -72,6 +72,9 @@ struct DashboardItem {
 // which carry the release version and the task's state and times (a trigger on server_tasks
 // keeps those current), so the read joins nothing.
 Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::string& space_id);
+// The space's dashboard change counter (migration 0010): raised in the same transaction as any
+// change to a row the dashboard shows; 0 before the first.
+Result<int64_t> DashboardVersion(db::Database& db, const std::string& space_id);
 // A release's version changed: its cells show the new one.
 Result<void> SetDashboardReleaseVersion(db::Transaction& tx, const std::string& release_id,
                                         const std::string& version);

@@ -217,6 +217,57 @@ describe('releases, deployments, runbooks and the dashboard through HAProxy and 
     assert.equal(withPrevious.PreviousItems.length, 1, 'only Dev has an earlier success');
   });
 
+  test('the dashboard answers 304 while unchanged on any node, and every change shows on every node', async () => {
+    // Each node caches the dashboard under the space's change counter (migration 0010).
+    const get = async (node, etag) => {
+      const r = await fetch(`${node.url}/api/Spaces-1/dashboard`, {
+        headers: { 'X-Octopus-ApiKey': ADMIN_KEY, ...(etag ? { 'If-None-Match': etag } : {}) },
+      });
+      const text = await r.text();
+      return { status: r.status, etag: r.headers.get('etag'), json: r.status === 200 ? JSON.parse(text) : null };
+    };
+    const [a, b] = cluster.nodes;
+    const first = await get(a);
+    assert.equal(first.status, 200);
+    assert.match(first.etag, /^"[^"]+"$/);
+    assert.equal((await get(b)).etag, first.etag, 'both nodes name the same version');
+    const unchanged = await get(b, first.etag);
+    assert.equal(unchanged.status, 304);
+    assert.equal(unchanged.etag, first.etag);
+
+    // A deployment: both nodes, which each hold the old body, show its cell once it has run.
+    const deployments = new DeploymentRepository(client, SPACE);
+    const dev = await deployments.create({ spaceName: SPACE, ProjectName: 'Promo App', ReleaseVersion: '1.0.0', EnvironmentNames: ['Dev'] });
+    const [{ DeploymentId, ServerTaskId }] = dev.DeploymentServerTasks;
+    assert.equal((await waitTask(ServerTaskId)).State, 'Success');
+    ids.devDeployment = DeploymentId;
+    for (const node of [a, b]) {
+      const r = await get(node, first.etag);
+      assert.equal(r.status, 200, `${node.name} saw the change`);
+      const cell = r.json.Items.find((i) => i.ProjectId === ids.promo.Id && i.EnvironmentId === ids.Dev);
+      assert.equal(cell.DeploymentId, DeploymentId);
+      assert.equal(cell.State, 'Success');
+      assert.notEqual(r.etag, first.etag);
+    }
+
+    // Disabling a project and renaming an environment change it too.
+    const afterDeploy = (await get(a)).etag;
+    const project = (await api('GET', `/api/Spaces-1/projects/${ids.promo.Id}`)).json;
+    assert.equal((await api('PUT', `/api/Spaces-1/projects/${ids.promo.Id}`, { ...project, IsDisabled: true })).status, 200);
+    let r = await get(b, afterDeploy);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.Projects.find((p) => p.Id === ids.promo.Id).IsDisabled, true);
+    assert.equal((await api('PUT', `/api/Spaces-1/projects/${ids.promo.Id}`, { ...project, IsDisabled: false })).status, 200);
+    const env = (await api('GET', `/api/Spaces-1/environments/${ids.Prod}`)).json;
+    const beforeRename = (await get(a)).etag;
+    assert.equal((await api('PUT', `/api/Spaces-1/environments/${ids.Prod}`, { ...env, Name: 'Production' })).status, 200);
+    r = await get(a, beforeRename);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.Environments.find((e) => e.Id === ids.Prod).Name, 'Production');
+    assert.equal(r.json.Projects.find((p) => p.Id === ids.promo.Id).IsDisabled, false);
+    assert.equal((await api('PUT', `/api/Spaces-1/environments/${ids.Prod}`, env)).status, 200);
+  });
+
   test('every collection also answers /all with a bare array of every item', async () => {
     for (const collection of ['releases', 'deployments', 'runbooks', 'projects', 'environments', 'feeds']) {
       const paged = await api('GET', `/api/Spaces-1/${collection}?take=1`);

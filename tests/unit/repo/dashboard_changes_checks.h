@@ -1,0 +1,93 @@
+// The checks of the dashboard's change counter (migration 0010), shared by the SQLite test
+// (dashboard_changes_test.cc) and the PostgreSQL one (dashboard_changes_pgtest.cc): every row the
+// dashboard shows raises its space's counter when it is committed, and nothing else does.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "db/database.h"
+#include "repo/deployments.h"
+#include "repo/projects.h"
+
+namespace cuttle::repo {
+
+inline void ExpectCounterFollowsDashboardRows(db::Database& db) {
+  int64_t seen = DashboardVersion(db, "Spaces-1").value();
+  auto run = [&](const std::string& sql) {
+    auto r = db.Execute(sql);
+    ASSERT_TRUE(r) << sql << ": " << r.error().message();
+  };
+  auto raised = [&](const std::string& what) {
+    const int64_t now = DashboardVersion(db, "Spaces-1").value();
+    EXPECT_GT(now, seen) << what;
+    seen = now;
+  };
+  auto unchanged = [&](const std::string& what) {
+    EXPECT_EQ(DashboardVersion(db, "Spaces-1").value(), seen) << what;
+  };
+
+  run("INSERT INTO environments (id, space_id, name, sort_order) VALUES ('Environments-91', "
+      "'Spaces-1', 'Counter Env', 91)");
+  raised("an environment created");
+  run("INSERT INTO lifecycles (id, space_id, name) VALUES ('Lifecycles-91', 'Spaces-1', 'L91')");
+  raised("a lifecycle created");
+  run("INSERT INTO project_groups (id, space_id, name) VALUES ('ProjectGroups-91', 'Spaces-1', "
+      "'G91')");
+  raised("a project group created");
+  ASSERT_TRUE(db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    ProjectRow p;
+    p.id = "Projects-91";
+    p.space_id = "Spaces-1";
+    p.name = "Counter App";
+    p.slug = "counter-app";
+    p.project_group_id = "ProjectGroups-91";
+    p.lifecycle_id = "Lifecycles-91";
+    p.doc = {{"IsDisabled", true}};
+    return InsertProject(tx, p);
+  }));
+  raised("a project created");
+  EXPECT_EQ(db.Execute("SELECT is_disabled FROM projects WHERE id = 'Projects-91'")
+                .value()
+                .front()
+                .GetBool(0),
+            true)
+      << "IsDisabled has its own column";
+  run("UPDATE environments SET name = 'Counter Env 2' WHERE id = 'Environments-91'");
+  raised("an environment renamed");
+
+  run("INSERT INTO server_tasks (id, seq, space_id, name, state, queue_time) VALUES "
+      "('ServerTasks-91', 91, 'Spaces-1', 'Deploy', 'Queued', 1), ('ServerTasks-92', 92, "
+      "'Spaces-1', 'Noop', 'Queued', 1)");
+  unchanged("tasks queued (no cell yet)");
+  run("INSERT INTO dashboard_latest (project_id, environment_id, space_id, deployment_seq, "
+      "deployment_id, release_id, release_version, channel_id, task_id, created, queue_time, "
+      "state) VALUES ('Projects-91', 'Environments-91', 'Spaces-1', 1, 'Deployments-91', "
+      "'Releases-91', '1.0.0', 'Channels-91', 'ServerTasks-91', 1, 1, 'Queued')");
+  raised("a cell written");
+  run("UPDATE server_tasks SET state = 'Executing', start_time = 2 WHERE id = 'ServerTasks-91'");
+  raised("a deployment's task started (the cell follows it)");
+  run("UPDATE server_tasks SET state = 'Executing', start_time = 2 WHERE id = 'ServerTasks-92'");
+  unchanged("a task that is not a deployment");
+  run("UPDATE server_tasks SET last_updated_time = 3 WHERE id = 'ServerTasks-91'");
+  unchanged("a column the cell does not show");
+
+  // A rolled-back change raises nothing; another space's change raises only that space's.
+  auto tx = db.Begin();
+  ASSERT_TRUE(tx);
+  ASSERT_TRUE((*tx)->Execute("UPDATE projects SET name = 'Rolled Back' WHERE id = 'Projects-91'"));
+  (*tx)->Rollback();
+  unchanged("a rolled-back rename");
+  run("INSERT INTO environments (id, space_id, name, sort_order) VALUES ('Environments-92', "
+      "'Spaces-2', 'Elsewhere', 1)");
+  unchanged("another space's environment");
+  EXPECT_GT(DashboardVersion(db, "Spaces-2").value(), 0);
+
+  run("DELETE FROM dashboard_latest WHERE project_id = 'Projects-91'");
+  raised("a cell cleared");
+  run("DELETE FROM projects WHERE id = 'Projects-91'");
+  raised("a project deleted");
+}
+
+}  // namespace cuttle::repo

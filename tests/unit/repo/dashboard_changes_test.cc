@@ -1,0 +1,17 @@
+// The dashboard's change counter on SQLite (the checks: dashboard_changes_checks.h).
+#include <gtest/gtest.h>
+
+#include "dashboard_changes_checks.h"
+#include "testing/test_db.h"
+
+namespace cuttle::repo {
+namespace {
+
+TEST(DashboardChangesTest, EveryRowTheDashboardShowsRaisesItsSpacesCounterOnCommit) {
+  testing::TempDir dir;
+  auto db = testing::NewSqlite(dir);
+  ExpectCounterFollowsDashboardRows(*db);
+}
+
+}  // namespace
+}  // namespace cuttle::repo
