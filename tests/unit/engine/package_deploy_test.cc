@@ -437,6 +437,23 @@ TEST_F(PackageDeployTest, DeployFailedRunsInTheCustomDirectoryOnceItIsTheWorking
   EXPECT_TRUE(fs::exists(dir_.Sub("custom/DeployFailed.sh")));  // kept: its rollback failed
 }
 
+TEST_F(PackageDeployTest, DeployFailedRunsEvenWithPackagedScriptsTurnedOff) {
+  EnableFeatures("Octopus.Features.CustomScripts");
+  vars_.Set("Octopus.Action.Package.RunScripts", "False");
+  vars_.Set("Octopus.Action.CustomScripts.Deploy.sh", "exit 1");
+  scripts_["Octopus.Action.CustomScripts.Deploy.sh"] = [](const std::string&) {
+    return ScriptOutcome{1, false};
+  };
+  auto result = Deploy(Zip({File("Deploy.sh", "never"), File("DeployFailed.sh", "rollback")}));
+  ASSERT_FALSE(result);
+  EXPECT_THAT(result.error().message(), HasSubstr("Deploy script returned non-zero exit code: 1"));
+  EXPECT_THAT(calls_, ElementsAre("Octopus.Action.CustomScripts.Deploy.sh in "
+                                  "Applications/Production/Acme.Web/1.0.0",
+                                  "DeployFailed.sh in Applications/Production/Acme.Web/1.0.0"));
+  // A configured script that failed stays, for whoever investigates.
+  EXPECT_TRUE(fs::exists(Extracted() + "/Octopus.Action.CustomScripts.Deploy.sh"));
+}
+
 TEST_F(PackageDeployTest, OnSuccessDeployFailedIsDeletedWithoutRunning) {
   ASSERT_TRUE(Deploy(Zip({File("DeployFailed.sh", "x"), File("DeployFailed.py", "y")})));
   EXPECT_TRUE(calls_.empty());
