@@ -88,10 +88,10 @@ Result<ProcessExit> RunProcess(const ProcessSpec& spec, const ProcessHooks& hook
   ProcessExit result;
   LineSplitter out_lines, err_lines;
   LineSplitter::OnLine on_stdout = [&](std::string_view line) {
-    if (hooks.on_stdout) hooks.on_stdout(line, out_lines);
+    if (hooks.on_stdout) hooks.on_stdout(line, out_lines.continues_line());
   };
   LineSplitter::OnLine on_stderr = [&](std::string_view line) {
-    if (hooks.on_stderr) hooks.on_stderr(line, err_lines);
+    if (hooks.on_stderr) hooks.on_stderr(line, err_lines.continues_line());
   };
   auto feed = [&](int fd, std::string_view data) {
     if (fd == child.out_fd) {

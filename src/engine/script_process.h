@@ -26,10 +26,11 @@ struct ProcessSpec {
 };
 
 struct ProcessHooks {
-  // A line (or a piece of a long one) of stdout or stderr. `splitter` is the stream's splitter,
-  // for its continues_line().
-  std::function<void(std::string_view line, const LineSplitter& splitter)> on_stdout;
-  std::function<void(std::string_view line, const LineSplitter& splitter)> on_stderr;
+  // A line of stdout or stderr, or a piece of a long one: `continues_line` when it continues the
+  // line of the piece before it (LineSplitter::continues_line).
+  using OnLine = std::function<void(std::string_view line, bool continues_line)>;
+  OnLine on_stdout;
+  OnLine on_stderr;
   // Asked at least every 50 ms while the process runs; a non-empty answer kills the process
   // group with that reason.
   std::function<std::string()> should_stop;

@@ -120,8 +120,8 @@ class StepOutput {
     for (const std::string& value : script.variables.SensitiveValues()) masker_.Add(value);
   }
 
-  void OnStdout(std::string_view line, const LineSplitter& splitter) {
-    if (splitter.continues_line()) {
+  void OnStdout(std::string_view line, bool continues_line) {
+    if (continues_line) {
       if (!dropping_message_) Emit(level_, line);
       return;
     }
@@ -144,8 +144,8 @@ class StepOutput {
 
   // stderr is Error text, but for `mask`: the bootstrap writes it to both streams, so a secret
   // the script then writes to stderr is masked even when stderr is read first.
-  void OnStderr(std::string_view line, const LineSplitter& splitter) {
-    if (!splitter.continues_line()) {
+  void OnStderr(std::string_view line, bool continues_line) {
+    if (!continues_line) {
       if (auto m = ParseServiceMessage(line); m && m->name == service_message::kMask) {
         Handle(*m);
         return;
@@ -255,10 +255,8 @@ Result<StepOutcome> RunStep(const StepScript& script, const StepCallbacks& callb
   const core::Clock& clock = *script.clock;
   const auto deadline = clock.SteadyNow() + script.timeout;
   ProcessHooks hooks{
-      .on_stdout = [&](std::string_view line,
-                       const LineSplitter& splitter) { output.OnStdout(line, splitter); },
-      .on_stderr = [&](std::string_view line,
-                       const LineSplitter& splitter) { output.OnStderr(line, splitter); },
+      .on_stdout = [&](std::string_view line, bool continues) { output.OnStdout(line, continues); },
+      .on_stderr = [&](std::string_view line, bool continues) { output.OnStderr(line, continues); },
       .should_stop = [&]() -> std::string {
         if (callbacks.should_stop) {
           if (auto reason = callbacks.should_stop(); !reason.empty()) return reason;

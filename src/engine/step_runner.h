@@ -14,7 +14,11 @@
 //   mask value=                                 a value to mask from now on (also read on stderr)
 // stderr lines are Error lines. Every line handed to on_line, every artifact name, the result
 // message and progress messages have every sensitive variable's value and every masked value
-// replaced by `********` (masker.h).
+// replaced by `********` (masker.h). Lines longer than LineSplitter::kMaxLine (64 KiB) arrive in
+// pieces, each masked on its own: a secret cut in two by a piece boundary is not recognised. A
+// service message longer than that is dropped whole, with an Error line saying so.
+//
+// Exit codes follow Calamari: bash's fail_step exits 1, python's failstep exits 255 (-1).
 //
 // RunStep returns when the script has ended (or was killed). The callbacks are invoked on the
 // calling thread. Thread-compatible: concurrent RunSteps need distinct working folders.
