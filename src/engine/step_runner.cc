@@ -151,6 +151,7 @@ class StepOutput {
         return;
       }
     }
+    outcome_.wrote_to_stderr = true;
     Emit(LogCategory::kError, line);
   }
 

@@ -109,6 +109,9 @@ struct StepOutcome {
   size_t refused_artifacts = 0;            // past max_artifacts
   size_t refused_output_variables = 0;     // new names past max_output_variables
   std::optional<StepProgress> progress;    // the last progress message
+  // The script wrote text to stderr (mask messages aside): Octopus fails such a step when
+  // Octopus.Action.FailScriptOnErrorOutput is True.
+  bool wrote_to_stderr = false;
 
   bool succeeded() const { return killed_reason.empty() && exit_code == 0; }
 };

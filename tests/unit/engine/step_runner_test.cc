@@ -129,6 +129,7 @@ TEST(StepRunnerTest, StreamsStdoutAndStderrAndReturnsTheExitCode) {
   ASSERT_GE(c.lines.size(), 3u);
   EXPECT_EQ(c.lines[0], Line(LogCategory::kInfo, "hello"));
   EXPECT_TRUE(c.Has(LogCategory::kError, "oops"));
+  EXPECT_TRUE(r.wrote_to_stderr);
   EXPECT_TRUE(c.Has(LogCategory::kInfo, fs::canonical(dir.Sub("work")).string()))
       << "runs in its own working directory";
 }
@@ -443,6 +444,14 @@ TEST(BashHelpersTest, MaskSensitiveValueMasksOnBothStreamsFromThenOn) {
   EXPECT_EQ(c.lines, (std::vector<Line>{{LogCategory::kInfo, "token tok-123 shown"},
                                         {LogCategory::kInfo, "token ******** hidden"},
                                         {LogCategory::kError, "stderr ********"}}));
+}
+
+TEST(BashHelpersTest, AMaskMessageOnStderrIsNotErrorOutput) {
+  testing::TempDir dir;
+  Captured c;
+  auto r = MustRun(In(dir, "__mask_sensitive_value quiet-secret\necho fine\n"), c);
+  EXPECT_FALSE(r.wrote_to_stderr);
+  EXPECT_EQ(c.lines, (std::vector<Line>{{LogCategory::kInfo, "fine"}}));
 }
 
 // ---------------------------------------------------------------------------------------------
