@@ -21,10 +21,12 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "engine/log_category.h"
 
 namespace cuttle::tasks {
 
-enum class LogCategory { kVerbose, kInfo, kHighlight, kWait, kWarning, kError, kFatal };
+// The step runner (engine/) defines the levels; the task log names and writes them.
+using LogCategory = engine::LogCategory;
 const char* CategoryName(LogCategory c);
 
 struct LogElement {

@@ -8,7 +8,6 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "repo/nodes.h"
-#include "tasks/script_runner.h"
 #include "tasks/task_log.h"
 #include "tasks/work_dir.h"
 
@@ -365,25 +364,16 @@ TaskOutcome TaskRunner::RunScript(Slot& slot, TaskLogWriter& log, const ScriptSt
                               "says why).",
                               options_.node_name));
   }
-  ScriptOptions script;
+  engine::StepScript script;
   script.body = step.body;
   script.work_dir = *work_dir;
   script.timeout = options_.script_timeout;
   script.env = step.env;
   script.env["OCTOPUS_TASK_ID"] = t.id;
+  script.max_artifacts = kMaxArtifactsPerTask;
   auto deadline = std::chrono::steady_clock::now() + options_.script_timeout;
-  std::vector<ArtifactRequest> to_collect;
-  size_t refused_artifacts = 0;
-  ScriptCallbacks cb;
+  engine::StepCallbacks cb;
   cb.on_line = [&](LogCategory c, std::string_view line) { (void)log.Append(c, line); };
-  cb.on_artifact = [&](const std::string& path, const std::string& name,
-                       std::optional<int64_t> length) {
-    if (to_collect.size() < kMaxArtifactsPerTask) {
-      to_collect.push_back({path, name, length});
-    } else {
-      ++refused_artifacts;
-    }
-  };
   cb.should_stop = [&] { return StopReason(slot, log); };  // called at least every 50 ms
   // The working directory goes once the task is over (artifacts are collected from it first).
   struct RemoveDir {
@@ -393,8 +383,10 @@ TaskOutcome TaskRunner::RunScript(Slot& slot, TaskLogWriter& log, const ScriptSt
       std::filesystem::remove_all(dir, ec);
     }
   } cleanup{script.work_dir};
-  auto result = tasks::RunScript(script, cb);
+  auto result = engine::RunStep(script, cb);
   if (!result) return Failed(log, LogCategory::kError, ClientMessage(result.error()));
+  const std::vector<ArtifactRequest>& to_collect = result->artifacts;
+  const size_t refused_artifacts = result->refused_artifacts;
   std::string stop_reason = result->killed_reason;
   if (refused_artifacts > 0) {
     (void)log.Append(LogCategory::kError,

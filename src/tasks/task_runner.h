@@ -28,6 +28,7 @@
 #include "cluster/node_registry.h"
 #include "core/error.h"
 #include "db/database.h"
+#include "engine/step_runner.h"
 #include "tasks/artifacts.h"
 #include "tasks/task_kinds.h"
 #include "tasks/task_log.h"
@@ -116,10 +117,7 @@ class TaskRunner {
   static TaskOutcome Failed(TaskLogWriter& log, LogCategory category, std::string error);
   // Why the running task must stop now ("lost", "fenced", "canceled", "shutdown"), or "".
   std::string StopReason(Slot& slot, TaskLogWriter& log);
-  struct ArtifactRequest {
-    std::string path, name;
-    std::optional<int64_t> length;
-  };
+  using ArtifactRequest = engine::ArtifactRequest;
   // Collects what the script asked for, from its working folder. Returns why the collection was
   // stopped (a StopReason, or the task's deadline passing), or "".
   std::string CollectArtifacts(Slot& slot, TaskLogWriter& log, const std::string& work_dir,

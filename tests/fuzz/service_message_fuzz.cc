@@ -1,15 +1,15 @@
 // Fuzz target: one line of script output through the service-message parser
-// (`tasks::ParseServiceMessage`), as the script runner sees every stdout line.
+// (`engine::ParseServiceMessage`), as the script runner sees every stdout line.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "core/error.h"
-#include "tasks/script_runner.h"
+#include "engine/service_messages.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view line(reinterpret_cast<const char*>(data), size);
-  if (auto m = cuttle::tasks::ParseServiceMessage(line)) {
+  if (auto m = cuttle::engine::ParseServiceMessage(line)) {
     CUTTLE_CHECK(!m->name.empty());
     CUTTLE_CHECK(m->name.size() <= line.size());
     // The runner reads these attributes of the messages it acts on.

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tasks/script_runner.h"
+#include "engine/step_runner.h"
 #include "testing/temp_dir.h"
 
 namespace cuttle::tasks {
@@ -37,10 +37,10 @@ TEST(WorkDirTest, APlantedSymlinkIsNeverWrittenThrough) {
   ASSERT_EQ(::lstat(task_dir->c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 
-  ScriptOptions o;
+  engine::StepScript o;
   o.body = "echo ran";
   o.work_dir = *task_dir;
-  ASSERT_TRUE(RunScript(o, {}));
+  ASSERT_TRUE(engine::RunStep(o, {}));
   EXPECT_TRUE(fs::is_empty(dir.Sub("victim")));
 }
 
@@ -49,10 +49,10 @@ TEST(WorkDirTest, AScriptFilePlantedInTheFolderIsRefusedNotFollowed) {
   fs::create_directories(dir.Sub("work"));
   { std::ofstream(dir.Sub("target")) << "precious"; }
   fs::create_symlink(dir.Sub("target"), dir.Sub("work/script.sh"));
-  ScriptOptions o;
+  engine::StepScript o;
   o.body = "echo overwritten";
   o.work_dir = dir.Sub("work");
-  auto r = RunScript(o, {});
+  auto r = engine::RunStep(o, {});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("cannot create script.sh"), std::string::npos);
   EXPECT_EQ(Read(dir.Sub("target")), "precious");

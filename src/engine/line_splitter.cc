@@ -1,13 +1,23 @@
-#include "tasks/line_splitter.h"
+#include "engine/line_splitter.h"
 
 #include <algorithm>
 
-namespace cuttle::tasks {
+namespace cuttle::engine {
 
 void LineSplitter::Feed(std::string_view data, const OnLine& on_line) {
+  // Hands over a piece; `cut` when it ends at max_line_ bytes rather than at a newline.
+  auto hand_over = [&](std::string_view piece, bool cut) {
+    continues_ = in_line_;
+    on_line(piece);
+    in_line_ = cut;
+    just_cut_ = cut;
+  };
   while (!data.empty()) {
     // The '\n' that ends a line just cut at max_line_ bytes ends it: no empty line follows.
-    if (just_cut_ && data.front() == '\n') data.remove_prefix(1);
+    if (just_cut_ && data.front() == '\n') {
+      data.remove_prefix(1);
+      in_line_ = false;
+    }
     just_cut_ = false;
     if (data.empty()) break;
     // Only the new bytes are searched: pending_ holds no '\n'.
@@ -16,10 +26,10 @@ void LineSplitter::Feed(std::string_view data, const OnLine& on_line) {
     if (nl != std::string_view::npos) {
       std::string_view rest = data.substr(0, nl);
       if (pending_.empty()) {
-        on_line(rest);
+        hand_over(rest, false);
       } else {
         pending_.append(rest);
-        on_line(pending_);
+        hand_over(pending_, false);
         pending_.clear();
       }
       data.remove_prefix(nl + 1);
@@ -29,13 +39,12 @@ void LineSplitter::Feed(std::string_view data, const OnLine& on_line) {
     if (take == room) {
       // A full piece: hand it over without keeping it.
       if (pending_.empty()) {
-        on_line(data.substr(0, take));
+        hand_over(data.substr(0, take), true);
       } else {
         pending_.append(data.substr(0, take));
-        on_line(pending_);
+        hand_over(pending_, true);
         pending_.clear();
       }
-      just_cut_ = true;
     } else {
       pending_.append(data.substr(0, take));
     }
@@ -44,9 +53,13 @@ void LineSplitter::Feed(std::string_view data, const OnLine& on_line) {
 }
 
 void LineSplitter::Flush(const OnLine& on_line) {
-  if (!pending_.empty()) on_line(pending_);
+  if (!pending_.empty()) {
+    continues_ = in_line_;
+    on_line(pending_);
+  }
   pending_.clear();
   just_cut_ = false;
+  in_line_ = false;
 }
 
-}  // namespace cuttle::tasks
+}  // namespace cuttle::engine

@@ -1,15 +1,15 @@
 // Bug (issue 9 #5): scripts inherited the node's whole environment, so `env` in an ad-hoc script
 // printed CUTTLE_MASTER_KEY (and a database password) into a task log every key holder can read.
-#include "tasks/script_env.h"
+#include "engine/script_env.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 
-namespace cuttle::tasks {
+namespace cuttle::engine {
 namespace {
 
-config::EnvLookup Fake(std::map<std::string, std::string> vars) {
+EnvLookup Fake(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
     auto it = vars.find(std::string(name));
     if (it == vars.end()) return std::nullopt;
@@ -38,4 +38,4 @@ TEST(ScriptEnvTest, ANodeWithoutPathGivesTheScriptAStandardOne) {
 }
 
 }  // namespace
-}  // namespace cuttle::tasks
+}  // namespace cuttle::engine

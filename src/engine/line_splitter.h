@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace cuttle::tasks {
+namespace cuttle::engine {
 
 class LineSplitter {
  public:
@@ -28,11 +28,16 @@ class LineSplitter {
   void Flush(const OnLine& on_line);
 
   size_t pending() const { return pending_.size(); }
+  // Inside on_line: true when the piece handed over continues the line of the piece before it
+  // (that one was cut at max_line bytes), false when it starts a line.
+  bool continues_line() const { return continues_; }
 
  private:
   size_t max_line_;
-  std::string pending_;    // the current line's bytes so far; never longer than max_line_
-  bool just_cut_ = false;  // the last piece handed over was cut at max_line_ bytes
+  std::string pending_;     // the current line's bytes so far; never longer than max_line_
+  bool just_cut_ = false;   // the last piece handed over was cut at max_line_ bytes
+  bool in_line_ = false;    // the current line has had pieces handed over already
+  bool continues_ = false;  // see continues_line()
 };
 
-}  // namespace cuttle::tasks
+}  // namespace cuttle::engine

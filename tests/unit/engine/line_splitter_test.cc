@@ -1,13 +1,13 @@
 // Bug (issue 9 #6): the line splitter kept a partial line without limit and rescanned all of it on
 // every read, so one 300 MB line cost quadratic CPU and 300 MB of memory.
-#include "tasks/line_splitter.h"
+#include "engine/line_splitter.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace cuttle::tasks {
+namespace cuttle::engine {
 namespace {
 
 std::vector<std::string> Split(const std::vector<std::string>& chunks, size_t max_line) {
@@ -62,5 +62,30 @@ TEST(LineSplitterTest, CutsLongLinesAtTheLimit) {
   EXPECT_EQ(Split({"abc\n\nx"}, 3), (std::vector<std::string>{"abc", "", "x"}));
 }
 
+// Each piece with whether it continues the line of the piece before it.
+std::vector<std::pair<std::string, bool>> Pieces(const std::vector<std::string>& chunks,
+                                                 size_t max_line) {
+  LineSplitter s(max_line);
+  std::vector<std::pair<std::string, bool>> out;
+  LineSplitter::OnLine collect = [&](std::string_view l) {
+    out.emplace_back(std::string(l), s.continues_line());
+  };
+  for (const auto& c : chunks) s.Feed(c, collect);
+  s.Flush(collect);
+  return out;
+}
+
+TEST(LineSplitterTest, SaysWhichPiecesContinueACutLine) {
+  using P = std::vector<std::pair<std::string, bool>>;
+  EXPECT_EQ(Pieces({"abcdefg\nxy"}, 3),
+            (P{{"abc", false}, {"def", true}, {"g", true}, {"xy", false}}));
+  // A cut exactly at the newline ends the line: the next piece starts one.
+  EXPECT_EQ(Pieces({"abc", "\n", "de"}, 3), (P{{"abc", false}, {"de", false}}));
+  // The rest of a cut line may arrive over several reads, and at the end of the stream.
+  EXPECT_EQ(Pieces({"abcd", "e", "\nfghij"}, 3),
+            (P{{"abc", false}, {"de", true}, {"fgh", false}, {"ij", true}}));
+  EXPECT_EQ(Pieces({"ab\n", "cd"}, 3), (P{{"ab", false}, {"cd", false}}));
+}
+
 }  // namespace
-}  // namespace cuttle::tasks
+}  // namespace cuttle::engine

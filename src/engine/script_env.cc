@@ -1,9 +1,19 @@
-#include "tasks/script_env.h"
+#include "engine/script_env.h"
 
-namespace cuttle::tasks {
+#include <cstdlib>
+
+namespace cuttle::engine {
+
+EnvLookup ProcessEnvironment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
 
 std::vector<std::string> ScriptEnvironment(const std::map<std::string, std::string>& step,
-                                           const config::EnvLookup& node) {
+                                           const EnvLookup& node) {
   std::map<std::string, std::string> vars;
   vars["PATH"] = std::string(kDefaultPath);
   for (std::string_view name : kInheritedVariables) {
@@ -15,4 +25,4 @@ std::vector<std::string> ScriptEnvironment(const std::map<std::string, std::stri
   return out;
 }
 
-}  // namespace cuttle::tasks
+}  // namespace cuttle::engine
