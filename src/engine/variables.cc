@@ -15,14 +15,9 @@ bool NameLess::operator()(std::string_view a, std::string_view b) const {
 void VariableDictionary::Set(std::string_view name, std::string value, bool sensitive) {
   auto it = vars_.find(name);
   if (it == vars_.end()) {
-<<<<<<< HEAD
-    std::string key(name);
-    vars_.emplace(key, Variable{key, std::move(value), sensitive});
-=======
     // The map's key and the Variable's name are two copies: building the Variable from a moved
     // `key` in the same call left every key empty.
     vars_.emplace(std::string(name), Variable{std::string(name), std::move(value), sensitive});
->>>>>>> steprunner
     return;
   }
   it->second.value = std::move(value);
