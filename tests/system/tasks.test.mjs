@@ -152,12 +152,18 @@ describe('three nodes on PostgreSQL losing nodes and the database', async () => 
 
   test('300 scripts survive kill -9 and SIGSTOP: every task final, no id twice', async () => {
     const ids = [];
+    // Every script first waits for the gate, opened once all 300 are queued: how fast the test
+    // can send them (slow on a loaded machine) then cannot let the cluster run out of work before
+    // the outages below.
+    const gate = path.join(cluster.sharedDir, 'gate');
     for (let i = 0; i < 300; i++) {
-      // Long enough (0.3-0.7 s each, ~10 s for the cluster) that both outages hit running scripts.
-      const r = await script(cluster.nodes[i % 3], `sleep 0.$((RANDOM % 5 + 3))\necho "$OCTOPUS_TASK_ID" >> ${idsFile}`);
+      // Long enough (0.5-0.9 s each, ~15 s for the cluster) that both outages hit running scripts.
+      const r = await script(cluster.nodes[i % 3],
+        `while [ ! -e ${gate} ]; do sleep 0.05; done\nsleep 0.$((RANDOM % 5 + 5))\necho "$OCTOPUS_TASK_ID" >> ${idsFile}`);
       assert.equal(r.status, 201, r.text);
       ids.push(r.json.Id);
     }
+    writeFileSync(gate, '');
     // Kill b while it runs scripts.
     await eventually(async () => (await a.get('/api/tasks?node=OctopusServerNodes-ha2&running=true')).json.TotalResults > 0,
       { what: 'ha2 to run tasks' });
