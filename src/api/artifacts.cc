@@ -6,23 +6,11 @@
 #include "api/handlers.h"
 #include "api/kit.h"
 #include "core/strings.h"
+#include "model/artifact.h"
 
 namespace cuttle::api {
 
 namespace {
-json ArtifactJson(const tasks::Artifact& a) {
-  std::string self = "/api/" + a.space_id + "/artifacts/" + a.id;
-  return {{"Id", a.id},
-          {"SpaceId", a.space_id},
-          {"Filename", a.filename},
-          {"Source", nullptr},
-          {"ServerTaskId", a.server_task_id},
-          {"Created", core::FormatIso8601(a.created)},
-          {"LogCorrelationId", nullptr},
-          {"Size", a.size},
-          {"Links", {{"Self", self}, {"Content", self + "/content"}}}};
-}
-
 // RFC 6266: a quoted ASCII fallback any client understands (quotes, backslashes and bytes outside
 // printable ASCII become '_'), then the exact name as RFC 8187 UTF-8 percent-encoding (UrlEncode
 // keeps only unreserved characters, a subset of RFC 8187's attr-char).
@@ -50,12 +38,12 @@ Result<http::Response> ListArtifacts(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto q, ReadListParams(req));
   CUTTLE_TRY(auto space, RouteSpace(ctx, req));
   CUTTLE_TRY(auto page, ctx.artifacts.List(space, req.Query("regarding"), q));
-  return ListResponse<tasks::Artifact>("Artifact", req, page, q, ArtifactJson);
+  return ListResponse<tasks::Artifact>("Artifact", req, page, q, model::ArtifactJson);
 }
 
 Result<http::Response> GetArtifact(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto a, FindArtifact(ctx, req));
-  return http::Response::Json(200, ArtifactJson(a));
+  return http::Response::Json(200, model::ArtifactJson(a));
 }
 
 Result<http::Response> GetArtifactContent(ApiContext& ctx, http::Request& req) {

@@ -3,27 +3,11 @@
 #include "api/handlers.h"
 #include "api/kit.h"
 #include "core/strings.h"
+#include "model/node.h"
 
 namespace cuttle::api {
 
 namespace {
-json NodeJson(const repo::NodeRow& n) {
-  return {{"Id", n.id},
-          {"Name", n.name},
-          {"MaxConcurrentTasks", n.max_concurrent_tasks},
-          {"IsInMaintenanceMode", n.is_in_maintenance_mode},
-          {"LastSeen", core::FormatIso8601(n.last_seen)},
-          {"IsOffline", n.is_offline},
-          {"RunningTaskCount", n.running_task_count},
-          {"Version", n.version},
-          {"LastModifiedOn",
-           n.last_modified_on ? json(core::FormatIso8601(*n.last_modified_on)) : json(nullptr)},
-          {"LastModifiedBy", n.last_modified_by ? json(*n.last_modified_by) : json(nullptr)},
-          {"Links",
-           {{"Self", "/api/octopusservernodes/" + n.id},
-            {"Details", "/api/octopusservernodes/" + n.id + "/details"}}}};
-}
-
 int64_t Timeout(ApiContext& ctx) { return ctx.options.node_timeout_ms; }
 
 Result<repo::NodeRow> FindOr404(ApiContext& ctx, const std::string& id) {
@@ -62,18 +46,18 @@ Result<http::Response> PingNode(ApiContext& ctx, http::Request&) {
 Result<http::Response> ListNodes(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto q, ReadListParams(req));
   CUTTLE_TRY(auto page, repo::ListNodes(ctx.db, Timeout(ctx), q));
-  return ListResponse<repo::NodeRow>("OctopusServerNode", req, page, q, NodeJson);
+  return ListResponse<repo::NodeRow>("OctopusServerNode", req, page, q, model::NodeJson);
 }
 
 Result<http::Response> ListAllNodes(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto q, ReadListParams(req));
   CUTTLE_TRY(auto rows, repo::ListAllNodes(ctx.db, Timeout(ctx), q));
-  return AllResponse<repo::NodeRow>(rows, NodeJson);
+  return AllResponse<repo::NodeRow>(rows, model::NodeJson);
 }
 
 Result<http::Response> GetNode(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto node, FindOr404(ctx, req.Param("id")));
-  return http::Response::Json(200, NodeJson(node));
+  return http::Response::Json(200, model::NodeJson(node));
 }
 
 Result<http::Response> GetNodeDetails(ApiContext& ctx, http::Request& req) {
@@ -104,7 +88,7 @@ Result<http::Response> UpdateNode(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY_VOID(b.Finish("server node"));
   CUTTLE_TRY(auto node, repo::UpdateNode(ctx.db, req.Param("id"), update, Timeout(ctx)));
   if (!node) return Fail(Error::NotFound("server node", req.Param("id")));
-  return http::Response::Json(200, NodeJson(*node));
+  return http::Response::Json(200, model::NodeJson(*node));
 }
 
 Result<http::Response> DeleteNode(ApiContext& ctx, http::Request& req) {
@@ -117,7 +101,7 @@ Result<http::Response> NodesSummary(ApiContext& ctx, http::Request&) {
   CUTTLE_TRY(auto nodes, repo::ListAllNodes(ctx.db, Timeout(ctx)));
   json items = json::array();
   for (const auto& n : nodes) {
-    json j = NodeJson(n);
+    json j = model::NodeJson(n);
     j.erase("Links");
     items.push_back(std::move(j));
   }

@@ -11,37 +11,16 @@
 #include "api/kit.h"
 #include "core/strings.h"
 #include "feed/multipart.h"
+#include "model/package.h"
 
 namespace cuttle::api {
 
 namespace {
 
-constexpr const char* kBuiltInFeedId = "feeds-builtin";
+using model::kBuiltInFeedId;
 // Room for the multipart framing around the file when Content-Length is checked against the
 // maximum package size before any byte is read.
 constexpr uint64_t kMultipartOverhead = 64 * 1024;
-
-json PackageJson(const repo::PackageRow& p) {
-  std::string self = "/api/" + p.space_id + "/packages/" + p.resource_id();
-  return {{"Id", p.resource_id()},
-          {"SpaceId", p.space_id},
-          {"PackageId", p.package_id},
-          {"Version", p.version},
-          {"Title", p.title},
-          {"Summary", p.summary},
-          {"Description", p.description},
-          {"ReleaseNotes", p.release_notes},
-          {"Published", core::FormatIso8601(p.published)},
-          {"FileExtension", p.extension},
-          {"PackageSizeBytes", p.size},
-          {"Hash", p.sha1},
-          {"Sha256", p.sha256},
-          {"NuGetPackageId", p.package_id},
-          {"FeedId", kBuiltInFeedId},
-          {"NuGetFeedId", kBuiltInFeedId},
-          {"PackageVersionBuildInformation", nullptr},
-          {"Links", {{"Self", self}, {"Raw", self + "/raw"}}}};
-}
 
 Result<feed::Package> FindPackage(ApiContext& ctx, const http::Request& req) {
   CUTTLE_TRY(auto space, RouteSpace(ctx, req));
@@ -168,7 +147,7 @@ Result<http::Response> UploadPackage(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto space, RouteSpace(ctx, req));
   CUTTLE_TRY(auto mode, feed::ParseOverwriteMode(req.Query("overwriteMode"), req.Query("replace")));
   CUTTLE_TRY(auto r, ReceivePackage(ctx, req, space, mode));
-  return http::Response::Json(r.created ? 201 : 200, PackageJson(r.package));
+  return http::Response::Json(r.created ? 201 : 200, model::PackageJson(r.package));
 }
 
 Result<http::Response> ListPackages(ApiContext& ctx, http::Request& req) {
@@ -187,12 +166,12 @@ Result<http::Response> ListPackages(ApiContext& ctx, http::Request& req) {
   q.ids.reset();
   q.partial_name.reset();
   CUTTLE_TRY(auto page, repo::ListPackages(ctx.db, f, q));
-  return ListResponse<repo::PackageRow>("Package", req, page, q, PackageJson);
+  return ListResponse<repo::PackageRow>("Package", req, page, q, model::PackageJson);
 }
 
 Result<http::Response> GetPackage(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto p, FindPackage(ctx, req));
-  return http::Response::Json(200, PackageJson(p));
+  return http::Response::Json(200, model::PackageJson(p));
 }
 
 Result<http::Response> GetPackageRaw(ApiContext& ctx, http::Request& req) {
@@ -206,24 +185,6 @@ Result<http::Response> DeletePackage(ApiContext& ctx, http::Request& req) {
   if (!gone) return Fail(Error::NotFound("package", req.Param("id")));
   return http::Response::Text(204, "");
 }
-
-namespace {
-json BuiltInFeedJson(const std::string& space) {
-  std::string self = "/api/" + space + "/feeds/" + kBuiltInFeedId;
-  return {{"Id", kBuiltInFeedId},
-          {"SpaceId", space},
-          {"Name", "Octopus Server (built-in)"},
-          {"Slug", "octopus-server-built-in"},
-          {"FeedType", "BuiltIn"},
-          {"IsBuiltInRepoSyncEnabled", false},
-          {"DeleteUnreleasedPackagesAfterDays", nullptr},
-          {"PackageAcquisitionLocationOptions", {"Server", "ExecutionTarget"}},
-          {"Links",
-           {{"Self", self},
-            {"SearchPackageVersionsTemplate",
-             self + "/packages/versions{?packageId,take,skip,includePreRelease}"}}}};
-}
-}  // namespace
 
 Result<http::Response> ListFeeds(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto q, ReadListParams(req));
@@ -243,7 +204,7 @@ Result<http::Response> ListFeeds(ApiContext& ctx, http::Request& req) {
   repo::Page<std::string> page;
   page.total = listed ? 1 : 0;
   if (listed && q.skip == 0 && q.take > 0) page.items.push_back(space);
-  return ListResponse<std::string>("Feed", req, page, q, BuiltInFeedJson);
+  return ListResponse<std::string>("Feed", req, page, q, model::BuiltInFeedJson);
 }
 
 Result<http::Response> GetFeed(ApiContext& ctx, http::Request& req) {
@@ -251,22 +212,8 @@ Result<http::Response> GetFeed(ApiContext& ctx, http::Request& req) {
   if (!core::EqualsIgnoreCase(req.Param("feedId"), kBuiltInFeedId)) {
     return Fail(Error::NotFound("feed", req.Param("feedId")));
   }
-  return http::Response::Json(200, BuiltInFeedJson(space));
+  return http::Response::Json(200, model::BuiltInFeedJson(space));
 }
-
-namespace {
-json PackageVersionJson(const repo::PackageRow& p) {
-  return {{"Id", p.resource_id()},
-          {"PackageId", p.package_id},
-          {"Version", p.version},
-          {"Title", p.title},
-          {"Published", core::FormatIso8601(p.published)},
-          {"SizeBytes", p.size},
-          {"FeedId", kBuiltInFeedId},
-          {"ReleaseNotes", p.release_notes},
-          {"Links", json::object()}};
-}
-}  // namespace
 
 Result<http::Response> ListFeedPackageVersions(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto q, ReadListParams(req));
@@ -285,7 +232,7 @@ Result<http::Response> ListFeedPackageVersions(ApiContext& ctx, http::Request& r
   q.ids.reset();
   q.partial_name.reset();
   CUTTLE_TRY(auto page, repo::ListPackages(ctx.db, f, q));
-  return ListResponse<repo::PackageRow>("PackageVersion", req, page, q, PackageVersionJson);
+  return ListResponse<repo::PackageRow>("PackageVersion", req, page, q, model::PackageVersionJson);
 }
 
 }  // namespace cuttle::api

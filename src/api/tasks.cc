@@ -4,6 +4,7 @@
 #include "api/kit.h"
 #include "core/ids.h"
 #include "core/strings.h"
+#include "model/task.h"
 #include "tasks/task_kinds.h"
 #include "tasks/task_log.h"
 
@@ -12,57 +13,6 @@ namespace cuttle::api {
 namespace {
 using tasks::Task;
 using tasks::TaskState;
-
-std::optional<std::string> IsoOrNull(const std::optional<int64_t>& ms) {
-  if (!ms) return std::nullopt;
-  return core::FormatIso8601(*ms);
-}
-
-json Iso(const std::optional<int64_t>& ms) {
-  auto s = IsoOrNull(ms);
-  return s ? json(*s) : json(nullptr);
-}
-
-json TaskJson(const Task& t) {
-  bool completed = tasks::IsFinal(t.state);
-  json duration = nullptr;
-  if (t.start_time) {
-    int64_t end =
-        t.completed_time.value_or(core::ToUnixMillis(core::SystemClock::Instance().Now()));
-    duration = core::FormatDuration(end - *t.start_time);
-  }
-  std::string self = "/api/tasks/" + t.id;
-  return {{"Id", t.id},
-          {"SpaceId", t.space_id.empty() ? json(nullptr) : json(t.space_id)},
-          {"Name", t.name},
-          {"Description", t.description},
-          {"Arguments", t.arguments},
-          {"State", tasks::StateName(t.state)},
-          {"Completed", completed ? Iso(t.completed_time) : json(nullptr)},
-          {"QueueTime", core::FormatIso8601(t.queue_time)},
-          {"QueueTimeExpiry", Iso(t.queue_time_expiry)},
-          {"StartTime", Iso(t.start_time)},
-          {"LastUpdatedTime", Iso(t.last_updated_time)},
-          {"CompletedTime", Iso(t.completed_time)},
-          {"Duration", duration},
-          {"ErrorMessage", t.error_message},
-          {"ServerNode", t.server_node.empty() ? json(nullptr) : json(t.server_node)},
-          {"HasBeenPickedUpByProcessor", t.start_time.has_value() || completed},
-          {"IsCompleted", completed},
-          {"FinishedSuccessfully", t.state == TaskState::kSuccess},
-          {"HasPendingInterruptions", false},
-          {"HasPendingPreconditions", false},
-          {"HasWarningsOrErrors", t.has_warnings_or_errors},
-          {"CanRerun", completed},
-          {"Links",
-           {{"Self", self},
-            {"Web", "/app#/" + t.space_id + "/tasks/" + t.id},
-            {"Raw", self + "/raw"},
-            {"Details", self + "/details{?verbose,tail,ranges}"},
-            {"Artifacts", "/api/" + t.space_id + "/artifacts?regarding=" + t.id},
-            {"Cancel", self + "/cancel"},
-            {"Rerun", self + "/rerun"}}}};
-}
 
 // The task named by the route, in the route's space; 404 for an unknown or malformed id.
 Result<Task> FindTask(ApiContext& ctx, const http::Request& req) {
@@ -129,7 +79,7 @@ Result<http::Response> ListTasks(ApiContext& ctx, http::Request& req) {
   repo::PageQuery q;
   q.skip = filter.ids.empty() ? filter.skip : 0;
   q.take = filter.ids.empty() ? filter.take : static_cast<int64_t>(filter.ids.size());
-  return ListResponse<Task>("Task", req, page, q, TaskJson);
+  return ListResponse<Task>("Task", req, page, q, [](const Task& t) { return model::TaskJson(t); });
 }
 
 Result<http::Response> CreateTask(ApiContext& ctx, http::Request& req) {
@@ -175,12 +125,12 @@ Result<http::Response> CreateTask(ApiContext& ctx, http::Request& req) {
   }
   CUTTLE_TRY_VOID(b.Finish("task"));
   CUTTLE_TRY(auto task, ctx.queue.Enqueue(t));
-  return http::Response::Json(201, TaskJson(task));
+  return http::Response::Json(201, model::TaskJson(task));
 }
 
 Result<http::Response> GetTask(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto task, FindTask(ctx, req));
-  return http::Response::Json(200, TaskJson(task));
+  return http::Response::Json(200, model::TaskJson(task));
 }
 
 Result<http::Response> GetTaskDetails(ApiContext& ctx, http::Request& req) {
@@ -221,8 +171,8 @@ Result<http::Response> GetTaskDetails(ApiContext& ctx, http::Request& req) {
   bool done = tasks::IsFinal(task->state);
   json activity = {{"Id", task->id},
                    {"Name", task->description.empty() ? task->name : task->description},
-                   {"Started", Iso(task->start_time)},
-                   {"Ended", Iso(task->completed_time)},
+                   {"Started", model::IsoOrNullJson(task->start_time)},
+                   {"Ended", model::IsoOrNullJson(task->completed_time)},
                    {"Status", status},
                    {"ShowAtSummaryLevel", true},
                    {"ProgressPercentage", done ? 100 : 0},
@@ -230,7 +180,7 @@ Result<http::Response> GetTaskDetails(ApiContext& ctx, http::Request& req) {
                    {"LogElements", std::move(elements)},
                    {"Children", json::array()}};
   return http::Response::Json(
-      200, {{"Task", TaskJson(*task)},
+      200, {{"Task", model::TaskJson(*task)},
             {"Progress", {{"ProgressPercentage", done ? 100 : 0}, {"EstimatedTimeRemaining", ""}}},
             {"PhysicalLogSize", text.size()},
             {"ActivityLogs", json::array({std::move(activity)})},
@@ -268,13 +218,13 @@ Result<http::Response> GetTaskRaw(ApiContext& ctx, http::Request& req) {
 Result<http::Response> CancelTask(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto task, FindTask(ctx, req));
   CUTTLE_TRY(auto after, ctx.queue.Cancel(task.id));
-  return http::Response::Json(200, TaskJson(after));
+  return http::Response::Json(200, model::TaskJson(after));
 }
 
 Result<http::Response> RerunTask(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto task, FindTask(ctx, req));
   CUTTLE_TRY(auto copy, ctx.queue.Rerun(task.id, Caller(req).id));
-  return http::Response::Json(201, TaskJson(copy));
+  return http::Response::Json(201, model::TaskJson(copy));
 }
 
 }  // namespace cuttle::api
