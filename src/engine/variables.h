@@ -1,8 +1,8 @@
 // The variables a step sees: a flat dictionary of name → value, as Octopus gives its scripts
 // (reference-octopus-deployment-model.md §2.9, §3.7, §3.8). Names compare case-insensitively
-// (ASCII), as Octopus's VariableDictionary does; the first spelling set is the one kept for listing.
-// Values are raw templates: Octostache (engine/octostache.h) evaluates them on read.
-// A value type; not thread-safe for concurrent writes.
+// (ASCII), as Octopus's VariableDictionary does; the first spelling set is the one kept for
+// listing. Values are raw templates: Octostache (engine/octostache.h) evaluates them on read. A
+// value type; not thread-safe for concurrent writes.
 #pragma once
 
 #include <map>
