@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/strings.h"
+
 namespace cuttle::core {
 
 namespace {
@@ -49,6 +51,26 @@ Result<nlohmann::json> ParseJson(std::string_view text, size_t max_depth) {
     return Fail(Error::InvalidArgument("The request body is not valid JSON."));
   }
   return value;
+}
+
+const nlohmann::json* FindKeyIgnoreCase(const nlohmann::json& o, std::string_view name) {
+  if (!o.is_object()) return nullptr;
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    if (EqualsIgnoreCase(it.key(), name)) return &it.value();
+  }
+  return nullptr;
+}
+
+std::string StringMember(const nlohmann::json& o, std::string_view name) {
+  const nlohmann::json* v = FindKeyIgnoreCase(o, name);
+  return v && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+bool FlagMember(const nlohmann::json& o, std::string_view name) {
+  const nlohmann::json* v = FindKeyIgnoreCase(o, name);
+  if (v == nullptr) return false;
+  if (v->is_boolean()) return v->get<bool>();
+  return v->is_string() && EqualsIgnoreCase(Trim(v->get<std::string>()), "true");
 }
 
 }  // namespace cuttle::core

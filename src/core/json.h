@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "core/error.h"
@@ -19,5 +20,15 @@ inline constexpr size_t kMaxJsonDepth = 64;
 // Parses `text` as one JSON value. Errors (kInvalidArgument, with a message a client can act on):
 // not valid JSON, or arrays/objects nested deeper than `max_depth`.
 Result<nlohmann::json> ParseJson(std::string_view text, size_t max_depth = kMaxJsonDepth);
+
+// Readers of stored documents that never throw (nlohmann's value() throws on a type mismatch).
+// Keys match case-insensitively (ASCII), as Octopus's property bags do.
+// The member `name` of an object, or nullptr (also when `o` is not an object).
+const nlohmann::json* FindKeyIgnoreCase(const nlohmann::json& o, std::string_view name);
+// A string member's text; "" when absent or not a string.
+std::string StringMember(const nlohmann::json& o, std::string_view name);
+// A flag: true, or the text "true" in any case (property bags spell booleans as text); anything
+// else, null included, is false.
+bool FlagMember(const nlohmann::json& o, std::string_view name);
 
 }  // namespace cuttle::core

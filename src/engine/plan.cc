@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/json.h"
 #include "core/strings.h"
 
 namespace cuttle::engine {
@@ -11,29 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-const json* FindKey(const json& o, std::string_view name) {
-  if (!o.is_object()) return nullptr;
-  for (auto it = o.begin(); it != o.end(); ++it) {
-    if (core::EqualsIgnoreCase(it.key(), name)) return &it.value();
-  }
-  return nullptr;
-}
-
-std::string Text(const json& o, std::string_view name) {
-  const json* v = FindKey(o, name);
-  return v && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-bool Flag(const json& o, std::string_view name) {
-  const json* v = FindKey(o, name);
-  if (v == nullptr) return false;
-  if (v->is_boolean()) return v->get<bool>();
-  return v->is_string() && core::EqualsIgnoreCase(core::Trim(v->get<std::string>()), "true");
-}
-
 std::vector<std::string> List(const json& o, std::string_view name) {
   std::vector<std::string> out;
-  const json* v = FindKey(o, name);
+  const json* v = core::FindKeyIgnoreCase(o, name);
   if (v == nullptr || !v->is_array()) return out;
   for (const auto& item : *v) {
     if (item.is_string()) out.push_back(item.get<std::string>());
@@ -79,7 +60,7 @@ std::optional<size_t> PositiveInt(std::string_view text) {
 template <class E>
 std::optional<E> Enum(const json& o, std::string_view name,
                       std::initializer_list<std::pair<std::string_view, E>> values) {
-  const json* v = FindKey(o, name);
+  const json* v = core::FindKeyIgnoreCase(o, name);
   if (v == nullptr || v->is_null()) return values.begin()->second;
   if (!v->is_string()) return std::nullopt;
   for (const auto& [text, e] : values) {
@@ -89,7 +70,7 @@ std::optional<E> Enum(const json& o, std::string_view name,
 }
 
 json Properties(const json& o) {
-  const json* v = FindKey(o, "Properties");
+  const json* v = core::FindKeyIgnoreCase(o, "Properties");
   return v && v->is_object() ? *v : json::object();
 }
 
@@ -138,7 +119,7 @@ class Planner {
 };
 
 Result<Plan> Planner::Run(const json& process) {
-  const json* steps = process.is_array() ? &process : FindKey(process, "Steps");
+  const json* steps = process.is_array() ? &process : core::FindKeyIgnoreCase(process, "Steps");
   if (steps == nullptr || !steps->is_array()) {
     return Fail(Error::InvalidArgument("The deployment process has no list of Steps."));
   }
@@ -163,9 +144,9 @@ Result<Plan> Planner::Run(const json& process) {
 std::optional<PlannedStep> Planner::ReadStep(const json& s, int number, const std::string& place) {
   PlannedStep step;
   step.number = number;
-  step.id = Text(s, "Id");
-  step.name = Text(s, "Name");
-  step.slug = Text(s, "Slug");
+  step.id = core::StringMember(s, "Id");
+  step.name = core::StringMember(s, "Name");
+  step.slug = core::StringMember(s, "Slug");
   step.properties = Properties(s);
   auto condition = Enum<StepCondition>(s, "Condition",
                                        {{"Success", StepCondition::kSuccess},
@@ -183,15 +164,18 @@ std::optional<PlannedStep> Planner::ReadStep(const json& s, int number, const st
     problems_.push_back(place + ".StartTrigger is not StartAfterPrevious or StartWithPrevious.");
   }
   step.start_trigger = trigger.value_or(StartTrigger::kStartAfterPrevious);
-  step.condition_expression = Text(step.properties, "Octopus.Step.ConditionVariableExpression");
+  step.condition_expression =
+      core::StringMember(step.properties, "Octopus.Step.ConditionVariableExpression");
   if (step.condition_expression.empty()) {
     // Older clients name the step's expression after the action (§2.7).
-    step.condition_expression = Text(step.properties, "Octopus.Action.ConditionVariableExpression");
+    step.condition_expression =
+        core::StringMember(step.properties, "Octopus.Action.ConditionVariableExpression");
   }
-  step.target_roles = CommaList(Text(step.properties, "Octopus.Action.TargetRoles"));
-  step.max_parallelism = PositiveInt(Text(step.properties, "Octopus.Action.MaxParallelism"));
+  step.target_roles = CommaList(core::StringMember(step.properties, "Octopus.Action.TargetRoles"));
+  step.max_parallelism =
+      PositiveInt(core::StringMember(step.properties, "Octopus.Action.MaxParallelism"));
 
-  const json* actions = FindKey(s, "Actions");
+  const json* actions = core::FindKeyIgnoreCase(s, "Actions");
   if (actions == nullptr || !actions->is_array()) {
     problems_.push_back(place + ".Actions must be a list.");
     return std::nullopt;
@@ -233,23 +217,24 @@ std::optional<PlannedAction> Planner::ReadAction(const json& a, const std::strin
     return std::nullopt;
   }
   PlannedAction action;
-  action.id = Text(a, "Id");
-  action.name = Text(a, "Name");
-  action.slug = Text(a, "Slug");
-  action.action_type = Text(a, "ActionType");
+  action.id = core::StringMember(a, "Id");
+  action.name = core::StringMember(a, "Name");
+  action.slug = core::StringMember(a, "Slug");
+  action.action_type = core::StringMember(a, "ActionType");
   action.properties = Properties(a);
-  action.required = Flag(a, "IsRequired");
+  action.required = core::FlagMember(a, "IsRequired");
   auto condition = Enum<ActionCondition>(
       a, "Condition",
       {{"Success", ActionCondition::kSuccess}, {"Variable", ActionCondition::kVariable}});
   if (!condition) problems_.push_back(place + ".Condition is not Success or Variable.");
   action.condition = condition.value_or(ActionCondition::kSuccess);
   action.condition_expression =
-      Text(action.properties, "Octopus.Action.ConditionVariableExpression");
+      core::StringMember(action.properties, "Octopus.Action.ConditionVariableExpression");
   if (action.action_type == "Octopus.Manual") {
-    action.instructions = Text(action.properties, "Octopus.Action.Manual.Instructions");
-    action.responsible_team_ids =
-        CommaList(Text(action.properties, "Octopus.Action.Manual.ResponsibleTeamIds"));
+    action.instructions =
+        core::StringMember(action.properties, "Octopus.Action.Manual.Instructions");
+    action.responsible_team_ids = CommaList(
+        core::StringMember(action.properties, "Octopus.Action.Manual.ResponsibleTeamIds"));
     // Naming the teams that must answer makes the intervention required (§2.7).
     action.required = action.required || !action.responsible_team_ids.empty();
   }
@@ -258,7 +243,7 @@ std::optional<PlannedAction> Planner::ReadAction(const json& a, const std::strin
 
 // Why an action does not run in this deployment (§3.1), or nullopt when it runs.
 std::optional<std::string> Planner::SkipReason(const json& a, bool required) {
-  if (Flag(a, "IsDisabled")) return "it is disabled";
+  if (core::FlagMember(a, "IsDisabled")) return "it is disabled";
   const auto environments = List(a, "Environments");
   if (!environments.empty() && !Contains(environments, req_.environment_id)) {
     return "it does not run in " + EnvironmentName();
@@ -270,28 +255,29 @@ std::optional<std::string> Planner::SkipReason(const json& a, bool required) {
   if (!req_.channel_id.empty() && !channels.empty() && !Contains(channels, req_.channel_id)) {
     return "it does not run in the release's channel";
   }
-  if (Contains(req_.skip_actions, Text(a, "Id"))) {
+  if (Contains(req_.skip_actions, core::StringMember(a, "Id"))) {
     if (!required) return "the deployment skips it";
     // The API refuses to create such a deployment; a plan still runs what cannot be skipped.
-    plan_.warnings.push_back("The action '" + Text(a, "Name") +
+    plan_.warnings.push_back("The action '" + core::StringMember(a, "Name") +
                              "' is required and cannot be skipped.");
   }
   return std::nullopt;
 }
 
 void Planner::ReadPackages(const json& a, PlannedAction& action, const std::string& place) {
-  const json* packages = FindKey(a, "Packages");
+  const json* packages = core::FindKeyIgnoreCase(a, "Packages");
   if (packages == nullptr || !packages->is_array()) return;
   for (const auto& p : *packages) {
     if (!p.is_object()) continue;
-    PlannedPackage pkg{Text(p, "Name"), Text(p, "PackageId"), Text(p, "FeedId"),
-                       Text(p, "AcquisitionLocation"), ""};
+    PlannedPackage pkg{core::StringMember(p, "Name"), core::StringMember(p, "PackageId"),
+                       core::StringMember(p, "FeedId"),
+                       core::StringMember(p, "AcquisitionLocation"), ""};
     if (req_.selected_packages.is_array()) {
       bool found = false;
       for (const auto& s : req_.selected_packages) {
-        if (core::EqualsIgnoreCase(Text(s, "ActionName"), action.name) &&
-            core::EqualsIgnoreCase(Text(s, "PackageReferenceName"), pkg.name)) {
-          pkg.version = Text(s, "Version");
+        if (core::EqualsIgnoreCase(core::StringMember(s, "ActionName"), action.name) &&
+            core::EqualsIgnoreCase(core::StringMember(s, "PackageReferenceName"), pkg.name)) {
+          pkg.version = core::StringMember(s, "Version");
           found = true;
           break;
         }
@@ -313,7 +299,7 @@ void Planner::Locate(PlannedStep& step) const {
       a.location = ActionLocation::kManual;
     } else if (step.target_roles.empty()) {
       a.location = ActionLocation::kServer;
-    } else if (Flag(a.properties, "Octopus.Action.RunOnServer")) {
+    } else if (core::FlagMember(a.properties, "Octopus.Action.RunOnServer")) {
       a.location = ActionLocation::kServerForTarget;
     } else {
       a.location = ActionLocation::kTarget;
@@ -435,11 +421,11 @@ HealthStatus ParseHealthStatus(std::string_view text) {
 
 ConnectivityPolicy ReadConnectivityPolicy(const json& policy) {
   ConnectivityPolicy p;
-  p.skip_unavailable_machines =
-      core::EqualsIgnoreCase(Text(policy, "SkipMachineBehavior"), "SkipUnavailableMachines");
+  p.skip_unavailable_machines = core::EqualsIgnoreCase(
+      core::StringMember(policy, "SkipMachineBehavior"), "SkipUnavailableMachines");
   p.skip_roles = List(policy, "TargetRoles");
-  p.exclude_unhealthy_targets = Flag(policy, "ExcludeUnhealthyTargets");
-  p.allow_deployments_to_no_targets = Flag(policy, "AllowDeploymentsToNoTargets");
+  p.exclude_unhealthy_targets = core::FlagMember(policy, "ExcludeUnhealthyTargets");
+  p.allow_deployments_to_no_targets = core::FlagMember(policy, "AllowDeploymentsToNoTargets");
   return p;
 }
 

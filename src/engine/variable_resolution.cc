@@ -4,6 +4,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/json.h"
 #include "core/strings.h"
 
 namespace cuttle::engine {
@@ -11,26 +12,6 @@ namespace cuttle::engine {
 namespace {
 
 using nlohmann::json;
-
-const json* FindKey(const json& o, std::string_view name) {
-  if (!o.is_object()) return nullptr;
-  for (auto it = o.begin(); it != o.end(); ++it) {
-    if (core::EqualsIgnoreCase(it.key(), name)) return &it.value();
-  }
-  return nullptr;
-}
-
-std::string StringField(const json& o, std::string_view name) {
-  const json* v = FindKey(o, name);
-  return v && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-bool BoolField(const json& o, std::string_view name) {
-  const json* v = FindKey(o, name);
-  if (v == nullptr) return false;
-  if (v->is_boolean()) return v->get<bool>();
-  return v->is_string() && core::EqualsIgnoreCase(v->get<std::string>(), "true");
-}
 
 // A form value or a stored Value as text: strings as they are, booleans as True/False, numbers
 // as written; null (and anything else) is no value.
@@ -44,7 +25,7 @@ std::optional<std::string> AsText(const json& v) {
 Result<std::vector<std::string>> ScopeList(const json& scope, std::string_view key,
                                            const std::string& place) {
   std::vector<std::string> out;
-  const json* v = FindKey(scope, key);
+  const json* v = core::FindKeyIgnoreCase(scope, key);
   if (v == nullptr || v->is_null()) return out;
   if (!v->is_array()) {
     return Fail(Error::InvalidArgument(place + ".Scope." + std::string(key) +
@@ -62,7 +43,7 @@ Result<std::vector<std::string>> ScopeList(const json& scope, std::string_view k
 
 Result<VariableScope> ReadScope(const json& stored, const std::string& place) {
   VariableScope s;
-  const json* scope = FindKey(stored, "Scope");
+  const json* scope = core::FindKeyIgnoreCase(stored, "Scope");
   if (scope == nullptr || scope->is_null()) return s;
   if (!scope->is_object()) return Fail(Error::InvalidArgument(place + ".Scope must be an object."));
   CUTTLE_TRY(s.environments, ScopeList(*scope, "Environment", place));
@@ -79,15 +60,15 @@ Result<ScopedVariable> ReadVariable(const json& stored, const std::string& place
                                     const OpenSealedValue& open) {
   if (!stored.is_object()) return Fail(Error::InvalidArgument(place + " must be an object."));
   ScopedVariable v;
-  v.id = StringField(stored, "Id");
-  v.name = StringField(stored, "Name");
+  v.id = core::StringMember(stored, "Id");
+  v.name = core::StringMember(stored, "Name");
   if (core::Trim(v.name).empty()) {
     return Fail(Error::InvalidArgument(place + ".Name is required."));
   }
-  const std::string type = StringField(stored, "Type");
+  const std::string type = core::StringMember(stored, "Type");
   if (!type.empty()) v.type = type;
-  v.sensitive = BoolField(stored, "IsSensitive") || v.type == "Sensitive";
-  const json* value = FindKey(stored, "Value");
+  v.sensitive = core::FlagMember(stored, "IsSensitive") || v.type == "Sensitive";
+  const json* value = core::FindKeyIgnoreCase(stored, "Value");
   if (v.sensitive && open) {
     auto opened = open(stored);
     if (!opened) {
@@ -96,15 +77,16 @@ Result<ScopedVariable> ReadVariable(const json& stored, const std::string& place
     v.value = std::move(*opened);
   } else if (value != nullptr && AsText(*value)) {
     v.value = *AsText(*value);
-  } else if (v.sensitive && FindKey(stored, "SealedValue") != nullptr) {
+  } else if (v.sensitive && core::FindKeyIgnoreCase(stored, "SealedValue") != nullptr) {
     return Fail(Error::Internal("The sensitive variable '" + v.name +
                                 "' is sealed and no key was given to open it."));
   }
   CUTTLE_TRY(v.scope, ReadScope(stored, place));
-  const json* prompt = FindKey(stored, "Prompt");
+  const json* prompt = core::FindKeyIgnoreCase(stored, "Prompt");
   if (prompt != nullptr && prompt->is_object()) {
-    v.prompt = VariablePrompt{StringField(*prompt, "Label"), StringField(*prompt, "Description"),
-                              BoolField(*prompt, "Required")};
+    v.prompt = VariablePrompt{core::StringMember(*prompt, "Label"),
+                              core::StringMember(*prompt, "Description"),
+                              core::FlagMember(*prompt, "Required")};
   }
   return v;
 }
@@ -114,7 +96,7 @@ Result<const json*> VariablesOf(const json& set, const std::string& place) {
   static const json kEmpty = json::array();
   if (set.is_null()) return &kEmpty;
   if (set.is_array()) return &set;
-  const json* v = FindKey(set, "Variables");
+  const json* v = core::FindKeyIgnoreCase(set, "Variables");
   if (v != nullptr && v->is_array()) return v;
   return Fail(Error::InvalidArgument(place + " must be a list of variables."));
 }

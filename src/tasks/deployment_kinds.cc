@@ -11,20 +11,6 @@ using nlohmann::json;
 
 namespace {
 
-// A stored document's flag: true or "true" (property bags spell booleans as text); a null or any
-// other value is false. json::value() would throw on those, and a task must not end the node.
-bool Flag(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end()) return false;
-  if (it->is_boolean()) return it->get<bool>();
-  return it->is_string() && core::EqualsIgnoreCase(it->get<std::string>(), "true");
-}
-
-std::string Text(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 bool Lists(const json& list, const std::string& value) {
   if (!list.is_array()) return false;
   for (const auto& v : list) {
@@ -126,8 +112,9 @@ int RunnableActions(const json& steps, const std::string& environment_id,
   for (const auto& step : steps) {
     if (!step.is_object()) continue;
     for (const auto& a : step.value("Actions", json::array())) {
-      if (!a.is_object() || Flag(a, "IsDisabled")) continue;
-      if (Lists(skip_actions, Text(a, "Id")) && !Flag(a, "IsRequired")) continue;
+      if (!a.is_object() || core::FlagMember(a, "IsDisabled")) continue;
+      if (Lists(skip_actions, core::StringMember(a, "Id")) && !core::FlagMember(a, "IsRequired"))
+        continue;
       const json envs = a.value("Environments", json::array());
       if (!Empty(envs) && !Lists(envs, environment_id)) continue;
       if (Lists(a.value("ExcludedEnvironments", json::array()), environment_id)) continue;
