@@ -325,4 +325,25 @@ std::string EscapeMarkup(std::string_view s) {
   return out;
 }
 
+std::optional<std::string> UnsafeArchivePath(std::string_view path) {
+  if (path.empty()) return "has an empty name";
+  if (path.find('\0') != std::string_view::npos) return "contains a NUL byte";
+  if (path[0] == '/' || path[0] == '\\') return "is an absolute path";
+  if (path.size() >= 2 && std::isalpha(static_cast<unsigned char>(path[0])) && path[1] == ':') {
+    return "is an absolute path (it names a drive)";
+  }
+  size_t start = 0;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i < path.size() && path[i] != '/' && path[i] != '\\') continue;
+    std::string_view segment = path.substr(start, i - start);
+    start = i + 1;
+    // Windows drops trailing dots and spaces, so ". ." and "..." may mean "..".
+    if (segment.find("..") != std::string_view::npos &&
+        segment.find_first_not_of(". ") == std::string_view::npos) {
+      return "has a '..' segment";
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace cuttle::core

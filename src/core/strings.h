@@ -18,6 +18,13 @@ std::vector<std::string> Split(std::string_view s, char sep, bool skip_empty = t
 std::string_view Trim(std::string_view s);
 std::optional<int64_t> ParseInt(std::string_view s);
 
+// Why an archive entry named `path` (its bytes as stored) must not be extracted, e.g. "is an
+// absolute path"; nullopt if it may. Refused: empty names, NUL bytes, absolute paths ("/x",
+// "\\x", "C:x"), and any '..' segment, with '/' or '\\' as the separator (a segment of dots and
+// spaces that holds ".." counts, since Windows drops trailing dots and spaces). The feed's archive
+// check and the package step's extraction both use it.
+std::optional<std::string> UnsafeArchivePath(std::string_view path);
+
 // ISO 8601 in UTC with milliseconds and an explicit offset, as Octopus writes dates:
 // "2026-11-27T02:41:25.123+00:00".
 std::string FormatIso8601(int64_t unix_millis);

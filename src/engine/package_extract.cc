@@ -178,7 +178,7 @@ Result<void> ForEachEntry(
 // cannot see).
 bool LinkTargetStaysInside(std::string_view link_name, std::string_view target,
                            const std::set<std::string>& links) {
-  if (UnsafePackagePath(link_name) || target.empty() || target.front() == '/' ||
+  if (core::UnsafeArchivePath(link_name) || target.empty() || target.front() == '/' ||
       target.front() == '\\' || target.find('\0') != std::string_view::npos) {
     return false;
   }
@@ -228,38 +228,17 @@ std::optional<PackageFormat> PackageFormatOf(std::string_view file_name) {
   return std::nullopt;
 }
 
-std::optional<std::string> UnsafePackagePath(std::string_view path) {
-  if (path.empty()) return "has an empty name";
-  if (path.find('\0') != std::string_view::npos) return "contains a NUL byte";
-  if (path[0] == '/' || path[0] == '\\') return "is an absolute path";
-  if (path.size() >= 2 && std::isalpha(static_cast<unsigned char>(path[0])) && path[1] == ':') {
-    return "is an absolute path (it names a drive)";
-  }
-  size_t start = 0;
-  for (size_t i = 0; i <= path.size(); ++i) {
-    if (i < path.size() && path[i] != '/' && path[i] != '\\') continue;
-    std::string_view segment = path.substr(start, i - start);
-    start = i + 1;
-    // Windows drops trailing dots and spaces, so ". ." and "..." may mean "..".
-    if (segment.find("..") != std::string_view::npos &&
-        segment.find_first_not_of(". ") == std::string_view::npos) {
-      return "has a '..' segment";
-    }
-  }
-  return std::nullopt;
-}
-
 Result<void> CheckPackage(const std::string& package_path, PackageFormat format) {
   std::vector<EntryInfo> entries;
   std::set<std::string> links;
   CUTTLE_TRY_VOID(ForEachEntry(
       package_path, format, [&](archive*, archive_entry*, const EntryInfo& info) -> Result<void> {
         if (info.skipped) return {};
-        if (auto why = UnsafePackagePath(info.name)) {
+        if (auto why = core::UnsafeArchivePath(info.name)) {
           return Fail(Refused(info.name, *why));
         }
         if (info.hardlink) {
-          if (auto why = UnsafePackagePath(*info.hardlink)) {
+          if (auto why = core::UnsafeArchivePath(*info.hardlink)) {
             return Fail(Refused(info.name, "is a hard link that " + *why));
           }
         }

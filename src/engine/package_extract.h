@@ -27,9 +27,6 @@ enum class PackageFormat { kZip, kNupkg, kTar, kTarGz, kTarBz2 };
 // ".tar.bz2", ".tbz2"; case-insensitive); nullopt for any other name.
 std::optional<PackageFormat> PackageFormatOf(std::string_view file_name);
 
-// Why an archive entry named `path` must not be written; nullopt if it may.
-std::optional<std::string> UnsafePackagePath(std::string_view path);
-
 // Checks every entry of `package_path` without writing anything. Errors are kInvalidArgument and
 // name the entry.
 Result<void> CheckPackage(const std::string& package_path, PackageFormat format);

@@ -60,7 +60,7 @@ Error Unreadable(std::string_view extension, std::string_view why) {
 }
 
 Result<void> CheckEntry(std::string_view name) {
-  if (auto why = UnsafeEntryPath(name)) return Fail(Refused(name, *why));
+  if (auto why = core::UnsafeArchivePath(name)) return Fail(Refused(name, *why));
   return {};
 }
 
@@ -606,26 +606,6 @@ Result<void> CheckTar(const std::string& path, std::string_view ext) {
 }
 
 }  // namespace
-
-std::optional<std::string> UnsafeEntryPath(std::string_view path) {
-  if (path.empty()) return "has an empty name";
-  if (path.find('\0') != std::string_view::npos) return "contains a NUL byte";
-  if (path[0] == '/' || path[0] == '\\') return "is an absolute path";
-  if (path.size() >= 2 && std::isalpha(static_cast<unsigned char>(path[0])) && path[1] == ':') {
-    return "is an absolute path (it names a drive)";
-  }
-  size_t start = 0;
-  for (size_t i = 0; i <= path.size(); ++i) {
-    if (i < path.size() && path[i] != '/' && path[i] != '\\') continue;
-    std::string_view segment = path.substr(start, i - start);
-    start = i + 1;
-    if (segment.find("..") != std::string_view::npos &&
-        segment.find_first_not_of(". ") == std::string_view::npos) {
-      return "has a '..' segment";
-    }
-  }
-  return std::nullopt;
-}
 
 Result<void> CheckArchive(const std::string& path, std::string_view extension) {
   if (extension == ".zip" || extension == ".nupkg") {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "core/strings.h"
 #include "engine/package_fixtures.h"
 #include "testing/temp_dir.h"
 
@@ -154,9 +155,9 @@ TEST(PackageExtractTest, FormatsComeFromTheFileName) {
   EXPECT_EQ(PackageFormatOf("app.tar.bz2"), PackageFormat::kTarBz2);
   EXPECT_EQ(PackageFormatOf("app.tar"), PackageFormat::kTar);
   EXPECT_EQ(PackageFormatOf("app.jar"), std::nullopt);
-  EXPECT_EQ(UnsafePackagePath("a/b.txt"), std::nullopt);
-  EXPECT_TRUE(UnsafePackagePath(""));
-  EXPECT_TRUE(UnsafePackagePath("..."));
+  EXPECT_EQ(core::UnsafeArchivePath("a/b.txt"), std::nullopt);
+  EXPECT_TRUE(core::UnsafeArchivePath(""));
+  EXPECT_TRUE(core::UnsafeArchivePath("..."));
 }
 
 TEST(PackageExtractTest, ADamagedArchiveIsAnError) {

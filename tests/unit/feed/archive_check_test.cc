@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/strings.h"
 #include "feed/archive_fixtures.h"
 #include "testing/temp_dir.h"
 
@@ -69,7 +70,7 @@ TEST_F(ArchiveCheckTest, ZipEntriesOutsideTheFolderAreRefusedNamingTheEntry) {
 TEST_F(ArchiveCheckTest, SafeNamesAreAccepted) {
   for (const char* name : {"a.txt", "a/b/c.txt", "file..txt", "a/..b/c", ".hidden", "a/./b",
                            "[Content_Types].xml", "lib/net45/Hello World.dll"}) {
-    EXPECT_EQ(UnsafeEntryPath(name), std::nullopt) << name;
+    EXPECT_EQ(core::UnsafeArchivePath(name), std::nullopt) << name;
     auto r = Check(testing::RawZip({{name, "x"}}), ".zip");
     EXPECT_TRUE(r) << name << ": " << (r ? "" : r.error().message());
   }
@@ -126,13 +127,13 @@ TEST_F(ArchiveCheckTest, SymbolicLinksOutOfTheFolderAreRefused) {
 }
 
 TEST_F(ArchiveCheckTest, UnsafeEntryPathSaysWhy) {
-  EXPECT_EQ(UnsafeEntryPath(""), "has an empty name");
-  EXPECT_EQ(UnsafeEntryPath("/etc/passwd"), "is an absolute path");
-  EXPECT_EQ(UnsafeEntryPath("\\\\server\\share"), "is an absolute path");
-  EXPECT_EQ(UnsafeEntryPath("c:x"), "is an absolute path (it names a drive)");
-  EXPECT_EQ(UnsafeEntryPath("a/b/.."), "has a '..' segment");
-  EXPECT_EQ(UnsafeEntryPath("a\\...\\b"), "has a '..' segment");
-  EXPECT_EQ(UnsafeEntryPath(std::string_view("a\0b", 3)), "contains a NUL byte");
+  EXPECT_EQ(core::UnsafeArchivePath(""), "has an empty name");
+  EXPECT_EQ(core::UnsafeArchivePath("/etc/passwd"), "is an absolute path");
+  EXPECT_EQ(core::UnsafeArchivePath("\\\\server\\share"), "is an absolute path");
+  EXPECT_EQ(core::UnsafeArchivePath("c:x"), "is an absolute path (it names a drive)");
+  EXPECT_EQ(core::UnsafeArchivePath("a/b/.."), "has a '..' segment");
+  EXPECT_EQ(core::UnsafeArchivePath("a\\...\\b"), "has a '..' segment");
+  EXPECT_EQ(core::UnsafeArchivePath(std::string_view("a\0b", 3)), "contains a NUL byte");
 }
 
 }  // namespace
