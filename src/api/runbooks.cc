@@ -178,8 +178,17 @@ Result<http::Response> UpdateRunbook(ApiContext& ctx, http::Request& req) {
     }
   }
   CUTTLE_TRY_VOID(b.Finish("runbook"));
+  // Written only if nobody saved the runbook (or published a snapshot of it) since it was read
+  // above: otherwise their change would be silently undone.
+  const int64_t expected = row.revision;
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
-    CUTTLE_TRY_VOID(repo::UpdateRunbook(tx, row));
+    CUTTLE_TRY(auto revision, repo::UpdateRunbook(tx, row, expected));
+    if (!revision) {
+      return Fail(Error::Conflict("The runbook " + row.name +
+                                  " was changed by someone else while this edit was made; reload "
+                                  "it and save again."));
+    }
+    row.revision = *revision;
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified", "Runbook " + row.name + " modified",
                                 {row.id, row.project_id}));
     return {};
@@ -284,20 +293,15 @@ Result<http::Response> CreateRunbookSnapshot(ApiContext& ctx, http::Request& req
   }
   CUTTLE_TRY(auto project, repo::FindProject(ctx.db, space, rb->project_id));
   if (!project) return Fail(Error::NotFound("project", rb->project_id));
-  CUTTLE_TRY(auto process, repo::FindProcess(ctx.db, space, rb->process_id));
   repo::RunbookSnapshotRow row;
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     row = {};
     row.space_id = space;
     row.project_id = rb->project_id;
     row.runbook_id = rb->id;
-    row.name = name;
-    if (row.name.empty()) {
-      CUTTLE_TRY(auto n, tx.Execute("SELECT COUNT(*) FROM runbook_snapshots WHERE runbook_id = $1",
-                                    {rb->id}));
-      row.name = "Snapshot " + std::to_string(n.front().GetInt(0) + 1);
-    }
-    // The frozen process and project variables (owned by the runbook, so neither can be saved).
+    row.name = name;  // empty: InsertRunbookSnapshot numbers it
+    CUTTLE_TRY(auto process, repo::FindProcess(tx, space, rb->process_id));
+    // The frozen process and variables (owned by the runbook, so neither can be saved).
     CUTTLE_TRY(auto process_snapshot, repo::NextSnapshotId(tx, rb->process_id));
     repo::ProcessRow frozen;
     frozen.id = process_snapshot;
@@ -321,9 +325,10 @@ Result<http::Response> CreateRunbookSnapshot(ApiContext& ctx, http::Request& req
                 {"SelectedPackages", json::array()}};
     CUTTLE_TRY(row, repo::InsertRunbookSnapshot(tx, row));
     if (publish) {
-      repo::RunbookRow published = *rb;
-      published.published_snapshot_id = row.id;
-      CUTTLE_TRY_VOID(repo::UpdateRunbook(tx, published));
+      // Only the published snapshot is written: an edit of the runbook made since it was read
+      // above is kept.
+      CUTTLE_TRY(auto found, repo::PublishRunbookSnapshot(tx, rb->id, row.id));
+      if (!found) return Fail(Error::NotFound("runbook", rb->id));
     }
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Created",
                                 "Runbook snapshot " + row.name + " created for " + rb->name +

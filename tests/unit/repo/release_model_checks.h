@@ -1,0 +1,173 @@
+// Checks of the release model's repository (releases, runbooks and their snapshots) shared by the
+// SQLite test (release_model_test.cc) and the PostgreSQL one (release_model_pgtest.cc): edits are
+// optimistic saves, unnamed runbook snapshots get distinct names however many are made at once.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/database.h"
+#include "repo/processes.h"
+#include "repo/releases.h"
+#include "repo/runbooks.h"
+#include "repo/spaces.h"
+#include "repo/variable_sets.h"
+
+namespace cuttle::repo {
+
+inline RunbookRow NewRunbook(db::Database& db, const std::string& name) {
+  RunbookRow rb;
+  rb.space_id = "Spaces-1";
+  rb.project_id = "Projects-1";
+  rb.name = name;
+  rb.process_id = "RunbookProcess-" + name;
+  auto r = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(rb, InsertRunbook(tx, rb));
+    return {};
+  });
+  EXPECT_TRUE(r) << r.error().message();
+  return rb;
+}
+
+inline ReleaseRow NewRelease(db::Database& db, const std::string& version) {
+  ReleaseRow r;
+  r.space_id = "Spaces-1";
+  r.project_id = "Projects-1";
+  r.channel_id = "Channels-1";
+  r.version = version;
+  auto ok = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(r, InsertRelease(tx, r));
+    return {};
+  });
+  EXPECT_TRUE(ok) << ok.error().message();
+  return r;
+}
+
+// Two edits read at the same revision: the first is written, the second changes nothing. A
+// publish in between (which writes only the published snapshot) refuses an edit read before it,
+// so the edit cannot undo the publish.
+inline void ExpectStaleRunbookEditIsRefused(db::Database& db) {
+  const RunbookRow read = NewRunbook(db, "Backup");
+  EXPECT_EQ(read.revision, 0);
+  std::optional<int64_t> first, stale;
+  ASSERT_TRUE(db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    RunbookRow a = read;
+    a.json["Description"] = "first";
+    CUTTLE_TRY(first, UpdateRunbook(tx, a, read.revision));
+    RunbookRow b = read;
+    b.name = "Backup 2";
+    b.json["Description"] = "second";
+    CUTTLE_TRY(stale, UpdateRunbook(tx, b, read.revision));
+    return {};
+  }));
+  EXPECT_EQ(first, 1);
+  EXPECT_FALSE(stale.has_value());
+  auto stored = FindRunbook(db, "Spaces-1", read.id).value();
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->name, "Backup");
+  EXPECT_EQ(stored->json.value("Description", ""), "first");
+  EXPECT_EQ(stored->revision, 1);
+
+  bool published = false;
+  std::optional<int64_t> after_publish;
+  ASSERT_TRUE(db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(published, PublishRunbookSnapshot(tx, read.id, "RunbookSnapshots-9"));
+    RunbookRow c = *stored;  // read before the publish
+    c.json["Description"] = "third";
+    CUTTLE_TRY(after_publish, UpdateRunbook(tx, c, stored->revision));
+    return {};
+  }));
+  EXPECT_TRUE(published);
+  EXPECT_FALSE(after_publish.has_value());
+  auto now = FindRunbook(db, "Spaces-1", read.id).value();
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->published_snapshot_id, "RunbookSnapshots-9");
+  EXPECT_EQ(now->json.value("Description", ""), "first") << "the publish wrote nothing else";
+  EXPECT_EQ(now->revision, 2);
+}
+
+inline void ExpectStaleReleaseEditIsRefused(db::Database& db) {
+  const ReleaseRow read = NewRelease(db, "1.0.0");
+  std::optional<int64_t> first, stale;
+  ASSERT_TRUE(db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    ReleaseRow a = read;
+    a.json["ReleaseNotes"] = "first";
+    CUTTLE_TRY(first, UpdateRelease(tx, a, read.revision));
+    ReleaseRow b = read;
+    b.version = "1.0.1";
+    b.json["ReleaseNotes"] = "second";
+    CUTTLE_TRY(stale, UpdateRelease(tx, b, read.revision));
+    return {};
+  }));
+  EXPECT_EQ(first, read.revision + 1);
+  EXPECT_FALSE(stale.has_value());
+  auto stored = FindRelease(db, "Spaces-1", read.id).value();
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->version, "1.0.0");
+  EXPECT_EQ(stored->json.value("ReleaseNotes", ""), "first");
+  EXPECT_EQ(stored->revision, read.revision + 1);
+  // Another release's version is still refused by name.
+  NewRelease(db, "2.0.0");
+  auto dup = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    ReleaseRow c = *stored;
+    c.version = "2.0.0";
+    CUTTLE_TRY(auto v, UpdateRelease(tx, c, stored->revision));
+    (void)v;
+    return {};
+  });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
+}
+
+// `writers` unnamed snapshots of one runbook made at once, after one named "Snapshot 2" by hand:
+// every one is created, each with its own name, the hand-made name skipped.
+inline void ExpectConcurrentUnnamedSnapshotsGetDistinctNames(db::Database& db, int writers) {
+  const RunbookRow rb = NewRunbook(db, "Deploy DB");
+  auto insert = [&](const std::string& name) -> Result<RunbookSnapshotRow> {
+    RunbookSnapshotRow made;
+    CUTTLE_TRY_VOID(db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+      RunbookSnapshotRow s;
+      s.space_id = rb.space_id;
+      s.project_id = rb.project_id;
+      s.runbook_id = rb.id;
+      s.name = name;
+      CUTTLE_TRY(made, InsertRunbookSnapshot(tx, s));
+      return {};
+    }));
+    return made;
+  };
+  ASSERT_TRUE(insert("Snapshot 2"));
+  std::vector<std::string> names(writers);
+  std::vector<std::string> errors(writers);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      auto made = insert("");
+      if (made) {
+        names[w] = made->name;
+      } else {
+        errors[w] = made.error().message();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> distinct;
+  for (int w = 0; w < writers; ++w) {
+    EXPECT_EQ(errors[w], "") << "writer " << w;
+    distinct.insert(names[w]);
+  }
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(writers));
+  EXPECT_FALSE(distinct.count("Snapshot 2")) << "the hand-made name is skipped";
+  std::set<std::string> expected;
+  for (int n = 1; n <= writers + 1; ++n) {
+    if (n != 2) expected.insert("Snapshot " + std::to_string(n));
+  }
+  EXPECT_EQ(distinct, expected);
+}
+
+}  // namespace cuttle::repo
