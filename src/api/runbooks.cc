@@ -201,7 +201,6 @@ Result<http::Response> DeleteRunbook(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto row, RouteRunbook(ctx, req, space));
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     CUTTLE_TRY_VOID(repo::DeleteRunbook(tx, row.id));
-    CUTTLE_TRY_VOID(repo::DeleteProcessesOf(tx, row.id));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted", "Runbook " + row.name + " deleted",
                                 {row.id, row.project_id}));
     return {};

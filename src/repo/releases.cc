@@ -3,6 +3,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/strings.h"
+#include "repo/processes.h"
 #include "repo/settings.h"
 
 namespace cuttle::repo {
@@ -120,8 +121,19 @@ Result<std::optional<int64_t>> UpdateRelease(db::Transaction& tx, const ReleaseR
 }
 
 Result<bool> DeleteRelease(db::Transaction& tx, const std::string& id) {
-  CUTTLE_TRY(auto rs, tx.Execute("DELETE FROM releases WHERE id = $1", {id}));
-  return rs.affected > 0;
+  // Its frozen variable sets (owned by the release) and its frozen process (owned by the project,
+  // named by the release's document) go with it.
+  CUTTLE_TRY(auto rs, tx.Execute("SELECT json FROM releases WHERE id = $1", {id}));
+  if (rs.empty()) return false;
+  const auto doc = core::ParseJson(rs.front().GetString(0)).value_or(nlohmann::json::object());
+  const std::string process = doc.value("ProjectDeploymentProcessSnapshotId", "");
+  if (!process.empty()) {
+    CUTTLE_TRY_VOID(tx.Execute("DELETE FROM processes WHERE id = $1 AND kind = $2",
+                               {process, std::string(kDeploymentProcessSnapshot)}));
+  }
+  CUTTLE_TRY_VOID(tx.Execute("DELETE FROM variable_sets WHERE owner_id = $1", {id}));
+  CUTTLE_TRY(auto deleted, tx.Execute("DELETE FROM releases WHERE id = $1", {id}));
+  return deleted.affected > 0;
 }
 
 Result<std::optional<std::string>> ActiveProjectTask(db::Transaction& tx,
@@ -146,6 +158,8 @@ Result<void> DeleteProjectReleaseModel(db::Transaction& tx, const std::string& p
            "DELETE FROM releases WHERE project_id = $1",
            "DELETE FROM runbook_runs WHERE project_id = $1",
            "DELETE FROM runbook_snapshots WHERE project_id = $1",
+           "DELETE FROM id_sequences WHERE name IN (SELECT 'RunbookSnapshotNames/' || id FROM "
+           "runbooks WHERE project_id = $1)",
            "DELETE FROM processes WHERE owner_id IN (SELECT id FROM runbooks WHERE project_id = "
            "$1)",
            "DELETE FROM runbooks WHERE project_id = $1",

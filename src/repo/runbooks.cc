@@ -149,8 +149,19 @@ Result<bool> PublishRunbookSnapshot(db::Transaction& tx, const std::string& runb
 }
 
 Result<void> DeleteRunbook(db::Transaction& tx, const std::string& id) {
-  CUTTLE_TRY_VOID(tx.Execute("DELETE FROM runbook_snapshots WHERE runbook_id = $1", {id}));
-  CUTTLE_TRY_VOID(tx.Execute("DELETE FROM runbooks WHERE id = $1", {id}));
+  // Its snapshots, the processes it owns (the live one and the snapshots' frozen copies), its
+  // frozen variable sets and the counter that names its snapshots go with it; its runs stay as
+  // history.
+  for (const char* sql : {
+           "DELETE FROM runbook_snapshots WHERE runbook_id = $1",
+           "DELETE FROM processes WHERE owner_id = $1",
+           "DELETE FROM variable_sets WHERE owner_id = $1",
+           "DELETE FROM runbooks WHERE id = $1",
+       }) {
+    CUTTLE_TRY_VOID(tx.Execute(sql, {id}));
+  }
+  CUTTLE_TRY_VOID(
+      tx.Execute("DELETE FROM id_sequences WHERE name = $1", {SnapshotNameSequence(id)}));
   return {};
 }
 

@@ -133,6 +133,14 @@ Result<bool> DeleteSpace(db::Transaction& tx, const std::string& id) {
            "DELETE FROM lifecycles WHERE space_id = $1",
            "DELETE FROM project_groups WHERE space_id = $1",
            "DELETE FROM environments WHERE space_id = $1",
+           // Its library variable sets and their variables (no project is left to include one).
+           "DELETE FROM model_references WHERE document_id IN "
+           "(SELECT variable_set_id FROM library_variable_sets WHERE space_id = $1)",
+           "DELETE FROM project_library_variable_sets WHERE library_variable_set_id IN "
+           "(SELECT id FROM library_variable_sets WHERE space_id = $1)",
+           "DELETE FROM variable_sets WHERE owner_id IN "
+           "(SELECT id FROM library_variable_sets WHERE space_id = $1)",
+           "DELETE FROM library_variable_sets WHERE space_id = $1",
        }) {
     CUTTLE_TRY_VOID(tx.Execute(sql, {id}));
   }

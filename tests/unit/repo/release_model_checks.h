@@ -170,4 +170,98 @@ inline void ExpectConcurrentUnnamedSnapshotsGetDistinctNames(db::Database& db, i
   EXPECT_EQ(distinct, expected);
 }
 
+inline int64_t CountRows(db::Database& db, const std::string& sql, const db::Params& params) {
+  auto rs = db.Execute(sql, params);
+  EXPECT_TRUE(rs) << sql << ": " << rs.error().message();
+  return rs ? rs->front().GetInt(0) : -1;
+}
+
+// Deleting a release removes its frozen process and variable sets; deleting a runbook its
+// processes and frozen variable sets; deleting a space its library variable sets and their
+// variables. Nothing of another owner goes.
+inline void ExpectDeletesLeaveNoFrozenRows(db::Database& db) {
+  using nlohmann::json;
+  auto run = [&](auto&& body) {
+    auto r = db.InTransaction(body);
+    ASSERT_TRUE(r) << r.error().message();
+  };
+  run([&](db::Transaction& tx) -> Result<void> {
+    return InsertVariableSet(tx, {"variableset-Projects-1", "Spaces-1", "Projects-1", 1,
+                                  json::array({{{"Name", "Live"}}})});
+  });
+  ReleaseRow release = NewRelease(db, "1.0.0");
+  const RunbookRow rb = NewRunbook(db, "Cleanup");
+  run([&](db::Transaction& tx) -> Result<void> {
+    // The release's frozen process (owned by the project) and variables (owned by the release).
+    CUTTLE_TRY_VOID(
+        InsertProcess(tx, {"deploymentprocess-Projects-1-s-1", "Spaces-1", "Projects-1",
+                           kDeploymentProcessSnapshot, 0, std::nullopt, json::array()}));
+    CUTTLE_TRY_VOID(InsertVariableSet(
+        tx, {"variableset-Projects-1-s-3", "Spaces-1", release.id, 1, json::array()}));
+    release.json["ProjectDeploymentProcessSnapshotId"] = "deploymentprocess-Projects-1-s-1";
+    release.json["ProjectVariableSetSnapshotId"] = "variableset-Projects-1-s-3";
+    CUTTLE_TRY(auto revision, UpdateRelease(tx, release, release.revision));
+    EXPECT_TRUE(revision);
+    // The runbook's live process, a snapshot's frozen process and variables, and the snapshot.
+    CUTTLE_TRY_VOID(InsertProcess(
+        tx, {rb.process_id, "Spaces-1", rb.id, kRunbookProcess, 0, std::nullopt, json::array()}));
+    CUTTLE_TRY_VOID(InsertProcess(tx, {rb.process_id + "-s-2", "Spaces-1", rb.id, "RunbookSnapshot",
+                                       0, std::nullopt, json::array()}));
+    CUTTLE_TRY_VOID(
+        InsertVariableSet(tx, {"variableset-Projects-1-s-4", "Spaces-1", rb.id, 1, json::array()}));
+    RunbookSnapshotRow snap;
+    snap.space_id = "Spaces-1";
+    snap.project_id = "Projects-1";
+    snap.runbook_id = rb.id;
+    CUTTLE_TRY_VOID(InsertRunbookSnapshot(tx, snap));
+    return {};
+  });
+  ASSERT_EQ(CountRows(db, "SELECT COUNT(*) FROM variable_sets WHERE owner_id = $1", {release.id}),
+            1);
+  ASSERT_EQ(CountRows(db, "SELECT COUNT(*) FROM variable_sets WHERE owner_id = $1", {rb.id}), 1);
+
+  run([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(auto deleted, DeleteRelease(tx, release.id));
+    EXPECT_TRUE(deleted);
+    return DeleteRunbook(tx, rb.id);
+  });
+  EXPECT_EQ(CountRows(db, "SELECT COUNT(*) FROM variable_sets WHERE owner_id = $1", {release.id}),
+            0);
+  EXPECT_EQ(CountRows(db, "SELECT COUNT(*) FROM processes WHERE id = $1",
+                      {std::string("deploymentprocess-Projects-1-s-1")}),
+            0);
+  EXPECT_EQ(CountRows(db, "SELECT COUNT(*) FROM variable_sets WHERE owner_id = $1", {rb.id}), 0);
+  EXPECT_EQ(CountRows(db, "SELECT COUNT(*) FROM processes WHERE owner_id = $1", {rb.id}), 0);
+  EXPECT_EQ(CountRows(db, "SELECT COUNT(*) FROM runbook_snapshots WHERE runbook_id = $1", {rb.id}),
+            0);
+  EXPECT_EQ(CountRows(db, "SELECT COUNT(*) FROM variable_sets WHERE id = $1",
+                      {std::string("variableset-Projects-1")}),
+            1)
+      << "the project's own set stays";
+
+  SpaceRow space;
+  space.name = "Doomed";
+  space.slug = "doomed";
+  space.task_queue_stopped = true;
+  run([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(space, InsertSpace(tx, space));
+    CUTTLE_TRY_VOID(InsertLibraryVariableSet(
+        tx, {"LibraryVariableSets-7", space.id, "Shared", "variableset-LibraryVariableSets-7",
+             "Variables", json::object()}));
+    return InsertVariableSet(tx, {"variableset-LibraryVariableSets-7", space.id,
+                                  "LibraryVariableSets-7", 0, json::array()});
+  });
+  run([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(auto deleted, DeleteSpace(tx, space.id));
+    EXPECT_TRUE(deleted);
+    return {};
+  });
+  EXPECT_EQ(
+      CountRows(db, "SELECT COUNT(*) FROM library_variable_sets WHERE space_id = $1", {space.id}),
+      0);
+  EXPECT_EQ(CountRows(db, "SELECT COUNT(*) FROM variable_sets WHERE owner_id = $1",
+                      {std::string("LibraryVariableSets-7")}),
+            0);
+}
+
 }  // namespace cuttle::repo

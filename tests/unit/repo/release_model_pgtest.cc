@@ -29,5 +29,10 @@ TEST(ReleaseModelPgTest, ConcurrentUnnamedSnapshotsGetDistinctNames) {
   }
 }
 
+TEST(ReleaseModelPgTest, DeletesLeaveNoFrozenRows) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ExpectDeletesLeaveNoFrozenRows(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo

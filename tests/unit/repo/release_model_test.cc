@@ -22,5 +22,7 @@ TEST_F(ReleaseModelTest, ConcurrentUnnamedSnapshotsGetDistinctNames) {
   ExpectConcurrentUnnamedSnapshotsGetDistinctNames(*db_, 6);
 }
 
+TEST_F(ReleaseModelTest, DeletesLeaveNoFrozenRows) { ExpectDeletesLeaveNoFrozenRows(*db_); }
+
 }  // namespace
 }  // namespace cuttle::repo
