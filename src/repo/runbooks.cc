@@ -71,8 +71,8 @@ Result<Page<RunbookRow>> ListRunbooks(db::Database& db, const RunbookFilter& f,
   w.Add("space_id = {}", f.space_id);
   if (f.project_id) w.Add("project_id = {}", *f.project_id);
   w.ListFilters(q);
-  return SelectPage<RunbookRow>(db, kRunbookColumns, "runbooks", w, "name_key, seq", q,
-                                ReadRunbook);
+  return SelectPage<RunbookRow>(db, kRunbookColumns, "runbooks", w, ByteOrder("name_key") + ", seq",
+                                q, ReadRunbook);
 }
 
 Result<std::optional<RunbookRow>> FindRunbook(db::Database& db, const std::string& space_id,

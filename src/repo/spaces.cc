@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kColumns =
     "id, name, slug, description, is_default, task_queue_stopped, json";
-constexpr const char* kOrder = "LENGTH(id), id";
+const std::string kOrder = "LENGTH(id), " + ByteOrder("id");
 
 SpaceRow ReadSpace(const db::Row& r) {
   return SpaceRow{r.GetString("id"),       r.GetString("name"),

@@ -264,4 +264,40 @@ inline void ExpectDeletesLeaveNoFrozenRows(db::Database& db) {
             0);
 }
 
+// Lists of the model's resources sort by bytes on both backends. On PostgreSQL the test
+// database's default collation is C, so the columns are first given a locale's collation (as a
+// server initialised with a locale would have), under which "Ärger" sorts beside "alpha".
+inline void ExpectListsSortByBytes(db::Database& db) {
+  if (db.dialect() == db::Dialect::kPostgres) {
+    for (const char* sql :
+         {"ALTER TABLE runbooks ALTER COLUMN name_key TYPE TEXT COLLATE \"und-x-icu\"",
+          "ALTER TABLE library_variable_sets ALTER COLUMN name TYPE TEXT COLLATE \"und-x-icu\""}) {
+      auto r = db.Execute(sql);
+      ASSERT_TRUE(r) << sql << ": " << r.error().message();
+    }
+  }
+  const std::vector<std::string> names = {"beta", "Zulu", "_setup", "\xC3\x84rger", "Alpha"};
+  const std::vector<std::string> sorted = {"_setup", "Alpha", "beta", "Zulu", "\xC3\x84rger"};
+  int n = 0;
+  for (const auto& name : names) {
+    NewRunbook(db, name);
+    auto r = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+      const std::string id = "LibraryVariableSets-" + std::to_string(++n);
+      return InsertLibraryVariableSet(
+          tx, {id, "Spaces-1", name, "variableset-" + id, "Variables", nlohmann::json::object()});
+    });
+    ASSERT_TRUE(r) << r.error().message();
+  }
+  auto runbooks = ListRunbooks(db, {"Spaces-1", std::nullopt}, PageQuery{});
+  ASSERT_TRUE(runbooks) << runbooks.error().message();
+  std::vector<std::string> got;
+  for (const auto& rb : runbooks->items) got.push_back(rb.name);
+  EXPECT_EQ(got, sorted);
+  auto sets = ListLibraryVariableSets(db, {"Spaces-1", std::nullopt}, PageQuery{});
+  ASSERT_TRUE(sets) << sets.error().message();
+  got.clear();
+  for (const auto& l : sets->items) got.push_back(l.name);
+  EXPECT_EQ(got, sorted);
+}
+
 }  // namespace cuttle::repo

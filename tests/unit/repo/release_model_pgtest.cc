@@ -34,5 +34,10 @@ TEST(ReleaseModelPgTest, DeletesLeaveNoFrozenRows) {
   ExpectDeletesLeaveNoFrozenRows(*db);
 }
 
+TEST(ReleaseModelPgTest, ListsSortByBytes) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ExpectListsSortByBytes(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo

@@ -24,5 +24,7 @@ TEST_F(ReleaseModelTest, ConcurrentUnnamedSnapshotsGetDistinctNames) {
 
 TEST_F(ReleaseModelTest, DeletesLeaveNoFrozenRows) { ExpectDeletesLeaveNoFrozenRows(*db_); }
 
+TEST_F(ReleaseModelTest, ListsSortByBytes) { ExpectListsSortByBytes(*db_); }
+
 }  // namespace
 }  // namespace cuttle::repo
