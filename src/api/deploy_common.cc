@@ -4,6 +4,8 @@
 
 #include "core/strings.h"
 #include "model/lifecycle.h"
+#include "model/project.h"
+#include "repo/variable_sets.h"
 
 namespace cuttle::api {
 
@@ -53,6 +55,20 @@ Result<std::optional<repo::ChannelRow>> ResolveChannel(ApiContext& ctx, const st
 bool ProjectIsDisabled(const repo::ProjectRow& project) {
   auto it = project.doc.find("IsDisabled");
   return it != project.doc.end() && it->is_boolean() && it->get<bool>();
+}
+
+Result<FrozenVariables> FreezeProjectVariables(db::Transaction& tx, const std::string& space,
+                                               const repo::ProjectRow& project,
+                                               const std::string& owner) {
+  std::vector<std::string> sets{model::VariableSetIdOf(project.id)};
+  for (const auto& lvs : project.included_library_variable_set_ids) {
+    sets.push_back(model::VariableSetIdOf(lvs));
+  }
+  CUTTLE_TRY(auto frozen, repo::FreezeVariableSets(tx, space, owner, sets));
+  FrozenVariables out;
+  out.project_set = frozen.front();
+  out.library_sets.assign(frozen.begin() + 1, frozen.end());
+  return out;
 }
 
 Result<std::vector<repo::EnvironmentRow>> SpaceEnvironments(ApiContext& ctx,

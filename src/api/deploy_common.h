@@ -48,4 +48,14 @@ Lifecycle LifecyclePhases(const repo::LifecycleRow& row,
 
 bool ProjectIsDisabled(const repo::ProjectRow& project);
 
+// A release's or runbook snapshot's frozen variables: the copy of the project's variable set and
+// of each library set it includes (repo::FreezeVariableSets), all owned by `owner`.
+struct FrozenVariables {
+  std::string project_set;
+  std::vector<std::string> library_sets;  // in the project's order of inclusion
+};
+Result<FrozenVariables> FreezeProjectVariables(db::Transaction& tx, const std::string& space,
+                                               const repo::ProjectRow& project,
+                                               const std::string& owner);
+
 }  // namespace cuttle::api

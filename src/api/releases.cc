@@ -134,27 +134,14 @@ std::optional<std::string> SelectedVersion(const json& selected, const std::stri
 
 // --- snapshots ---
 
-// Freezes the project's variable set and every included library set as variable sets owned by
-// `owner` (the release: neither a project nor a library set, so they cannot be saved); their ids
-// go into the release's document.
+// Freezes the project's variables for the release (FreezeProjectVariables); their ids go into the
+// release's document.
 Result<void> SnapshotVariables(db::Transaction& tx, const std::string& space,
                                const repo::ProjectRow& project, const std::string& owner,
                                json& release_doc) {
-  auto freeze = [&](const std::string& set_id) -> Result<std::string> {
-    CUTTLE_TRY(auto set, repo::FindVariableSet(tx, space, set_id));
-    CUTTLE_TRY(auto id, repo::NextSnapshotId(tx, set_id));
-    CUTTLE_TRY_VOID(repo::InsertVariableSet(
-        tx, {id, space, owner, set ? set->version : 0, set ? set->variables : json::array()}));
-    return id;
-  };
-  CUTTLE_TRY(auto project_set, freeze(model::VariableSetIdOf(project.id)));
-  release_doc["ProjectVariableSetSnapshotId"] = project_set;
-  json library = json::array();
-  for (const auto& lvs : project.included_library_variable_set_ids) {
-    CUTTLE_TRY(auto id, freeze(model::VariableSetIdOf(lvs)));
-    library.push_back(id);
-  }
-  release_doc["LibraryVariableSetSnapshotIds"] = library;
+  CUTTLE_TRY(auto frozen, FreezeProjectVariables(tx, space, project, owner));
+  release_doc["ProjectVariableSetSnapshotId"] = frozen.project_set;
+  release_doc["LibraryVariableSetSnapshotIds"] = frozen.library_sets;
   return {};
 }
 

@@ -311,16 +311,12 @@ Result<http::Response> CreateRunbookSnapshot(ApiContext& ctx, http::Request& req
     frozen.last_snapshot_id = process_snapshot;
     frozen.steps = process ? process->steps : json::array();
     CUTTLE_TRY_VOID(repo::InsertProcess(tx, frozen));
-    const std::string set_id = model::VariableSetIdOf(project->id);
-    CUTTLE_TRY(auto set, repo::FindVariableSet(tx, space, set_id));
-    CUTTLE_TRY(auto variables_snapshot, repo::NextSnapshotId(tx, set_id));
-    CUTTLE_TRY_VOID(
-        repo::InsertVariableSet(tx, {variables_snapshot, space, rb->id, set ? set->version : 0,
-                                     set ? set->variables : json::array()}));
+    // The project's variables and the library sets it includes, frozen as a release's are.
+    CUTTLE_TRY(auto variables, FreezeProjectVariables(tx, space, *project, rb->id));
     row.json = {{"Notes", notes ? json(*notes) : json(nullptr)},
                 {"FrozenRunbookProcessId", process_snapshot},
-                {"FrozenProjectVariableSetId", variables_snapshot},
-                {"LibraryVariableSetSnapshotIds", json::array()},
+                {"FrozenProjectVariableSetId", variables.project_set},
+                {"LibraryVariableSetSnapshotIds", variables.library_sets},
                 {"SelectedPackages", json::array()}};
     CUTTLE_TRY(row, repo::InsertRunbookSnapshot(tx, row));
     if (publish) {

@@ -1,6 +1,7 @@
 #include "repo/variable_sets.h"
 
 #include "core/json.h"
+#include "repo/releases.h"
 
 namespace cuttle::repo {
 
@@ -79,6 +80,22 @@ Result<std::optional<int64_t>> UpdateVariableSet(db::Transaction& tx, const Vari
 Result<void> DeleteVariableSetsOf(db::Transaction& tx, const std::string& owner_id) {
   CUTTLE_TRY_VOID(tx.Execute("DELETE FROM variable_sets WHERE owner_id = $1", {owner_id}));
   return {};
+}
+
+Result<std::vector<std::string>> FreezeVariableSets(db::Transaction& tx,
+                                                    const std::string& space_id,
+                                                    const std::string& owner_id,
+                                                    const std::vector<std::string>& set_ids) {
+  std::vector<std::string> out;
+  out.reserve(set_ids.size());
+  for (const auto& set_id : set_ids) {
+    CUTTLE_TRY(auto set, FindVariableSet(tx, space_id, set_id));
+    CUTTLE_TRY(auto id, NextSnapshotId(tx, set_id));
+    CUTTLE_TRY_VOID(InsertVariableSet(tx, {id, space_id, owner_id, set ? set->version : 0,
+                                           set ? set->variables : nlohmann::json::array()}));
+    out.push_back(std::move(id));
+  }
+  return out;
 }
 
 Result<Page<LibraryVariableSetRow>> ListLibraryVariableSets(db::Database& db,

@@ -264,6 +264,43 @@ inline void ExpectDeletesLeaveNoFrozenRows(db::Database& db) {
             0);
 }
 
+// FreezeVariableSets copies each set (variables and version) under a new id owned by the owner,
+// a missing set as an empty one; a later save of the live set does not reach the copy.
+inline void ExpectFreezeCopiesEverySet(db::Database& db) {
+  using nlohmann::json;
+  const json live = json::array({{{"Name", "Conn"}, {"Value", "a"}}});
+  const json library = json::array({{{"Name", "Shared"}, {"Value", "s"}}});
+  std::vector<std::string> ids;
+  auto r = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY_VOID(
+        InsertVariableSet(tx, {"variableset-Projects-1", "Spaces-1", "Projects-1", 3, live}));
+    CUTTLE_TRY_VOID(InsertVariableSet(tx, {"variableset-LibraryVariableSets-1", "Spaces-1",
+                                           "LibraryVariableSets-1", 5, library}));
+    CUTTLE_TRY(ids,
+               FreezeVariableSets(tx, "Spaces-1", "Runbooks-4",
+                                  {"variableset-Projects-1", "variableset-LibraryVariableSets-1",
+                                   "variableset-LibraryVariableSets-2"}));
+    VariableSetRow edited{"variableset-Projects-1", "Spaces-1", "Projects-1", 3,
+                          json::array({{{"Name", "Conn"}, {"Value", "b"}}})};
+    CUTTLE_TRY(auto v, UpdateVariableSet(tx, edited, 3));
+    EXPECT_EQ(v, 4);
+    return {};
+  });
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 3u);
+  const std::vector<std::pair<int64_t, json>> expected = {
+      {3, live}, {5, library}, {0, json::array()}};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto frozen = FindVariableSet(db, "Spaces-1", ids[i]).value();
+    ASSERT_TRUE(frozen) << ids[i];
+    EXPECT_EQ(frozen->owner_id, "Runbooks-4");
+    EXPECT_EQ(frozen->version, expected[i].first) << ids[i];
+    EXPECT_EQ(frozen->variables, expected[i].second) << ids[i];
+  }
+  EXPECT_EQ(ids[1].rfind("variableset-LibraryVariableSets-1-s-", 0), 0u) << ids[1];
+}
+
 // Lists of the model's resources sort by bytes on both backends. On PostgreSQL the test
 // database's default collation is C, so the columns are first given a locale's collation (as a
 // server initialised with a locale would have), under which "Ärger" sorts beside "alpha".

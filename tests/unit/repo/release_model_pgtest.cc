@@ -34,6 +34,11 @@ TEST(ReleaseModelPgTest, DeletesLeaveNoFrozenRows) {
   ExpectDeletesLeaveNoFrozenRows(*db);
 }
 
+TEST(ReleaseModelPgTest, FreezeCopiesEverySet) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ExpectFreezeCopiesEverySet(*db);
+}
+
 TEST(ReleaseModelPgTest, ListsSortByBytes) {
   auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
   ExpectListsSortByBytes(*db);

@@ -24,6 +24,8 @@ TEST_F(ReleaseModelTest, ConcurrentUnnamedSnapshotsGetDistinctNames) {
 
 TEST_F(ReleaseModelTest, DeletesLeaveNoFrozenRows) { ExpectDeletesLeaveNoFrozenRows(*db_); }
 
+TEST_F(ReleaseModelTest, FreezeCopiesEverySet) { ExpectFreezeCopiesEverySet(*db_); }
+
 TEST_F(ReleaseModelTest, ListsSortByBytes) { ExpectListsSortByBytes(*db_); }
 
 }  // namespace
