@@ -1,5 +1,6 @@
 #include "api/deploy_common.h"
 
+#include <map>
 #include <set>
 
 #include "core/strings.h"
@@ -55,6 +56,27 @@ Result<std::optional<repo::ChannelRow>> ResolveChannel(ApiContext& ctx, const st
 bool ProjectIsDisabled(const repo::ProjectRow& project) {
   auto it = project.doc.find("IsDisabled");
   return it != project.doc.end() && it->is_boolean() && it->get<bool>();
+}
+
+Result<void> CheckDeployable(const std::vector<DeployPlan>& plans, const GateLoader& load) {
+  std::map<std::string, ReleaseGate> gates;  // by release id
+  for (const auto& plan : plans) {
+    if (ProjectIsDisabled(plan.project)) {
+      return Fail(Error::InvalidArgument("The project " + plan.project.name +
+                                         " is disabled: it cannot be deployed."));
+    }
+    auto gate = gates.find(plan.release.id);
+    if (gate == gates.end()) {
+      CUTTLE_TRY(auto loaded, load(plan));
+      gate = gates.emplace(plan.release.id, std::move(loaded)).first;
+    }
+    const ReleaseGate& g = gate->second;
+    auto refusal =
+        model::PromotionRefusal(g.lifecycle.phases, g.succeeded, plan.environment.id,
+                                plan.environment.name, plan.release.version, g.lifecycle.name);
+    if (refusal) return Fail(Error::InvalidArgument(*refusal));
+  }
+  return {};
 }
 
 Result<FrozenVariables> FreezeProjectVariables(db::Transaction& tx, const std::string& space,
