@@ -1,9 +1,12 @@
 #include "api/deploy_common.h"
 
+#include <map>
 #include <set>
 
 #include "core/strings.h"
 #include "model/lifecycle.h"
+#include "model/project.h"
+#include "repo/variable_sets.h"
 
 namespace cuttle::api {
 
@@ -53,6 +56,41 @@ Result<std::optional<repo::ChannelRow>> ResolveChannel(ApiContext& ctx, const st
 bool ProjectIsDisabled(const repo::ProjectRow& project) {
   auto it = project.doc.find("IsDisabled");
   return it != project.doc.end() && it->is_boolean() && it->get<bool>();
+}
+
+Result<void> CheckDeployable(const std::vector<DeployPlan>& plans, const GateLoader& load) {
+  std::map<std::string, ReleaseGate> gates;  // by release id
+  for (const auto& plan : plans) {
+    if (ProjectIsDisabled(plan.project)) {
+      return Fail(Error::InvalidArgument("The project " + plan.project.name +
+                                         " is disabled: it cannot be deployed."));
+    }
+    auto gate = gates.find(plan.release.id);
+    if (gate == gates.end()) {
+      CUTTLE_TRY(auto loaded, load(plan));
+      gate = gates.emplace(plan.release.id, std::move(loaded)).first;
+    }
+    const ReleaseGate& g = gate->second;
+    auto refusal =
+        model::PromotionRefusal(g.lifecycle.phases, g.succeeded, plan.environment.id,
+                                plan.environment.name, plan.release.version, g.lifecycle.name);
+    if (refusal) return Fail(Error::InvalidArgument(*refusal));
+  }
+  return {};
+}
+
+Result<FrozenVariables> FreezeProjectVariables(db::Transaction& tx, const std::string& space,
+                                               const repo::ProjectRow& project,
+                                               const std::string& owner) {
+  std::vector<std::string> sets{model::VariableSetIdOf(project.id)};
+  for (const auto& lvs : project.included_library_variable_set_ids) {
+    sets.push_back(model::VariableSetIdOf(lvs));
+  }
+  CUTTLE_TRY(auto frozen, repo::FreezeVariableSets(tx, space, owner, sets));
+  FrozenVariables out;
+  out.project_set = frozen.front();
+  out.library_sets.assign(frozen.begin() + 1, frozen.end());
+  return out;
 }
 
 Result<std::vector<repo::EnvironmentRow>> SpaceEnvironments(ApiContext& ctx,

@@ -2,7 +2,9 @@
 // environment as the clients name them, and a release's lifecycle as promotion phases.
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "repo/environments.h"
 #include "repo/lifecycles.h"
 #include "repo/projects.h"
+#include "repo/releases.h"
 
 namespace cuttle::api {
 
@@ -47,5 +50,32 @@ Lifecycle LifecyclePhases(const repo::LifecycleRow& row,
                           const std::vector<repo::EnvironmentRow>& environments);
 
 bool ProjectIsDisabled(const repo::ProjectRow& project);
+
+// Everything a deployment needs, checked before anything is written.
+struct DeployPlan {
+  repo::ProjectRow project;
+  repo::ReleaseRow release;
+  repo::EnvironmentRow environment;
+};
+// What the lifecycle check needs of a release: its lifecycle and the environments it succeeded in.
+struct ReleaseGate {
+  Lifecycle lifecycle;
+  std::set<std::string> succeeded;
+};
+using GateLoader = std::function<Result<ReleaseGate>(const DeployPlan&)>;
+// Refuses the first plan whose project is disabled or whose environment the release's lifecycle
+// does not open yet, naming the phase that blocks it. `load` is called once per release however
+// many of the plans deploy it (one release to several environments loads its lifecycle once).
+Result<void> CheckDeployable(const std::vector<DeployPlan>& plans, const GateLoader& load);
+
+// A release's or runbook snapshot's frozen variables: the copy of the project's variable set and
+// of each library set it includes (repo::FreezeVariableSets), all owned by `owner`.
+struct FrozenVariables {
+  std::string project_set;
+  std::vector<std::string> library_sets;  // in the project's order of inclusion
+};
+Result<FrozenVariables> FreezeProjectVariables(db::Transaction& tx, const std::string& space,
+                                               const repo::ProjectRow& project,
+                                               const std::string& owner);
 
 }  // namespace cuttle::api

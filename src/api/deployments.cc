@@ -32,28 +32,15 @@ struct DeployOptions {
   bool force_package_download = false, force_package_redeployment = false;
 };
 
-// Everything a deployment needs, checked before anything is written.
-struct DeployPlan {
-  repo::ProjectRow project;
-  repo::ReleaseRow release;
-  repo::EnvironmentRow environment;
-};
-
-// Refuses a deployment the lifecycle does not allow yet, naming the phase that blocks it.
-Result<void> CheckDeployable(ApiContext& ctx, const std::string& space, const DeployPlan& plan) {
-  if (ProjectIsDisabled(plan.project)) {
-    return Fail(Error::InvalidArgument("The project " + plan.project.name +
-                                       " is disabled: it cannot be deployed."));
-  }
+// What the lifecycle check needs of the plan's release (the channel's lifecycle and the
+// environments the release succeeded in), from the database.
+Result<ReleaseGate> LoadGate(ApiContext& ctx, const std::string& space, const DeployPlan& plan) {
   CUTTLE_TRY(auto channel, repo::FindChannel(ctx.db, space, plan.release.channel_id));
   if (!channel) return Fail(Error::NotFound("channel", plan.release.channel_id));
-  CUTTLE_TRY(auto lifecycle, LoadLifecycle(ctx, space, plan.project, *channel));
-  CUTTLE_TRY(auto succeeded, repo::SucceededEnvironments(ctx.db, plan.release.id));
-  auto refusal =
-      model::PromotionRefusal(lifecycle.phases, succeeded, plan.environment.id,
-                              plan.environment.name, plan.release.version, lifecycle.name);
-  if (refusal) return Fail(Error::InvalidArgument(*refusal));
-  return {};
+  ReleaseGate gate;
+  CUTTLE_TRY(gate.lifecycle, LoadLifecycle(ctx, space, plan.project, *channel));
+  CUTTLE_TRY(gate.succeeded, repo::SucceededEnvironments(ctx.db, plan.release.id));
+  return gate;
 }
 
 // Writes the deployment, its Deploy task and the DeploymentQueued event in `tx`.
@@ -120,7 +107,8 @@ Result<std::pair<repo::DeploymentRow, tasks::Task>> WriteDeployment(
 Result<std::vector<std::pair<repo::DeploymentRow, tasks::Task>>> Deploy(
     ApiContext& ctx, const http::Request& req, const std::string& space,
     const std::vector<DeployPlan>& plans, const DeployOptions& o) {
-  for (const auto& plan : plans) CUTTLE_TRY_VOID(CheckDeployable(ctx, space, plan));
+  CUTTLE_TRY_VOID(
+      CheckDeployable(plans, [&](const DeployPlan& plan) { return LoadGate(ctx, space, plan); }));
   std::vector<std::pair<repo::DeploymentRow, tasks::Task>> out;
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     out.clear();

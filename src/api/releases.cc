@@ -134,31 +134,24 @@ std::optional<std::string> SelectedVersion(const json& selected, const std::stri
 
 // --- snapshots ---
 
-// Freezes the project's variable set and every included library set as variable sets owned by
-// `owner` (the release: neither a project nor a library set, so they cannot be saved); their ids
-// go into the release's document.
+// Freezes the project's variables for the release (FreezeProjectVariables); their ids go into the
+// release's document.
 Result<void> SnapshotVariables(db::Transaction& tx, const std::string& space,
                                const repo::ProjectRow& project, const std::string& owner,
                                json& release_doc) {
-  auto freeze = [&](const std::string& set_id) -> Result<std::string> {
-    CUTTLE_TRY(auto set, repo::FindVariableSet(tx, space, set_id));
-    CUTTLE_TRY(auto id, repo::NextSnapshotId(tx, set_id));
-    CUTTLE_TRY_VOID(repo::InsertVariableSet(
-        tx, {id, space, owner, set ? set->version : 0, set ? set->variables : json::array()}));
-    return id;
-  };
-  CUTTLE_TRY(auto project_set, freeze(model::VariableSetIdOf(project.id)));
-  release_doc["ProjectVariableSetSnapshotId"] = project_set;
-  json library = json::array();
-  for (const auto& lvs : project.included_library_variable_set_ids) {
-    CUTTLE_TRY(auto id, freeze(model::VariableSetIdOf(lvs)));
-    library.push_back(id);
-  }
-  release_doc["LibraryVariableSetSnapshotIds"] = library;
+  CUTTLE_TRY(auto frozen, FreezeProjectVariables(tx, space, project, owner));
+  release_doc["ProjectVariableSetSnapshotId"] = frozen.project_set;
+  release_doc["LibraryVariableSetSnapshotIds"] = frozen.library_sets;
   return {};
 }
 
 // --- shared reading ---
+
+Error ReleaseChanged(const repo::ReleaseRow& release) {
+  return Error::Conflict("The release " + release.version +
+                         " was changed by someone else while this edit was made; reload it and "
+                         "save again.");
+}
 
 Result<repo::ReleaseRow> RouteRelease(ApiContext& ctx, const http::Request& req,
                                       std::string& space) {
@@ -288,7 +281,9 @@ Result<repo::ReleaseRow> MakeRelease(ApiContext& ctx, const http::Request& req,
     }
     row.json["ProjectDeploymentProcessSnapshotId"] = snapshot_id;
     CUTTLE_TRY_VOID(SnapshotVariables(tx, space, r.project, row.id, row.json));
-    CUTTLE_TRY_VOID(repo::UpdateReleaseJson(tx, row.id, row.json));
+    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, row, row.revision));
+    if (!revision) return Fail(Error::Internal("The release " + row.id + " vanished."));
+    row.revision = *revision;
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Created",
                                 "Release " + row.version + " created for " + r.project.name,
                                 {row.id, r.project.id, r.channel.id}));
@@ -463,27 +458,23 @@ Result<http::Response> UpdateRelease(ApiContext& ctx, http::Request& req) {
   auto notes = b.OptionalString("ReleaseNotes");
   const std::string version = b.RequiredString("Version");
   CUTTLE_TRY_VOID(b.Finish("release"));
+  // Written only if nobody saved the release since it was read above (otherwise their change
+  // would be silently undone).
+  repo::ReleaseRow edited = release;
+  edited.json["ReleaseNotes"] = notes ? json(*notes) : json(nullptr);
+  edited.version = version;
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
-    json doc = release.json;
-    doc["ReleaseNotes"] = notes ? json(*notes) : json(nullptr);
+    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, edited, release.revision));
+    if (!revision) return Fail(ReleaseChanged(release));
     if (version != release.version) {
-      CUTTLE_TRY(auto dup, tx.Execute("SELECT id FROM releases WHERE project_id = $1 AND "
-                                      "version_key = $2 AND id <> $3",
-                                      {release.project_id, core::ToLower(version), release.id}));
-      if (!dup.empty()) {
-        return Fail(Error::AlreadyExists("A release with the version '" + version +
-                                         "' already exists in this project."));
-      }
-      CUTTLE_TRY_VOID(tx.Execute("UPDATE releases SET version = $2, version_key = $3 WHERE id = $1",
-                                 {release.id, version, core::ToLower(version)}));
       CUTTLE_TRY_VOID(repo::SetDashboardReleaseVersion(tx, release.id, version));
     }
-    CUTTLE_TRY_VOID(repo::UpdateReleaseJson(tx, release.id, doc));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified", "Release " + version + " modified",
                                 {release.id, release.project_id}));
     return {};
   }));
   CUTTLE_TRY(auto updated, repo::FindRelease(ctx.db, space, release.id));
+  if (!updated) return Fail(Error::NotFound("release", release.id));
   return http::Response::Json(200, model::ReleaseJson(*updated));
 }
 
@@ -516,9 +507,10 @@ Result<http::Response> SnapshotReleaseVariables(ApiContext& ctx, http::Request& 
   CUTTLE_TRY(auto project, repo::FindProject(ctx.db, space, release.project_id));
   if (!project) return Fail(Error::NotFound("project", release.project_id));
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
-    json doc = release.json;
-    CUTTLE_TRY_VOID(SnapshotVariables(tx, space, *project, release.id, doc));
-    CUTTLE_TRY_VOID(repo::UpdateReleaseJson(tx, release.id, doc));
+    repo::ReleaseRow edited = release;
+    CUTTLE_TRY_VOID(SnapshotVariables(tx, space, *project, release.id, edited.json));
+    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, edited, release.revision));
+    if (!revision) return Fail(ReleaseChanged(release));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
                                 "Variables of release " + release.version + " re-snapshotted",
                                 {release.id, release.project_id}));

@@ -178,8 +178,17 @@ Result<http::Response> UpdateRunbook(ApiContext& ctx, http::Request& req) {
     }
   }
   CUTTLE_TRY_VOID(b.Finish("runbook"));
+  // Written only if nobody saved the runbook (or published a snapshot of it) since it was read
+  // above: otherwise their change would be silently undone.
+  const int64_t expected = row.revision;
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
-    CUTTLE_TRY_VOID(repo::UpdateRunbook(tx, row));
+    CUTTLE_TRY(auto revision, repo::UpdateRunbook(tx, row, expected));
+    if (!revision) {
+      return Fail(Error::Conflict("The runbook " + row.name +
+                                  " was changed by someone else while this edit was made; reload "
+                                  "it and save again."));
+    }
+    row.revision = *revision;
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified", "Runbook " + row.name + " modified",
                                 {row.id, row.project_id}));
     return {};
@@ -192,7 +201,6 @@ Result<http::Response> DeleteRunbook(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto row, RouteRunbook(ctx, req, space));
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     CUTTLE_TRY_VOID(repo::DeleteRunbook(tx, row.id));
-    CUTTLE_TRY_VOID(repo::DeleteProcessesOf(tx, row.id));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted", "Runbook " + row.name + " deleted",
                                 {row.id, row.project_id}));
     return {};
@@ -284,20 +292,15 @@ Result<http::Response> CreateRunbookSnapshot(ApiContext& ctx, http::Request& req
   }
   CUTTLE_TRY(auto project, repo::FindProject(ctx.db, space, rb->project_id));
   if (!project) return Fail(Error::NotFound("project", rb->project_id));
-  CUTTLE_TRY(auto process, repo::FindProcess(ctx.db, space, rb->process_id));
   repo::RunbookSnapshotRow row;
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     row = {};
     row.space_id = space;
     row.project_id = rb->project_id;
     row.runbook_id = rb->id;
-    row.name = name;
-    if (row.name.empty()) {
-      CUTTLE_TRY(auto n, tx.Execute("SELECT COUNT(*) FROM runbook_snapshots WHERE runbook_id = $1",
-                                    {rb->id}));
-      row.name = "Snapshot " + std::to_string(n.front().GetInt(0) + 1);
-    }
-    // The frozen process and project variables (owned by the runbook, so neither can be saved).
+    row.name = name;  // empty: InsertRunbookSnapshot numbers it
+    CUTTLE_TRY(auto process, repo::FindProcess(tx, space, rb->process_id));
+    // The frozen process and variables (owned by the runbook, so neither can be saved).
     CUTTLE_TRY(auto process_snapshot, repo::NextSnapshotId(tx, rb->process_id));
     repo::ProcessRow frozen;
     frozen.id = process_snapshot;
@@ -308,22 +311,19 @@ Result<http::Response> CreateRunbookSnapshot(ApiContext& ctx, http::Request& req
     frozen.last_snapshot_id = process_snapshot;
     frozen.steps = process ? process->steps : json::array();
     CUTTLE_TRY_VOID(repo::InsertProcess(tx, frozen));
-    const std::string set_id = model::VariableSetIdOf(project->id);
-    CUTTLE_TRY(auto set, repo::FindVariableSet(tx, space, set_id));
-    CUTTLE_TRY(auto variables_snapshot, repo::NextSnapshotId(tx, set_id));
-    CUTTLE_TRY_VOID(
-        repo::InsertVariableSet(tx, {variables_snapshot, space, rb->id, set ? set->version : 0,
-                                     set ? set->variables : json::array()}));
+    // The project's variables and the library sets it includes, frozen as a release's are.
+    CUTTLE_TRY(auto variables, FreezeProjectVariables(tx, space, *project, rb->id));
     row.json = {{"Notes", notes ? json(*notes) : json(nullptr)},
                 {"FrozenRunbookProcessId", process_snapshot},
-                {"FrozenProjectVariableSetId", variables_snapshot},
-                {"LibraryVariableSetSnapshotIds", json::array()},
+                {"FrozenProjectVariableSetId", variables.project_set},
+                {"LibraryVariableSetSnapshotIds", variables.library_sets},
                 {"SelectedPackages", json::array()}};
     CUTTLE_TRY(row, repo::InsertRunbookSnapshot(tx, row));
     if (publish) {
-      repo::RunbookRow published = *rb;
-      published.published_snapshot_id = row.id;
-      CUTTLE_TRY_VOID(repo::UpdateRunbook(tx, published));
+      // Only the published snapshot is written: an edit of the runbook made since it was read
+      // above is kept.
+      CUTTLE_TRY(auto found, repo::PublishRunbookSnapshot(tx, rb->id, row.id));
+      if (!found) return Fail(Error::NotFound("runbook", rb->id));
     }
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Created",
                                 "Runbook snapshot " + row.name + " created for " + rb->name +

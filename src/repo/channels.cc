@@ -7,7 +7,8 @@ namespace cuttle::repo {
 namespace {
 
 constexpr const char* kColumns = "id, space_id, project_id, name, lifecycle_id, is_default, json";
-constexpr const char* kOrder = "project_id, is_default DESC, lower(name), id";
+const std::string kOrder =
+    "project_id, is_default DESC, " + ByteOrder("name", true) + ", " + ByteOrder("id");
 
 ChannelRow ReadChannel(const db::Row& r) {
   ChannelRow c{r.GetString("id"),

@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kColumns =
     "id, space_id, name, sort_order, description, use_guided_failure, "
     "allow_dynamic_infrastructure, json";
-constexpr const char* kOrder = "sort_order, LENGTH(id), id";
+const std::string kOrder = "sort_order, LENGTH(id), " + ByteOrder("id");
 
 EnvironmentRow ReadEnvironment(const db::Row& r) {
   EnvironmentRow e;
@@ -104,7 +104,8 @@ Result<bool> DeleteEnvironment(db::Transaction& tx, const std::string& space_id,
   const std::string name = deleted.front().GetString(0);
   CUTTLE_TRY(auto lifecycles,
              tx.Execute("SELECT l.id, l.name FROM lifecycle_environments le JOIN lifecycles l ON "
-                        "l.id = le.lifecycle_id WHERE le.environment_id = $1 ORDER BY l.name",
+                        "l.id = le.lifecycle_id WHERE le.environment_id = $1 ORDER BY " +
+                            ByteOrder("l.name"),
                         {id}));
   if (!lifecycles.empty()) {
     return Fail(
@@ -114,7 +115,8 @@ Result<bool> DeleteEnvironment(db::Transaction& tx, const std::string& space_id,
   }
   CUTTLE_TRY(auto machines,
              tx.Execute("SELECT m.id, m.name FROM machine_environments me JOIN machines m ON "
-                        "m.id = me.machine_id WHERE me.environment_id = $1 ORDER BY m.name",
+                        "m.id = me.machine_id WHERE me.environment_id = $1 ORDER BY " +
+                            ByteOrder("m.name"),
                         {id}));
   if (!machines.empty()) {
     return Fail(Error::Conflict(
@@ -127,9 +129,9 @@ Result<bool> DeleteEnvironment(db::Transaction& tx, const std::string& space_id,
 
 Result<void> ReorderEnvironments(db::Transaction& tx, const std::string& space_id,
                                  const std::vector<std::string>& ordered_ids) {
-  CUTTLE_TRY(auto rows, tx.Execute("SELECT id FROM environments WHERE space_id = $1 ORDER BY "
-                                   "sort_order, LENGTH(id), id",
-                                   {space_id}));
+  CUTTLE_TRY(
+      auto rows,
+      tx.Execute("SELECT id FROM environments WHERE space_id = $1 ORDER BY " + kOrder, {space_id}));
   std::vector<std::string> present;
   for (const auto& r : rows.rows) present.push_back(r.GetString(0));
   std::vector<std::string> order, unknown;

@@ -12,7 +12,7 @@ namespace cuttle::repo {
 namespace {
 
 constexpr const char* kColumns = "id, space_id, name, json";
-constexpr const char* kOrder = "LENGTH(id), id";
+const std::string kOrder = "LENGTH(id), " + ByteOrder("id");
 
 LifecycleRow ReadLifecycle(const db::Row& r) {
   return LifecycleRow{r.GetString("id"), r.GetString("space_id"), r.GetString("name"),

@@ -8,7 +8,7 @@ namespace cuttle::repo {
 namespace {
 
 constexpr const char* kColumns = "id, space_id, name, is_default, json";
-constexpr const char* kOrder = "LENGTH(id), id";
+const std::string kOrder = "LENGTH(id), " + ByteOrder("id");
 
 MachinePolicyRow ReadPolicy(const db::Row& r) {
   return MachinePolicyRow{r.GetString("id"), r.GetString("space_id"), r.GetString("name"),

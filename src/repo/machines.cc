@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kColumns =
     "id, space_id, name, is_disabled, health_status, machine_policy_id, communication_style, "
     "thumbprint, json";
-constexpr const char* kOrder = "lower(name), LENGTH(id), id";
+const std::string kOrder = ByteOrder("name", true) + ", LENGTH(id), " + ByteOrder("id");
 
 MachineRow ReadMachine(const db::Row& r) {
   MachineRow m;

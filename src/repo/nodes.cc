@@ -8,7 +8,7 @@ constexpr const char* kNodeReturning =
     "id, name, max_concurrent_tasks, is_in_maintenance_mode, last_seen, started_at, version, "
     "schema_version, lease_epoch, last_modified_on, last_modified_by";
 constexpr const char* kFrom = "server_nodes n";
-constexpr const char* kOrder = "n.name";
+const std::string kOrder = ByteOrder("n.name");
 
 // The row's columns and the liveness computed on the database clock. The timeout is a number from
 // the node's own configuration, written into the statement so that the count and the page (which

@@ -31,10 +31,7 @@ PackageRow ReadPackage(const db::Row& r) {
 }
 
 // Byte order for ids on both backends (PostgreSQL's default collation may follow a locale).
-std::string Order(db::Database& db) {
-  return db.dialect() == db::Dialect::kPostgres ? "id_key COLLATE \"C\", version_order DESC"
-                                                : "id_key, version_order DESC";
-}
+std::string Order(db::Database&) { return ByteOrder("id_key") + ", version_order DESC"; }
 
 Where FilterWhere(const PackageFilter& f) {
   Where w;

@@ -120,4 +120,9 @@ Result<db::ResultSet> SelectPageRows(db::Database& db, std::string_view columns,
                     params);
 }
 
+std::string ByteOrder(std::string_view column, bool fold_case) {
+  const std::string collated = std::string(column) + " COLLATE \"binary\"";
+  return fold_case ? "lower(" + collated + ")" : collated;
+}
+
 }  // namespace cuttle::repo

@@ -62,6 +62,14 @@ class Where {
   db::Params params_;
 };
 
+// An ORDER BY term sorting the text column `column` by its bytes, the same on both backends (a
+// list ordered by name must not change order with the database's locale): `COLLATE "binary"` is
+// SQLite's default collation, and on PostgreSQL a copy of "C" made by migration 0011 under that
+// name. With `fold_case`, the column lower-cased first; under that collation PostgreSQL's lower()
+// maps ASCII only, as SQLite's does. Only ORDER BY uses it: comparisons and indexes keep theirs.
+//   ByteOrder("name", true) == R"(lower(name COLLATE "binary"))"
+std::string ByteOrder(std::string_view column, bool fold_case = false);
+
 // SELECT `columns` FROM `from` `where` ORDER BY `order_by` LIMIT take OFFSET skip, and the count
 // of every matching row, each row read by `read`. Runs on the database or in a transaction.
 template <class Row>

@@ -14,7 +14,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kColumns = "id, space_id, name, json";
-constexpr const char* kOrder = "LENGTH(id), id";
+const std::string kOrder = "LENGTH(id), " + ByteOrder("id");
 
 ProjectGroupRow ReadProjectGroup(const db::Row& r) {
   ProjectGroupRow g;

@@ -11,7 +11,7 @@ namespace cuttle::repo {
 namespace {
 
 constexpr const char* kColumns = "id, space_id, name, slug, project_group_id, lifecycle_id, json";
-constexpr const char* kOrder = "lower(name), id";
+const std::string kOrder = ByteOrder("name", true) + ", " + ByteOrder("id");
 
 ProjectRow ReadProject(const db::Row& r) {
   ProjectRow p{r.GetString("id"),

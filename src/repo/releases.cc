@@ -3,6 +3,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/strings.h"
+#include "repo/processes.h"
 #include "repo/settings.h"
 
 namespace cuttle::repo {
@@ -10,7 +11,7 @@ namespace cuttle::repo {
 namespace {
 
 constexpr const char* kColumns =
-    "id, seq, space_id, project_id, channel_id, version, assembled, json";
+    "id, seq, space_id, project_id, channel_id, version, assembled, revision, json";
 
 ReleaseRow ReadRelease(const db::Row& r) {
   ReleaseRow row;
@@ -21,6 +22,7 @@ ReleaseRow ReadRelease(const db::Row& r) {
   row.channel_id = r.GetString("channel_id");
   row.version = r.GetString("version");
   row.assembled = r.GetInt("assembled");
+  row.revision = r.GetInt("revision");
   row.json = core::ParseJson(r.GetString("json")).value_or(nlohmann::json::object());
   return row;
 }
@@ -98,15 +100,40 @@ Result<ReleaseRow> InsertRelease(db::Transaction& tx, ReleaseRow row) {
   return row;
 }
 
-Result<void> UpdateReleaseJson(db::Transaction& tx, const std::string& id,
-                               const nlohmann::json& json) {
-  CUTTLE_TRY_VOID(tx.Execute("UPDATE releases SET json = $2 WHERE id = $1", {id, json.dump()}));
-  return {};
+Result<std::optional<int64_t>> UpdateRelease(db::Transaction& tx, const ReleaseRow& row,
+                                             int64_t expected_revision) {
+  const std::string taken =
+      "A release with the version '" + row.version + "' already exists in this project.";
+  CUTTLE_TRY(auto dup, tx.Execute("SELECT id FROM releases WHERE project_id = $1 AND "
+                                  "version_key = $2 AND id <> $3",
+                                  {row.project_id, VersionKey(row.version), row.id}));
+  if (!dup.empty()) return Fail(Error::AlreadyExists(taken));
+  auto rs = tx.Execute(
+      "UPDATE releases SET version = $3, version_key = $4, json = $5, revision = revision + 1 "
+      "WHERE id = $1 AND revision = $2 RETURNING revision",
+      {row.id, expected_revision, row.version, VersionKey(row.version), row.json.dump()});
+  if (!rs) {
+    if (rs.error().code() == ErrorCode::kAlreadyExists) return Fail(Error::AlreadyExists(taken));
+    return Fail(rs.error());
+  }
+  if (rs->empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(rs->front().GetInt(0));
 }
 
 Result<bool> DeleteRelease(db::Transaction& tx, const std::string& id) {
-  CUTTLE_TRY(auto rs, tx.Execute("DELETE FROM releases WHERE id = $1", {id}));
-  return rs.affected > 0;
+  // Its frozen variable sets (owned by the release) and its frozen process (owned by the project,
+  // named by the release's document) go with it.
+  CUTTLE_TRY(auto rs, tx.Execute("SELECT json FROM releases WHERE id = $1", {id}));
+  if (rs.empty()) return false;
+  const auto doc = core::ParseJson(rs.front().GetString(0)).value_or(nlohmann::json::object());
+  const std::string process = doc.value("ProjectDeploymentProcessSnapshotId", "");
+  if (!process.empty()) {
+    CUTTLE_TRY_VOID(tx.Execute("DELETE FROM processes WHERE id = $1 AND kind = $2",
+                               {process, std::string(kDeploymentProcessSnapshot)}));
+  }
+  CUTTLE_TRY_VOID(tx.Execute("DELETE FROM variable_sets WHERE owner_id = $1", {id}));
+  CUTTLE_TRY(auto deleted, tx.Execute("DELETE FROM releases WHERE id = $1", {id}));
+  return deleted.affected > 0;
 }
 
 Result<std::optional<std::string>> ActiveProjectTask(db::Transaction& tx,
@@ -131,6 +158,8 @@ Result<void> DeleteProjectReleaseModel(db::Transaction& tx, const std::string& p
            "DELETE FROM releases WHERE project_id = $1",
            "DELETE FROM runbook_runs WHERE project_id = $1",
            "DELETE FROM runbook_snapshots WHERE project_id = $1",
+           "DELETE FROM id_sequences WHERE name IN (SELECT 'RunbookSnapshotNames/' || id FROM "
+           "runbooks WHERE project_id = $1)",
            "DELETE FROM processes WHERE owner_id IN (SELECT id FROM runbooks WHERE project_id = "
            "$1)",
            "DELETE FROM runbooks WHERE project_id = $1",

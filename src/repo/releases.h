@@ -22,6 +22,7 @@ struct ReleaseRow {
   std::string channel_id;
   std::string version;
   int64_t assembled = 0;  // ms
+  int64_t revision = 0;   // raised by every UpdateRelease (optimistic saves)
   // The rest of the Octopus document: ReleaseNotes, SelectedPackages, the snapshot ids...
   nlohmann::json json = nlohmann::json::object();
 };
@@ -48,9 +49,13 @@ Result<std::optional<std::string>> LatestReleaseVersion(db::Transaction& tx,
 // Assigns id, seq and assembled (database clock). A version the project already has is
 // AlreadyExists naming it.
 Result<ReleaseRow> InsertRelease(db::Transaction& tx, ReleaseRow row);
-Result<void> UpdateReleaseJson(db::Transaction& tx, const std::string& id,
-                               const nlohmann::json& json);
-// Deletes the release and its deployments; false when there was none.
+// Writes `row`'s version and document if the stored release is still at `expected_revision`:
+// the new revision, or nullopt (nothing written) when someone else saved it in between. A
+// version another release of the project has is AlreadyExists.
+Result<std::optional<int64_t>> UpdateRelease(db::Transaction& tx, const ReleaseRow& row,
+                                             int64_t expected_revision);
+// Deletes the release with its frozen process and variable sets; false when there was none. Its
+// deployments are the caller's (repo::DeleteDeploymentsOfRelease) to delete first.
 Result<bool> DeleteRelease(db::Transaction& tx, const std::string& id);
 
 // For a project being deleted: the id of one of its deployments or runbook runs still queued or

@@ -14,7 +14,7 @@ nlohmann::json Doc(const db::Row& r, std::string_view column) {
 }
 
 constexpr const char* kRunbookColumns =
-    "id, seq, space_id, project_id, name, process_id, published_snapshot_id, json";
+    "id, seq, space_id, project_id, name, process_id, published_snapshot_id, revision, json";
 RunbookRow ReadRunbook(const db::Row& r) {
   return RunbookRow{r.GetString("id"),
                     r.GetInt("seq"),
@@ -23,7 +23,8 @@ RunbookRow ReadRunbook(const db::Row& r) {
                     r.GetString("name"),
                     r.GetString("process_id"),
                     r.GetOptionalString("published_snapshot_id"),
-                    Doc(r, "json")};
+                    Doc(r, "json"),
+                    r.GetInt("revision")};
 }
 
 constexpr const char* kSnapshotColumns = "id, seq, space_id, project_id, runbook_id, name, json";
@@ -57,6 +58,11 @@ RunbookRunRow ReadRun(const db::Row& r) {
 
 db::Value OptText(const std::optional<std::string>& s) { return s ? db::Value(*s) : db::Value(); }
 
+// The id_sequences counter that numbers a runbook's unnamed snapshots.
+std::string SnapshotNameSequence(const std::string& runbook_id) {
+  return "RunbookSnapshotNames/" + runbook_id;
+}
+
 }  // namespace
 
 Result<Page<RunbookRow>> ListRunbooks(db::Database& db, const RunbookFilter& f,
@@ -65,8 +71,8 @@ Result<Page<RunbookRow>> ListRunbooks(db::Database& db, const RunbookFilter& f,
   w.Add("space_id = {}", f.space_id);
   if (f.project_id) w.Add("project_id = {}", *f.project_id);
   w.ListFilters(q);
-  return SelectPage<RunbookRow>(db, kRunbookColumns, "runbooks", w, "name_key, seq", q,
-                                ReadRunbook);
+  return SelectPage<RunbookRow>(db, kRunbookColumns, "runbooks", w, ByteOrder("name_key") + ", seq",
+                                q, ReadRunbook);
 }
 
 Result<std::optional<RunbookRow>> FindRunbook(db::Database& db, const std::string& space_id,
@@ -113,25 +119,49 @@ Result<RunbookRow> InsertRunbook(db::Transaction& tx, RunbookRow row) {
   return row;
 }
 
-Result<void> UpdateRunbook(db::Transaction& tx, const RunbookRow& row) {
+Result<std::optional<int64_t>> UpdateRunbook(db::Transaction& tx, const RunbookRow& row,
+                                             int64_t expected_revision) {
+  const std::string taken =
+      "A runbook with the name '" + row.name + "' already exists in this project.";
   CUTTLE_TRY(auto dup, tx.Execute("SELECT id FROM runbooks WHERE project_id = $1 AND name_key = $2 "
                                   "AND id <> $3",
                                   {row.project_id, core::ToLower(row.name), row.id}));
-  if (!dup.empty()) {
-    return Fail(Error::AlreadyExists("A runbook with the name '" + row.name +
-                                     "' already exists in this project."));
+  if (!dup.empty()) return Fail(Error::AlreadyExists(taken));
+  auto rs = tx.Execute(
+      "UPDATE runbooks SET name = $3, name_key = $4, published_snapshot_id = $5, json = $6, "
+      "revision = revision + 1 WHERE id = $1 AND revision = $2 RETURNING revision",
+      {row.id, expected_revision, row.name, core::ToLower(row.name),
+       OptText(row.published_snapshot_id), row.json.dump()});
+  if (!rs) {
+    if (rs.error().code() == ErrorCode::kAlreadyExists) return Fail(Error::AlreadyExists(taken));
+    return Fail(rs.error());
   }
-  CUTTLE_TRY_VOID(
-      tx.Execute("UPDATE runbooks SET name = $2, name_key = $3, "
-                 "published_snapshot_id = $4, json = $5 WHERE id = $1",
-                 {row.id, row.name, core::ToLower(row.name), OptText(row.published_snapshot_id),
-                  row.json.dump()}));
-  return {};
+  if (rs->empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(rs->front().GetInt(0));
+}
+
+Result<bool> PublishRunbookSnapshot(db::Transaction& tx, const std::string& runbook_id,
+                                    const std::string& snapshot_id) {
+  CUTTLE_TRY(auto rs, tx.Execute("UPDATE runbooks SET published_snapshot_id = $2, "
+                                 "revision = revision + 1 WHERE id = $1",
+                                 {runbook_id, snapshot_id}));
+  return rs.affected > 0;
 }
 
 Result<void> DeleteRunbook(db::Transaction& tx, const std::string& id) {
-  CUTTLE_TRY_VOID(tx.Execute("DELETE FROM runbook_snapshots WHERE runbook_id = $1", {id}));
-  CUTTLE_TRY_VOID(tx.Execute("DELETE FROM runbooks WHERE id = $1", {id}));
+  // Its snapshots, the processes it owns (the live one and the snapshots' frozen copies), its
+  // frozen variable sets and the counter that names its snapshots go with it; its runs stay as
+  // history.
+  for (const char* sql : {
+           "DELETE FROM runbook_snapshots WHERE runbook_id = $1",
+           "DELETE FROM processes WHERE owner_id = $1",
+           "DELETE FROM variable_sets WHERE owner_id = $1",
+           "DELETE FROM runbooks WHERE id = $1",
+       }) {
+    CUTTLE_TRY_VOID(tx.Execute(sql, {id}));
+  }
+  CUTTLE_TRY_VOID(
+      tx.Execute("DELETE FROM id_sequences WHERE name = $1", {SnapshotNameSequence(id)}));
   return {};
 }
 
@@ -164,6 +194,19 @@ Result<std::optional<RunbookSnapshotRow>> FindRunbookSnapshot(
 }
 
 Result<RunbookSnapshotRow> InsertRunbookSnapshot(db::Transaction& tx, RunbookSnapshotRow row) {
+  if (row.name.empty()) {
+    // "Snapshot <n>", n from the runbook's own counter: two snapshots made at once take distinct
+    // numbers (the counter's row is locked by the first until it commits). A number whose name is
+    // already taken (a snapshot named so by hand, or made before the counter) is skipped.
+    for (;;) {
+      CUTTLE_TRY(auto n, NextSequenceValue(tx, SnapshotNameSequence(row.runbook_id)));
+      row.name = "Snapshot " + std::to_string(n);
+      CUTTLE_TRY(auto taken, tx.Execute("SELECT 1 FROM runbook_snapshots WHERE runbook_id = $1 "
+                                        "AND name_key = $2",
+                                        {row.runbook_id, core::ToLower(row.name)}));
+      if (taken.empty()) break;
+    }
+  }
   CUTTLE_TRY(auto dup, tx.Execute("SELECT id FROM runbook_snapshots WHERE runbook_id = $1 AND "
                                   "name_key = $2",
                                   {row.runbook_id, core::ToLower(row.name)}));

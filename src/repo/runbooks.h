@@ -22,6 +22,7 @@ struct RunbookRow {
   std::string process_id;
   std::optional<std::string> published_snapshot_id;
   nlohmann::json json = nlohmann::json::object();  // Description, EnvironmentScope, ...
+  int64_t revision = 0;  // raised by every write of the row (optimistic saves)
 };
 
 struct RunbookFilter {
@@ -38,7 +39,17 @@ Result<std::optional<RunbookRow>> FindRunbookByName(db::Database& db, const std:
                                                     const std::string& name);
 // Assigns id and seq when they are empty; the name taken in the project is AlreadyExists.
 Result<RunbookRow> InsertRunbook(db::Transaction& tx, RunbookRow row);
-Result<void> UpdateRunbook(db::Transaction& tx, const RunbookRow& row);
+// Writes `row` if the stored runbook is still at `expected_revision`: the new revision, or nullopt
+// (nothing written) when someone else saved it in between. A name another runbook of the project
+// has is AlreadyExists.
+Result<std::optional<int64_t>> UpdateRunbook(db::Transaction& tx, const RunbookRow& row,
+                                             int64_t expected_revision);
+// Makes `snapshot_id` the runbook's published snapshot, writing nothing else (so no edit is
+// overwritten) and raising the revision (so an edit read before it is refused); false when there
+// is no such runbook.
+Result<bool> PublishRunbookSnapshot(db::Transaction& tx, const std::string& runbook_id,
+                                    const std::string& snapshot_id);
+// Deletes the runbook with its snapshots, processes and frozen variable sets (not its runs).
 Result<void> DeleteRunbook(db::Transaction& tx, const std::string& id);
 Result<int64_t> NextRunbookSeq(db::Transaction& tx);
 
@@ -59,6 +70,8 @@ Result<Page<RunbookSnapshotRow>> ListRunbookSnapshots(db::Database& db, const st
 Result<std::optional<RunbookSnapshotRow>> FindRunbookSnapshot(
     db::Database& db, const std::string& space_id, const std::string& id_or_name,
     const std::optional<std::string>& runbook_id = std::nullopt);
+// Assigns id, seq and assembled; an empty name becomes "Snapshot <n>", n counting the runbook's
+// unnamed snapshots (race-free, skipping names taken). A name taken is AlreadyExists.
 Result<RunbookSnapshotRow> InsertRunbookSnapshot(db::Transaction& tx, RunbookSnapshotRow row);
 
 struct RunbookRunRow {

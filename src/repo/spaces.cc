@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kColumns =
     "id, name, slug, description, is_default, task_queue_stopped, json";
-constexpr const char* kOrder = "LENGTH(id), id";
+const std::string kOrder = "LENGTH(id), " + ByteOrder("id");
 
 SpaceRow ReadSpace(const db::Row& r) {
   return SpaceRow{r.GetString("id"),       r.GetString("name"),
@@ -133,6 +133,14 @@ Result<bool> DeleteSpace(db::Transaction& tx, const std::string& id) {
            "DELETE FROM lifecycles WHERE space_id = $1",
            "DELETE FROM project_groups WHERE space_id = $1",
            "DELETE FROM environments WHERE space_id = $1",
+           // Its library variable sets and their variables (no project is left to include one).
+           "DELETE FROM model_references WHERE document_id IN "
+           "(SELECT variable_set_id FROM library_variable_sets WHERE space_id = $1)",
+           "DELETE FROM project_library_variable_sets WHERE library_variable_set_id IN "
+           "(SELECT id FROM library_variable_sets WHERE space_id = $1)",
+           "DELETE FROM variable_sets WHERE owner_id IN "
+           "(SELECT id FROM library_variable_sets WHERE space_id = $1)",
+           "DELETE FROM library_variable_sets WHERE space_id = $1",
        }) {
     CUTTLE_TRY_VOID(tx.Execute(sql, {id}));
   }

@@ -37,10 +37,10 @@ Result<SpaceRow> InsertSpace(db::Transaction& tx, SpaceRow space);
 // Returns false if there is no such space.
 Result<bool> UpdateSpace(db::Transaction& tx, const SpaceRow& space);
 
-// Deletes a space and the environments, lifecycles, project groups, machine policies and
-// deployment targets in it. Refused (kConflict, saying why) for the default space, while the task
-// queue is not stopped, or while the space has queued or running tasks. Returns false if there
-// is no such space. Events, finished tasks and packages of the space are kept.
+// Deletes a space and the environments, lifecycles, project groups, machine policies, deployment
+// targets and library variable sets in it. Refused (kConflict, saying why) for the default space,
+// while the task queue is not stopped, or while the space has queued or running tasks. Returns
+// false if there is no such space. Events, finished tasks and packages of the space are kept.
 Result<bool> DeleteSpace(db::Transaction& tx, const std::string& id);
 
 // Takes the space's row lock until the transaction ends, so a document created in the space and

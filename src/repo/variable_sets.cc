@@ -1,6 +1,7 @@
 #include "repo/variable_sets.h"
 
 #include "core/json.h"
+#include "repo/releases.h"
 
 namespace cuttle::repo {
 
@@ -8,7 +9,7 @@ namespace {
 
 constexpr const char* kSetColumns = "id, space_id, owner_id, version, json";
 constexpr const char* kLibraryColumns = "id, space_id, name, variable_set_id, content_type, json";
-constexpr const char* kLibraryOrder = "lower(name), id";
+const std::string kLibraryOrder = ByteOrder("name", true) + ", " + ByteOrder("id");
 
 nlohmann::json ParseOr(const std::string& text, nlohmann::json fallback) {
   auto parsed = core::ParseJson(text);
@@ -81,6 +82,22 @@ Result<void> DeleteVariableSetsOf(db::Transaction& tx, const std::string& owner_
   return {};
 }
 
+Result<std::vector<std::string>> FreezeVariableSets(db::Transaction& tx,
+                                                    const std::string& space_id,
+                                                    const std::string& owner_id,
+                                                    const std::vector<std::string>& set_ids) {
+  std::vector<std::string> out;
+  out.reserve(set_ids.size());
+  for (const auto& set_id : set_ids) {
+    CUTTLE_TRY(auto set, FindVariableSet(tx, space_id, set_id));
+    CUTTLE_TRY(auto id, NextSnapshotId(tx, set_id));
+    CUTTLE_TRY_VOID(InsertVariableSet(tx, {id, space_id, owner_id, set ? set->version : 0,
+                                           set ? set->variables : nlohmann::json::array()}));
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
 Result<Page<LibraryVariableSetRow>> ListLibraryVariableSets(db::Database& db,
                                                             const LibraryVariableSetFilter& f,
                                                             const PageQuery& q) {
@@ -145,18 +162,23 @@ Result<ScopeCandidates> ListScopeCandidates(db::Database& db, const std::string&
   };
   CUTTLE_TRY_VOID(
       pairs("SELECT id, name FROM environments WHERE space_id = $1 "
-            "ORDER BY sort_order, lower(name)",
+            "ORDER BY sort_order, " +
+                ByteOrder("name", true),
             {space_id}, out.environments));
-  CUTTLE_TRY_VOID(pairs("SELECT id, name FROM machines WHERE space_id = $1 ORDER BY lower(name)",
-                        {space_id}, out.machines));
-  CUTTLE_TRY(auto roles, db.Execute("SELECT DISTINCT r.role FROM machine_roles r JOIN machines m "
-                                    "ON m.id = r.machine_id WHERE m.space_id = $1 ORDER BY r.role",
+  CUTTLE_TRY_VOID(
+      pairs("SELECT id, name FROM machines WHERE space_id = $1 ORDER BY " + ByteOrder("name", true),
+            {space_id}, out.machines));
+  // DISTINCT: the ORDER BY term is the selected one.
+  CUTTLE_TRY(auto roles, db.Execute("SELECT DISTINCT " + ByteOrder("r.role") +
+                                        " FROM machine_roles r JOIN machines m ON m.id = "
+                                        "r.machine_id WHERE m.space_id = $1 ORDER BY 1",
                                     {space_id}));
   for (const auto& r : roles.rows) out.roles.push_back(r.GetString(0));
   if (!project_id.empty()) {
     CUTTLE_TRY_VOID(
         pairs("SELECT id, name FROM channels WHERE project_id = $1 "
-              "ORDER BY is_default DESC, lower(name)",
+              "ORDER BY is_default DESC, " +
+                  ByteOrder("name", true),
               {project_id}, out.channels));
   }
   return out;

@@ -35,6 +35,15 @@ Result<void> InsertVariableSet(db::Transaction& tx, const VariableSetRow& v);
 Result<std::optional<int64_t>> UpdateVariableSet(db::Transaction& tx, const VariableSetRow& v,
                                                  int64_t expected_version);
 Result<void> DeleteVariableSetsOf(db::Transaction& tx, const std::string& owner_id);
+// Freezes each of `set_ids` (its variables and version; a set that does not exist as an empty one
+// at version 0) as a new variable set owned by `owner_id`: a release or runbook, neither a project
+// nor a library set, so no save reaches the copy. Returns the copies' ids (NextSnapshotId of the
+// set's id), in the order of `set_ids`. The one way releases and runbook snapshots freeze their
+// variables.
+Result<std::vector<std::string>> FreezeVariableSets(db::Transaction& tx,
+                                                    const std::string& space_id,
+                                                    const std::string& owner_id,
+                                                    const std::vector<std::string>& set_ids);
 
 struct LibraryVariableSetRow {
   std::string id;
