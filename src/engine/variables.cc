@@ -15,8 +15,10 @@ bool NameLess::operator()(std::string_view a, std::string_view b) const {
 void VariableDictionary::Set(std::string_view name, std::string value, bool sensitive) {
   auto it = vars_.find(name);
   if (it == vars_.end()) {
-    std::string key(name);
-    vars_.emplace(key, Variable{std::move(key), std::move(value), sensitive});
+    // The Variable is built before the key moves: emplace(key, Variable{std::move(key)...})
+    // emptied the key while the map still had to read it.
+    Variable v{std::string(name), std::move(value), sensitive, next_order_++};
+    vars_.emplace(std::string(name), std::move(v));
     return;
   }
   it->second.value = std::move(value);
