@@ -6,6 +6,7 @@
 // which decides how much text a non-halting parse keeps verbatim (§5.3).
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "engine/octostache/number_format.h"
 #include "engine/octostache/template.h"
@@ -45,23 +46,70 @@ class Parser {
   explicit Parser(std::string_view s) : s_(s), n_(s.size()) {}
 
   size_t fail() const { return fail_; }
+  bool too_deep() const { return too_deep_; }
 
   // Template := Token*  (the body kinds stop before their closing keywords)
   enum class Body { kPlain, kIf, kUnless };
   void Many(size_t& p, Body body, Tokens& out) {
-    while (p < n_) {
-      if (body != Body::kPlain && At(p, "#{else}")) break;
-      if (body == Body::kIf && AtElseIf(p)) break;
-      size_t q = p;
-      Token t;
-      if (!ParseToken(q, t)) break;
-      AppendToken(out, std::move(t));
-      p = q;
+    size_t end = ManyEnd(p, body);
+    while (p < end) {
+      const Parsed& step = TokenAt(p);
+      AppendToken(out, step.token);
+      p = step.next;
     }
+    fail_ = end_fail_;
+  }
+
+  // Where a list of tokens starting at p stops. A block that fails (an `#{if}` without its
+  // `#{/if}`) is retried from each later position once the text after it parses, and scanning its
+  // body again every time takes quadratic time or worse; so each position's token and each
+  // list's end are worked out once (packrat parsing), and token lists are built only for the
+  // blocks that succeed.
+  size_t ManyEnd(size_t p, Body body) {
+    auto& ends = ends_[static_cast<int>(body)];
+    std::vector<size_t> path;
+    size_t q = p;
+    while (true) {
+      if (auto it = ends.find(q); it != ends.end()) {
+        q = it->second;
+        break;
+      }
+      if (q >= n_ || (body != Body::kPlain && At(q, "#{else}")) ||
+          (body == Body::kIf && AtElseIf(q))) {
+        break;
+      }
+      const Parsed& step = TokenAt(q);
+      if (!step.ok) break;
+      path.push_back(q);
+      q = step.next;
+    }
+    for (size_t x : path) ends[x] = q;
+    end_fail_ = q < n_ ? TokenAt(q).fail : n_;
+    return q;
+  }
+
+  struct Parsed {
+    bool ok = false;
+    size_t next = 0;  // after the token
+    size_t fail = 0;  // where parsing gave up, when !ok
+    Token token;
+  };
+
+  const Parsed& TokenAt(size_t p) {
+    auto it = tokens_.find(p);
+    if (it != tokens_.end()) return it->second;
+    Parsed parsed;
+    size_t q = p;
+    parsed.ok = ParseToken(q, parsed.token);
+    parsed.next = q;
+    parsed.fail = fail_;
+    return tokens_.emplace(p, std::move(parsed)).first->second;
   }
 
   // Token := Conditional | Calculation | Repetition | Substitution | Text
   bool ParseToken(size_t& p, Token& out) {
+    Nested guard(depth_);
+    if (TooDeep()) return Fail(p);
     size_t best = p;
     size_t q = p;
     if (ParseConditional(q, out)) return Commit(p, q);
@@ -79,6 +127,15 @@ class Parser {
     if (ParseText(q, out)) return Commit(p, q);
     best = std::max(best, fail_);
     return Fail(best);
+  }
+
+  // The token at p, remembered.
+  bool Next(size_t& p, Token& out) {
+    const Parsed& step = TokenAt(p);
+    if (!step.ok) return Fail(step.fail);
+    out = step.token;
+    p = step.next;
+    return true;
   }
 
   // Path := Identifier ('.' Identifier | Indexer)*
@@ -111,6 +168,7 @@ class Parser {
     fail_ = at;
     return false;
   }
+
   static bool Commit(size_t& p, size_t q) {
     p = q;
     return true;
@@ -226,7 +284,8 @@ class Parser {
     return Fail(std::max(best, fail_));
   }
   bool ParseStringIndex(size_t& p, std::string& out) {
-    if (p >= n_ || s_[p] != '[') return Fail(p);
+    Nested guard(depth_);
+    if (p >= n_ || s_[p] != '[' || TooDeep()) return Fail(p);
     size_t q = p + 1;
     SkipWs(q);
     std::string acc;
@@ -261,6 +320,8 @@ class Parser {
 
   // Substitution := '#{' ws* Expression ws* '}'
   bool ParseSubstitution(size_t& p, Token& out) {
+    Nested guard(depth_);
+    if (TooDeep()) return Fail(p);
     size_t q = p;
     if (!LeftDelimiter(q)) return false;
     SkipWs(q);
@@ -592,6 +653,8 @@ class Parser {
   // Factor := '(' Sum ')' | Value, where a '(' that does not open a whole group fails the factor
   // (the grammar does not then retry the '(' as part of a name).
   bool ParseFactor(size_t& p, std::shared_ptr<const Calc>& out) {
+    Nested guard(depth_);
+    if (TooDeep()) return Fail(p);
     if (p < n_ && s_[p] == '(') {
       size_t q = p + 1;
       if (!ParseSum(q, out)) return false;
@@ -691,9 +754,28 @@ class Parser {
     return true;
   }
 
+  // Nesting deeper than this fails the whole template rather than exhausting the stack. (A
+  // whole-template failure keeps the remembered tokens valid: a depth-limited failure remembered
+  // at one depth would be wrong at a shallower one.)
+  static constexpr int kMaxNesting = 100;
+  bool TooDeep() {
+    if (depth_ > kMaxNesting) too_deep_ = true;
+    return too_deep_;
+  }
+  struct Nested {
+    explicit Nested(int& d) : depth(d) { ++depth; }
+    ~Nested() { --depth; }
+    int& depth;
+  };
+
   std::string_view s_;
   size_t n_;
   size_t fail_ = 0;
+  int depth_ = 0;
+  bool too_deep_ = false;
+  std::unordered_map<size_t, Parsed> tokens_;
+  std::unordered_map<size_t, size_t> ends_[3];  // by Body
+  size_t end_fail_ = 0;
 };
 
 std::string Describe(std::string_view text, size_t at) {
@@ -865,8 +947,14 @@ ParseResult ParseTemplate(std::string_view text, bool halt_on_error) {
   Parser parser(text);
   Tokens tokens;
   size_t p = 0;
+  auto too_deep = [] {
+    return ParseResult{std::nullopt,
+                       "Parsing failure: the template nests blocks, indexers or "
+                       "parentheses more than 100 deep."};
+  };
   if (halt_on_error) {
     parser.Many(p, Parser::Body::kPlain, tokens);
+    if (parser.too_deep()) return too_deep();
     if (p != text.size()) return ParseResult{std::nullopt, Describe(text, parser.fail())};
     return ParseResult{std::move(tokens), {}};
   }
@@ -874,15 +962,17 @@ ParseResult ParseTemplate(std::string_view text, bool halt_on_error) {
   while (p < text.size()) {
     size_t q = p;
     Token t;
-    if (parser.ParseToken(q, t)) {
+    if (parser.Next(q, t)) {
       tokens.push_back(std::move(t));
       p = q;
       continue;
     }
+    if (parser.too_deep()) return too_deep();
     size_t end = std::clamp(parser.fail(), p + 1, text.size());
     tokens.push_back(TextToken(std::string(text.substr(p, end - p))));
     p = end;
   }
+  if (parser.too_deep()) return too_deep();
   return ParseResult{std::move(tokens), {}};
 }
 
