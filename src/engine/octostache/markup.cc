@@ -558,7 +558,7 @@ class BlockRenderer {
       ++i;
       return "<hr />\n";
     }
-    if (BlockQuote(line)) {
+    if (depth < 16 && BlockQuote(line)) {
       std::vector<std::string> inner;
       while (i < lines.size() && !IsBlank(lines[i])) {
         if (BlockQuote(lines[i])) {
@@ -574,7 +574,8 @@ class BlockRenderer {
       }
       return "<blockquote>\n" + Render(inner, false, depth + 1) + "</blockquote>\n";
     }
-    if (ListItem(line, marker)) return List(lines, i, marker, depth);
+    // Nesting deeper than any real document is rendered as paragraph text.
+    if (depth < 16 && ListItem(line, marker)) return List(lines, i, marker, depth);
     if (i + 1 < lines.size() && line.find('|') != std::string::npos &&
         TableDelimiter(lines[i + 1], aligns)) {
       return Table(lines, i, aligns);
@@ -623,7 +624,7 @@ class BlockRenderer {
         if (pending_blank && !items.empty()) loose = true;
         pending_blank = false;
         items.emplace_back();
-        items.back().push_back(line.size() > m.content ? Dedent(line, m.content) : "");
+        items.back().push_back(line.size() > m.content ? line.substr(m.content) : "");
         ++i;
         continue;
       }
