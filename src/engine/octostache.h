@@ -9,10 +9,12 @@
 // unchanged (or, with halt_on_parse_error off, only its bad fragments are kept as text); a
 // variable that refers to itself, directly or through others, is an error value naming the loop.
 //
-// Thread-safety: an Evaluator caches parsed templates and resolved values and is not
-// thread-safe; use one per thread. It reads its VariableDictionary on every call, so the
-// dictionary must outlive it and must not change while it is in use. The free functions build a
-// short-lived Evaluator and are safe to call concurrently on a dictionary no one writes.
+// Thread-safety: an Evaluator caches resolved values and is not thread-safe; use one per thread.
+// It takes the dictionary's names and values when constructed and keeps a reference for
+// EvaluateVariable's name lookup, so the dictionary must outlive it and should not change while
+// it is in use (changes would not be seen). Parsed templates are shared by all evaluators of the
+// process behind a mutex. The free functions build a short-lived Evaluator and are safe to call
+// concurrently on a dictionary no one writes.
 #pragma once
 
 #include <chrono>
