@@ -15,9 +15,10 @@ bool NameLess::operator()(std::string_view a, std::string_view b) const {
 void VariableDictionary::Set(std::string_view name, std::string value, bool sensitive) {
   auto it = vars_.find(name);
   if (it == vars_.end()) {
-    // The map's key and the Variable's name are two copies: building the Variable from a moved
-    // `key` in the same call left every key empty.
-    vars_.emplace(std::string(name), Variable{std::string(name), std::move(value), sensitive});
+    // The Variable is built before the key moves: emplace(key, Variable{std::move(key)...})
+    // emptied the key while the map still had to read it.
+    Variable v{std::string(name), std::move(value), sensitive, next_order_++};
+    vars_.emplace(std::string(name), std::move(v));
     return;
   }
   it->second.value = std::move(value);

@@ -5,6 +5,7 @@
 // value type; not thread-safe for concurrent writes.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +18,9 @@ struct Variable {
   std::string name;  // as first spelled
   std::string value;
   bool sensitive = false;
+  // Position of the first Set of this name: Octostache iterates indexed collections
+  // (`#{each a in Octopus.Action}`) in first-definition order, which the sorted map loses.
+  uint64_t order = 0;
 };
 
 // Orders names case-insensitively (ASCII), the key order of VariableDictionary.
@@ -46,6 +50,7 @@ class VariableDictionary {
 
  private:
   std::map<std::string, Variable, NameLess> vars_;
+  uint64_t next_order_ = 0;
 };
 
 }  // namespace cuttle::engine
