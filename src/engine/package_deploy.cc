@@ -393,8 +393,11 @@ class Deployment {
       if (!core::EqualsIgnoreCase(p.stem().string(), stage)) continue;
       const std::string ext = p.extension().string();
       for (size_t rank = 0; rank < options_.script_syntaxes.size(); ++rank) {
-        if (core::EqualsIgnoreCase(
-                ext, "." + std::string(ScriptFileExtension(options_.script_syntaxes[rank])))) {
+        // ".sh" compared without building it: GCC 12 warns (-Wrestrict, a false positive) on
+        // "." + std::string.
+        const std::string_view want = ScriptFileExtension(options_.script_syntaxes[rank]);
+        if (ext.size() == want.size() + 1 && ext[0] == '.' &&
+            core::EqualsIgnoreCase(std::string_view(ext).substr(1), want)) {
           found.emplace_back(rank, p.string());
         }
       }
