@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/json.h"
 #include "core/strings.h"
 
 namespace cuttle::model {
@@ -20,51 +21,11 @@ json Field(const json& doc, const char* name, json fallback) {
   return it == doc.end() ? std::move(fallback) : *it;
 }
 
-// A JSON string literal of `s`; text that is not plain ASCII goes through the JSON library, which
-// replaces invalid UTF-8 as every other response does.
-void AppendString(std::string& out, std::string_view s) {
-  for (unsigned char c : s) {
-    if (c >= 0x80) {
-      out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
-      return;
-    }
-  }
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 void AppendField(std::string& out, const char* name, std::string_view value) {
   out += ",\"";
   out += name;
   out += "\":";
-  AppendString(out, value);
+  core::AppendJsonString(out, value);
 }
 
 void AppendRaw(std::string& out, const char* name, std::string_view raw) {
@@ -93,7 +54,7 @@ void AppendDashboardItemJson(std::string& out, const repo::DashboardItem& i, boo
   const bool completed =
       i.state == "Success" || i.state == "Failed" || i.state == "Canceled" || i.state == "TimedOut";
   out += "{\"ProjectId\":";
-  AppendString(out, i.project_id);
+  core::AppendJsonString(out, i.project_id);
   AppendField(out, "EnvironmentId", i.environment_id);
   AppendField(out, "ReleaseId", i.release_id);
   AppendField(out, "DeploymentId", i.deployment_id);

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/json.h"
 #include "engine/octostache/number_format.h"
 
 namespace cuttle::engine::octostache {
@@ -270,45 +271,6 @@ class Reader {
   size_t i_ = 0;
 };
 
-void SerializeString(const std::string& s, std::string& out) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xF];
-          out += kHex[c & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 void Serialize(const JsonValue& v, std::string& out) {
   switch (v.kind) {
     case JsonValue::Kind::kNull:
@@ -328,7 +290,7 @@ void Serialize(const JsonValue& v, std::string& out) {
       return;
     }
     case JsonValue::Kind::kString:
-      SerializeString(v.text, out);
+      core::AppendJsonString(out, v.text);
       return;
     case JsonValue::Kind::kArray:
       out += '[';
@@ -342,7 +304,7 @@ void Serialize(const JsonValue& v, std::string& out) {
       out += '{';
       for (size_t k = 0; k < v.members.size(); ++k) {
         if (k > 0) out += ',';
-        SerializeString(v.members[k].first, out);
+        core::AppendJsonString(out, v.members[k].first);
         out += ':';
         Serialize(v.members[k].second, out);
       }

@@ -61,5 +61,29 @@ TEST(JsonTest, SourcesParseJsonOnlyThroughParseJson) {
   }
 }
 
+TEST(JsonTest, AppendJsonStringWritesWhatTheJsonLibraryWrites) {
+  for (std::string s :
+       {std::string("plain"), std::string("q\"b\\n\nr\rt\tb\bf\f"), std::string("ctl\x01\x1f"),
+        std::string("caf\xc3\xa9 \xe2\x82\xac"), std::string("bad \xff\xfe utf8"), std::string()}) {
+    std::string out = "x";
+    AppendJsonString(out, s);
+    EXPECT_EQ(
+        out, "x" + nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+        << s;
+  }
+}
+
+TEST(JsonTest, MemberReadersNeverThrowAndMatchKeysIgnoringCase) {
+  const auto doc = nlohmann::json::parse(
+      R"({"Name":"web","isdisabled":"True","Count":3,"Null":null,"Flag":true})");
+  EXPECT_EQ(StringMember(doc, "name"), "web");
+  EXPECT_EQ(StringMember(doc, "Count"), "");
+  EXPECT_TRUE(FlagMember(doc, "IsDisabled"));
+  EXPECT_TRUE(FlagMember(doc, "flag"));
+  EXPECT_FALSE(FlagMember(doc, "Null"));
+  EXPECT_FALSE(FlagMember(doc, "Count"));
+  EXPECT_EQ(FindKeyIgnoreCase(nlohmann::json::array(), "x"), nullptr);
+}
+
 }  // namespace
 }  // namespace cuttle::core
