@@ -67,9 +67,9 @@ TEST(JsonTest, AppendJsonStringWritesWhatTheJsonLibraryWrites) {
         std::string("caf\xc3\xa9 \xe2\x82\xac"), std::string("bad \xff\xfe utf8"), std::string()}) {
     std::string out = "x";
     AppendJsonString(out, s);
-    EXPECT_EQ(
-        out, "x" + nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
-        << s;
+    std::string expected = "x";
+    expected += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    EXPECT_EQ(out, expected) << s;
   }
 }
 
