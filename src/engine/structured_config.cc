@@ -483,8 +483,10 @@ class YamlReplacer {
       }
     }
     const bool in_flow = !frames_.empty() && frames_.back().flow;
-    if (begin >= end) {  // an empty value ("key:", "- ", "key: &anchor")
-      edits_.push_back({end, end, " " + RenderScalar(value, style, in_flow)});
+    if (begin >= end) {        // an empty value ("key:", "- ", "key: &anchor")
+      std::string text = " ";  // not " " + string: GCC 12's -Wrestrict false positive
+      text += RenderScalar(value, style, in_flow);
+      edits_.push_back({end, end, std::move(text)});
       return;
     }
     edits_.push_back({begin, end, RenderScalar(value, style, in_flow)});
