@@ -18,6 +18,10 @@ std::vector<std::string> Split(std::string_view s, char sep, bool skip_empty = t
 std::string_view Trim(std::string_view s);
 std::optional<int64_t> ParseInt(std::string_view s);
 
+// Appends the code point `cp` as UTF-8 (1 to 4 bytes). The caller passes a valid code point
+// (U+FFFD in place of anything else).
+void AppendUtf8(std::string& out, char32_t cp);
+
 // Why an archive entry named `path` (its bytes as stored) must not be extracted, e.g. "is an
 // absolute path"; nullopt if it may. Refused: empty names, NUL bytes, absolute paths ("/x",
 // "\\x", "C:x"), and any '..' segment, with '/' or '\\' as the separator (a segment of dots and

@@ -17,24 +17,6 @@ namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
 
-void AppendUtf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
-
 // The next code point of UTF-8 `s` at `i` (advancing it); a malformed sequence is one U+FFFD.
 char32_t NextCodePoint(std::string_view s, size_t& i) {
   const auto b = static_cast<unsigned char>(s[i++]);
@@ -71,9 +53,9 @@ std::string DecodeUtf16(std::string_view bytes, bool little_endian) {
     } else if (c >= 0xD800 && c < 0xE000) {
       c = kReplacement;
     }
-    AppendUtf8(out, c);
+    core::AppendUtf8(out, c);
   }
-  if (bytes.size() % 2 != 0) AppendUtf8(out, kReplacement);
+  if (bytes.size() % 2 != 0) core::AppendUtf8(out, kReplacement);
   return out;
 }
 

@@ -49,28 +49,10 @@ std::u32string DecodeUtf8(std::string_view s) {
   return out;
 }
 
-void AppendUtf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 std::string EncodeUtf8(const std::u32string& s) {
   std::string out;
   out.reserve(s.size());
-  for (char32_t cp : s) AppendUtf8(out, cp);
+  for (char32_t cp : s) core::AppendUtf8(out, cp);
   return out;
 }
 
@@ -98,7 +80,7 @@ std::string FromUtf16(const std::u16string& s) {
     } else if (c >= 0xD800 && c < 0xE000) {
       c = 0xFFFD;
     }
-    AppendUtf8(out, c);
+    core::AppendUtf8(out, c);
   }
   return out;
 }
@@ -178,7 +160,7 @@ std::string EscapeEach(std::string_view s, std::string (*map)(char32_t, size_t))
       // A surrogate pair: escaped unit by unit, or kept whole.
       std::string first = map(c, i), second = map(units[i + 1], i + 1);
       if (first.empty() && second.empty()) {
-        AppendUtf8(out, 0x10000 + ((c - 0xD800) << 10) + (units[i + 1] - 0xDC00));
+        core::AppendUtf8(out, 0x10000 + ((c - 0xD800) << 10) + (units[i + 1] - 0xDC00));
       } else {
         out += first + second;
       }
@@ -187,7 +169,7 @@ std::string EscapeEach(std::string_view s, std::string (*map)(char32_t, size_t))
     }
     std::string mapped = map(c, i);
     if (mapped.empty()) {
-      AppendUtf8(out, c);
+      core::AppendUtf8(out, c);
     } else {
       out += mapped;
     }

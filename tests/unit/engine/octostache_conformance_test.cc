@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/strings.h"
 #include "engine/octostache.h"
 #include "engine/octostache/template.h"
 #include "testing/fake_clock.h"
@@ -151,24 +152,6 @@ std::string Replaced(std::string s, std::string_view from, std::string_view to) 
   return s;
 }
 
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // YAML flow-scalar line folding: whitespace around each line break is dropped; a single break
 // becomes a space, n breaks become n-1 newlines.
 std::string Fold(const std::string& s) {
@@ -259,7 +242,7 @@ std::optional<std::string> YamlScalar(const std::string& doc, char quote) {
           cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
           i += 6;
         }
-        AppendUtf8(out, cp);
+        core::AppendUtf8(out, cp);
         break;
       }
       default:
