@@ -171,8 +171,8 @@ DASHBOARD_SQL = [
     "SELECT id, name FROM environments WHERE space_id = 'Spaces-1' ORDER BY sort_order, LENGTH(id), id",
     "SELECT id, json FROM lifecycles WHERE space_id = 'Spaces-1'",
     "SELECT version FROM dashboard_changes WHERE space_id = 'Spaces-1'",
-    "SELECT id, name, slug, project_group_id, lifecycle_id, is_disabled FROM projects WHERE space_id = 'Spaces-1' ORDER BY lower(name)",
-    "SELECT id, name FROM project_groups WHERE space_id = 'Spaces-1' ORDER BY lower(name)",
+    "SELECT id, name, slug, project_group_id, lifecycle_id, is_disabled FROM projects WHERE space_id = 'Spaces-1' ORDER BY lower(name COLLATE \"binary\"), id",
+    "SELECT id, name FROM project_groups WHERE space_id = 'Spaces-1' ORDER BY lower(name COLLATE \"binary\"), id",
     "SELECT project_id, environment_id, release_id, release_version, deployment_id, task_id, "
     "channel_id, created, queue_time, start_time, completed_time, state, error_message, "
     "has_warnings_or_errors FROM dashboard_latest WHERE space_id = 'Spaces-1'",

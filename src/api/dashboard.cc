@@ -78,10 +78,11 @@ Result<std::string> BuildDashboard(ApiContext& ctx, const std::string& space,
   repo::Where pw;
   pw.Add("space_id = {}", space);
   if (only_project) pw.Add("lower(id) = lower({})", *only_project);
-  CUTTLE_TRY(auto projects, ctx.db.Execute("SELECT id, name, slug, project_group_id, "
-                                           "lifecycle_id, is_disabled FROM projects" +
-                                               pw.Sql() + " ORDER BY lower(name)",
-                                           pw.params()));
+  CUTTLE_TRY(auto projects,
+             ctx.db.Execute("SELECT id, name, slug, project_group_id, "
+                            "lifecycle_id, is_disabled FROM projects" +
+                                pw.Sql() + " ORDER BY " + repo::ByteOrder("name", true) + ", id",
+                            pw.params()));
   json project_list = json::array();
   std::map<std::string, json> group_envs;
   for (const auto& r : projects.rows) {
@@ -101,7 +102,8 @@ Result<std::string> BuildDashboard(ApiContext& ctx, const std::string& space,
                             {"CanPerformUntenantedDeployment", true}});
   }
   CUTTLE_TRY(auto groups, ctx.db.Execute("SELECT id, name FROM project_groups WHERE space_id = $1 "
-                                         "ORDER BY lower(name)",
+                                         "ORDER BY " +
+                                             repo::ByteOrder("name", true) + ", id",
                                          {space}));
   json group_list = json::array();
   for (const auto& r : groups.rows) {
@@ -158,7 +160,8 @@ Result<http::Response> GetDashboard(ApiContext& ctx, http::Request& req) {
       space + '\n' + core::ToLower(only_project.value_or("")) + '\n' + (previous ? "previous" : "");
   // The installation id keeps a node from taking one database's counter for another's.
   // The variant (filter, previous items) is hex, so that nothing a client sent reaches a header.
-  std::string etag = fmt::format("\"{}-{}", ctx.installation_id, version);
+  // The space is part of the tag: two spaces' counters can hold the same value.
+  std::string etag = fmt::format("\"{}-{}-{}", ctx.installation_id, space, version);
   if (only_project || previous) etag += fmt::format("-{}", core::HexEncode(key));
   etag += '"';
   auto with_tag = [&](http::Response r) {

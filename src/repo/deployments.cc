@@ -202,6 +202,12 @@ Result<void> SetDashboardReleaseVersion(db::Transaction& tx, const std::string& 
       tx.Execute("UPDATE dashboard_latest SET release_version = $2 WHERE release_id "
                  "= $1",
                  {release_id, version}));
+  // The release may show only among PreviousItems, which dashboard_latest's triggers do not see:
+  // raise the space's counter here so that no cached dashboard keeps the old version.
+  CUTTLE_TRY_VOID(tx.Execute(
+      "INSERT INTO dashboard_changes (space_id, version) SELECT space_id, 1 FROM releases WHERE "
+      "id = $1 ON CONFLICT (space_id) DO UPDATE SET version = dashboard_changes.version + 1",
+      {release_id}));
   return {};
 }
 

@@ -126,7 +126,7 @@ Result<bool> DeleteRelease(db::Transaction& tx, const std::string& id) {
   CUTTLE_TRY(auto rs, tx.Execute("SELECT json FROM releases WHERE id = $1", {id}));
   if (rs.empty()) return false;
   const auto doc = core::ParseJson(rs.front().GetString(0)).value_or(nlohmann::json::object());
-  const std::string process = doc.value("ProjectDeploymentProcessSnapshotId", "");
+  const std::string process = core::StringMember(doc, "ProjectDeploymentProcessSnapshotId");
   if (!process.empty()) {
     CUTTLE_TRY_VOID(tx.Execute("DELETE FROM processes WHERE id = $1 AND kind = $2",
                                {process, std::string(kDeploymentProcessSnapshot)}));

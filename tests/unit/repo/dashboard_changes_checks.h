@@ -84,6 +84,15 @@ inline void ExpectCounterFollowsDashboardRows(db::Database& db) {
   unchanged("another space's environment");
   EXPECT_GT(DashboardVersion(db, "Spaces-2").value(), 0);
 
+  // A release renamed that no cell shows as current may still be a previous item.
+  run("INSERT INTO releases (id, seq, space_id, project_id, channel_id, version, version_key, "
+      "assembled, json) VALUES ('Releases-92', 92, 'Spaces-1', 'Projects-91', 'Channels-91', "
+      "'0.9.0', '0.9.0', 1, '{}')");
+  ASSERT_TRUE(db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    return SetDashboardReleaseVersion(tx, "Releases-92", "0.9.1");
+  }));
+  raised("a release's version edited");
+
   run("DELETE FROM dashboard_latest WHERE project_id = 'Projects-91'");
   raised("a cell cleared");
   run("DELETE FROM projects WHERE id = 'Projects-91'");
