@@ -65,12 +65,4 @@ Result<json> ReadBody(const http::Request& req) {
   return body;
 }
 
-const json* FindProperty(const json& object, std::string_view name) {
-  if (!object.is_object()) return nullptr;
-  for (auto it = object.begin(); it != object.end(); ++it) {
-    if (core::EqualsIgnoreCase(it.key(), name)) return &it.value();
-  }
-  return nullptr;
-}
-
 }  // namespace cuttle::api

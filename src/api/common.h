@@ -40,7 +40,5 @@ int64_t PageCount(int64_t total, int64_t per_page);
 // Parses a JSON object body (through core::ParseJson, so nesting is bounded); 400-shaped error if
 // it is not one, saying why.
 Result<json> ReadBody(const http::Request& req);
-// Finds a property case-insensitively (clients send PascalCase or camelCase).
-const json* FindProperty(const json& object, std::string_view name);
 
 }  // namespace cuttle::api

@@ -153,7 +153,9 @@ json CollectionJson(std::string_view item_type, std::string_view self_path, json
 
 // --- Binder ---
 
-const json* Binder::Find(std::string_view name) const { return FindProperty(body_, name); }
+const json* Binder::Find(std::string_view name) const {
+  return core::FindKeyIgnoreCase(body_, name);
+}
 
 bool Binder::Has(std::string_view name) const {
   const json* v = Find(name);

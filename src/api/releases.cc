@@ -8,6 +8,7 @@
 #include "api/deploy_common.h"
 #include "api/release_handlers.h"
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/strings.h"
 #include "feed/version.h"
 #include "model/channel.h"
@@ -74,10 +75,10 @@ Result<json> SelectPackages(ApiContext& ctx, const std::string& space, const jso
         const std::string package_id = ref.value("PackageId", "");
         std::optional<std::string> version;
         for (const auto& e : sel.selected) {
-          const json* a = FindProperty(e, "ActionName");
-          if (!a || a->is_null()) a = FindProperty(e, "StepName");
-          const json* r = FindProperty(e, "PackageReferenceName");
-          const json* v = FindProperty(e, "Version");
+          const json* a = core::FindKeyIgnoreCase(e, "ActionName");
+          if (!a || a->is_null()) a = core::FindKeyIgnoreCase(e, "StepName");
+          const json* r = core::FindKeyIgnoreCase(e, "PackageReferenceName");
+          const json* v = core::FindKeyIgnoreCase(e, "Version");
           if (!a || !a->is_string() || !v || !v->is_string()) continue;
           const std::string rn = r && r->is_string() ? r->get<std::string>() : "";
           if (core::EqualsIgnoreCase(a->get<std::string>(), action_name) &&

@@ -209,7 +209,8 @@ Result<RetentionOutcome> ApplyRetention(DeploymentJournal& journal,
   CUTTLE_TRY(std::vector<JournalEntry> all, journal.ReadAll());
   std::vector<JournalEntry> entries;
   for (auto& e : all) {
-    if (e.retention_policy_set == retention_policy_set) entries.push_back(std::move(e));
+    if (core::EqualsIgnoreCase(e.retention_policy_set, retention_policy_set))
+      entries.push_back(std::move(e));
   }
   std::vector<JournalEntry> kept;
   std::vector<JournalEntry> doomed;

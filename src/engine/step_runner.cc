@@ -179,8 +179,6 @@ class StepOutput {
   }
 
   void SetVariable(const ServiceMessage& m) {
-    // An empty path is kept: whoever collects says why it cannot be collected.
-    std::string path = m.Get("path").value_or("");
     std::string name = m.Get("name").value_or("");
     if (core::Trim(name).empty()) return;
     std::string value = m.Get("value").value_or("");
