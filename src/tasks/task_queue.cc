@@ -20,7 +20,7 @@ using nlohmann::json;
 constexpr const char* kColumns =
     "id, seq, space_id, name, description, arguments, state, queue_time, queue_time_expiry, "
     "start_time, completed_time, last_updated_time, server_node, claim_epoch, concurrency_tag, "
-    "error_message, has_warnings_or_errors, idempotent, work_started, rerun_of";
+    "error_message, has_warnings_or_errors, idempotent, work_started, rerun_of, parked";
 
 constexpr const char* kActive = "('Executing', 'Cancelling')";
 
@@ -47,6 +47,7 @@ Task ReadTask(const db::Row& r) {
   t.idempotent = r.GetBool("idempotent");
   t.work_started = r.GetBool("work_started");
   t.rerun_of = r.GetString("rerun_of");
+  t.parked = r.GetBool("parked");
   return t;
 }
 
@@ -210,16 +211,17 @@ Result<std::vector<Task>> TaskQueue::ClaimUpTo(const std::string& node, int64_t 
   const bool pg = db_.dialect() == db::Dialect::kPostgres;
   std::string pick = std::string(
                          "SELECT t.id FROM server_tasks t WHERE t.state = 'Queued' "
-                         "AND t.queue_time <= now_ms() "
+                         "AND NOT t.parked AND t.queue_time <= now_ms() "
                          "AND (t.queue_time_expiry IS NULL OR t.queue_time_expiry > now_ms()) "
                          "AND (t.concurrency_tag IS NULL OR NOT EXISTS (SELECT 1 FROM server_tasks "
-                         "e WHERE e.concurrency_tag = t.concurrency_tag AND e.state IN ") +
-                     kActive + ")) ORDER BY t.queue_time, t.seq LIMIT $3" +
+                         "e WHERE e.concurrency_tag = t.concurrency_tag AND (e.parked OR e.state "
+                         "IN ") +
+                     kActive + "))) ORDER BY t.queue_time, t.seq LIMIT $3" +
                      (pg ? " FOR UPDATE SKIP LOCKED" : "");
   std::string sql =
       std::string(
           "UPDATE server_tasks SET state = 'Executing', server_node = $1, "
-          "claim_epoch = claim_epoch + 1, start_time = now_ms(), "
+          "claim_epoch = claim_epoch + 1, start_time = COALESCE(start_time, now_ms()), "
           "last_updated_time = now_ms(), work_started = $2 WHERE ") +
       // PostgreSQL: the rows are locked by the pick (FOR UPDATE re-checks them), so
       // they are still Queued; testing it again would let the planner find them
@@ -243,14 +245,15 @@ Result<std::vector<Task>> TaskQueue::ClaimUpTo(const std::string& node, int64_t 
 }
 
 Result<ClusterLoad> TaskQueue::Load(int64_t node_timeout_ms) {
-  CUTTLE_TRY(auto rs,
-             db_.Execute(std::string("SELECT (SELECT COUNT(*) FROM server_tasks WHERE state IN ") +
-                             kActive +
-                             "), (SELECT COUNT(*) FROM server_tasks WHERE state = 'Queued'), "
-                             "(SELECT COALESCE(SUM(max_concurrent_tasks), 0) FROM server_nodes "
-                             "WHERE NOT is_in_maintenance_mode AND NOT is_offline_marked AND "
-                             "now_ms() - last_seen <= $1)",
-                         {node_timeout_ms}));
+  CUTTLE_TRY(
+      auto rs,
+      db_.Execute(
+          std::string("SELECT (SELECT COUNT(*) FROM server_tasks WHERE state IN ") + kActive +
+              "), (SELECT COUNT(*) FROM server_tasks WHERE state = 'Queued' AND NOT parked), "
+              "(SELECT COALESCE(SUM(max_concurrent_tasks), 0) FROM server_nodes "
+              "WHERE NOT is_in_maintenance_mode AND NOT is_offline_marked AND "
+              "now_ms() - last_seen <= $1)",
+          {node_timeout_ms}));
   const auto& r = rs.front();
   return ClusterLoad{r.GetInt(0), r.GetInt(1), r.GetInt(2)};
 }
@@ -311,6 +314,31 @@ Result<void> TaskQueue::Requeue(const Lease& lease) {
                                {false}));
   (void)db_.Notify(kWakeChannel, lease.task_id);
   return {};
+}
+
+Result<void> TaskQueue::ParkIn(db::Transaction& tx, const Lease& lease) {
+  repo::Where w;
+  AddLeaseHeld(w, lease);
+  w.Add("state = {}", std::string("Executing"));
+  const size_t flags = w.next_parameter();
+  db::Params params = w.params();
+  params.push_back(true);   // parked
+  params.push_back(false);  // work_started
+  CUTTLE_TRY(auto rs, tx.Execute(fmt::format("UPDATE server_tasks SET state = 'Queued', parked = "
+                                             "${}, server_node = NULL, work_started = ${}, "
+                                             "last_updated_time = now_ms(){} RETURNING id",
+                                             flags, flags + 1, w.Sql()),
+                                 params));
+  if (rs.empty()) return Fail(Error::LostOwnership(lease.task_id));
+  return {};
+}
+
+Result<bool> TaskQueue::UnparkIn(db::Transaction& tx, const std::string& id) {
+  CUTTLE_TRY(auto rs, tx.Execute("UPDATE server_tasks SET parked = $2, last_updated_time = "
+                                 "now_ms() WHERE id = $1 AND parked AND state = 'Queued' "
+                                 "RETURNING id",
+                                 {id, false}));
+  return !rs.empty();
 }
 
 Result<std::vector<Task>> TaskQueue::Held(const std::vector<Lease>& leases) {
@@ -414,11 +442,13 @@ Result<std::vector<Task>> TaskQueue::ClaimedBy(const std::string& node, int64_t 
 }
 
 Result<int64_t> TaskQueue::ExpireQueued() {
-  CUTTLE_TRY(auto rs, db_.Execute("UPDATE server_tasks SET state = 'TimedOut', completed_time = "
-                                  "now_ms(), last_updated_time = now_ms(), error_message = "
-                                  "'The task was not started before its queue time expired.' "
-                                  "WHERE state = 'Queued' AND queue_time_expiry IS NOT NULL AND "
-                                  "queue_time_expiry <= now_ms()"));
+  CUTTLE_TRY(
+      auto rs,
+      db_.Execute("UPDATE server_tasks SET state = 'TimedOut', completed_time = "
+                  "now_ms(), last_updated_time = now_ms(), error_message = "
+                  "'The task was not started before its queue time expired.' "
+                  "WHERE state = 'Queued' AND NOT parked AND queue_time_expiry IS NOT NULL AND "
+                  "queue_time_expiry <= now_ms()"));
   return rs.affected;
 }
 

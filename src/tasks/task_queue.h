@@ -49,6 +49,9 @@ struct Task {
   bool idempotent = false;
   bool work_started = false;
   std::string rerun_of;
+  // Waiting for an interruption's answer (Queued, claimable by no node until Unpark): shown as
+  // Executing with HasPendingInterruptions.
+  bool parked = false;
 };
 
 struct NewTask {
@@ -151,6 +154,16 @@ class TaskQueue {
   // Hands a task back to the queue (unstarted or idempotent work the node could not finish).
   Result<void> Requeue(const Lease& lease);
 
+  // Parks the task (fenced, and only while Executing: a task being cancelled is not parked): it
+  // becomes Queued and parked, holding no node, no claim and no thread, and keeping its
+  // concurrency tag and start time, until Unpark. kLostOwnership when the lease no longer holds
+  // or the task is being cancelled. Runs in the caller's transaction, which records why the task
+  // waits (deploy::RaiseAndPark); the run function then returns TaskOutcome::HandedOff().
+  static Result<void> ParkIn(db::Transaction& tx, const Lease& lease);
+  // Lets a parked task be claimed again (by any node, under a new epoch), in the caller's
+  // transaction, which records the answer; Announce(id) after the commit. False when it was not
+  // parked (already resumed, or cancelled meanwhile).
+  static Result<bool> UnparkIn(db::Transaction& tx, const std::string& id);
   // Those of `leases` that still hold (AddLeaseHeld), as their tasks are now: one missing from the
   // answer was lost. How the runner notices cancellation and lost leases.
   Result<std::vector<Task>> Held(const std::vector<Lease>& leases);
