@@ -74,18 +74,19 @@ constexpr std::string_view kCopiedFileCount = "Package.CopiedFileCount";
 
 constexpr uint64_t kDefaultFreeSpaceBytes = 500ull * 1024 * 1024;
 
-constexpr ScriptSyntax kAllSyntaxes[] = {ScriptSyntax::kPowerShell, ScriptSyntax::kCSharp,
-                                         ScriptSyntax::kBash, ScriptSyntax::kPython};
+constexpr PackageScriptSyntax kAllSyntaxes[] = {
+    PackageScriptSyntax::kPowerShell, PackageScriptSyntax::kCSharp, PackageScriptSyntax::kBash,
+    PackageScriptSyntax::kPython};
 
-std::string_view SyntaxName(ScriptSyntax syntax) {
+std::string_view SyntaxName(PackageScriptSyntax syntax) {
   switch (syntax) {
-    case ScriptSyntax::kPowerShell:
+    case PackageScriptSyntax::kPowerShell:
       return "PowerShell";
-    case ScriptSyntax::kCSharp:
+    case PackageScriptSyntax::kCSharp:
       return "CSharp";
-    case ScriptSyntax::kBash:
+    case PackageScriptSyntax::kBash:
       return "Bash";
-    case ScriptSyntax::kPython:
+    case PackageScriptSyntax::kPython:
       return "Python";
   }
   return "";
@@ -436,7 +437,7 @@ class Deployment {
 
   Result<void> ConfiguredScripts(std::string_view stage) {
     if (!FeatureEnabled(var::kCustomScriptsFeature)) return {};
-    for (ScriptSyntax syntax : kAllSyntaxes) {
+    for (PackageScriptSyntax syntax : kAllSyntaxes) {
       const std::string name =
           fmt::format("Octopus.Action.CustomScripts.{}.{}", stage, ScriptFileExtension(syntax));
       const auto body = Var(name);
@@ -448,7 +449,8 @@ class Deployment {
       }
       const std::string path = (fs::path(current_dir_) / name).string();
       // Bash reads UTF-8 without a byte-order mark; the others are written with one, as Calamari.
-      const std::string bytes = syntax == ScriptSyntax::kBash ? *body : "\xEF\xBB\xBF" + *body;
+      const std::string bytes =
+          syntax == PackageScriptSyntax::kBash ? *body : "\xEF\xBB\xBF" + *body;
       if (auto w = storage::WriteFileAtomic(current_dir_, name, bytes); !w) {
         return Fail(w.error().Wrap("writing the " + std::string(stage) + " script"));
       }
@@ -762,15 +764,15 @@ class Deployment {
 
 }  // namespace
 
-std::string_view ScriptFileExtension(ScriptSyntax syntax) {
+std::string_view ScriptFileExtension(PackageScriptSyntax syntax) {
   switch (syntax) {
-    case ScriptSyntax::kPowerShell:
+    case PackageScriptSyntax::kPowerShell:
       return "ps1";
-    case ScriptSyntax::kCSharp:
+    case PackageScriptSyntax::kCSharp:
       return "csx";
-    case ScriptSyntax::kBash:
+    case PackageScriptSyntax::kBash:
       return "sh";
-    case ScriptSyntax::kPython:
+    case PackageScriptSyntax::kPython:
       return "py";
   }
   return "";

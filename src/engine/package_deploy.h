@@ -37,10 +37,11 @@ namespace cuttle::engine {
 
 enum class DeployLogLevel { kVerbose, kInfo, kWarning, kError };
 
-// The script languages Calamari knows, in the order it runs configured scripts of one stage.
-enum class ScriptSyntax { kPowerShell, kCSharp, kBash, kPython };
+// The script languages Calamari knows (named apart from step_runner.h's ScriptSyntax, so both
+// headers can be included together), in the order it runs configured scripts of one stage.
+enum class PackageScriptSyntax { kPowerShell, kCSharp, kBash, kPython };
 // "ps1", "csx", "sh", "py".
-std::string_view ScriptFileExtension(ScriptSyntax syntax);
+std::string_view ScriptFileExtension(PackageScriptSyntax syntax);
 
 struct ScriptOutcome {
   int exit_code = 0;
@@ -74,7 +75,8 @@ struct PackageDeployOptions {
   std::function<void(DeployLogLevel level, std::string_view message)> log;  // optional
   // The syntaxes this host can run, most preferred first (Calamari's Unix order is sh, py, csx,
   // ps1): one packaged script per stage runs, the first of these that the package has.
-  std::vector<ScriptSyntax> script_syntaxes = {ScriptSyntax::kBash, ScriptSyntax::kPython};
+  std::vector<PackageScriptSyntax> script_syntaxes = {PackageScriptSyntax::kBash,
+                                                      PackageScriptSyntax::kPython};
   // The journal file, e.g. "<agent home>/DeploymentJournal.json"; empty: no journal (and so no
   // already-installed check, previous-installation variables or retention).
   std::string journal_path;

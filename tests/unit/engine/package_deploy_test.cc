@@ -152,7 +152,7 @@ class PackageDeployTest : public ::testing::Test {
   cuttle::testing::FakeClock clock_;
   VariableDictionary vars_;      // the step's variables
   VariableDictionary run_vars_;  // what the current deployment set (set_variable)
-  std::optional<std::vector<ScriptSyntax>> syntaxes_;
+  std::optional<std::vector<PackageScriptSyntax>> syntaxes_;
   std::map<std::string, ScriptBody> scripts_;
   std::map<std::string, std::string> script_text_;
   std::vector<std::string> calls_;
@@ -254,7 +254,7 @@ TEST_F(PackageDeployTest, OnePackagedScriptPerStageByTheHostsPreference) {
   EXPECT_TRUE(fs::exists(Extracted() + "/Deploy.sh.txt"));
 
   calls_.clear();
-  syntaxes_ = std::vector{ScriptSyntax::kPython, ScriptSyntax::kBash};
+  syntaxes_ = std::vector{PackageScriptSyntax::kPython, PackageScriptSyntax::kBash};
   vars_.Set("OctopusDeleteScriptsOnCleanup", "False");
   auto second = Deploy(package);
   ASSERT_TRUE(second) << second.error().message();
