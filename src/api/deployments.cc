@@ -60,6 +60,7 @@ Result<std::pair<repo::DeploymentRow, tasks::Task>> WriteDeployment(
                  {"EnvironmentId", plan.environment.id},
                  {"ChannelId", plan.release.channel_id}};
   t.concurrency_tag = plan.project.id + "/" + plan.environment.id;
+  t.idempotent = true;  // resumable: its progress is in deployment_units (docs/engine.md)
   t.queue_time = o.queue_time;
   t.queue_time_expiry = o.queue_time_expiry;
   t.created_by = Caller(req).id;

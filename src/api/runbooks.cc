@@ -411,6 +411,7 @@ Result<http::Response> CreateRunbookRunV1(ApiContext& ctx, http::Request& req) {
                      {"EnvironmentId", env.id},
                      {"RunbookSnapshotId", snapshot->id}};
       t.concurrency_tag = rb->id + "/" + env.id;
+      t.idempotent = true;  // resumable: its progress is in deployment_units (docs/engine.md)
       t.created_by = Caller(req).id;
       CUTTLE_TRY(auto task, ctx.queue.EnqueueIn(tx, t));
       repo::RunbookRunRow run;

@@ -23,12 +23,12 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "db/migrations.h"
+#include "deploy/orchestrator.h"
 #include "feed/package_store.h"
 #include "http/http.h"
 #include "repo/repo.h"
 #include "storage/storage.h"
 #include "tasks/artifacts.h"
-#include "tasks/deployment_kinds.h"
 #include "tasks/retention.h"
 #include "tasks/task_queue.h"
 #include "tasks/task_runner.h"
@@ -100,12 +100,22 @@ int Run(const config::Options& o) {
   if (auto r = registry.Start(); !r) return Die(r.error().Wrap("cannot register this node"));
 
   tasks::TaskQueue queue(db);
-  if (auto r = tasks::RegisterDeploymentKinds(tasks::TaskKinds::Registry(), db); !r) {
+  tasks::ArtifactStore artifacts(db, o.artifacts_dir);
+  feed::PackageStore packages(db, o.packages_dir, o.max_package_size_bytes);
+  // Sensitive variables are sealed under a sub-key of the master key OpenNodeDatabase resolved
+  // (on SQLite without a configured key, the default key file, created with a new database).
+  const crypto::SecretBox secrets(opened->key);
+  deploy::OrchestratorOptions deploy_options;
+  deploy_options.db = &db;
+  deploy_options.secrets = &secrets;
+  deploy_options.packages = &packages;
+  deploy_options.tasklogs_dir = o.tasklogs_dir;
+  deploy_options.worker_home = o.work_dir + "/worker";
+  deploy_options.script_timeout = std::chrono::milliseconds(o.script_timeout_ms);
+  if (auto r = deploy::RegisterDeploymentKinds(tasks::TaskKinds::Registry(), deploy_options); !r) {
     registry.Stop();
     return Die(r.error());
   }
-  tasks::ArtifactStore artifacts(db, o.artifacts_dir);
-  feed::PackageStore packages(db, o.packages_dir, o.max_package_size_bytes);
   tasks::RunnerOptions runner_options;
   runner_options.node_name = o.node_name;
   runner_options.tasklogs_dir = o.tasklogs_dir;
@@ -145,9 +155,6 @@ int Run(const config::Options& o) {
   scheduler.Start();
 
   queue.SetLocalDispatch(runner.LocalDispatch());
-  // Sensitive variables are sealed under a sub-key of the master key OpenNodeDatabase resolved
-  // (on SQLite without a configured key, the default key file, created with a new database).
-  const crypto::SecretBox secrets(opened->key);
   api::ApiContext ctx{db, registry, o, boot->installation_id, queue, artifacts, packages, secrets};
   http::ServerOptions http_options;
   http_options.host = o.listen_host;

@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "db/database.h"
+#include "tasks/task_queue.h"
 
 namespace cuttle::deploy {
 
@@ -45,6 +46,14 @@ struct UnitRow {
 
 // The units of a task in plan order (by ordinal); empty for a task that has none (yet).
 Result<std::vector<UnitRow>> UnitsOfTask(db::Database& db, const std::string& task_id);
+
+// Writes (inserts or replaces) a unit's row as `row` says — state, attempt, error, outputs and
+// the plan fields — stamped with the lease's node and claim epoch, in one statement fenced on the
+// lease (tasks::AddLeaseHeld on a sub-select of server_tasks): a node that lost the task writes
+// nothing and gets kLostOwnership. `Running` sets `started` (database clock) and clears `ended`;
+// `Pending` clears both; any other state sets `ended` and keeps `started`. The caller seals
+// sensitive output values first (outputs are stored as given).
+Result<void> WriteUnit(db::Database& db, const tasks::Lease& lease, const UnitRow& row);
 
 // "<root>/<task id lower-cased>.units/<ordinal>.log", beside tasks::TaskLogPath's file.
 std::string UnitLogPath(const std::string& tasklogs_root, const std::string& task_id,

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "engine/step_runner.h"
 #include "tasks/task_log.h"
 #include "tasks/task_queue.h"
 
@@ -74,6 +75,14 @@ class TaskExecution {
   virtual TaskOutcome RunScript(const ScriptStep& step) = 0;
   // Why the work must stop now ("lost", "fenced", "canceled", "shutdown"), or "".
   virtual std::string StopReason() = 0;
+  // A fresh, empty working folder for one script under the node's work_dir (as RunScript makes
+  // its own); the caller removes it when done.
+  virtual Result<std::string> CreateWorkDir() = 0;
+  // Collects the artifacts a script in `work_dir` asked for (as RunScript does after its script),
+  // logging each one. Returns why it stopped early (StopReason's answers, or the script timeout
+  // passing), or "".
+  virtual std::string CollectArtifacts(const std::string& work_dir,
+                                       const std::vector<engine::ArtifactRequest>& requests) = 0;
 };
 
 struct TaskKind {

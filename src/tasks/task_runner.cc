@@ -270,6 +270,15 @@ class TaskRunner::Execution : public TaskExecution {
     return runner_.RunScript(slot_, log_, step);
   }
   std::string StopReason() override { return runner_.StopReason(slot_, log_); }
+  Result<std::string> CreateWorkDir() override {
+    return CreateTaskDir(runner_.options_.work_dir, slot_.task.id);
+  }
+  std::string CollectArtifacts(const std::string& work_dir,
+                               const std::vector<engine::ArtifactRequest>& requests) override {
+    return runner_.CollectArtifacts(
+        slot_, log_, work_dir, requests,
+        std::chrono::steady_clock::now() + runner_.options_.script_timeout);
+  }
 
  private:
   TaskRunner& runner_;
