@@ -1,0 +1,179 @@
+// Issue 11: the deployment engine end to end, through HAProxy in front of two nodes on PostgreSQL,
+// driven by @octopusdeploy/api-client 3.11.0. A release of a bash step (output variable) and a
+// python step (reads it) deploys to a None target; the log shows both, and a sensitive variable
+// never appears in it. Then the node running a five-step deployment is killed with SIGKILL during
+// step 3: the other node adopts the task, steps 1-2 do not run again, and step 3 fails naming the
+// lost node (non-idempotent) or runs again and the deployment succeeds (idempotent).
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { ADMIN_KEY, startCluster, freePort, eventually, tempDir } from './lib/cluster.mjs';
+import { Haproxy } from './lib/haproxy.mjs';
+
+const require = createRequire(import.meta.url);
+const {
+  Client, EnvironmentRepository, LifecycleRepository, ProjectGroupRepository, ProjectRepository,
+  NewProject, DeploymentProcessRepository, ReleaseRepository, DeploymentRepository, ServerTaskWaiter,
+  RunCondition, StartTrigger, PackageRequirement, RunConditionForAction,
+} = require('@octopusdeploy/api-client');
+
+const SPACE = 'Default';
+
+const scriptStep = (name, body, { syntax = 'Bash', roles = 'web', extra = {} } = {}) => ({
+  Id: '', Name: name, Properties: { 'Octopus.Action.TargetRoles': roles },
+  Condition: RunCondition.Success, StartTrigger: StartTrigger.StartAfterPrevious,
+  PackageRequirement: PackageRequirement.LetOctopusDecide,
+  Actions: [{
+    Id: '', Name: name, ActionType: 'Octopus.Script', Notes: null, IsDisabled: false, IsRequired: false,
+    CanBeUsedForProjectVersioning: true, WorkerPoolId: null, WorkerPoolVariable: null,
+    Container: { Image: null, FeedId: null }, Environments: [], ExcludedEnvironments: [], Channels: [],
+    TenantTags: [], Condition: RunConditionForAction.Success, Packages: [],
+    Properties: {
+      'Octopus.Action.Script.ScriptSource': 'Inline', 'Octopus.Action.Script.Syntax': syntax,
+      'Octopus.Action.Script.ScriptBody': body, ...extra,
+    },
+  }],
+});
+
+describe('the deployment engine through HAProxy and two nodes', async () => {
+  let cluster, lb, client, base, work;
+  const ids = {};
+
+  async function api(method, p, body) {
+    const r = await fetch(base + p, {
+      method, headers: { 'X-Octopus-ApiKey': ADMIN_KEY, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: r.status, json, text };
+  }
+
+  async function waitTask(id, timeoutMs = 60000) {
+    const task = await new ServerTaskWaiter(client, SPACE).waitForServerTaskToComplete(id, 200, timeoutMs);
+    assert.ok(task, `task ${id} did not finish`);
+    return task;
+  }
+
+  async function project(name, steps) {
+    const group = (await new ProjectGroupRepository(client, SPACE).list({ take: 1 })).Items[0];
+    const p = await new ProjectRepository(client, SPACE).create(NewProject(name, group, ids.lifecycle));
+    const dp = new DeploymentProcessRepository(client, SPACE);
+    const proc = await dp.get(p);
+    proc.Steps = steps;
+    await dp.update(p, proc);
+    return p;
+  }
+
+  async function deploy(projectName, version) {
+    await new ReleaseRepository(client, SPACE).create({ spaceName: SPACE, ProjectName: projectName, ReleaseVersion: version });
+    const d = await new DeploymentRepository(client, SPACE).create({
+      spaceName: SPACE, ProjectName: projectName, ReleaseVersion: version, EnvironmentNames: ['Dev'],
+    });
+    return d.DeploymentServerTasks[0].ServerTaskId;
+  }
+
+  before(async () => {
+    cluster = await startCluster(2, { prefix: 'dep' });
+    lb = await new Haproxy({
+      port: await freePort(), servers: cluster.nodes.map((n) => ({ name: n.name, port: n.port })),
+    }).start();
+    base = lb.url;
+    work = tempDir('cuttle-deploy-');
+    client = await Client.create({ instanceURL: lb.url, apiKey: ADMIN_KEY, userAgentApp: 'cuttle-test' });
+    ids.Dev = (await new EnvironmentRepository(client, SPACE).create({ Name: 'Dev' })).Id;
+    const lifecycles = new LifecycleRepository(client, SPACE);
+    ids.lifecycle = (await lifecycles.list({ take: 100 })).Items[0];
+    const target = await api('POST', '/api/Spaces-1/machines', {
+      Name: 'cloud-1', Roles: ['web'], EnvironmentIds: [ids.Dev], Endpoint: { CommunicationStyle: 'None' },
+    });
+    assert.equal(target.status, 201, target.text);
+  });
+
+  after(async () => {
+    await lb?.stop();
+    await cluster?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('bash sets an output variable that python reads; secrets stay masked', async () => {
+    const p = await project('Engine App', [
+      scriptStep('Make Color', 'echo "secret is #{Secret}"\nset_octopusvariable "Color" "teal"\necho "deploying #{Octopus.Release.Number} to #{Octopus.Environment.Name}"'),
+      scriptStep('Read Color', 'print("python read " + get_octopusvariable("Octopus.Action[Make Color].Output.Color") + " on " + get_octopusvariable("Octopus.Machine.Name"))', { syntax: 'Python' }),
+    ]);
+    const vars = await api('GET', `/api/Spaces-1/variables/variableset-${p.Id}`);
+    assert.equal(vars.status, 200, vars.text);
+    vars.json.Variables = [{ Name: 'Secret', Value: 'hunter2-very-secret', IsSensitive: true, Type: 'Sensitive', Scope: {} }];
+    const put = await api('PUT', `/api/Spaces-1/variables/variableset-${p.Id}`, vars.json);
+    assert.equal(put.status, 200, put.text);
+
+    const started = Date.now();
+    const taskId = await deploy('Engine App', '1.0.0');
+    const task = await waitTask(taskId);
+    assert.equal(task.State, 'Success', task.ErrorMessage);
+    console.log(`# two-step deployment: create to Success in ${Date.now() - started} ms`);
+    const raw = (await api('GET', `/api/tasks/${taskId}/raw`)).text;
+    assert.match(raw, /Step 1: Make Color/);
+    assert.match(raw, /Executing Make Color on cloud-1/);
+    assert.match(raw, /deploying 1\.0\.0 to Dev/);
+    assert.match(raw, /python read teal on cloud-1/);
+    assert.match(raw, /secret is \*\*\*\*\*\*\*\*/);
+    assert.doesNotMatch(raw, /hunter2/);
+  });
+
+  test('a failing step fails the deployment with its error', async () => {
+    await project('Failing App', [scriptStep('Breaks', 'echo about to break; exit 4')]);
+    const task = await waitTask(await deploy('Failing App', '1.0.0'));
+    assert.equal(task.State, 'Failed');
+    assert.equal(task.ErrorMessage, 'The script returned exit code 4');
+  });
+
+  // Five steps on the built-in worker; each appends its number to `trace`. Step 3 marks that it
+  // started, then sleeps unless it ran before (so an idempotent re-run ends at once).
+  async function nodeLoss(name, idempotent) {
+    const trace = path.join(work, `${name}.trace`);
+    const marker = path.join(work, `${name}.started3`);
+    const steps = [1, 2, 3, 4, 5].map((i) => scriptStep(`S${i}`,
+      i === 3
+        ? `echo 3 >> '${trace}'\nif [ -f '${marker}' ]; then echo again; else touch '${marker}'; sleep 60; fi`
+        : `echo ${i} >> '${trace}'`,
+      { roles: '', extra: i === 3 && idempotent ? { 'Cuttle.Action.Idempotent': 'True' } : {} }));
+    await project(name, steps);
+    const taskId = await deploy(name, '1.0.0');
+    await eventually(() => existsSync(marker), { timeoutMs: 30000, what: 'step 3 to start' });
+    const owner = (await api('GET', `/api/tasks/${taskId}`)).json.ServerNode;
+    const node = cluster.nodes.find((n) => n.name === owner);
+    assert.ok(node, `the task runs on ${owner}`);
+    const killed = Date.now();
+    await node.kill();
+    const survivor = cluster.nodes.find((n) => n !== node);
+    let adopted = null;
+    await eventually(async () => {
+      const t = (await survivor.get(`/api/tasks/${taskId}`)).json;
+      if (t.ServerNode === survivor.name && adopted === null) adopted = Date.now();
+      return adopted !== null || t.IsCompleted;
+    }, { timeoutMs: 30000, intervalMs: 25, what: 'adoption' });
+    const task = await waitTask(taskId);
+    console.log(`# ${name}: ${((adopted - killed) / 1000).toFixed(2)} s from kill -9 to adoption by ${survivor.name}`);
+    await node.start();
+    return { task, trace: readFileSync(trace, 'utf8'), owner, taskId };
+  }
+
+  test('node loss during a non-idempotent step: it fails naming the node; finished steps do not run again', async () => {
+    const { task, trace, owner, taskId } = await nodeLoss('Loss App', false);
+    assert.equal(task.State, 'Failed');
+    assert.equal(task.ErrorMessage, `The node ${owner} running this step was lost.`);
+    assert.equal(trace, '1\n2\n3\n');
+    const raw = (await api('GET', `/api/tasks/${taskId}/raw`)).text;
+    assert.match(raw, /resumes the deployment/);
+  });
+
+  test('node loss during an idempotent step: it runs again and the deployment succeeds', async () => {
+    const { task, trace } = await nodeLoss('Rerun App', true);
+    assert.equal(task.State, 'Success', task.ErrorMessage);
+    assert.equal(trace, '1\n2\n3\n3\n4\n5\n');
+  });
+});
