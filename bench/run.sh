@@ -16,3 +16,5 @@ echo "== hostile neighbours (issue 9): ping with slow uploads and idle connectio
 python3 "$here/hostile_bench.py" "$build"
 echo "== deployment model (issue 10): dashboard, project list and release beside psql"
 "$root/scripts/with-postgres.sh" python3 "$here/model_bench.py" "$build"
+echo "== deployment engine (issue 11): 10 script steps beside 10 bare bash runs"
+"$root/scripts/with-postgres.sh" python3 "$here/deploy_bench.py" "$build"

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Issue 11 benchmark, "the engine's overhead per step": one node on PostgreSQL.
+
+A deployment of 10 script steps (`true`) to one None target, from POST /deployments to the task's
+Success (polled every 2 ms), p50/p99 over RUNS runs, printed beside the same 10 scripts run bare
+with `bash -c true` in a loop. (deployment - bare) / 10 is the engine's overhead per step; the
+issue's target is <= 15 ms. The load average is printed with the figures (the machine is shared).
+
+Runs inside scripts/with-postgres.sh (CUTTLE_TEST_PG_ADMIN_URL names the server).
+Usage: bench/deploy_bench.py BUILD_DIR [RUNS]
+"""
+import base64
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import free_port, stop
+
+build = sys.argv[1] if len(sys.argv) > 1 else "build"
+runs = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+server = os.path.join(build, "src/apps/cuttle-server")
+KEY = "API-DEPLOYBENCHKEY00000000000001"
+STEPS = 10
+
+
+def call(port, method, path, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"X-Octopus-ApiKey": KEY}
+    data = None
+    if body is not None:
+        data = json.dumps(body)
+        headers["Content-Type"] = "application/json"
+    c.request(method, path, body=data, headers=headers)
+    r = c.getresponse()
+    text = r.read()
+    c.close()
+    if r.status >= 300:
+        raise RuntimeError(f"{method} {path}: {r.status} {text[:300]!r}")
+    return json.loads(text) if text else None
+
+
+def step(i):
+    return {"Name": f"Step {i}", "Condition": "Success", "StartTrigger": "StartAfterPrevious",
+            "PackageRequirement": "LetOctopusDecide",
+            "Properties": {"Octopus.Action.TargetRoles": "web"},
+            "Actions": [{"Name": f"Step {i}", "ActionType": "Octopus.Script",
+                         "Properties": {"Octopus.Action.Script.ScriptSource": "Inline",
+                                        "Octopus.Action.Script.Syntax": "Bash",
+                                        "Octopus.Action.Script.ScriptBody": "true"}}]}
+
+
+def percentile(values, p):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def main():
+    admin = os.environ["CUTTLE_TEST_PG_ADMIN_URL"]
+    subprocess.run(["psql", admin, "-qAtX", "-c", "DROP DATABASE IF EXISTS cuttle_deploy_bench"],
+                   check=True, capture_output=True)
+    subprocess.run(["psql", admin, "-qAtX", "-c", "CREATE DATABASE cuttle_deploy_bench"],
+                   check=True, capture_output=True)
+    url = admin.rsplit("/", 1)[0] + "/cuttle_deploy_bench"
+    data = tempfile.mkdtemp(prefix="cuttle-deploy-bench-")
+    port = free_port()
+    proc = subprocess.Popen(
+        [server, "run", "--node-name", "bench", "--listen", f"127.0.0.1:{port}", "--shared-dir",
+         data, "--database", url, "--master-key", base64.b64encode(os.urandom(32)).decode(),
+         "--admin-api-key", KEY],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/api/octopusservernodes/ping")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("the node did not start")
+            time.sleep(0.1)
+        env = call(port, "POST", "/api/Spaces-1/environments", {"Name": "Dev"})
+        call(port, "POST", "/api/Spaces-1/machines",
+             {"Name": "cloud-1", "Roles": ["web"], "EnvironmentIds": [env["Id"]],
+              "Endpoint": {"CommunicationStyle": "None"}})
+        lifecycle = call(port, "GET", "/api/Spaces-1/lifecycles")["Items"][0]["Id"]
+        group = call(port, "GET", "/api/Spaces-1/projectgroups")["Items"][0]["Id"]
+        project = call(port, "POST", "/api/Spaces-1/projects",
+                       {"Name": "Bench", "LifecycleId": lifecycle, "ProjectGroupId": group})
+        process = call(port, "GET", f"/api/Spaces-1/projects/{project['Id']}/deploymentprocesses")
+        process["Steps"] = [step(i) for i in range(1, STEPS + 1)]
+        call(port, "PUT", f"/api/Spaces-1/projects/{project['Id']}/deploymentprocesses", process)
+        release = call(port, "POST", "/api/Spaces-1/releases",
+                       {"ProjectId": project["Id"], "Version": "1.0.0"})
+
+        times = []
+        for _ in range(runs + 2):  # the first two warm up
+            t0 = time.perf_counter()
+            d = call(port, "POST", "/api/Spaces-1/deployments",
+                     {"ReleaseId": release["Id"], "EnvironmentId": env["Id"]})
+            while True:
+                t = call(port, "GET", f"/api/tasks/{d['TaskId']}")
+                if t["IsCompleted"]:
+                    break
+                time.sleep(0.002)
+            if t["State"] != "Success":
+                raise RuntimeError(f"deployment {t['Id']} ended {t['State']}: {t['ErrorMessage']}")
+            times.append((time.perf_counter() - t0) * 1000)
+        times = times[2:]
+
+        bare = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            for _ in range(STEPS):
+                subprocess.run(["bash", "-c", "true"], check=True)
+            bare.append((time.perf_counter() - t0) * 1000)
+
+        load = open("/proc/loadavg").read().split()[:3]
+        d50, d99 = statistics.median(times), percentile(times, 99)
+        b50, b99 = statistics.median(bare), percentile(bare, 99)
+        print(f"deployment of {STEPS} `true` steps to one None target, create -> Success, {runs} runs:"
+              f" p50 {d50:.1f} ms, p99 {d99:.1f} ms")
+        print(f"{STEPS} x `bash -c true` in a loop, {runs} runs: p50 {b50:.1f} ms, p99 {b99:.1f} ms")
+        print(f"engine overhead per step: p50 {(d50 - b50) / STEPS:.1f} ms, p99 {(d99 - b99) / STEPS:.1f} ms"
+              f" (target <= 15 ms); load average {' '.join(load)}")
+    finally:
+        stop(proc, data)
+
+
+if __name__ == "__main__":
+    main()
