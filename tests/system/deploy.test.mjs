@@ -16,7 +16,8 @@ const require = createRequire(import.meta.url);
 const {
   Client, EnvironmentRepository, LifecycleRepository, ProjectGroupRepository, ProjectRepository,
   NewProject, DeploymentProcessRepository, ReleaseRepository, DeploymentRepository, ServerTaskWaiter,
-  RunCondition, StartTrigger, PackageRequirement, RunConditionForAction,
+  RunCondition, StartTrigger, PackageRequirement, RunConditionForAction, RunbookRepository,
+  RunbookSnapshotRepository, RunbookRunRepository,
 } = require('@octopusdeploy/api-client');
 
 const SPACE = 'Default';
@@ -129,6 +130,47 @@ describe('the deployment engine through HAProxy and two nodes', async () => {
     const task = await waitTask(await deploy('Failing App', '1.0.0'));
     assert.equal(task.State, 'Failed');
     assert.equal(task.ErrorMessage, 'The script returned exit code 4');
+  });
+
+  test('a runbook run executes its published snapshot', async () => {
+    const p = await project('Runbook App', []);
+    const runbooks = new RunbookRepository(client, SPACE, p);
+    const runbook = await runbooks.create({
+      Name: 'Restart', ProjectId: p.Id, Description: '', MultiTenancyMode: 'Untenanted',
+      EnvironmentScope: 'All', DefaultGuidedFailureMode: 'EnvironmentDefault',
+      RunRetentionPolicy: { QuantityToKeep: 100, ShouldKeepForever: false },
+    });
+    const proc = await api('GET', `/api/Spaces-1/runbookProcesses/${runbook.RunbookProcessId}`);
+    assert.equal(proc.status, 200, proc.text);
+    proc.json.Steps = [scriptStep('Restart', 'echo "restarting in #{Octopus.Environment.Name}"')];
+    const put = await api('PUT', `/api/Spaces-1/runbookProcesses/${runbook.RunbookProcessId}`, proc.json);
+    assert.equal(put.status, 200, put.text);
+    await new RunbookSnapshotRepository(client, SPACE, p).create(runbook, 'Snapshot 1', true);
+    const run = await new RunbookRunRepository(client, SPACE).create({
+      spaceName: SPACE, ProjectName: 'Runbook App', RunbookName: 'Restart', EnvironmentNames: ['Dev'],
+    });
+    const taskId = run.RunbookRunServerTasks[0].ServerTaskId;
+    const task = await waitTask(taskId);
+    assert.equal(task.State, 'Success', task.ErrorMessage);
+    assert.match((await api('GET', `/api/tasks/${taskId}/raw`)).text, /restarting in Dev/);
+  });
+
+  test('cancelling a running deployment through the other node stops its step', async () => {
+    const marker = path.join(work, 'cancel.started');
+    await project('Cancel App', [
+      scriptStep('Slow', `touch '${marker}'; sleep 60`), scriptStep('Never', 'echo never ran'),
+    ]);
+    const taskId = await deploy('Cancel App', '1.0.0');
+    await eventually(() => existsSync(marker), { timeoutMs: 30000, what: 'the step to start' });
+    const owner = (await api('GET', `/api/tasks/${taskId}`)).json.ServerNode;
+    const other = cluster.nodes.find((n) => n.name !== owner);
+    const asked = Date.now();
+    const r = await other.api('POST', `/api/tasks/${taskId}/cancel`);
+    assert.equal(r.status, 200, r.text);
+    const task = await waitTask(taskId);
+    console.log(`# cancel through ${other.name} to Canceled: ${Date.now() - asked} ms`);
+    assert.equal(task.State, 'Canceled');
+    assert.doesNotMatch((await api('GET', `/api/tasks/${taskId}/raw`)).text, /never ran/);
   });
 
   // Five steps on the built-in worker; each appends its number to `trace`. Step 3 marks that it
