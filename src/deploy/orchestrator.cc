@@ -650,7 +650,10 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
     if (ran) {
       engine::StepCallbacks callbacks;
       callbacks.on_line = [&](LogCategory c, std::string_view text) { line(c, text); };
-      callbacks.should_stop = [this] { return Stop(); };
+      callbacks.should_stop = [&] {
+        (void)unit_log.FlushIfDue();  // a follower of the unit's file sees its lines within 200 ms
+        return Stop();
+      };
       auto result = where->Run(request, callbacks);
       if (!result) {
         error = result.error().message();
