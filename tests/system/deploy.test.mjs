@@ -1,9 +1,11 @@
 // Issue 11: the deployment engine end to end, through HAProxy in front of two nodes on PostgreSQL,
 // driven by @octopusdeploy/api-client 3.11.0. A release of a bash step (output variable) and a
 // python step (reads it) deploys to a None target; the log shows both, and a sensitive variable
-// never appears in it. Then the node running a five-step deployment is killed with SIGKILL during
-// step 3: the other node adopts the task, steps 1-2 do not run again, and step 3 fails naming the
-// lost node (non-idempotent) or runs again and the deployment succeeds (idempotent).
+// never appears in it; a package step from the built-in feed runs its conventions in order; a
+// runbook run executes; a cancel through the other node stops a step. Then the node running a
+// five-step deployment is killed with SIGKILL during step 3: the other node adopts the task,
+// steps 1-2 do not run again, and step 3 fails naming the lost node (non-idempotent) or runs
+// again and the deployment succeeds (idempotent).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -11,6 +13,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ADMIN_KEY, startCluster, freePort, eventually, tempDir } from './lib/cluster.mjs';
 import { Haproxy } from './lib/haproxy.mjs';
+import { zip, multipart } from './lib/archives.mjs';
 
 const require = createRequire(import.meta.url);
 const {
@@ -123,6 +126,47 @@ describe('the deployment engine through HAProxy and two nodes', async () => {
     assert.match(raw, /python read teal on cloud-1/);
     assert.match(raw, /secret is \*\*\*\*\*\*\*\*/);
     assert.doesNotMatch(raw, /hunter2/);
+  });
+
+  test('a package step from the built-in feed runs Calamari\'s conventions in order', async () => {
+    const order = path.join(work, 'package.order');
+    const pkg = zip([
+      ['PreDeploy.sh', `echo "PreDeploy $(get_octopusvariable Octopus.Action.Package.PackageVersion)" >> '${order}'\n`],
+      ['Deploy.sh', `echo Deploy >> '${order}'\n`],
+      ['PostDeploy.sh', `echo PostDeploy >> '${order}'\n`],
+      ['appsettings.json', '{"Greeting": "hello"}'],
+    ]);
+    const { body, contentType } = multipart('Acme.Web.1.2.3.zip', pkg);
+    const up = await fetch(`${base}/api/Spaces-1/packages/raw`, {
+      method: 'POST', body, headers: { 'X-Octopus-ApiKey': ADMIN_KEY, 'Content-Type': contentType },
+    });
+    assert.equal(up.status, 201, await up.text());
+    const step = scriptStep('Web', '');
+    step.Actions[0].ActionType = 'Octopus.TentaclePackage';
+    step.Actions[0].Properties = {
+      'Octopus.Action.Package.PackageId': 'Acme.Web', 'Octopus.Action.Package.FeedId': 'feeds-builtin',
+      'Octopus.Action.EnabledFeatures': 'Octopus.Features.JsonConfigurationVariables',
+      'Octopus.Action.Package.JsonConfigurationVariablesTargets': 'appsettings.json',
+    };
+    step.Actions[0].Packages = [{ Name: '', PackageId: 'Acme.Web', FeedId: 'feeds-builtin', AcquisitionLocation: 'Server', Properties: {} }];
+    const p = await project('Package App', [step,
+      scriptStep('Where', 'cat "#{Octopus.Action[Web].Output.Package.InstallationDirectoryPath}/appsettings.json"; echo')]);
+    const vars = await api('GET', `/api/Spaces-1/variables/variableset-${p.Id}`);
+    vars.json.Variables = [{ Name: 'Greeting', Value: 'from Cuttle', Type: 'String', Scope: {} }];
+    assert.equal((await api('PUT', `/api/Spaces-1/variables/variableset-${p.Id}`, vars.json)).status, 200);
+    const release = await api('POST', '/api/Spaces-1/releases', {
+      ProjectId: p.Id, Version: '1.0.0',
+      SelectedPackages: [{ ActionName: 'Web', PackageReferenceName: '', Version: '1.2.3' }],
+    });
+    assert.equal(release.status, 201, release.text);
+    const d = await api('POST', '/api/Spaces-1/deployments', { ReleaseId: release.json.Id, EnvironmentId: ids.Dev });
+    assert.equal(d.status, 201, d.text);
+    const task = await waitTask(d.json.TaskId);
+    assert.equal(task.State, 'Success', task.ErrorMessage);
+    assert.equal(readFileSync(order, 'utf8'), 'PreDeploy 1.2.3\nDeploy\nPostDeploy\n');
+    const raw = (await api('GET', `/api/tasks/${d.json.TaskId}/raw`)).text;
+    assert.match(raw, /Deploying package Acme\.Web version 1\.2\.3/);
+    assert.match(raw, /"Greeting": ?"from Cuttle"/);
   });
 
   test('a failing step fails the deployment with its error', async () => {
