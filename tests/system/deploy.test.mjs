@@ -224,7 +224,7 @@ describe('the deployment engine through HAProxy and two nodes', async () => {
     const marker = path.join(work, `${name}.started3`);
     const steps = [1, 2, 3, 4, 5].map((i) => scriptStep(`S${i}`,
       i === 3
-        ? `echo 3 >> '${trace}'\nif [ -f '${marker}' ]; then echo again; else touch '${marker}'; sleep 60; fi`
+        ? `echo 3 >> '${trace}'\nif [ -f '${marker}' ]; then echo again; else echo $$ > '${marker}.pid'; touch '${marker}'; sleep 60; fi`
         : `echo ${i} >> '${trace}'`,
       { roles: '', extra: i === 3 && idempotent ? { 'Cuttle.Action.Idempotent': 'True' } : {} }));
     await project(name, steps);
@@ -235,6 +235,9 @@ describe('the deployment engine through HAProxy and two nodes', async () => {
     assert.ok(node, `the task runs on ${owner}`);
     const killed = Date.now();
     await node.kill();
+    // The killed node's script keeps sleeping in its own process group: end it (not the test's to
+    // leave behind).
+    try { process.kill(-Number(readFileSync(`${marker}.pid`, 'utf8')), 'SIGKILL'); } catch { /* gone */ }
     const survivor = cluster.nodes.find((n) => n !== node);
     let adopted = null;
     await eventually(async () => {
