@@ -1,5 +1,7 @@
 #include "cluster/node_registry.h"
 
+#include <algorithm>
+
 #include "core/log.h"
 
 namespace cuttle::cluster {
@@ -60,6 +62,18 @@ int64_t NodeRegistry::fence_generation() const {
   return fence_generation_;
 }
 
+bool NodeRegistry::healthy() const {
+  {
+    std::lock_guard lock(mu_);
+    if (failed_attempts_ > 0) return false;
+  }
+  return !fenced();
+}
+
+std::chrono::milliseconds NodeRegistry::RetryDelay() const {
+  return std::min(std::chrono::milliseconds(options_.heartbeat_ms), kHeartbeatRetry);
+}
+
 bool NodeRegistry::offline() const { return MillisSinceLastHeartbeat() > options_.node_timeout_ms; }
 
 Result<void> NodeRegistry::HeartbeatOnce() {
@@ -72,19 +86,28 @@ Result<void> NodeRegistry::HeartbeatOnce() {
     beat = std::optional<repo::NodeRow>(*row);
   }
   std::lock_guard lock(mu_);
+  auto now = clock_.SteadyNow();
+  const auto since_ok =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - last_ok_).count();
   if (!beat) {
-    if (!heartbeat_failing_) {
-      CUTTLE_LOG_WARN("heartbeat failed: {}", beat.error().message());
-      heartbeat_failing_ = true;
+    ++failed_attempts_;
+    // Every attempt while an outage is young, then one in 50: each says how long the node has
+    // gone without a heartbeat, against the fence at half the node timeout.
+    if (failed_attempts_ <= 10 || failed_attempts_ % 50 == 0) {
+      CUTTLE_LOG_WARN(
+          "heartbeat attempt #{} failed, {} ms since the last one that succeeded "
+          "(fenced after {} ms): {}; retrying in {} ms",
+          failed_attempts_, since_ok, options_.node_timeout_ms / 2, beat.error().message(),
+          RetryDelay().count());
     }
     return Fail(beat.error());
   }
-  if (heartbeat_failing_) {
-    CUTTLE_LOG_INFO("heartbeat recovered");
-    heartbeat_failing_ = false;
+  if (failed_attempts_ > 0) {
+    CUTTLE_LOG_WARN("heartbeat recovered after {} failed attempt(s), {} ms since the last one",
+                    failed_attempts_, since_ok);
+    failed_attempts_ = 0;
   }
   row_ = **beat;
-  auto now = clock_.SteadyNow();
   if (now - last_ok_ > std::chrono::milliseconds(options_.node_timeout_ms / 2)) {
     ++fence_generation_;
     CUTTLE_LOG_WARN("heartbeat resumed after {} ms: work started before is fenced",
@@ -95,11 +118,11 @@ Result<void> NodeRegistry::HeartbeatOnce() {
 }
 
 void NodeRegistry::Loop() {
+  auto pause = std::chrono::milliseconds(options_.heartbeat_ms);
   while (!stopping_.load()) {
-    clock_.SleepFor(std::chrono::milliseconds(options_.heartbeat_ms),
-                    [this] { return stopping_.load(); });
+    clock_.SleepFor(pause, [this] { return stopping_.load(); });
     if (stopping_.load()) break;
-    (void)HeartbeatOnce();
+    pause = HeartbeatOnce() ? std::chrono::milliseconds(options_.heartbeat_ms) : RetryDelay();
   }
 }
 

@@ -1,6 +1,9 @@
 // NodeRegistry: this node's membership of the cluster (DESIGN.md §3.1). It upserts the node row at
 // start, heartbeats every heartbeat_ms on its own thread (never starved by other work), re-inserts
-// the row if someone deleted it, and marks the node offline on a clean stop.
+// the row if someone deleted it, and marks the node offline on a clean stop. A heartbeat is one
+// attempt; after a failed one the next follows within kHeartbeatRetry (not heartbeat_ms, and not
+// the database's back-off of up to a second), so the node knows within that time that the
+// database is back after an outage or a failover.
 //
 // It also answers two questions other components ask many times a second without touching the
 // database: the last known state of this node's row (ping, task claiming) and whether this node
@@ -10,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -52,6 +56,11 @@ class NodeRegistry {
   // True when the last successful heartbeat is older than half the node timeout: another node may
   // soon consider this one dead and take over its work, so this node must stop writing results.
   bool fenced() const;
+  // True when the last heartbeat attempt succeeded and the node is not fenced: the node may take
+  // new work. False from the first failed attempt until the next one that succeeds, so that a
+  // node does not claim tasks through an outage it is about to be fenced for, nor start tasks a
+  // claim brought back from the database once that outage was over but before its heartbeat was.
+  bool healthy() const;
   // True when the last successful heartbeat is older than the node timeout.
   bool offline() const;
   // Incremented whenever a heartbeat succeeds after the node had been fenced (a gap longer than
@@ -62,6 +71,9 @@ class NodeRegistry {
 
   // Runs one heartbeat now (the thread calls this; tests drive it directly with a fake clock).
   Result<void> HeartbeatOnce();
+  // The pause after a failed heartbeat: heartbeat_ms, at most kHeartbeatRetry.
+  std::chrono::milliseconds RetryDelay() const;
+  static constexpr std::chrono::milliseconds kHeartbeatRetry{100};
 
  private:
   void Loop();
@@ -79,7 +91,7 @@ class NodeRegistry {
   repo::NodeRow row_;
   std::chrono::steady_clock::time_point last_ok_;
   bool started_ = false;
-  bool heartbeat_failing_ = false;
+  int failed_attempts_ = 0;  // heartbeat attempts failed since the last one that succeeded
   int64_t fence_generation_ = 0;
 };
 

@@ -96,6 +96,14 @@ class Database {
   // Other failures return kDatabase (constraint violations: kAlreadyExists).
   virtual Result<ResultSet> Execute(std::string_view sql, const Params& params = {}) = 0;
 
+  // Execute without the retries: one attempt, whose transient failure is returned at once as
+  // kUnavailable. For callers that keep their own, shorter, retry cadence (the node heartbeat must
+  // notice within milliseconds that the database is back, not after a back-off of up to a second).
+  // Backends that do not distinguish run Execute.
+  virtual Result<ResultSet> ExecuteOnce(std::string_view sql, const Params& params = {}) {
+    return Execute(sql, params);
+  }
+
   // Begins a transaction. PostgreSQL: READ COMMITTED; SQLite: BEGIN IMMEDIATE (one writer).
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
 

@@ -66,10 +66,11 @@ Result<NodeRow> UpsertNode(db::Database& db, const std::string& name, int initia
 }
 
 Result<std::optional<NodeRow>> Heartbeat(db::Database& db, const std::string& id) {
-  CUTTLE_TRY(auto rs, db.Execute(std::string("UPDATE server_nodes SET last_seen = now_ms(), "
-                                             "is_offline_marked = $2 WHERE id = $1 RETURNING ") +
-                                     kNodeReturning,
-                                 {id, false}));
+  CUTTLE_TRY(auto rs,
+             db.ExecuteOnce(std::string("UPDATE server_nodes SET last_seen = now_ms(), "
+                                        "is_offline_marked = $2 WHERE id = $1 RETURNING ") +
+                                kNodeReturning,
+                            {id, false}));
   if (rs.empty()) return std::optional<NodeRow>();
   return std::optional<NodeRow>(ReadNode(rs.front()));
 }

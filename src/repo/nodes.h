@@ -38,6 +38,8 @@ std::string NodeId(const std::string& name);  // "OctopusServerNodes-<name>"
 Result<NodeRow> UpsertNode(db::Database& db, const std::string& name, int initial_task_cap,
                            const std::string& version, int schema_version);
 // Heartbeat: last_seen = now_ms(). Returns nullopt if the row was deleted (the caller re-inserts).
+// One attempt (Database::ExecuteOnce): a failure returns at once, and the registry retries on
+// its own short cadence.
 Result<std::optional<NodeRow>> Heartbeat(db::Database& db, const std::string& id);
 // Clean shutdown: the node is offline at once.
 Result<void> MarkOffline(db::Database& db, const std::string& id);

@@ -115,7 +115,7 @@ TaskQueue::LocalDispatch TaskRunner::LocalDispatch() {
 }
 
 int64_t TaskRunner::FreeSlots() {
-  if (stopping_ || registry_.fenced()) return 0;
+  if (stopping_ || !registry_.healthy()) return 0;
   repo::NodeRow row = registry_.row();
   if (row.is_in_maintenance_mode) return 0;
   int64_t running;
@@ -149,6 +149,22 @@ std::vector<std::shared_ptr<TaskRunner::Slot>> TaskRunner::ClaimSlots() {
   auto claimed = queue_.ClaimUpTo(options_.node_name, free);
   if (!claimed) {
     CUTTLE_LOG_WARN("claiming tasks failed: {}", claimed.error().message());
+    return out;
+  }
+  if (!claimed->empty() && !registry_.healthy()) {
+    // The claim was retried through a database outage (a failover) and came back once the
+    // database was up again, but before this node's heartbeat was: the node may be fenced, or
+    // about to be, so tasks started now would be stopped and failed as soon as they began. They
+    // have not started: hand them back to the queue, for this node's dispatcher (woken when its
+    // heartbeat recovers) or another node. A hand-back that fails leaves the claim to
+    // ReconcileClaims or the reaper, which re-queue an unstarted task.
+    for (const auto& t : *claimed) {
+      Lease lease{t.id, options_.node_name, t.claim_epoch};
+      auto back = queue_.Requeue(lease);
+      CUTTLE_LOG_WARN("{}: claimed while the heartbeat was failing; {}", t.id,
+                      back ? std::string("handed back to the queue")
+                           : std::string("hand-back failed: ") + back.error().message());
+    }
     return out;
   }
   int64_t generation = registry_.fence_generation();
@@ -222,17 +238,17 @@ std::shared_ptr<TaskRunner::Slot> TaskRunner::NextSlot() {
 
 void TaskRunner::DispatchLoop() {
   auto last_attempt = std::chrono::steady_clock::now() - options_.poll_interval;
-  bool was_fenced = false;
+  bool was_healthy = true;
   while (!stopping_) {
     bool notified = db_.WaitForNotification(TaskQueue::kWakeChannel, std::chrono::milliseconds(50));
     bool woken = wake_.exchange(false);
-    // Hints sent while the node was fenced (a database outage) were ignored or never arrived:
-    // look at the queue as soon as the heartbeat is back rather than at the next poll.
-    bool fenced = registry_.fenced();
-    bool unfenced = was_fenced && !fenced;
-    was_fenced = fenced;
+    // Hints sent while the heartbeat was failing (a database outage) were ignored or never
+    // arrived: look at the queue as soon as the heartbeat is back rather than at the next poll.
+    bool healthy = registry_.healthy();
+    bool recovered = !was_healthy && healthy;
+    was_healthy = healthy;
     auto now = std::chrono::steady_clock::now();
-    if (!notified && !woken && !unfenced && now - last_attempt < options_.poll_interval) continue;
+    if (!notified && !woken && !recovered && now - last_attempt < options_.poll_interval) continue;
     last_attempt = now;
     while (!stopping_ && !TryClaimAndStart().empty()) {
     }

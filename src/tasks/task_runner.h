@@ -91,11 +91,12 @@ class TaskRunner {
   // Hands back tasks the database says this node executes but no thread of it does (see
   // TaskQueue::ClaimedBy).
   void ReconcileClaims();
-  // How many tasks this node may claim now: 0 while stopping, fenced, drained, at its cap or
-  // busier than the cluster (fair share), else its free slots.
+  // How many tasks this node may claim now: 0 while stopping, while its heartbeat fails or it is
+  // fenced (NodeRegistry::healthy), drained, at its cap or busier than the cluster (fair share),
+  // else its free slots.
   int64_t FreeSlots();
-  // Claims up to FreeSlots() tasks in one statement and registers them as running. Called
-  // holding one of claimers_.
+  // Claims up to FreeSlots() tasks in one statement and registers them as running; hands them
+  // back unstarted if the node's heartbeat failed meanwhile. Called holding one of claimers_.
   std::vector<std::shared_ptr<Slot>> ClaimSlots();
   // Gives claimed slots to the workers waiting for a claim (at most one each), and starts a
   // thread for each of the rest. Called holding one of claimers_.

@@ -39,6 +39,14 @@ async function taskStates(node, ids) {
   return states;
 }
 
+// A node's warnings logged since `sinceMs` (its log lines start with an ISO timestamp): the
+// database retries, reconnects and heartbeat attempts that explain a slow recovery.
+function warningsSince(node, sinceMs, max = 60) {
+  const since = new Date(sinceMs).toISOString();
+  const lines = node.output.split('\n').filter((l) => l.slice(0, 24) >= since && / warning /.test(l));
+  return lines.length <= max ? lines : [`... ${lines.length - max} earlier warnings`, ...lines.slice(-max)];
+}
+
 function countBy(values) {
   const c = {};
   for (const v of values) c[v] = (c[v] ?? 0) + 1;
@@ -111,20 +119,33 @@ describe('database failover: primary stops, the hot standby is promoted', async 
     const tStop = Date.now();
     pgsh('as_pg "$pg_bin/pg_ctl" -D "$PRIMARY/data" -m fast -w stop >/dev/null', env);
     const tStopped = Date.now();
+    // The standby is promoted only after the nodes have been without a database for longer than
+    // half their node timeout, so every run takes the path where they fence themselves and must
+    // come back from it (a loaded machine took it now and then: the 20.9 s outlier), whatever the
+    // machine's speed.
+    await sleep(nodes[0].nodeTimeoutMs / 2 + 500);
     pgsh('as_pg "$pg_bin/pg_ctl" -D "$STANDBY/data" -w promote >/dev/null', env);
     const tPromoted = Date.now();
 
     // Service has resumed when every node, asked after the promotion, accepts a new task and one
-    // of those tasks has run to Success.
+    // of those tasks has run to Success. A task created after the promotion that ends otherwise
+    // is a failure of its own (asserted below), not a reason to wait: the database was up.
     const resumedAt = {};
+    const afterPromotion = [];
     await Promise.all(nodes.map(async (node) => {
       await eventually(async () => {
         const r = await newTask(node.url, 'echo after-failover');
         if (r.status !== 201) { await r.text(); return false; }
         const id = (await r.json()).Id;
         created.push(id);
-        await eventually(async () => (await node.get(`/api/tasks/${id}`)).json?.State === 'Success',
-          { timeoutMs: 20000, intervalMs: 25, what: `${id} after the failover` });
+        afterPromotion.push(id);
+        await eventually(async () => {
+          const task = (await node.get(`/api/tasks/${id}`)).json;
+          if (task?.State !== 'Success' && FINAL.has(task?.State)) {
+            throw new Error(`${id}, created on ${node.name} after the promotion, ended ${task.State}: ${task.ErrorMessage}`);
+          }
+          return task?.State === 'Success';
+        }, { timeoutMs: 20000, intervalMs: 25, what: `${id} after the failover` });
         resumedAt[node.name] = Date.now();
         return true;
       }, { timeoutMs: 30000, intervalMs: 100, what: `${node.name} to serve after the promotion` });
@@ -142,14 +163,19 @@ describe('database failover: primary stops, the hot standby is promoted', async 
     const states = await taskStates(nodes[1], created);
     const standbyUrl = `postgresql://cuttle@127.0.0.1:${p2}/cuttle_test`;
     const committedAfter = Number(psql(standbyUrl, 'SELECT count(*) FROM server_tasks'));
-    console.log(`# failover: primary stop took ${tStopped - tStop} ms, promote ${tPromoted - tStopped} ms; ` +
+    console.log(`# failover: primary stop took ${tStopped - tStop} ms, promoted ${tPromoted - tStopped} ms later; ` +
       `service resumed ${resumed - tPromoted} ms after the promotion (${resumed - tStop} ms after the primary stopped)`);
     console.log(`# failover: ${created.length} tasks acknowledged, states ${JSON.stringify(countBy(Object.values(states)))}; ` +
       `task create errors during the outage ${createErrors}; reads ok ${load.ok} failed ${load.failed}`);
 
     assert.ok(committedAfter >= committedBefore, `tasks on the new primary ${committedAfter} < before ${committedBefore}`);
     for (const [id, s] of Object.entries(states)) assert.ok(FINAL.has(s), `${id}: ${s}`);
-    assert.ok(resumed - tPromoted < 10000, `service resumed ${resumed - tPromoted} ms after the promotion`);
+    const why = () => nodes.map((n) => `${n.name}:\n  ${warningsSince(n, tStop).join('\n  ')}`).join('\n');
+    for (const id of afterPromotion) {
+      assert.equal(states[id], 'Success', `${id} was created after the promotion; the nodes' warnings:\n${why()}`);
+    }
+    assert.ok(resumed - tPromoted < 10000,
+      `service resumed ${resumed - tPromoted} ms after the promotion; the nodes' warnings:\n${why()}`);
     for (const n of nodes) assert.equal(n.exited, null, `${n.name} exited:\n${n.output}`);
     const list = await nodes[2].get('/api/octopusservernodes');
     assert.deepEqual(list.json.Items.filter((n) => !n.IsOffline).map((n) => n.Name).sort(), ['fo1', 'fo2', 'fo3']);

@@ -48,13 +48,23 @@ std::string TrimmedMessage(const char* s) {
 
 // One attempt to connect. Every failure is kUnavailable: the server may be starting, failing over
 // or briefly unreachable; a permanently wrong URL is caught by Open, which does not retry.
+//
+// Every wait on the network is bounded, so that a host that vanished without closing its
+// connections (a crashed machine, a dropped route; nothing answers, not even a reset) costs a
+// known time rather than TCP's minutes: connect_timeout bounds each host's connection attempt
+// (libpq tries the URL's hosts in turn, so an attempt takes at most hosts x 5 s); tcp_user_timeout
+// fails a statement whose bytes the server has not acknowledged within 10 s; keepalives notice an
+// idle connection's dead peer within about 20 s (10 s idle, then probes that tcp_user_timeout
+// bounds). The URL's own settings win (docs/high-availability.md, "What a node does while the
+// database fails over").
 Result<PGconn*> Connect(const std::string& url) {
   // Defaults go before dbname (the expanded URL), so that the URL's own settings win.
-  static constexpr std::array<const char*, 8> kKeys = {
-      "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
-      "keepalives_count", "client_encoding",  "dbname",          nullptr};
-  const std::array<const char*, 8> values = {"5", "cuttle", "30",        "10",
-                                             "3", "UTF8",   url.c_str(), nullptr};
+  static constexpr std::array<const char*, 9> kKeys = {
+      "connect_timeout",     "application_name", "keepalives_idle",
+      "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+      "client_encoding",     "dbname",           nullptr};
+  const std::array<const char*, 9> values = {"5",     "cuttle", "10",        "5",    "3",
+                                             "10000", "UTF8",   url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(kKeys.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) {
     return Fail(Error::Unavailable("connecting to PostgreSQL: out of memory"));
@@ -127,6 +137,9 @@ class PooledConn {
   bool broken_ = false;
 };
 
+// A connection attempt this slow is logged: it waited on a host that did not answer.
+constexpr std::chrono::milliseconds kSlowConnect{1000};
+
 class Pool {
  public:
   Pool(std::string url, int size, std::chrono::milliseconds wait)
@@ -160,7 +173,16 @@ class Pool {
     }
     ++open_;
     lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
     auto conn = Connect(url_);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    if (took >= kSlowConnect) {
+      // A host that does not answer costs connect_timeout before libpq tries the next one: the
+      // delay a failover adds to every new connection until the dead host is gone from the URL.
+      CUTTLE_LOG_WARN("connecting to PostgreSQL took {} ms ({})", took.count(),
+                      conn ? "connected" : conn.error().message());
+    }
     if (!conn) {
       lock.lock();
       --open_;
@@ -558,6 +580,11 @@ class PgDatabase final : public Database {
       CUTTLE_TRY(PooledConn c, pool_.Acquire());
       return Run(c, sql, params);
     });
+  }
+
+  Result<ResultSet> ExecuteOnce(std::string_view sql, const Params& params) override {
+    CUTTLE_TRY(PooledConn c, pool_.Acquire());
+    return Run(c, sql, params);
   }
 
   Result<std::unique_ptr<Transaction>> Begin() override {

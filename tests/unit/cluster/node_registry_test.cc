@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "repo/nodes.h"
 #include "testing/fake_clock.h"
+#include "testing/faulty_db.h"
 #include "testing/test_db.h"
 
 namespace cuttle::cluster {
@@ -54,6 +57,54 @@ TEST_F(NodeRegistryTest, FencesItselfAfterHalfTheTimeoutWithoutAHeartbeat) {
   clock_.Advance(std::chrono::milliseconds(1000));
   ASSERT_TRUE(a.HeartbeatOnce());
   EXPECT_EQ(a.fence_generation(), generation + 1) << "regular heartbeats change nothing";
+}
+
+TEST_F(NodeRegistryTest, AFailedHeartbeatMakesTheNodeUnhealthyUntilOneSucceeds) {
+  testing::FaultyDatabase faulty(*db_);
+  NodeRegistry a(faulty, clock_, Options("a"));
+  ASSERT_TRUE(a.Start());
+  EXPECT_TRUE(a.healthy());
+  faulty.fail_single_attempts = true;
+  clock_.Advance(std::chrono::milliseconds(1000));
+  EXPECT_FALSE(a.HeartbeatOnce());
+  EXPECT_FALSE(a.healthy()) << "one failed attempt: claim nothing more";
+  EXPECT_FALSE(a.fenced()) << "running work carries on until the fence";
+  faulty.fail_single_attempts = false;
+  clock_.Advance(std::chrono::milliseconds(100));
+  ASSERT_TRUE(a.HeartbeatOnce());
+  EXPECT_TRUE(a.healthy());
+}
+
+// A failover is over when the database answers again, but the node only knows once a heartbeat
+// gets through: after a failed one the thread tries again within kHeartbeatRetry, not
+// heartbeat_ms (nor the database's retry back-off, up to a second), so that the node neither
+// stays idle nor reaches its fence while the database is already back.
+TEST_F(NodeRegistryTest, AfterAFailedHeartbeatTheNextFollowsWithinTheRetryDelay) {
+  testing::FaultyDatabase faulty(*db_);
+  RegistryOptions options = Options("a");
+  options.heartbeat_thread = true;
+  NodeRegistry a(faulty, clock_, options);
+  ASSERT_EQ(a.RetryDelay(), NodeRegistry::kHeartbeatRetry);
+  ASSERT_LT(NodeRegistry::kHeartbeatRetry.count() * 9, options.heartbeat_ms);
+  ASSERT_TRUE(a.Start());
+  // Waits (bounded, real time) for the heartbeat thread to act on the fake time just set.
+  auto settles = [&](bool healthy) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while (a.healthy() != healthy && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    return a.healthy() == healthy;
+  };
+  faulty.fail_single_attempts = true;
+  for (int i = 0; i < 20 && !settles(false); ++i) {
+    clock_.Advance(std::chrono::milliseconds(options.heartbeat_ms / 10));
+  }
+  ASSERT_FALSE(a.healthy()) << "the thread's heartbeat failed";
+  faulty.fail_single_attempts = false;
+  // Less than one heartbeat interval of fake time: only a retry on the short cadence gets in.
+  for (int i = 0; i < 9 && !settles(true); ++i) clock_.Advance(NodeRegistry::kHeartbeatRetry);
+  EXPECT_TRUE(a.healthy());
+  a.Stop();
 }
 
 TEST_F(NodeRegistryTest, ADeletedRowIsReinsertedKeepingNothingStale) {

@@ -11,6 +11,7 @@
 #include "cluster/node_registry.h"
 #include "repo/repo.h"
 #include "tasks/task_log.h"
+#include "testing/faulty_db.h"
 #include "testing/test_db.h"
 
 namespace cuttle::tasks {
@@ -264,6 +265,51 @@ TEST_F(TaskRunnerTest, AClaimWhoseReplyWasLostIsHandedBack) {
   EXPECT_EQ(done.claim_epoch, 2) << "re-queued, then claimed again";
   EXPECT_NE(Log(t.id).find("reply was lost"), std::string::npos) << Log(t.id);
   runner.Stop(std::chrono::seconds(1));
+}
+
+// Regression (the failover test's 20 s outlier): a claim retried through a database failover came
+// back once the database was up again but before the node's heartbeat was; the node started the
+// tasks, found itself fenced a moment later, stopped them and failed them. Such a claim is handed
+// back unstarted, and the task runs once the heartbeat recovers.
+TEST_F(TaskRunnerTest, AClaimThatComesBackWhileTheHeartbeatFailsIsHandedBackUnstarted) {
+  testing::FaultyDatabase faulty(*db_);
+  cluster::NodeRegistry registry(faulty, core::SystemClock::Instance(),
+                                 cluster::RegistryOptions{"flaky", "test", 2, 5, 100, 2000});
+  std::atomic<bool> tripped{false};
+  // The heartbeat fails while the first claim is on its way to the database.
+  faulty.before_execute = [&](std::string_view sql) {
+    if (sql.find("SET state = 'Executing'") != std::string_view::npos && !tripped.exchange(true)) {
+      faulty.fail_single_attempts = true;
+      EXPECT_FALSE(registry.HeartbeatOnce());
+    }
+  };
+  ASSERT_TRUE(registry.Start());
+  options_.node_name = "flaky";
+  TaskQueue queue(faulty);
+  TaskRunner runner(faulty, registry, options_);
+  queue.SetLocalDispatch(runner.LocalDispatch());
+  ASSERT_TRUE(runner.Start());
+  NewTask n;
+  n.name = "AdHocScript";
+  n.arguments = {{"ScriptBody", "echo ran"}};
+  auto t = queue.Enqueue(n).value();
+  // Whichever thread claimed it first (this one, or the dispatcher) handed it back.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto back = queue_.Get(t.id).value();
+  while (back->state == TaskState::kExecuting && std::chrono::steady_clock::now() < deadline) {
+    db_->WaitForNotification("never", std::chrono::milliseconds(10));
+    back = queue_.Get(t.id).value();
+  }
+  ASSERT_TRUE(tripped);
+  EXPECT_EQ(back->state, TaskState::kQueued) << "handed back";
+  EXPECT_EQ(back->claim_epoch, 1);
+  EXPECT_FALSE(back->work_started);
+  faulty.fail_single_attempts = false;  // the registry's thread gets its next heartbeat through
+  auto done = WaitFinal(t.id);
+  EXPECT_EQ(done.state, TaskState::kSuccess) << done.error_message;
+  EXPECT_EQ(done.claim_epoch, 2) << "claimed again once the heartbeat recovered";
+  runner.Stop(std::chrono::seconds(1));
+  registry.Stop();
 }
 
 }  // namespace
