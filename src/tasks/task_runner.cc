@@ -531,11 +531,13 @@ void TaskRunner::ReconcileClaims() {
         "Node {} claimed this task but its reply was lost with a database connection, so the "
         "task never started there.",
         options_.node_name);
+    // The line goes first: once re-queued, the task may run again and finish before a line
+    // appended afterwards reaches its file, and a run that finds no file records its log in the
+    // row, where this line would never show. Only this node holds the claim, so nobody else
+    // resolves it meanwhile.
+    (void)AppendLine(LogPath(t.id), LogCategory::kWarning, why);
     auto done = queue_.ResolveOrphan(t, why);
-    if (done && *done) {
-      (void)AppendLine(LogPath(t.id), LogCategory::kWarning, why);
-      CUTTLE_LOG_WARN("{}: {}", t.id, why);
-    }
+    if (done && *done) CUTTLE_LOG_WARN("{}: {}", t.id, why);
   }
 }
 
