@@ -362,9 +362,9 @@ Result<Task> TaskQueue::Cancel(const std::string& id) {
   CUTTLE_TRY_VOID(db_.Execute(
       "UPDATE server_tasks SET state = CASE WHEN state = 'Queued' THEN 'Canceled' ELSE "
       "'Cancelling' END, completed_time = CASE WHEN state = 'Queued' THEN now_ms() ELSE "
-      "completed_time END, last_updated_time = now_ms() WHERE id = $1 AND state IN ('Queued', "
-      "'Executing')",
-      {id}));
+      "completed_time END, last_updated_time = now_ms(), parked = $2 WHERE id = $1 AND state IN "
+      "('Queued', 'Executing')",
+      {id, false}));
   (void)db_.Notify(kCancelChannel, id);
   CUTTLE_TRY(auto task, Get(id));
   if (!task) return Fail(Error::NotFound("task", id));

@@ -169,7 +169,10 @@ class TaskQueue {
   Result<std::vector<Task>> Held(const std::vector<Lease>& leases);
 
   // Cancel from any node: Queued -> Canceled at once; Executing -> Cancelling (the owner stops the
-  // work and writes Canceled). Finished tasks are left as they are. Returns the task afterwards.
+  // work and writes Canceled). A parked task is Queued, so it is Canceled at once and un-parked (a
+  // Canceled task must not hold its concurrency tag); its pending interruptions are the caller's
+  // to close (deploy::ClosePendingInterruptions). Finished tasks are left as they are. Returns the
+  // task afterwards.
   Result<Task> Cancel(const std::string& id);
 
   // Queues a copy of a finished task.
