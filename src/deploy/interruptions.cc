@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "core/ids.h"
@@ -217,6 +218,31 @@ Result<Interruption> SubmitInterruption(db::Database& db, tasks::TaskQueue& queu
   }
   queue.Announce(submitted->task_id);
   return std::move(*submitted);
+}
+
+Result<int64_t> ClosePendingInterruptions(db::Database& db, const std::string& task_id) {
+  CUTTLE_TRY(auto rs, db.Execute("UPDATE interruptions SET is_pending = $2, submitted = now_ms() "
+                                 "WHERE task_id = $1 AND is_pending",
+                                 {task_id, false}));
+  return rs.affected;
+}
+
+Result<std::map<std::string, std::vector<std::string>>> PendingInterruptionTypes(
+    db::Database& db, const std::vector<std::string>& task_ids) {
+  std::map<std::string, std::vector<std::string>> out;
+  if (task_ids.empty()) return out;
+  repo::Where w;
+  w.In("task_id", task_ids);
+  w.Raw("is_pending");
+  CUTTLE_TRY(auto rs,
+             db.Execute("SELECT task_id, type FROM interruptions" + w.Sql() + " ORDER BY seq",
+                        w.params()));
+  for (const auto& r : rs.rows) {
+    auto& types = out[r.GetString(0)];
+    std::string type = r.GetString(1);
+    if (std::find(types.begin(), types.end(), type) == types.end()) types.push_back(type);
+  }
+  return out;
 }
 
 }  // namespace cuttle::deploy

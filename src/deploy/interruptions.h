@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -94,6 +95,17 @@ Result<Interruption> TakeResponsibility(db::Database& db, const std::string& id,
 Result<Interruption> SubmitInterruption(db::Database& db, tasks::TaskQueue& queue,
                                         const std::string& id, const std::string& user_id,
                                         const nlohmann::json& values);
+
+// Closes every pending interruption of a task that will not resume (it was cancelled): they are
+// no longer pending and carry no answer, so a late submit is refused with kConflict. Returns how
+// many were closed.
+Result<int64_t> ClosePendingInterruptions(db::Database& db, const std::string& task_id);
+
+// The types ("ManualIntervention", "GuidedFailure") of the pending interruptions of each of
+// `task_ids`, each type once, in the order raised; a task with none is absent from the answer.
+// For TaskJson's HasPendingInterruptions and PendingInterruptionTypes, one query for a page.
+Result<std::map<std::string, std::vector<std::string>>> PendingInterruptionTypes(
+    db::Database& db, const std::vector<std::string>& task_ids);
 
 // The normalised answer of a submitted interruption: "Proceed", "Abort", "Fail", "Retry",
 // "Ignore" or "Exclude"; "" while pending.
