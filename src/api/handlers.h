@@ -18,6 +18,8 @@ Result<http::Response> ModifySpace(ApiContext& ctx, http::Request& req);
 Result<http::Response> DeleteSpace(ApiContext& ctx, http::Request& req);
 
 // users.cc
+// Octopus's UserResource; `is_requestor`: the user is the caller.
+json UserJson(const repo::UserRow& user, bool is_requestor);
 Result<http::Response> GetCurrentUser(ApiContext& ctx, http::Request& req);
 
 // nodes.cc
@@ -29,6 +31,13 @@ Result<http::Response> GetNodeDetails(ApiContext& ctx, http::Request& req);
 Result<http::Response> UpdateNode(ApiContext& ctx, http::Request& req);
 Result<http::Response> DeleteNode(ApiContext& ctx, http::Request& req);
 Result<http::Response> NodesSummary(ApiContext& ctx, http::Request& req);
+
+// interruptions.cc — manual interventions and guided failure, space-scoped
+Result<http::Response> ListInterruptions(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetInterruption(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetInterruptionResponsible(ApiContext& ctx, http::Request& req);
+Result<http::Response> TakeInterruptionResponsibility(ApiContext& ctx, http::Request& req);
+Result<http::Response> SubmitInterruption(ApiContext& ctx, http::Request& req);
 
 // tasks.cc — every handler serves both /api/tasks/... and /api/{spaceId}/tasks/...
 Result<http::Response> ListTasks(ApiContext& ctx, http::Request& req);

@@ -65,6 +65,8 @@ const char* PermissionName(Permission p) {
     case Permission::kTaskCancel: return "TaskCancel";
     case Permission::kTaskEdit: return "TaskEdit";
     case Permission::kEventView: return "EventView";
+    case Permission::kInterruptionView: return "InterruptionView";
+    case Permission::kInterruptionSubmit: return "InterruptionSubmit";
     case Permission::kFeedView: return "FeedView";
     case Permission::kBuiltInFeedPush: return "BuiltInFeedPush";
     case Permission::kBuiltInFeedDownload: return "BuiltInFeedDownload";

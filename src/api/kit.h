@@ -78,6 +78,8 @@ enum class Permission {
   kTaskCancel,
   kTaskEdit,
   kEventView,
+  kInterruptionView,
+  kInterruptionSubmit,
   kFeedView,
   kBuiltInFeedPush,
   kBuiltInFeedDownload,

@@ -194,6 +194,12 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     {"GET",   "/runbookSnapshots/{id}",                         kApiKey,    kRunbookView, Bind(ctx, GetRunbookSnapshot)},
     {"POST",  "/projects/{projectId}/runbookSnapshots",         kApiKey,    kRunbookEdit, Bind(ctx, CreateRunbookSnapshot)},
     {"GET",   "/projects/{projectId}/runbookSnapshots/{id}",    kApiKey,    kRunbookView, Bind(ctx, GetRunbookSnapshot)},
+    // Interruptions (issue 11): manual interventions and guided failure
+    {"GET",   "/interruptions",                                 kApiKey,    kInterruptionView, Bind(ctx, ListInterruptions)},
+    {"GET",   "/interruptions/{id}",                            kApiKey,    kInterruptionView, Bind(ctx, GetInterruption)},
+    {"GET",   "/interruptions/{id}/responsible",                kApiKey,    kInterruptionView, Bind(ctx, GetInterruptionResponsible)},
+    {"PUT",   "/interruptions/{id}/responsible",                kApiKey,    kInterruptionSubmit, Bind(ctx, TakeInterruptionResponsibility)},
+    {"POST",  "/interruptions/{id}/submit",                     kApiKey,    kInterruptionSubmit, Bind(ctx, SubmitInterruption)},
     {"POST",  "/runbook-runs/create/v1",                        kApiKey,    kRunbookRunCreate, Bind(ctx, CreateRunbookRunV1)},
     {"GET",   "/runbookRuns",                                   kApiKey,    kRunbookRunView, Bind(ctx, ListRunbookRuns)},
     {"GET",   "/runbookRuns/all",                               kApiKey,    kRunbookRunView, AllOf(ctx, ListRunbookRuns)},

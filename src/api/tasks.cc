@@ -4,7 +4,10 @@
 #include "api/kit.h"
 #include "core/ids.h"
 #include "core/strings.h"
+#include "deploy/interruptions.h"
+#include "deploy/units.h"
 #include "model/task.h"
+#include "model/task_details.h"
 #include "tasks/task_kinds.h"
 #include "tasks/task_log.h"
 
@@ -68,7 +71,21 @@ Result<tasks::TaskFilter> ReadFilter(ApiContext& ctx, const http::Request& req) 
   };
   f.active = flag("active");
   f.running = flag("running");
+  if (auto v = req.Query("hasPendingInterruptions"); v && !v->empty()) {
+    if (!core::EqualsIgnoreCase(*v, "true") && !core::EqualsIgnoreCase(*v, "false")) {
+      return Fail(
+          Error::InvalidArgument("The hasPendingInterruptions parameter must be true or false."));
+    }
+    f.has_pending_interruptions = core::EqualsIgnoreCase(*v, "true");
+  }
   return f;
+}
+
+// A task's JSON with its pending interruptions' types (model::TaskJson).
+Result<json> WithInterruptions(ApiContext& ctx, const Task& t) {
+  CUTTLE_TRY(auto types, deploy::PendingInterruptionTypes(ctx.db, {t.id}));
+  auto it = types.find(t.id);
+  return model::TaskJson(t, it == types.end() ? std::vector<std::string>() : it->second);
 }
 }  // namespace
 
@@ -79,7 +96,13 @@ Result<http::Response> ListTasks(ApiContext& ctx, http::Request& req) {
   repo::PageQuery q;
   q.skip = filter.ids.empty() ? filter.skip : 0;
   q.take = filter.ids.empty() ? filter.take : static_cast<int64_t>(filter.ids.size());
-  return ListResponse<Task>("Task", req, page, q, [](const Task& t) { return model::TaskJson(t); });
+  std::vector<std::string> ids;
+  for (const auto& t : page.items) ids.push_back(t.id);
+  CUTTLE_TRY(auto types, deploy::PendingInterruptionTypes(ctx.db, ids));
+  return ListResponse<Task>("Task", req, page, q, [&](const Task& t) {
+    auto it = types.find(t.id);
+    return model::TaskJson(t, it == types.end() ? std::vector<std::string>() : it->second);
+  });
 }
 
 Result<http::Response> CreateTask(ApiContext& ctx, http::Request& req) {
@@ -130,60 +153,43 @@ Result<http::Response> CreateTask(ApiContext& ctx, http::Request& req) {
 
 Result<http::Response> GetTask(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto task, FindTask(ctx, req));
-  return http::Response::Json(200, model::TaskJson(task));
+  CUTTLE_TRY(auto body, WithInterruptions(ctx, task));
+  return http::Response::Json(200, std::move(body));
 }
 
 Result<http::Response> GetTaskDetails(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto found, FindTask(ctx, req));
   const Task* task = &found;
+  std::optional<int64_t> tail;
+  if (auto t = req.Query("tail"); t && !t->empty()) {
+    auto n = core::ParseInt(*t);
+    if (!n || *n < 0) {
+      return Fail(Error::InvalidArgument("The 'tail' parameter must be a non-negative integer."));
+    }
+    tail = *n;
+  }
+  constexpr uint64_t kMaxLog = 64 * 1024 * 1024;
   std::string path = tasks::TaskLogPath(ctx.options.tasklogs_dir, task->id);
   CUTTLE_TRY(auto recorded, ctx.queue.LogText(task->id));
-  CUTTLE_TRY(auto text, tasks::ReadTaskLog(path, recorded, 64 * 1024 * 1024));
-  json elements = json::array();
-  bool warnings = false, errors = false;
-  for (const auto& e : tasks::ParseLog(text)) {
-    warnings = warnings || e.category == "Warning";
-    errors = errors || e.category == "Error" || e.category == "Fatal";
-    elements.push_back({{"Category", e.category},
-                        {"OccurredAt", e.occurred_at},
-                        {"MessageText", e.message},
-                        {"Detail", nullptr}});
+  CUTTLE_TRY(auto text, tasks::ReadTaskLog(path, recorded, kMaxLog));
+  // A deployment's units, each with its own log file (deploy/units.h); none for other tasks.
+  CUTTLE_TRY(auto units, deploy::UnitsOfTask(ctx.db, task->id));
+  std::vector<std::string> unit_logs;
+  for (const auto& u : units) {
+    CUTTLE_TRY(auto log,
+               tasks::ReadLog(deploy::UnitLogPath(ctx.options.tasklogs_dir, task->id, u.ordinal), 0,
+                              kMaxLog));
+    unit_logs.push_back(std::move(log));
   }
-  std::string status;
-  switch (task->state) {
-    case TaskState::kQueued:
-      status = "Pending";
-      break;
-    case TaskState::kExecuting:
-    case TaskState::kCancelling:
-      status = "Running";
-      break;
-    case TaskState::kSuccess:
-      status = warnings || errors ? "SuccessWithWarning" : "Success";
-      break;
-    case TaskState::kCanceled:
-      status = "Canceled";
-      break;
-    default:
-      status = "Failed";
-      break;
-  }
-  bool done = tasks::IsFinal(task->state);
-  json activity = {{"Id", task->id},
-                   {"Name", task->description.empty() ? task->name : task->description},
-                   {"Started", model::IsoOrNullJson(task->start_time)},
-                   {"Ended", model::IsoOrNullJson(task->completed_time)},
-                   {"Status", status},
-                   {"ShowAtSummaryLevel", true},
-                   {"ProgressPercentage", done ? 100 : 0},
-                   {"ProgressMessage", ""},
-                   {"LogElements", std::move(elements)},
-                   {"Children", json::array()}};
+  model::Details details = model::BuildTaskDetails(
+      {.task = *task, .task_log = text, .units = units, .unit_logs = unit_logs, .tail = tail});
+  CUTTLE_TRY(auto task_json, WithInterruptions(ctx, *task));
   return http::Response::Json(
-      200, {{"Task", model::TaskJson(*task)},
-            {"Progress", {{"ProgressPercentage", done ? 100 : 0}, {"EstimatedTimeRemaining", ""}}},
+      200, {{"Task", std::move(task_json)},
+            {"Progress",
+             {{"ProgressPercentage", details.progress_percentage}, {"EstimatedTimeRemaining", ""}}},
             {"PhysicalLogSize", text.size()},
-            {"ActivityLogs", json::array({std::move(activity)})},
+            {"ActivityLogs", std::move(details.activity_logs)},
             {"Links", {{"Self", "/api/tasks/" + task->id + "/details"}}}});
 }
 
@@ -218,7 +224,13 @@ Result<http::Response> GetTaskRaw(ApiContext& ctx, http::Request& req) {
 Result<http::Response> CancelTask(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto task, FindTask(ctx, req));
   CUTTLE_TRY(auto after, ctx.queue.Cancel(task.id));
-  return http::Response::Json(200, model::TaskJson(after));
+  // Nobody will resume it: its prompts are closed (a parked task is Canceled at once; a running
+  // one stops and cannot park while Cancelling).
+  if (after.state == TaskState::kCanceled || after.state == TaskState::kCancelling) {
+    CUTTLE_TRY_VOID(deploy::ClosePendingInterruptions(ctx.db, after.id));
+  }
+  CUTTLE_TRY(auto body, WithInterruptions(ctx, after));
+  return http::Response::Json(200, std::move(body));
 }
 
 Result<http::Response> RerunTask(ApiContext& ctx, http::Request& req) {

@@ -157,6 +157,12 @@ std::string Answer(const Interruption& i) {
 Result<Interruption> SubmitInterruption(db::Database& db, tasks::TaskQueue& queue,
                                         const std::string& id, const std::string& user_id,
                                         const json& values) {
+  return SubmitInterruption(db, queue, id, user_id, values, SubmitHook());
+}
+
+Result<Interruption> SubmitInterruption(db::Database& db, tasks::TaskQueue& queue,
+                                        const std::string& id, const std::string& user_id,
+                                        const json& values, const SubmitHook& also) {
   CUTTLE_TRY(auto found, GetInterruption(db, id));
   if (!found) return Fail(Error::NotFound("Interruption", id));
   if (!values.is_object()) {
@@ -204,6 +210,7 @@ Result<Interruption> SubmitInterruption(db::Database& db, tasks::TaskQueue& queu
     // The answer and the task's release commit together: an answered interruption never leaves
     // its task parked.
     CUTTLE_TRY_VOID(tasks::TaskQueue::UnparkIn(tx, submitted->task_id));
+    if (also) CUTTLE_TRY_VOID(also(tx, *submitted));
     return {};
   }));
   if (!submitted) {

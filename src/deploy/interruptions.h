@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -95,6 +96,12 @@ Result<Interruption> TakeResponsibility(db::Database& db, const std::string& id,
 Result<Interruption> SubmitInterruption(db::Database& db, tasks::TaskQueue& queue,
                                         const std::string& id, const std::string& user_id,
                                         const nlohmann::json& values);
+// The same, running `also` in the answer's transaction once the answer is written (the API's
+// audit event); an error from it rolls the answer back.
+using SubmitHook = std::function<Result<void>(db::Transaction&, const Interruption&)>;
+Result<Interruption> SubmitInterruption(db::Database& db, tasks::TaskQueue& queue,
+                                        const std::string& id, const std::string& user_id,
+                                        const nlohmann::json& values, const SubmitHook& also);
 
 // Closes every pending interruption of a task that will not resume (it was cancelled): they are
 // no longer pending and carry no answer, so a late submit is refused with kConflict. Returns how

@@ -11,9 +11,11 @@ namespace cuttle::model {
 
 // The categories api::RecordEvent is called with ("Created", "Modified", "Deleted", ...).
 inline constexpr std::string_view kEventCategories[] = {
-    "Created",          "Modified",          "Deleted",
-    "DeploymentQueued", "DeploymentStarted", "DeploymentSucceeded",
-    "DeploymentFailed", "TaskCanceled",      "RunbookRunQueued"};
+    "Created",           "Modified",
+    "Deleted",           "DeploymentQueued",
+    "DeploymentStarted", "DeploymentSucceeded",
+    "DeploymentFailed",  "TaskCanceled",
+    "RunbookRunQueued",  "InterruptionSubmitted"};
 
 nlohmann::json EventJson(const repo::EventRow& e);
 

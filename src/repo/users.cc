@@ -24,6 +24,14 @@ Result<std::optional<UserRow>> FindUserByName(db::Database& db, const std::strin
   return std::optional<UserRow>(ReadUser(rs.front()));
 }
 
+Result<std::optional<UserRow>> FindUserById(db::Database& db, const std::string& id) {
+  CUTTLE_TRY(auto rs, db.Execute(std::string("SELECT ") + kUserColumns +
+                                     " FROM users u WHERE LOWER(u.id) = LOWER($1)",
+                                 {id}));
+  if (rs.empty()) return std::optional<UserRow>();
+  return std::optional<UserRow>(ReadUser(rs.front()));
+}
+
 Result<std::optional<UserRow>> FindUserByApiKeyHash(db::Database& db, const std::string& key_hash) {
   CUTTLE_TRY(auto rs, db.Execute(std::string("SELECT ") + kUserColumns +
                                      " FROM api_keys k JOIN users u ON u.id = k.user_id "

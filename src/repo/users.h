@@ -21,6 +21,8 @@ struct UserRow {
 
 // By user name, case-insensitively.
 Result<std::optional<UserRow>> FindUserByName(db::Database& db, const std::string& username);
+// By id, case-insensitively.
+Result<std::optional<UserRow>> FindUserById(db::Database& db, const std::string& id);
 // The active user owning an API key with this hash (and not expired), if any.
 Result<std::optional<UserRow>> FindUserByApiKeyHash(db::Database& db, const std::string& key_hash);
 // Returns the new key's id ("APIKeys-N").

@@ -484,14 +484,28 @@ Result<repo::Page<Task>> TaskQueue::List(const TaskFilter& f) {
     w.In("id", ids);
   }
   if (!f.states.empty()) {
-    std::vector<std::string> names;
-    for (auto s : f.states) names.emplace_back(StateName(s));
-    w.In("state", names);
+    // A parked task is Queued in its row and Executing to the API (model::TaskJson).
+    std::string in;
+    std::vector<db::Value> names;
+    bool executing = false;
+    for (auto s : f.states) {
+      in += in.empty() ? "{}" : ", {}";
+      names.emplace_back(std::string(StateName(s)));
+      executing = executing || s == TaskState::kExecuting;
+    }
+    w.AddList("((state IN (" + in + ") AND NOT (state = 'Queued' AND parked))" +
+                  (executing ? " OR (state = 'Queued' AND parked))" : ")"),
+              std::move(names));
   }
   if (f.node) w.Add("server_node = {}", *f.node);
   if (f.name) w.Add("LOWER(name) = LOWER({})", *f.name);
   if (f.active) w.Raw("state IN ('Queued', 'Executing', 'Cancelling')");
-  if (f.running) w.Raw(std::string("state IN ") + kActive);
+  if (f.running) w.Raw(std::string("(state IN ") + kActive + " OR (state = 'Queued' AND parked))");
+  if (f.has_pending_interruptions) {
+    w.Raw(std::string(*f.has_pending_interruptions ? "" : "NOT ") +
+          "EXISTS (SELECT 1 FROM interruptions i WHERE i.task_id = server_tasks.id AND "
+          "i.is_pending)");
+  }
   repo::PageQuery q;
   q.skip = f.ids.empty() ? f.skip : 0;
   q.take = f.ids.empty() ? f.take : static_cast<int64_t>(f.ids.size());

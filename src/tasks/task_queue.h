@@ -97,11 +97,14 @@ Orphan OrphanPolicy(const Task& t);
 struct TaskFilter {
   std::optional<std::string> space_id;
   std::vector<std::string> ids;  // any of, case-insensitive
+  // Any of, as the API shows them: a parked task (Queued in its row) counts as Executing.
   std::vector<TaskState> states;
   std::optional<std::string> node;  // node name
   std::optional<std::string> name;
   bool active = false;   // Queued, Executing, Cancelling
-  bool running = false;  // Executing, Cancelling
+  bool running = false;  // Executing, Cancelling (and parked: shown Executing)
+  // With (true) or without (false) a pending interruption (deploy/interruptions.h's table).
+  std::optional<bool> has_pending_interruptions;
   int64_t skip = 0;
   int64_t take = 30;
 };
