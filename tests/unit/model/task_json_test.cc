@@ -33,5 +33,38 @@ TEST(TaskJsonTest, ARunningTasksDurationComesFromTheClockAndAFinishedOnesFromIts
   EXPECT_TRUE(IsoOrNullJson(std::nullopt).is_null());
 }
 
+// A task parked waiting for an interruption's answer is Queued in its row; it is shown as Octopus
+// shows a deployment waiting for a manual step: Executing, not completed, with the pending types.
+TEST(TaskJsonTest, AParkedTaskIsShownExecutingWithItsPendingInterruptions) {
+  tasks::Task t;
+  t.id = "ServerTasks-8";
+  t.space_id = "Spaces-1";
+  t.name = "Deploy";
+  t.state = tasks::TaskState::kQueued;
+  t.queue_time = 1'800'000'000'000;
+  t.start_time = 1'800'000'000'000;
+  t.parked = true;
+  auto parked = TaskJson(t, {"ManualIntervention"});
+  EXPECT_EQ(parked["State"], "Executing");
+  EXPECT_EQ(parked["IsCompleted"], false);
+  EXPECT_EQ(parked["HasPendingInterruptions"], true);
+  EXPECT_EQ(parked["PendingInterruptionTypes"], nlohmann::json::array({"ManualIntervention"}));
+  EXPECT_EQ(parked["HasBeenPickedUpByProcessor"], true);
+  EXPECT_TRUE(parked["ServerNode"].is_null());
+  EXPECT_EQ(ShownState(t), tasks::TaskState::kExecuting);
+
+  t.parked = false;  // answered, waiting for a node to resume it
+  auto resumed = TaskJson(t, {});
+  EXPECT_EQ(resumed["State"], "Queued");
+  EXPECT_EQ(resumed["HasPendingInterruptions"], false);
+  EXPECT_EQ(resumed["PendingInterruptionTypes"], nlohmann::json::array());
+
+  t.state = tasks::TaskState::kCanceled;  // a finished task has nothing pending
+  t.completed_time = *t.start_time + 10;
+  auto canceled = TaskJson(t, {"GuidedFailure"});
+  EXPECT_EQ(canceled["State"], "Canceled");
+  EXPECT_EQ(canceled["HasPendingInterruptions"], false);
+}
+
 }  // namespace
 }  // namespace cuttle::model
