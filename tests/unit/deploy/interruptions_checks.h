@@ -337,4 +337,40 @@ inline void ListsAndPendingTypes(db::Database& db) {
   EXPECT_EQ(types[b.task_id], std::vector<std::string>{"GuidedFailure"});
 }
 
+// The task list filters as the API shows tasks: a parked task counts as Executing (and running),
+// not as Queued; hasPendingInterruptions finds the tasks waiting for an answer.
+inline void TaskListShowsParkedTasksAsExecuting(db::Database& db) {
+  TaskQueue q(db);
+  Lease parked = Running(q, DeployTask("A"));
+  ASSERT_TRUE(RaiseAndPark(db, parked, Manual(parked)));
+  Lease running = Running(q, DeployTask("B"));
+  auto queued = q.Enqueue(DeployTask("A"));  // waits for A's tag
+  ASSERT_TRUE(queued);
+  auto ids = [&](tasks::TaskFilter f) {
+    std::vector<std::string> out;
+    auto page = q.List(f);
+    EXPECT_TRUE(page) << page.error().message();
+    for (const auto& t : page->items) out.push_back(t.id);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  tasks::TaskFilter f;
+  f.states = {TaskState::kExecuting};
+  EXPECT_EQ(ids(f), (V{running.task_id, parked.task_id}));
+  f.states = {TaskState::kQueued};
+  EXPECT_EQ(ids(f), (V{queued->id}));
+  f.states = {TaskState::kQueued, TaskState::kExecuting};
+  EXPECT_EQ(ids(f), (V{queued->id, running.task_id, parked.task_id}));
+  f.states = {TaskState::kSuccess};
+  EXPECT_EQ(ids(f), V{});
+  f.states.clear();
+  f.running = true;
+  EXPECT_EQ(ids(f), (V{running.task_id, parked.task_id}));
+  f.running = false;
+  f.has_pending_interruptions = true;
+  EXPECT_EQ(ids(f), (V{parked.task_id}));
+  f.has_pending_interruptions = false;
+  EXPECT_EQ(ids(f), (V{queued->id, running.task_id}));
+}
+
 }  // namespace cuttle::deploy::checks

@@ -55,5 +55,11 @@ TEST(InterruptionsPgTest, ListsAndPendingTypes) {
   checks::ListsAndPendingTypes(*db);
 }
 
+TEST(InterruptionsPgTest, TaskListShowsParkedTasksAsExecuting) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ASSERT_TRUE(db);
+  checks::TaskListShowsParkedTasksAsExecuting(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::deploy

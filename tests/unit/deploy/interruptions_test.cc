@@ -55,5 +55,11 @@ TEST(InterruptionsTest, ListsAndPendingTypes) {
   checks::ListsAndPendingTypes(*db);
 }
 
+TEST(InterruptionsTest, TaskListShowsParkedTasksAsExecuting) {
+  testing::TempDir dir;
+  auto db = testing::NewSqlite(dir);
+  checks::TaskListShowsParkedTasksAsExecuting(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::deploy
