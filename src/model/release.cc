@@ -67,7 +67,7 @@ void AppendDashboardItemJson(std::string& out, const repo::DashboardItem& i, boo
   AppendTime(out, "StartTime", i.start_time);
   AppendTime(out, "CompletedTime", i.completed_time);
   AppendField(out, "State", i.state);
-  AppendRaw(out, "HasPendingInterruptions", "false");
+  AppendRaw(out, "HasPendingInterruptions", i.has_pending_interruptions ? "true" : "false");
   AppendRaw(out, "HasWarningsOrErrors", i.has_warnings_or_errors ? "true" : "false");
   AppendField(out, "ErrorMessage", i.error_message);
   if (i.start_time && i.completed_time) {
@@ -162,7 +162,7 @@ json DashboardItemJson(const repo::DashboardItem& i, bool current) {
           {"StartTime", Iso(i.start_time)},
           {"CompletedTime", Iso(i.completed_time)},
           {"State", i.state},
-          {"HasPendingInterruptions", false},
+          {"HasPendingInterruptions", i.has_pending_interruptions},
           {"HasWarningsOrErrors", i.has_warnings_or_errors},
           {"ErrorMessage", i.error_message},
           {"Duration", duration},

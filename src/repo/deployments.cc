@@ -27,10 +27,16 @@ DeploymentRow ReadDeployment(const db::Row& r) {
   return row;
 }
 
+// A parked task (waiting for an interruption's answer) is Queued in its row and shown Executing
+// with a pending interruption (model::TaskJson), here as in the dashboard_latest trigger.
+#define CUTTLE_SHOWN_STATE \
+  "CASE WHEN t.parked AND t.state = 'Queued' THEN 'Executing' ELSE t.state END"
+#define CUTTLE_PENDING "(t.parked AND t.state = 'Queued')"
+
 constexpr const char* kItemColumns =
     "d.project_id, d.environment_id, d.release_id, r.version, d.id, d.task_id, d.channel_id, "
-    "d.created, t.queue_time, t.start_time, t.completed_time, t.state, t.error_message, "
-    "t.has_warnings_or_errors";
+    "d.created, t.queue_time, t.start_time, t.completed_time, " CUTTLE_SHOWN_STATE
+    ", t.error_message, t.has_warnings_or_errors, " CUTTLE_PENDING;
 
 DashboardItem ReadItem(const db::Row& r) {
   DashboardItem i;
@@ -48,6 +54,7 @@ DashboardItem ReadItem(const db::Row& r) {
   i.state = r.GetString(11);
   i.error_message = r.GetString(12);
   i.has_warnings_or_errors = r.GetBool(13);
+  i.has_pending_interruptions = r.GetBool(14);
   return i;
 }
 
@@ -65,11 +72,12 @@ Result<std::vector<DashboardItem>> Items(db::Database& db, const std::string& sq
 constexpr const char* kCellColumns =
     "project_id, environment_id, space_id, deployment_seq, deployment_id, release_id, "
     "release_version, channel_id, task_id, created, queue_time, start_time, completed_time, "
-    "state, error_message, has_warnings_or_errors";
+    "state, error_message, has_warnings_or_errors, has_pending_interruptions";
 constexpr const char* kCellValues =
     "d.project_id, d.environment_id, d.space_id, d.seq, d.id, d.release_id, r.version, "
-    "d.channel_id, d.task_id, d.created, t.queue_time, t.start_time, t.completed_time, t.state, "
-    "t.error_message, t.has_warnings_or_errors";
+    "d.channel_id, d.task_id, d.created, t.queue_time, t.start_time, "
+    "t.completed_time, " CUTTLE_SHOWN_STATE
+    ", t.error_message, t.has_warnings_or_errors, " CUTTLE_PENDING;
 
 // Puts the newest remaining deployment of a project and environment on the dashboard, or clears
 // the cell.
@@ -100,7 +108,7 @@ Result<Page<DeploymentRow>> ListDeployments(db::Database& db, const DeploymentFi
   std::string from = "deployments d";
   if (!f.task_states.empty()) {
     from += " JOIN server_tasks t ON t.id = d.task_id";
-    w.In("t.state", f.task_states);
+    w.In("(" CUTTLE_SHOWN_STATE ")", f.task_states);
   }
   if (q.ids) w.InIgnoreCase("d.id", *q.ids);
   return SelectPage<DeploymentRow>(db, kColumns, from, w, "d.seq DESC", q, ReadDeployment);
@@ -144,8 +152,9 @@ Result<DeploymentRow> InsertDeployment(db::Transaction& tx, DeploymentRow row) {
           "channel_id = excluded.channel_id, task_id = excluded.task_id, created = "
           "excluded.created, queue_time = excluded.queue_time, start_time = excluded.start_time, "
           "completed_time = excluded.completed_time, state = excluded.state, error_message = "
-          "excluded.error_message, has_warnings_or_errors = excluded.has_warnings_or_errors "
-          "WHERE excluded.deployment_seq > dashboard_latest.deployment_seq",
+          "excluded.error_message, has_warnings_or_errors = excluded.has_warnings_or_errors, "
+          "has_pending_interruptions = excluded.has_pending_interruptions WHERE "
+          "excluded.deployment_seq > dashboard_latest.deployment_seq",
       {row.id}));
   return row;
 }
@@ -186,7 +195,8 @@ Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::s
   return Items(db,
                "SELECT project_id, environment_id, release_id, release_version, deployment_id, "
                "task_id, channel_id, created, queue_time, start_time, completed_time, state, "
-               "error_message, has_warnings_or_errors FROM dashboard_latest WHERE space_id = $1",
+               "error_message, has_warnings_or_errors, has_pending_interruptions FROM "
+               "dashboard_latest WHERE space_id = $1",
                {space_id});
 }
 

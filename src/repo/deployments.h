@@ -67,6 +67,7 @@ struct DashboardItem {
   std::string state;
   std::string error_message;
   bool has_warnings_or_errors = false;
+  bool has_pending_interruptions = false;  // its task is parked, waiting for an answer
 };
 // The newest deployment per project and environment in the space: the rows of dashboard_latest,
 // which carry the release version and the task's state and times (a trigger on server_tasks

@@ -23,6 +23,33 @@ TEST(DashboardChangesPgTest, EveryRowTheDashboardShowsRaisesItsSpacesCounterOnCo
 namespace cuttle::repo {
 namespace {
 
+// The cell follows a task parked on an interruption (migration 0012's trigger): shown Executing
+// with a pending interruption, and Queued again once un-parked.
+TEST(DashboardChangesPgTest, ACellShowsAParkedTaskExecutingWithAPendingInterruption) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase(), 2);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(
+      db->Execute("INSERT INTO server_tasks (id, seq, space_id, name, state, queue_time) VALUES "
+                  "('ServerTasks-1', 1, 'Spaces-1', 'Deploy', 'Executing', 1)"));
+  ASSERT_TRUE(db->Execute(
+      "INSERT INTO dashboard_latest (project_id, environment_id, space_id, deployment_seq, "
+      "deployment_id, release_id, release_version, channel_id, task_id, created, queue_time, "
+      "state) VALUES ('Projects-1', 'Environments-1', 'Spaces-1', 1, 'Deployments-1', "
+      "'Releases-1', '1.0.0', 'Channels-1', 'ServerTasks-1', 1, 1, 'Executing')"));
+  const int64_t before = DashboardVersion(*db, "Spaces-1").value();
+  ASSERT_TRUE(db->Execute(
+      "UPDATE server_tasks SET state = 'Queued', parked = TRUE WHERE id = 'ServerTasks-1'"));
+  auto items = DashboardItems(*db, "Spaces-1").value();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].state, "Executing");
+  EXPECT_TRUE(items[0].has_pending_interruptions);
+  EXPECT_GT(DashboardVersion(*db, "Spaces-1").value(), before);
+  ASSERT_TRUE(db->Execute("UPDATE server_tasks SET parked = FALSE WHERE id = 'ServerTasks-1'"));
+  items = DashboardItems(*db, "Spaces-1").value();
+  EXPECT_EQ(items[0].state, "Queued");
+  EXPECT_FALSE(items[0].has_pending_interruptions);
+}
+
 // Regression for the lock order: two transactions update two deployments' tasks in opposite
 // orders while neither has committed. Had the counter been raised when each row changed, the
 // first would hold the counter while waiting for the second's task row, and the second would wait

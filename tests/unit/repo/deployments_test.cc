@@ -94,6 +94,44 @@ TEST_F(DeploymentsTest, ACellFollowsItsTaskAndItsReleaseVersion) {
   EXPECT_EQ(items[0].completed_time, 5);
 }
 
+// A deployment parked on an interruption (its task Queued with `parked`, migration 0012) is shown
+// Executing with a pending interruption, in its cell, its release's items and the taskState filter.
+TEST_F(DeploymentsTest, AParkedDeploymentIsShownExecutingWithAPendingInterruption) {
+  const auto r1 = Release("Projects-1", "1.0.0");
+  const auto d = Deploy(r1, "Projects-1", "Environments-1", "Executing");
+  ASSERT_TRUE(db_->Execute(
+      "UPDATE server_tasks SET state = 'Queued', parked = TRUE WHERE id = 'ServerTasks-1'"));
+  EXPECT_EQ(Cells()["Projects-1/Environments-1"], d + " 1.0.0 Executing");
+  auto items = DashboardItems(*db_, "Spaces-1").value();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_TRUE(items[0].has_pending_interruptions);
+  auto of_release = ReleaseDeploymentItems(*db_, r1).value();
+  ASSERT_EQ(of_release.size(), 1u);
+  EXPECT_EQ(of_release[0].state, "Executing");
+  EXPECT_TRUE(of_release[0].has_pending_interruptions);
+  DeploymentFilter f;
+  f.space_id = "Spaces-1";
+  f.task_states = {"Executing"};
+  EXPECT_EQ(ListDeployments(*db_, f, PageQuery{}).value().total, 1);
+  f.task_states = {"Queued"};
+  EXPECT_EQ(ListDeployments(*db_, f, PageQuery{}).value().total, 0);
+
+  // A newer deployment deleted: the cell is rebuilt from the parked one, shown the same way.
+  const auto newer = Deploy(r1, "Projects-1", "Environments-1", "Queued");
+  ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(bool deleted, DeleteDeployment(tx, newer));
+    EXPECT_TRUE(deleted);
+    return {};
+  }));
+  EXPECT_EQ(Cells()["Projects-1/Environments-1"], d + " 1.0.0 Executing");
+  EXPECT_TRUE(DashboardItems(*db_, "Spaces-1").value()[0].has_pending_interruptions);
+
+  // Answered: Queued again until a node resumes it.
+  ASSERT_TRUE(db_->Execute("UPDATE server_tasks SET parked = FALSE WHERE id = 'ServerTasks-1'"));
+  EXPECT_EQ(Cells()["Projects-1/Environments-1"], d + " 1.0.0 Queued");
+  EXPECT_FALSE(DashboardItems(*db_, "Spaces-1").value()[0].has_pending_interruptions);
+}
+
 TEST_F(DeploymentsTest, DeletingTheNewestPutsThePreviousBackAndDeletingTheLastClearsTheCell) {
   const auto r1 = Release("Projects-1", "1.0.0");
   const auto first = Deploy(r1, "Projects-1", "Environments-1", "Success");
