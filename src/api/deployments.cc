@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/strings.h"
 #include "model/release.h"
+#include "model/task.h"
 #include "repo/processes.h"
 #include "repo/releases.h"
 #include "tasks/task_queue.h"
@@ -305,9 +306,9 @@ Result<http::Response> DeleteDeployment(ApiContext& ctx, http::Request& req) {
   if (!d) return Fail(Error::NotFound("deployment", req.Param("id")));
   CUTTLE_TRY(auto task, ctx.queue.Get(d->task_id));
   if (task && !tasks::IsFinal(task->state)) {
-    return Fail(Error::InvalidArgument("The deployment " + d->id + " is still running (" +
-                                       d->task_id + " is " + tasks::StateName(task->state) +
-                                       "); cancel its task first."));
+    return Fail(Error::InvalidArgument(
+        "The deployment " + d->id + " is still running (" + d->task_id + " is " +
+        tasks::StateName(model::ShownState(*task)) + "); cancel its task first."));
   }
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     CUTTLE_TRY_VOID(repo::DeleteDeployment(tx, d->id));
