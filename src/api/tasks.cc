@@ -216,7 +216,7 @@ Result<http::Response> GetTaskRaw(ApiContext& ctx, http::Request& req) {
   uint64_t from = std::min<uint64_t>(static_cast<uint64_t>(offset), size);
   http::Response r = http::Response::Text(200, recorded ? recorded->substr(from) : "");
   r.SetHeader("X-Cuttle-Log-Size", std::to_string(size));
-  r.SetHeader("X-Cuttle-Task-State", tasks::StateName(task->state));
+  r.SetHeader("X-Cuttle-Task-State", tasks::StateName(model::ShownState(*task)));
   if (!recorded && size > from) r.file = http::FileBody{path, from, size - from};
   return r;
 }
