@@ -241,9 +241,9 @@ Result<std::map<std::string, std::vector<std::string>>> PendingInterruptionTypes
   repo::Where w;
   w.In("task_id", task_ids);
   w.Raw("is_pending");
-  CUTTLE_TRY(auto rs,
-             db.Execute("SELECT task_id, type FROM interruptions" + w.Sql() + " ORDER BY seq",
-                        w.params()));
+  CUTTLE_TRY(auto rs, db.Execute(std::string("SELECT task_id, type FROM interruptions") + w.Sql() +
+                                     " ORDER BY seq",
+                                 w.params()));
   for (const auto& r : rs.rows) {
     auto& types = out[r.GetString(0)];
     std::string type = r.GetString(1);

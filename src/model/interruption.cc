@@ -74,7 +74,7 @@ json InterruptionJson(const deploy::Interruption& i, std::string_view caller_use
   if (related.empty()) related.push_back(i.task_id);
   const bool responsible = !i.responsible_user_id.empty() &&
                            core::EqualsIgnoreCase(i.responsible_user_id, caller_user_id);
-  const std::string self = "/api/" + i.space_id + "/interruptions/" + i.id;
+  const std::string self = std::string("/api/") + i.space_id + "/interruptions/" + i.id;
   return {{"Id", i.id},
           {"Title", i.title},
           {"Type", i.type == deploy::InterruptionType::kGuidedFailure ? "GuidedFailure"

@@ -188,10 +188,10 @@ Details BuildTaskDetails(const DetailsInput& in) {
     const auto& first = in.units[indexes.front()];
     steps.push_back(Activity(
         task.id + "/" + std::to_string(step),
-        "Step " + std::to_string(step) + ": " + first.step_name, IsoOrNullJson(started),
-        all_final ? IsoOrNullJson(ended) : json(nullptr), StepActivityStatus(statuses, task),
-        static_cast<int>(step_finished * 100 / indexes.size()), json::array(),
-        std::move(children)));
+        std::string("Step ") + std::to_string(step) + ": " + first.step_name,
+        IsoOrNullJson(started), all_final ? IsoOrNullJson(ended) : json(nullptr),
+        StepActivityStatus(statuses, task), static_cast<int>(step_finished * 100 / indexes.size()),
+        json::array(), std::move(children)));
   }
   out.progress_percentage = done ? 100 : static_cast<int>(finished_units * 100 / in.units.size());
   for (const auto& e : unit_elements) {

@@ -104,22 +104,24 @@ TEST_F(InterruptionsApiTest, AManualInterventionIsListedTakenAndAnsweredOnce) {
       "'Environments-1', 'Releases-1', 'Channels-1', $1, 1)",
       {task}));
   const std::map<std::string, std::string> space = {{"spaceId", "Spaces-1"}};
-  for (const std::string& q :
-       std::vector<std::string>{"regarding=Deployments-7", "regarding=" + task, "pendingOnly=true",
-                                "regarding=deployments-7&pendingOnly=True", ""}) {
-    auto r = Call(ListInterruptions, "/api/Spaces-1/interruptions?" + q, alice_, space);
+  for (const std::string& q : std::vector<std::string>{
+           "regarding=Deployments-7", std::string("regarding=") + task, "pendingOnly=true",
+           "regarding=deployments-7&pendingOnly=True", ""}) {
+    auto r =
+        Call(ListInterruptions, std::string("/api/Spaces-1/interruptions?") + q, alice_, space);
     ASSERT_EQ(r.status, 200) << q << ": " << r.body;
     ASSERT_EQ(Body(r)["TotalResults"], 1) << q;
     EXPECT_EQ(Body(r)["Items"][0]["Id"], raised.id);
   }
   for (const std::string q :
        {"regarding=Deployments-8", "regarding=ServerTasks-99", "regarding=Projects-1"}) {
-    auto r = Call(ListInterruptions, "/api/Spaces-1/interruptions?" + q, alice_, space);
+    auto r =
+        Call(ListInterruptions, std::string("/api/Spaces-1/interruptions?") + q, alice_, space);
     EXPECT_EQ(Body(r)["TotalResults"], 0) << q;
   }
 
   // The parked task: Executing, waiting, found by the filter.
-  auto t = Body(Call(GetTask, "/api/tasks/" + task, alice_, {{"id", task}}));
+  auto t = Body(Call(GetTask, std::string("/api/tasks/") + task, alice_, {{"id", task}}));
   EXPECT_EQ(t["State"], "Executing");
   EXPECT_EQ(t["HasPendingInterruptions"], true);
   EXPECT_EQ(t["PendingInterruptionTypes"], json({"ManualIntervention"}));
@@ -145,7 +147,8 @@ TEST_F(InterruptionsApiTest, AManualInterventionIsListedTakenAndAnsweredOnce) {
   EXPECT_EQ(bad.status, 400) << bad.body;
   auto not_json = Call(SubmitInterruption, "/x", alice_, one, "Proceed");
   EXPECT_EQ(not_json.status, 400) << not_json.body;
-  EXPECT_EQ(Body(Call(GetTask, "/api/tasks/" + task, alice_, {{"id", task}}))["State"], "Executing")
+  EXPECT_EQ(Body(Call(GetTask, std::string("/api/tasks/") + task, alice_, {{"id", task}}))["State"],
+            "Executing")
       << "a refused answer changes nothing";
 
   auto ok = Call(SubmitInterruption, "/x", alice_, one,
@@ -161,7 +164,7 @@ TEST_F(InterruptionsApiTest, AManualInterventionIsListedTakenAndAnsweredOnce) {
   EXPECT_EQ(events.front().GetInt(0), 1);
 
   // Un-parked: Queued until a node claims it; nothing pending.
-  t = Body(Call(GetTask, "/api/tasks/" + task, alice_, {{"id", task}}));
+  t = Body(Call(GetTask, std::string("/api/tasks/") + task, alice_, {{"id", task}}));
   EXPECT_EQ(t["State"], "Queued");
   EXPECT_EQ(t["HasPendingInterruptions"], false);
   auto pending =
@@ -175,7 +178,8 @@ TEST_F(InterruptionsApiTest, AManualInterventionIsListedTakenAndAnsweredOnce) {
 TEST_F(InterruptionsApiTest, CancellingAParkedDeploymentClosesItsPrompt) {
   auto [task, raised] =
       Parked(deploy::InterruptionType::kGuidedFailure, {{"CanIgnore", true}}, "B");
-  auto canceled = Call(CancelTask, "/api/tasks/" + task + "/cancel", alice_, {{"id", task}});
+  auto canceled =
+      Call(CancelTask, std::string("/api/tasks/") + task + "/cancel", alice_, {{"id", task}});
   ASSERT_EQ(canceled.status, 200) << canceled.body;
   EXPECT_EQ(Body(canceled)["State"], "Canceled");
   EXPECT_EQ(Body(canceled)["HasPendingInterruptions"], false);
@@ -200,7 +204,8 @@ TEST_F(InterruptionsApiTest, DetailsOfADeploymentReadEachUnitsLog) {
   std::ofstream(tasks::TaskLogPath(options_.tasklogs_dir, task))
       << "2027-01-15T08:00:00.100+00:00 Info      | Deploying\n"
       << line;
-  auto r = Call(GetTaskDetails, "/api/tasks/" + task + "/details", alice_, {{"id", task}});
+  auto r =
+      Call(GetTaskDetails, std::string("/api/tasks/") + task + "/details", alice_, {{"id", task}});
   ASSERT_EQ(r.status, 200) << r.body;
   json d = Body(r);
   EXPECT_EQ(d["Task"]["HasPendingInterruptions"], true);
