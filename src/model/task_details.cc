@@ -1,10 +1,11 @@
 #include "model/task_details.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
-#include <tuple>
 
+#include "core/strings.h"
 #include "model/task.h"
 #include "tasks/task_log.h"
 
@@ -14,9 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-using Key = std::tuple<std::string, std::string, std::string>;  // time, category, message
-
-Key KeyOf(const tasks::LogElement& e) { return {e.occurred_at, e.category, e.message}; }
+// How far apart the task log's copy of a unit line may be stamped.
+constexpr int64_t kSameLineMs = 1000;
 
 bool IsWarning(const tasks::LogElement& e) {
   return e.category == "Warning" || e.category == "Error" || e.category == "Fatal";
@@ -120,23 +120,33 @@ Details BuildTaskDetails(const DetailsInput& in) {
     return out;
   }
 
-  // Every unit line is in the task's log too (deploy/units.h): the root keeps the lines no unit
-  // wrote, matched by time, category and text, each unit line taking one task line away.
-  std::multiset<Key> unit_lines;
+  // Every unit line is in the task's log too (deploy/units.h), written by a second call a moment
+  // later, so its time may differ by a millisecond or so. The root keeps the task lines no unit
+  // wrote: each unit's lines are matched, in their order, to unclaimed task lines of the same
+  // category and text at most kSameLineMs apart.
   std::vector<std::vector<tasks::LogElement>> unit_elements;
+  std::vector<bool> claimed(task_elements.size(), false);
+  std::vector<std::optional<int64_t>> task_times;
+  for (const auto& e : task_elements) task_times.push_back(core::ParseIso8601(e.occurred_at));
   for (size_t i = 0; i < in.units.size(); ++i) {
     unit_elements.push_back(
         tasks::ParseLog(i < in.unit_logs.size() ? std::string_view(in.unit_logs[i]) : ""));
-    for (const auto& e : unit_elements.back()) unit_lines.insert(KeyOf(e));
+    size_t from = 0;  // a unit's lines come in the task's log in the same order
+    for (const auto& e : unit_elements.back()) {
+      const auto at = core::ParseIso8601(e.occurred_at);
+      for (size_t j = from; j < task_elements.size(); ++j) {
+        const auto& t = task_elements[j];
+        if (claimed[j] || t.category != e.category || t.message != e.message) continue;
+        if (at && task_times[j] && std::abs(*task_times[j] - *at) > kSameLineMs) continue;
+        claimed[j] = true;
+        from = j + 1;
+        break;
+      }
+    }
   }
   std::vector<tasks::LogElement> root_elements;
-  for (auto& e : task_elements) {
-    auto it = unit_lines.find(KeyOf(e));
-    if (it != unit_lines.end()) {
-      unit_lines.erase(it);
-    } else {
-      root_elements.push_back(std::move(e));
-    }
+  for (size_t j = 0; j < task_elements.size(); ++j) {
+    if (!claimed[j]) root_elements.push_back(std::move(task_elements[j]));
   }
 
   // Steps in the order their first unit comes in the plan.

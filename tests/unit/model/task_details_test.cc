@@ -91,16 +91,19 @@ TEST(TaskDetailsTest, ADeploymentHasOneActivityPerStepAndPerUnitWithTheirOwnLine
       Line("02.600", "Info     ", "deploying to web-2"),
       "",
   };
-  // The task's log holds every unit line too, and lines of its own.
-  std::string task_log = Line("00.500", "Info     ", "Deploying Web 1.0.0") + unit_logs[0] +
-                         unit_logs[2] + unit_logs[1];
+  // The task's log holds every unit line too (stamped by a second call: a millisecond later,
+  // sometimes), and lines of its own, one of them with a unit line's text seconds earlier.
+  std::string task_log = Line("00.500", "Info     ", "Deploying Web 1.0.0") +
+                         Line("00.600", "Info     ", "deploying to web-1") +
+                         Line("01.101", "Info     ", "hello from step 1") + unit_logs[2] +
+                         unit_logs[1];
   auto d = BuildTaskDetails(
       {.task = task, .task_log = task_log, .units = units, .unit_logs = unit_logs});
   ASSERT_EQ(d.activity_logs.size(), 1u);
   const json& root = d.activity_logs[0];
   EXPECT_EQ(root["Name"], "Deploy Web 1.0.0 to Dev");
   EXPECT_EQ(root["Status"], "Running");
-  EXPECT_EQ(Messages(root), std::vector<std::string>{"Deploying Web 1.0.0"})
+  EXPECT_EQ(Messages(root), (std::vector<std::string>{"Deploying Web 1.0.0", "deploying to web-1"}))
       << "the root keeps only the lines no unit wrote";
   EXPECT_EQ(d.progress_percentage, 50) << "two of four units finished";
   EXPECT_EQ(root["ProgressPercentage"], 50);
