@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { ADMIN_KEY, Node, tempDir, freePort, eventually } from './lib/cluster.mjs';
+import { ADMIN_KEY, Node, startCluster, tempDir, freePort, eventually } from './lib/cluster.mjs';
 
 const require = createRequire(import.meta.url);
 const {
@@ -216,5 +216,51 @@ describe('a deployment answered through /interruptions', async () => {
     const rootLines = root.LogElements.map((e) => e.MessageText);
     assert.ok(!rootLines.includes('second time lucky'), 'a unit line is not repeated in the root');
     assert.equal(details.json.Progress.ProgressPercentage, 100);
+  });
+});
+
+// Two nodes on PostgreSQL: the node that parked the deployment is not the one answering. The
+// answer through the other node un-parks the task, a node claims it under a new epoch, and the
+// deployment completes; meanwhile neither node runs it.
+describe('an answer through the other node', async () => {
+  const cluster = await startCluster(2, { prefix: 'int' });
+  const [a, b] = cluster.nodes;
+  after(async () => { await cluster.stop(); });
+
+  test('a manual step raised on one node is approved through the other', async () => {
+    const client = await Client.create({ instanceURL: a.url, apiKey: ADMIN_KEY, userAgentApp: 'cuttle-test' });
+    await new EnvironmentRepository(client, 'Default').create({ Name: 'Dev' });
+    const lifecycle = (await new LifecycleRepository(client, 'Default').list({ take: 100 })).Items[0];
+    const group = (await new ProjectGroupRepository(client, 'Default').list({ take: 1 })).Items[0];
+    const project = await new ProjectRepository(client, 'Default').create(NewProject('Approved', group, lifecycle));
+    const processes = new DeploymentProcessRepository(client, 'Default');
+    const proc = await processes.get(project);
+    proc.Steps = [step('Approve', 'Octopus.Manual', { 'Octopus.Action.Manual.Instructions': 'Go?', 'Octopus.Action.RunOnServer': 'true' })];
+    await processes.update(project, proc);
+    await new ReleaseRepository(client, 'Default').create({ spaceName: 'Default', ProjectName: 'Approved', ReleaseVersion: '1.0.0' });
+    const created = await new DeploymentRepository(client, 'Default').create({
+      spaceName: 'Default', ProjectName: 'Approved', ReleaseVersion: '1.0.0', EnvironmentNames: ['Dev'],
+    });
+    const { ServerTaskId: taskId, DeploymentId: deploymentId } = created.DeploymentServerTasks[0];
+    const pending = await eventually(async () => {
+      const r = await b.get(`/api/Spaces-1/interruptions?regarding=${deploymentId}&pendingOnly=true`);
+      return r.json?.Items?.[0];
+    }, { timeoutMs: 30000, what: 'the manual step to wait' });
+    const parked = await b.get(`/api/tasks/${taskId}`);
+    assert.equal(parked.json.State, 'Executing');
+    assert.equal(parked.json.HasPendingInterruptions, true);
+    assert.equal(parked.json.ServerNode, null, 'a parked task holds no node');
+    for (const n of [a, b]) {
+      const running = await n.get(`/api/tasks?running=true&node=${n.name}`);
+      assert.equal(running.json.TotalResults, 0, `${n.name} runs nothing while the deployment waits`);
+    }
+    const answered = await b.api('POST', `/api/Spaces-1/interruptions/${pending.Id}/submit`,
+      { body: { Result: 'Proceed', Notes: 'from the other node' } });
+    assert.equal(answered.status, 200, answered.text);
+    const done = await new ServerTaskWaiter(client, 'Default').waitForServerTaskToComplete(taskId, 100, 60000);
+    assert.equal(done.State, 'Success', done.ErrorMessage);
+    const seen = await a.get(`/api/Spaces-1/interruptions/${pending.Id}`);
+    assert.equal(seen.json.IsPending, false);
+    assert.equal(seen.json.Form.Values.Notes, 'from the other node');
   });
 });
