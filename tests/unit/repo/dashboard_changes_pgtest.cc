@@ -23,7 +23,7 @@ TEST(DashboardChangesPgTest, EveryRowTheDashboardShowsRaisesItsSpacesCounterOnCo
 namespace cuttle::repo {
 namespace {
 
-// The cell follows a task parked on an interruption (migration 0012's trigger): shown Executing
+// The cell follows a task parked on an interruption (migration 0013's trigger): shown Executing
 // with a pending interruption, and Queued again once un-parked.
 TEST(DashboardChangesPgTest, ACellShowsAParkedTaskExecutingWithAPendingInterruption) {
   auto db = testing::OpenMigrated(testing::NewPostgresDatabase(), 2);
