@@ -35,6 +35,7 @@ class StepFiles {
  public:
   ~StepFiles() {
     for (const std::string& name : created_) ::unlinkat(dir_fd_, name.c_str(), 0);
+    if (detached_fd_ >= 0) ::close(detached_fd_);
     if (dir_fd_ >= 0) ::close(dir_fd_);
   }
 
@@ -49,9 +50,33 @@ class StepFiles {
 
   // Writes `text` to a new file `name`: never through a symlink or over a file someone planted.
   Result<void> Write(std::string_view name, std::string_view text) {
+    CUTTLE_TRY(int fd, WriteOpen(name, text));
+    ::close(fd);
+    return {};
+  }
+
+  // Writes `text` to a new file `name` as Write does, then deletes the file and returns a
+  // descriptor that reads it from its start (closed with the folder).
+  Result<int> WriteDetached(std::string_view name, std::string_view text) {
+    CUTTLE_TRY(int fd, WriteOpen(name, text));
+    ::unlinkat(dir_fd_, created_.back().c_str(), 0);
+    created_.pop_back();
+    if (::lseek(fd, 0, SEEK_SET) != 0) {
+      ::close(fd);
+      return Fail(Error::Io(fmt::format("cannot read back {}: {}", name, std::strerror(errno))));
+    }
+    detached_fd_ = fd;
+    return fd;
+  }
+
+  int dir_fd() const { return dir_fd_; }
+
+ private:
+  // The file created, written and still open for reading and writing.
+  Result<int> WriteOpen(std::string_view name, std::string_view text) {
     std::string file(name);
     int fd =
-        ::openat(dir_fd_, file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        ::openat(dir_fd_, file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
       return Fail(Error::Io(
           fmt::format("cannot create {} in the working folder: {}", file, std::strerror(errno))));
@@ -68,14 +93,11 @@ class StepFiles {
       }
       text.remove_prefix(static_cast<size_t>(n));
     }
-    ::close(fd);
-    return {};
+    return fd;
   }
 
-  int dir_fd() const { return dir_fd_; }
-
- private:
   int dir_fd_ = -1;
+  int detached_fd_ = -1;
   std::vector<std::string> created_;
 };
 
@@ -240,15 +262,18 @@ Result<StepOutcome> RunStep(const StepScript& script, const StepCallbacks& callb
   CUTTLE_TRY_VOID(files.Open(script.work_dir));
   std::string body = script.substitute ? script.substitute(script.body) : script.body;
   CUTTLE_TRY_VOID(files.Write(bash ? "script.sh" : "script.py", body));
-  CUTTLE_TRY_VOID(files.Write(kVariablesFile, EncodeVariablesFile(script.variables)));
   CUTTLE_TRY_VOID(files.Write(bash ? "bootstrap.sh" : "bootstrap.py",
                               bash ? BashBootstrap() : PythonBootstrap()));
+  // Handed over open and already deleted: the bootstrap needs no process of its own to delete it.
+  CUTTLE_TRY(int variables_fd,
+             files.WriteDetached(kVariablesFile, EncodeVariablesFile(script.variables)));
 
   ProcessSpec spec{.program = interpreter,
                    .args = bash ? std::vector<std::string>{"bootstrap.sh"}
                                 : std::vector<std::string>{"-u", "-B", "bootstrap.py"},
                    .dir_fd = files.dir_fd(),
-                   .env = std::move(env)};
+                   .env = std::move(env),
+                   .fd3 = variables_fd};
   StepOutcome outcome;
   StepOutput output(script, callbacks, outcome);
   const core::Clock& clock = *script.clock;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -201,6 +202,33 @@ TEST(StepRunnerTest, TheScriptSeesNoneOfTheNodesSettings) {
   EXPECT_EQ(all.find("CUTTLE_"), std::string::npos) << all;
   EXPECT_NE(all.find("OCTOPUS_TASK_ID=ServerTasks-9"), std::string::npos) << all;
   EXPECT_NE(all.find("PATH="), std::string::npos) << all;
+}
+
+TEST(StepRunnerTest, TheScriptInheritsNoDescriptorButItsStandardStreams) {
+  testing::TempDir dir;
+  Captured c;
+  auto s = In(dir, "ls /proc/self/fd | sort -n | tr '\\n' ' '");
+  s.variables.Set("Password", "hunter2", true);
+  ASSERT_TRUE(MustRun(s, c).succeeded()) << c.All();
+  // 0-2, and the descriptor `ls` opened to list them; not the variables' descriptor 3 (closed by
+  // the bootstrap) nor any of the node's.
+  EXPECT_EQ(c.At(LogCategory::kInfo), std::vector<std::string>{"0 1 2 3 "}) << c.All();
+  Captured direct;
+  ASSERT_TRUE(MustRun(In(dir, "[ -e /dev/fd/3 ] && echo open || echo closed"), direct).succeeded());
+  EXPECT_EQ(direct.At(LogCategory::kInfo), std::vector<std::string>{"closed"}) << direct.All();
+}
+
+// The node ignores SIGPIPE (a write to a closed socket must not end it); its scripts must not
+// inherit that: `yes | head` would then have `yes` fail on EPIPE instead of ending quietly.
+TEST(StepRunnerTest, TheScriptGetsDefaultSignalActionsNotTheNodes) {
+  auto* before = ::signal(SIGPIPE, SIG_IGN);
+  testing::TempDir dir;
+  Captured c;
+  auto r = MustRun(In(dir, "yes | head -n 1 >/dev/null; echo \"${PIPESTATUS[0]}\""), c);
+  ::signal(SIGPIPE, before);
+  EXPECT_TRUE(r.succeeded()) << c.All();
+  EXPECT_EQ(c.At(LogCategory::kInfo), std::vector<std::string>{"141"}) << c.All();
+  EXPECT_TRUE(c.At(LogCategory::kError).empty()) << c.All();
 }
 
 // Bug (issue 9 #6): one endless output line was held whole in memory.
