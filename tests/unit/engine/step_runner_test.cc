@@ -255,8 +255,8 @@ TEST(StepRunnerTest, TheRunnersFilesArePrivateAndGoneAfterwardsWhileTheScriptsOw
   s.variables.Set("Password", "hunter2", true);
   auto r = MustRun(s, c);
   ASSERT_TRUE(r.succeeded()) << c.All();
-  EXPECT_EQ(c.At(LogCategory::kInfo), (std::vector<std::string>{"bootstrap.sh script.sh ", "600"}))
-      << "the variables file is gone before the script starts";
+  EXPECT_EQ(c.At(LogCategory::kInfo), (std::vector<std::string>{"script.sh ", "600"}))
+      << "the variables are never in the folder";
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(s.work_dir)) left.push_back(e.path().filename());
   EXPECT_EQ(left, std::vector<std::string>{"out.txt"});
@@ -265,18 +265,18 @@ TEST(StepRunnerTest, TheRunnersFilesArePrivateAndGoneAfterwardsWhileTheScriptsOw
   EXPECT_TRUE(MustRun(s, again).succeeded());
 }
 
-TEST(StepRunnerTest, APlantedVariablesFileIsRefusedNotFollowed) {
+TEST(StepRunnerTest, APlantedRunnersFileIsRefusedNotFollowed) {
   testing::TempDir dir;
-  auto s = In(dir, "echo never");
+  auto s = In(dir, "echo never", ScriptSyntax::kPython);
   { std::ofstream(dir.Sub("target")) << "precious"; }
-  fs::create_symlink(dir.Sub("target"), s.work_dir + "/" + std::string(kVariablesFile));
+  fs::create_symlink(dir.Sub("target"), s.work_dir + "/bootstrap.py");
   auto r = RunStep(s, {});
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message().find("cannot create .octopus-variables"), std::string::npos)
+  EXPECT_NE(r.error().message().find("cannot create bootstrap.py"), std::string::npos)
       << r.error().message();
   std::ifstream in(dir.Sub("target"));
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious");
-  EXPECT_FALSE(fs::exists(s.work_dir + "/script.sh")) << "what was written is removed";
+  EXPECT_FALSE(fs::exists(s.work_dir + "/script.py")) << "what was written is removed";
 }
 
 TEST(StepRunnerTest, AMissingWorkingFolderIsAnError) {
