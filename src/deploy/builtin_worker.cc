@@ -41,11 +41,9 @@ std::string PythonQuote(std::string_view text) {
 }
 
 struct RemoveDir {
+  tasks::TaskExecution& execution;
   std::string dir;
-  ~RemoveDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
+  ~RemoveDir() { execution.RemoveWorkDir(dir); }
 };
 
 }  // namespace
@@ -73,7 +71,7 @@ Result<std::string> BuiltInWorker::Fetch(const PackageRef& package) {
 Result<engine::StepOutcome> BuiltInWorker::Run(const StepRequest& request,
                                                const engine::StepCallbacks& callbacks) {
   CUTTLE_TRY(auto work_dir, execution_.CreateWorkDir());
-  RemoveDir cleanup{work_dir};
+  RemoveDir cleanup{execution_, work_dir};
   Result<engine::StepOutcome> outcome = request.kind == StepRequest::Kind::kPackage
                                             ? DeployPackage(request, callbacks, work_dir)
                                             : RunScript(request, callbacks, work_dir);

@@ -589,8 +589,7 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
       where = std::make_unique<BuiltInWorker>(x_, o_.packages, o_.worker_home, o_.script_timeout);
     }
     StepRequest request;
-    engine::VariableDictionary values = Evaluated(raw, evaluator);
-    request.variables = values;
+    request.variables = Evaluated(raw, evaluator);
     request.env["OCTOPUS_TASK_ID"] = row.task_id;
     request.substitute = [&evaluator](std::string_view text) {
       auto v = evaluator.Evaluate(text);

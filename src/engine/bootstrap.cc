@@ -9,13 +9,11 @@ const std::string& BashBootstrap() {
   static const std::string kBootstrap =
       R"BASH(# Octopus-compatible helpers for bash scripts (Cuttle)
 declare -A octopus_parameters=()
-if [ -f ./.octopus-variables ]; then
-  while IFS= read -r -d '' __octopus_name && IFS= read -r -d '' __octopus_value; do
-    octopus_parameters["$__octopus_name"]="$__octopus_value"
-  done < ./.octopus-variables
-  rm -f ./.octopus-variables
-  unset __octopus_name __octopus_value
-fi
+while IFS= read -r -d '' __octopus_name && IFS= read -r -d '' __octopus_value; do
+  octopus_parameters["$__octopus_name"]="$__octopus_value"
+done <&3
+exec 3<&-
+unset __octopus_name __octopus_value
 encode_servicemessagevalue() { printf '%s' "${1-}" | base64 -w0; }
 decode_servicemessagevalue() { printf '%s' "${1-}" | base64 -d; }
 __mask_sensitive_value() {
@@ -80,12 +78,11 @@ import runpy as _runpy
 import sys as _sys
 
 
-def _load_variables(path):
+def _load_variables(fd):
     try:
-        with open(path, 'rb') as f:
+        with _os.fdopen(fd, 'rb') as f:
             data = f.read()
-        _os.remove(path)
-    except FileNotFoundError:
+    except OSError:
         return {}
     parts = data.split(b'\0')
     variables = {}
@@ -96,7 +93,7 @@ def _load_variables(path):
     return variables
 
 
-octopusvariables = _load_variables('.octopus-variables')
+octopusvariables = _load_variables(3)
 
 
 def encode(value):

@@ -1,7 +1,10 @@
 // RunProcess: runs one program the way a step's script must run — in its own working folder and
-// process group, with exactly the environment it is given, stdin from /dev/null and no other
-// descriptor of the node, killed with the node (PR_SET_PDEATHSIG) — and streams its stdout and
-// stderr line by line (LineSplitter: lines cut at LineSplitter::kMaxLine bytes).
+// process group, with exactly the environment it is given, stdin from /dev/null, no other
+// descriptor of the node but the one it is handed as descriptor 3, every signal at its default
+// action and none blocked, killed with the node (PR_SET_PDEATHSIG) — and streams its
+// stdout and stderr line by line (LineSplitter: lines cut at LineSplitter::kMaxLine bytes). The
+// child is started without copying the node's address space (clone with CLONE_VM|CLONE_VFORK,
+// as posix_spawn does).
 //
 // It knows nothing of Octopus: the step runner (step_runner.h) builds the command and reads the
 // lines. One call runs one process to its end; the hooks are invoked on the calling thread.
@@ -23,6 +26,7 @@ struct ProcessSpec {
   std::vector<std::string> args;  // argv[1...]; argv[0] is the program's file name
   int dir_fd = -1;                // the working folder, opened by the caller (not closed here)
   std::vector<std::string> env;   // "NAME=value", the whole environment
+  int fd3 = -1;  // a descriptor the program gets as its descriptor 3 (not closed here), or -1
 };
 
 struct ProcessHooks {

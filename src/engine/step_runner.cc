@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,11 +31,12 @@ namespace {
 constexpr std::string_view kServiceMessagePrefix = "##octopus[";
 
 // The runner's files in the step's working folder, removed (never followed) when it goes out of
-// scope: a step's substituted script and its variables are secrets at rest.
+// scope (a step's substituted script is a secret at rest), and its in-memory files.
 class StepFiles {
  public:
   ~StepFiles() {
     for (const std::string& name : created_) ::unlinkat(dir_fd_, name.c_str(), 0);
+    if (memory_fd_ >= 0) ::close(memory_fd_);
     if (dir_fd_ >= 0) ::close(dir_fd_);
   }
 
@@ -57,25 +59,44 @@ class StepFiles {
           fmt::format("cannot create {} in the working folder: {}", file, std::strerror(errno))));
     }
     created_.push_back(file);
-    while (!text.empty()) {
-      ssize_t n = ::write(fd, text.data(), text.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int err = errno;
-        ::close(fd);
-        return Fail(Error::Io(
-            fmt::format("cannot write {} in the working folder: {}", file, std::strerror(err))));
-      }
-      text.remove_prefix(static_cast<size_t>(n));
-    }
+    auto written = WriteAll(fd, file, text);
     ::close(fd);
-    return {};
+    return written;
+  }
+
+  // `text` in an anonymous memory file (never on disk, so nothing to delete), open for reading
+  // from its start; closed with the folder.
+  Result<int> InMemory(std::string_view name, std::string_view text) {
+    int fd = ::memfd_create(std::string(name).c_str(), MFD_CLOEXEC);
+    if (fd < 0) {
+      return Fail(Error::Io(fmt::format("cannot create {}: {}", name, std::strerror(errno))));
+    }
+    memory_fd_ = fd;
+    CUTTLE_TRY_VOID(WriteAll(fd, name, text));
+    if (::lseek(fd, 0, SEEK_SET) != 0) {
+      return Fail(Error::Io(fmt::format("cannot read back {}: {}", name, std::strerror(errno))));
+    }
+    return fd;
   }
 
   int dir_fd() const { return dir_fd_; }
 
  private:
+  // Writes all of `text` to `fd` (not closed here).
+  static Result<void> WriteAll(int fd, std::string_view name, std::string_view text) {
+    while (!text.empty()) {
+      ssize_t n = ::write(fd, text.data(), text.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        return Fail(Error::Io(fmt::format("cannot write {}: {}", name, std::strerror(errno))));
+      }
+      text.remove_prefix(static_cast<size_t>(n));
+    }
+    return {};
+  }
+
   int dir_fd_ = -1;
+  int memory_fd_ = -1;
   std::vector<std::string> created_;
 };
 
@@ -240,15 +261,19 @@ Result<StepOutcome> RunStep(const StepScript& script, const StepCallbacks& callb
   CUTTLE_TRY_VOID(files.Open(script.work_dir));
   std::string body = script.substitute ? script.substitute(script.body) : script.body;
   CUTTLE_TRY_VOID(files.Write(bash ? "script.sh" : "script.py", body));
-  CUTTLE_TRY_VOID(files.Write(kVariablesFile, EncodeVariablesFile(script.variables)));
-  CUTTLE_TRY_VOID(files.Write(bash ? "bootstrap.sh" : "bootstrap.py",
-                              bash ? BashBootstrap() : PythonBootstrap()));
+  // bash reads its bootstrap from the command line; python's is a file (its folder is the
+  // script's sys.path[0]).
+  if (!bash) CUTTLE_TRY_VOID(files.Write("bootstrap.py", PythonBootstrap()));
+  // The variables never reach the disk: no file to delete, no process to delete it.
+  CUTTLE_TRY(int variables_fd,
+             files.InMemory(kVariablesFile, EncodeVariablesFile(script.variables)));
 
   ProcessSpec spec{.program = interpreter,
-                   .args = bash ? std::vector<std::string>{"bootstrap.sh"}
+                   .args = bash ? std::vector<std::string>{"-c", BashBootstrap(), "bootstrap.sh"}
                                 : std::vector<std::string>{"-u", "-B", "bootstrap.py"},
                    .dir_fd = files.dir_fd(),
-                   .env = std::move(env)};
+                   .env = std::move(env),
+                   .fd3 = variables_fd};
   StepOutcome outcome;
   StepOutput output(script, callbacks, outcome);
   const core::Clock& clock = *script.clock;

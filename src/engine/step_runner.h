@@ -58,8 +58,9 @@ struct StepScript {
   // Octostache when substitution is on); empty means the body is run as written.
   std::function<std::string(std::string_view)> substitute;
   // An existing folder of this step's own (e.g. tasks::CreateTaskDir): the runner creates its
-  // files in it (bootstrap.sh|py, script.sh|py, .octopus-variables), never through a symlink or
-  // over an existing file, and removes them when the script ends; the script's own files stay.
+  // files in it (script.sh, or script.py and bootstrap.py; the variables are handed over in
+  // memory), never through a symlink or over an existing file, and removes them when the script
+  // ends; the script's own files stay.
   std::string work_dir;
   // Environment variables of the step (e.g. OCTOPUS_TASK_ID), on top of script_env.h's allow-list.
   std::map<std::string, std::string> env;

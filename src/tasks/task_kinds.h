@@ -21,6 +21,7 @@
 // lookups are then safe from any thread. Register refuses a second kind of the same name.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -76,8 +77,14 @@ class TaskExecution {
   // Why the work must stop now ("lost", "fenced", "canceled", "shutdown"), or "".
   virtual std::string StopReason() = 0;
   // A fresh, empty working folder for one script under the node's work_dir (as RunScript makes
-  // its own); the caller removes it when done.
+  // its own); the caller hands it to RemoveWorkDir when done.
   virtual Result<std::string> CreateWorkDir() = 0;
+  // Removes a folder CreateWorkDir made, with everything in it: the runner does it on a thread
+  // of its own (FolderRemover), so the caller does not wait for the file system.
+  virtual void RemoveWorkDir(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
   // Collects the artifacts a script in `work_dir` asked for (as RunScript does after its script),
   // logging each one. Returns why it stopped early (StopReason's answers, or the script timeout
   // passing), or "".

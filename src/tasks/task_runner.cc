@@ -100,6 +100,7 @@ void TaskRunner::Stop(std::chrono::milliseconds grace) {
     idle_cv_.wait(lock, [&] { return workers_ == 0; });
   }
   lock.unlock();
+  work_dirs_.Drain();
   if (watcher_.joinable()) watcher_.join();
 }
 
@@ -289,6 +290,7 @@ class TaskRunner::Execution : public TaskExecution {
   Result<std::string> CreateWorkDir() override {
     return CreateTaskDir(runner_.options_.work_dir, slot_.task.id);
   }
+  void RemoveWorkDir(const std::string& dir) override { runner_.work_dirs_.Remove(dir); }
   std::string CollectArtifacts(const std::string& work_dir,
                                const std::vector<engine::ArtifactRequest>& requests) override {
     return runner_.CollectArtifacts(

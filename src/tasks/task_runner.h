@@ -33,6 +33,7 @@
 #include "tasks/task_kinds.h"
 #include "tasks/task_log.h"
 #include "tasks/task_queue.h"
+#include "tasks/work_dir.h"
 
 namespace cuttle::tasks {
 
@@ -139,6 +140,7 @@ class TaskRunner {
   const RunnerOptions options_;
   TaskQueue queue_;
   ArtifactStore artifacts_;
+  FolderRemover work_dirs_;            // removes the folders of RemoveWorkDir (drained by Stop)
   std::atomic<bool> stopping_{false};  // no new claims
   std::atomic<bool> killing_{false};   // stop running work too
   std::thread dispatcher_;

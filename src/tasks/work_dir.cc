@@ -69,4 +69,58 @@ Result<std::string> CreateTaskDir(const std::string& root, std::string_view task
   return pattern;
 }
 
+namespace {
+// A step's folder is usually empty by now (the runner removed its own files): one rmdir, rather
+// than remove_all's listing and its unlink attempt before the rmdir.
+void RemoveFolder(const std::string& dir) {
+  if (::rmdir(dir.c_str()) == 0) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+}  // namespace
+
+FolderRemover::FolderRemover() : thread_([this] { Loop(); }) {}
+
+FolderRemover::~FolderRemover() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void FolderRemover::Remove(std::string dir) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && queued_.size() < kMaxQueued) {
+      queued_.push_back(std::move(dir));
+      cv_.notify_all();
+      return;
+    }
+  }
+  RemoveFolder(dir);
+}
+
+void FolderRemover::Drain() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return queued_.empty() && removing_ == 0; });
+}
+
+void FolderRemover::Loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+    if (queued_.empty()) return;  // stopping, nothing left
+    std::string dir = std::move(queued_.front());
+    queued_.pop_front();
+    ++removing_;
+    lock.unlock();
+    RemoveFolder(dir);
+    lock.lock();
+    --removing_;
+    cv_.notify_all();
+  }
+}
+
 }  // namespace cuttle::tasks

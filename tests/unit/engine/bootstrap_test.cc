@@ -22,10 +22,9 @@ TEST(VariablesFileTest, NulBytesAreDroppedAndANameOfOnlyNulsIsLeftOut) {
   EXPECT_EQ(EncodeVariablesFile(v), "name\0value\0"s);
 }
 
-TEST(BootstrapTest, EachReadsTheVariablesFileAndRunsItsScript) {
-  for (const std::string* b : {&BashBootstrap(), &PythonBootstrap()}) {
-    EXPECT_NE(b->find(kVariablesFile), std::string::npos);
-  }
+TEST(BootstrapTest, EachReadsTheVariablesFromDescriptor3AndRunsItsScript) {
+  EXPECT_NE(BashBootstrap().find("done <&3\nexec 3<&-\n"), std::string::npos);
+  EXPECT_NE(PythonBootstrap().find("_load_variables(3)"), std::string::npos);
   EXPECT_NE(BashBootstrap().find("source ./script.sh"), std::string::npos);
   EXPECT_NE(PythonBootstrap().find("run_path('script.py'"), std::string::npos);
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -203,6 +204,33 @@ TEST(StepRunnerTest, TheScriptSeesNoneOfTheNodesSettings) {
   EXPECT_NE(all.find("PATH="), std::string::npos) << all;
 }
 
+TEST(StepRunnerTest, TheScriptInheritsNoDescriptorButItsStandardStreams) {
+  testing::TempDir dir;
+  Captured c;
+  auto s = In(dir, "ls /proc/self/fd | sort -n | tr '\\n' ' '");
+  s.variables.Set("Password", "hunter2", true);
+  ASSERT_TRUE(MustRun(s, c).succeeded()) << c.All();
+  // 0-2, and the descriptor `ls` opened to list them; not the variables' descriptor 3 (closed by
+  // the bootstrap) nor any of the node's.
+  EXPECT_EQ(c.At(LogCategory::kInfo), std::vector<std::string>{"0 1 2 3 "}) << c.All();
+  Captured direct;
+  ASSERT_TRUE(MustRun(In(dir, "[ -e /dev/fd/3 ] && echo open || echo closed"), direct).succeeded());
+  EXPECT_EQ(direct.At(LogCategory::kInfo), std::vector<std::string>{"closed"}) << direct.All();
+}
+
+// The node ignores SIGPIPE (a write to a closed socket must not end it); its scripts must not
+// inherit that: `yes | head` would then have `yes` fail on EPIPE instead of ending quietly.
+TEST(StepRunnerTest, TheScriptGetsDefaultSignalActionsNotTheNodes) {
+  auto* before = ::signal(SIGPIPE, SIG_IGN);
+  testing::TempDir dir;
+  Captured c;
+  auto r = MustRun(In(dir, "yes | head -n 1 >/dev/null; echo \"${PIPESTATUS[0]}\""), c);
+  ::signal(SIGPIPE, before);
+  EXPECT_TRUE(r.succeeded()) << c.All();
+  EXPECT_EQ(c.At(LogCategory::kInfo), std::vector<std::string>{"141"}) << c.All();
+  EXPECT_TRUE(c.At(LogCategory::kError).empty()) << c.All();
+}
+
 // Bug (issue 9 #6): one endless output line was held whole in memory.
 TEST(StepRunnerTest, AnEndlessLineReachesTheLogInBoundedPieces) {
   testing::TempDir dir;
@@ -227,8 +255,8 @@ TEST(StepRunnerTest, TheRunnersFilesArePrivateAndGoneAfterwardsWhileTheScriptsOw
   s.variables.Set("Password", "hunter2", true);
   auto r = MustRun(s, c);
   ASSERT_TRUE(r.succeeded()) << c.All();
-  EXPECT_EQ(c.At(LogCategory::kInfo), (std::vector<std::string>{"bootstrap.sh script.sh ", "600"}))
-      << "the variables file is gone before the script starts";
+  EXPECT_EQ(c.At(LogCategory::kInfo), (std::vector<std::string>{"script.sh ", "600"}))
+      << "the variables are never in the folder";
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(s.work_dir)) left.push_back(e.path().filename());
   EXPECT_EQ(left, std::vector<std::string>{"out.txt"});
@@ -237,18 +265,18 @@ TEST(StepRunnerTest, TheRunnersFilesArePrivateAndGoneAfterwardsWhileTheScriptsOw
   EXPECT_TRUE(MustRun(s, again).succeeded());
 }
 
-TEST(StepRunnerTest, APlantedVariablesFileIsRefusedNotFollowed) {
+TEST(StepRunnerTest, APlantedRunnersFileIsRefusedNotFollowed) {
   testing::TempDir dir;
-  auto s = In(dir, "echo never");
+  auto s = In(dir, "echo never", ScriptSyntax::kPython);
   { std::ofstream(dir.Sub("target")) << "precious"; }
-  fs::create_symlink(dir.Sub("target"), s.work_dir + "/" + std::string(kVariablesFile));
+  fs::create_symlink(dir.Sub("target"), s.work_dir + "/bootstrap.py");
   auto r = RunStep(s, {});
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message().find("cannot create .octopus-variables"), std::string::npos)
+  EXPECT_NE(r.error().message().find("cannot create bootstrap.py"), std::string::npos)
       << r.error().message();
   std::ifstream in(dir.Sub("target"));
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious");
-  EXPECT_FALSE(fs::exists(s.work_dir + "/script.sh")) << "what was written is removed";
+  EXPECT_FALSE(fs::exists(s.work_dir + "/script.py")) << "what was written is removed";
 }
 
 TEST(StepRunnerTest, AMissingWorkingFolderIsAnError) {

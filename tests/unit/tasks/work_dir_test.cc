@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "engine/step_runner.h"
 #include "testing/temp_dir.h"
@@ -86,6 +87,46 @@ TEST(WorkDirTest, ARootThatIsASymlinkIsRefused) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("tasks.work_dir"), std::string::npos);
   EXPECT_NE(r.error().message().find("symlink"), std::string::npos);
+}
+
+TEST(FolderRemoverTest, RemovesEveryFolderHandedOverByDrainAndNeverFollowsASymlink) {
+  testing::TempDir dir;
+  std::string root = dir.Sub("work");
+  ASSERT_TRUE(PrepareWorkRoot(root));
+  fs::create_directories(dir.Sub("victim"));
+  { std::ofstream(dir.Sub("victim/keep")) << "precious"; }
+  FolderRemover remover;
+  std::vector<std::string> folders;
+  for (int i = 0; i < 100; ++i) {  // past kMaxQueued: some are removed on this thread
+    auto d = CreateTaskDir(root, "ServerTasks-1");
+    ASSERT_TRUE(d) << d.error().message();
+    fs::create_directories(*d + "/sub/deeper");
+    { std::ofstream(*d + "/sub/deeper/file") << "x"; }
+    fs::create_directory_symlink(dir.Sub("victim"), *d + "/link");
+    folders.push_back(*d);
+    remover.Remove(*d);
+  }
+  remover.Drain();
+  for (const auto& d : folders) EXPECT_FALSE(fs::exists(d)) << d;
+  EXPECT_EQ(Read(dir.Sub("victim/keep")), "precious");
+}
+
+TEST(FolderRemoverTest, TheDestructorRemovesWhatStillWaits) {
+  testing::TempDir dir;
+  std::string root = dir.Sub("work");
+  ASSERT_TRUE(PrepareWorkRoot(root));
+  std::vector<std::string> folders;
+  {
+    FolderRemover remover;
+    for (int i = 0; i < 10; ++i) {
+      auto d = CreateTaskDir(root, "ServerTasks-2");
+      ASSERT_TRUE(d);
+      { std::ofstream(*d + "/file") << "x"; }
+      folders.push_back(*d);
+      remover.Remove(*d);
+    }
+  }
+  for (const auto& d : folders) EXPECT_FALSE(fs::exists(d)) << d;
 }
 
 }  // namespace
