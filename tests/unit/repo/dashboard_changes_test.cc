@@ -13,5 +13,11 @@ TEST(DashboardChangesTest, EveryRowTheDashboardShowsRaisesItsSpacesCounterOnComm
   ExpectCounterFollowsDashboardRows(*db);
 }
 
+TEST(DashboardChangesTest, EveryCellCarriesTheCounterValueItsCommitRaised) {
+  testing::TempDir dir;
+  auto db = testing::NewSqlite(dir);
+  ExpectCellsCarryTheCounterOfTheirCommit(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo
