@@ -7,6 +7,8 @@
 
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "db/database.h"
 #include "repo/deployments.h"
@@ -172,6 +174,36 @@ inline void ExpectCellsCarryTheCounterOfTheirCommit(db::Database& db) {
   auto cleared = versions();
   EXPECT_EQ(cleared.layout, cleared.version) << "a cell deleted changes the layout";
   EXPECT_GT(cleared.layout, renamed.version);
+}
+
+// IsDisabled has one reading (repo::ProjectIsDisabled, core::FlagMember's): the column the
+// dashboard shows and the check that refuses a deployment agree on every spelling.
+inline void ExpectIsDisabledReadOneWay(db::Database& db) {
+  const std::vector<std::pair<nlohmann::json, bool>> docs = {
+      {{{"IsDisabled", true}}, true},     {{{"IsDisabled", "True"}}, true},
+      {{{"isdisabled", true}}, true},     {{{"IsDisabled", " true "}}, true},
+      {{{"IsDisabled", false}}, false},   {{{"IsDisabled", "yes"}}, false},
+      {{{"IsDisabled", nullptr}}, false}, {nlohmann::json::object(), false},
+  };
+  int n = 60;
+  for (const auto& [doc, disabled] : docs) {
+    ProjectRow p;
+    p.id = "Projects-" + std::to_string(++n);
+    p.space_id = "Spaces-1";
+    p.name = "Flag " + std::to_string(n);
+    p.slug = "flag-" + std::to_string(n);
+    p.project_group_id = "ProjectGroups-1";
+    p.lifecycle_id = "Lifecycles-1";
+    p.doc = doc;
+    EXPECT_EQ(ProjectIsDisabled(p), disabled) << doc.dump();
+    ASSERT_TRUE(db.InTransaction([&](db::Transaction& tx) { return InsertProject(tx, p); }));
+    EXPECT_EQ(db.Execute("SELECT is_disabled FROM projects WHERE id = $1", {p.id})
+                  .value()
+                  .front()
+                  .GetBool(0),
+              disabled)
+        << doc.dump();
+  }
 }
 
 }  // namespace cuttle::repo

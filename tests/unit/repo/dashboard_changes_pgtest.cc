@@ -52,6 +52,12 @@ TEST(DashboardChangesPgTest, ACellCommittedLaterIsStampedPastWhatReadersSawBefor
       << "the slow writer's cell must be stamped after the counter value a reader saw before";
 }
 
+TEST(DashboardChangesPgTest, IsDisabledHasOneReading) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ASSERT_TRUE(db);
+  ExpectIsDisabledReadOneWay(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo
 

@@ -19,5 +19,11 @@ TEST(DashboardChangesTest, EveryCellCarriesTheCounterValueItsCommitRaised) {
   ExpectCellsCarryTheCounterOfTheirCommit(*db);
 }
 
+TEST(DashboardChangesTest, IsDisabledHasOneReading) {
+  testing::TempDir dir;
+  auto db = testing::NewSqlite(dir);
+  ExpectIsDisabledReadOneWay(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo
