@@ -337,4 +337,49 @@ inline void ExpectListsSortByBytes(db::Database& db) {
   EXPECT_EQ(got, sorted);
 }
 
+// A runbook's run that is still queued or executing reads the snapshot's frozen variables, so the
+// delete (api/runbooks.cc) looks for one first and refuses; a finished run does not hold it.
+inline void ExpectActiveRunbookRunsAreFound(db::Database& db) {
+  const RunbookRow rb = NewRunbook(db, "Active");
+  auto active = [&]() {
+    std::optional<std::string> task;
+    auto r = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+      CUTTLE_TRY(const bool exists, LockRunbook(tx, db.dialect(), rb.id, true));
+      EXPECT_TRUE(exists);
+      CUTTLE_TRY(task, ActiveRunbookRunTask(tx, rb.id));
+      return {};
+    });
+    EXPECT_TRUE(r) << r.error().message();
+    return task;
+  };
+  EXPECT_EQ(active(), std::nullopt) << "no run yet";
+  auto r = db.Execute(
+      "INSERT INTO server_tasks (id, seq, space_id, name, state, queue_time) VALUES "
+      "('ServerTasks-71', 71, 'Spaces-1', 'RunbookRun', 'Queued', 1), ('ServerTasks-72', 72, "
+      "'Spaces-1', 'RunbookRun', 'Success', 1)");
+  ASSERT_TRUE(r) << r.error().message();
+  for (const char* task : {"ServerTasks-72", "ServerTasks-71"}) {
+    auto ok = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+      CUTTLE_TRY(const int64_t seq, NextRunbookRunSeq(tx));
+      RunbookRunRow run;
+      run.seq = seq;
+      run.space_id = "Spaces-1";
+      run.project_id = "Projects-1";
+      run.runbook_id = rb.id;
+      run.snapshot_id = "RunbookSnapshots-1";
+      run.environment_id = "Environments-1";
+      run.task_id = task;
+      CUTTLE_TRY_VOID(InsertRunbookRun(tx, run));
+      return {};
+    });
+    ASSERT_TRUE(ok) << ok.error().message();
+  }
+  EXPECT_EQ(active(), std::optional<std::string>("ServerTasks-71")) << "the queued run";
+  ASSERT_TRUE(
+      db.Execute("UPDATE server_tasks SET state = 'Executing' WHERE id = 'ServerTasks-71'"));
+  EXPECT_EQ(active(), std::optional<std::string>("ServerTasks-71")) << "the executing run";
+  ASSERT_TRUE(db.Execute("UPDATE server_tasks SET state = 'Failed' WHERE id = 'ServerTasks-71'"));
+  EXPECT_EQ(active(), std::nullopt) << "only finished runs";
+}
+
 }  // namespace cuttle::repo

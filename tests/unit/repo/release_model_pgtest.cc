@@ -44,5 +44,10 @@ TEST(ReleaseModelPgTest, ListsSortByBytes) {
   ExpectListsSortByBytes(*db);
 }
 
+TEST(ReleaseModelPgTest, ActiveRunbookRunsAreFound) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ExpectActiveRunbookRunsAreFound(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo

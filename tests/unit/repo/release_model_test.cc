@@ -28,5 +28,7 @@ TEST_F(ReleaseModelTest, FreezeCopiesEverySet) { ExpectFreezeCopiesEverySet(*db_
 
 TEST_F(ReleaseModelTest, ListsSortByBytes) { ExpectListsSortByBytes(*db_); }
 
+TEST_F(ReleaseModelTest, ActiveRunbookRunsAreFound) { ExpectActiveRunbookRunsAreFound(*db_); }
+
 }  // namespace
 }  // namespace cuttle::repo
