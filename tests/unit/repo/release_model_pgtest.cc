@@ -49,5 +49,10 @@ TEST(ReleaseModelPgTest, ActiveRunbookRunsAreFound) {
   ExpectActiveRunbookRunsAreFound(*db);
 }
 
+TEST(ReleaseModelPgTest, UnchangedReleaseVersionSkipsTheDuplicateCheck) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ExpectUnchangedReleaseVersionSkipsTheDuplicateCheck(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo
