@@ -54,6 +54,82 @@ void DashboardCache::Store(Slot& slot, int64_t version, std::shared_ptr<const st
   slot.used = ++tick_;
 }
 
+void DashboardParts::Start(std::string head) {
+  const size_t hint = size_hint();
+  version_ = -1;
+  body_.reset();
+  cells_.clear();
+  index_.clear();
+  index_.reserve(hint / 512);
+  building_ = std::move(head);
+  building_.reserve(std::max(hint + hint / 16, building_.size() + 4096));
+  items_begin_ = building_.size();
+}
+
+std::string& DashboardParts::OpenCell(std::string key) {
+  if (!cells_.empty()) building_ += ',';
+  index_.try_emplace(std::move(key), cells_.size());
+  cells_.push_back({building_.size(), 0});
+  return building_;
+}
+
+void DashboardParts::CloseCell() { cells_.back().size = building_.size() - cells_.back().offset; }
+
+std::shared_ptr<const std::string> DashboardParts::Finish(std::string_view tail, int64_t version) {
+  items_end_ = building_.size();
+  building_ += tail;
+  body_ = std::make_shared<const std::string>(std::move(building_));
+  building_ = std::string();
+  version_ = version;
+  return body_;
+}
+
+std::shared_ptr<const std::string> DashboardParts::Splice(std::vector<Change> changes,
+                                                          int64_t version) {
+  const size_t old_cells = cells_.size();
+  std::vector<std::pair<size_t, const std::string*>> changed;  // by place in the body
+  changed.reserve(changes.size());
+  size_t added_size = 0;
+  for (const auto& c : changes) {
+    auto [it, added] = index_.try_emplace(c.key, cells_.size());
+    if (added) cells_.push_back({});
+    changed.emplace_back(it->second, &c.json);
+    added_size += c.json.size() + 1;
+  }
+  std::sort(changed.begin(), changed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  const std::string& old = *body_;
+  std::string body;
+  body.reserve(old.size() + added_size);
+  body.append(old, 0, items_begin_);
+  // Cells [from, to) are unchanged: they lie in the old body one after the other with their
+  // commas, and are copied in one piece.
+  auto copy_unchanged = [&](size_t from, size_t to) {
+    if (from >= to) return;
+    if (from > 0) body += ',';
+    const size_t start = cells_[from].offset;
+    const size_t end = cells_[to - 1].offset + cells_[to - 1].size;
+    const size_t at = body.size();
+    body.append(old, start, end - start);
+    for (size_t c = from; c < to; ++c) cells_[c].offset = cells_[c].offset - start + at;
+  };
+  size_t next = 0;  // the first cell not yet in `body`
+  for (const auto& [c, json] : changed) {
+    copy_unchanged(next, std::min(c, old_cells));
+    if (c > 0) body += ',';
+    cells_[c] = {body.size(), json->size()};
+    body += *json;
+    next = c + 1;
+  }
+  copy_unchanged(next, old_cells);
+  const size_t old_items_end = items_end_;
+  items_end_ = body.size();
+  body.append(old, old_items_end);
+  body_ = std::make_shared<const std::string>(std::move(body));
+  version_ = version;
+  return body_;
+}
+
 namespace {
 
 // True when an If-None-Match header names `etag` (or is "*").
@@ -217,46 +293,37 @@ Result<std::string> BuildVariant(ApiContext& ctx, const std::string& space,
   return body;
 }
 
-// The unfiltered dashboard at `v`, from `parts` built earlier when only cells changed since
-// (rereading those), else from scratch. `parts` is left at `v`, or reset on failure.
-Result<std::string> BuildUnfiltered(ApiContext& ctx, const std::string& space,
-                                    const repo::DashboardVersions& v, DashboardParts& parts) {
-  const bool incremental = parts.version >= 0 && v.layout <= parts.version;
-  const std::optional<int64_t> since =
-      incremental ? std::optional<int64_t>(parts.version) : std::nullopt;
-  const size_t size_hint = parts.body_size;
-  if (!incremental) {
-    parts = DashboardParts{};
-    CUTTLE_TRY(parts.head, BuildHead(ctx, space, std::nullopt));
-    AppendTail(parts.tail, space, "", false);
+// The unfiltered dashboard at `v`: from `parts` when only cells changed since they were built
+// (rereading those and splicing them into the last body), else from scratch. `parts` is left at
+// `v`, or invalidated on failure.
+Result<std::shared_ptr<const std::string>> BuildUnfiltered(ApiContext& ctx,
+                                                           const std::string& space,
+                                                           const repo::DashboardVersions& v,
+                                                           DashboardParts& parts) {
+  const int64_t since = parts.version();
+  parts.Invalidate();  // until done
+  if (since >= 0 && v.layout <= since) {
+    std::vector<DashboardParts::Change> changes;
+    CUTTLE_TRY_VOID(
+        repo::ForEachDashboardItem(ctx.db, space, since, [&](const repo::DashboardItemRef& i) {
+          DashboardParts::Change c;
+          c.key = CellKey(i.project_id, i.environment_id);
+          model::AppendDashboardItemJson(c.json, i, true);
+          changes.push_back(std::move(c));
+        }));
+    return parts.Splice(std::move(changes), v.version);
   }
-  parts.version = -1;  // until the cells are read
-  std::string text;
+  CUTTLE_TRY(std::string head, BuildHead(ctx, space, std::nullopt));
+  parts.Start(std::move(head));
   CUTTLE_TRY_VOID(
-      repo::ForEachDashboardItem(ctx.db, space, since, [&](const repo::DashboardItemRef& i) {
-        text.clear();
-        model::AppendDashboardItemJson(text, i, true);
-        auto [it, added] =
-            parts.index.try_emplace(CellKey(i.project_id, i.environment_id), parts.items.size());
-        if (added) {
-          parts.items.emplace_back(text);
-        } else {
-          parts.items[it->second].assign(text);
-        }
+      repo::ForEachDashboardItem(ctx.db, space, std::nullopt, [&](const repo::DashboardItemRef& i) {
+        model::AppendDashboardItemJson(parts.OpenCell(CellKey(i.project_id, i.environment_id)), i,
+                                       true);
+        parts.CloseCell();
       }));
-  parts.version = v.version;
-  std::string body;
-  size_t size = parts.head.size() + parts.tail.size() + parts.items.size();
-  for (const auto& i : parts.items) size += i.size();
-  body.reserve(std::max(size, size_hint));
-  body += parts.head;
-  for (size_t i = 0; i < parts.items.size(); ++i) {
-    if (i > 0) body += ',';
-    body += parts.items[i];
-  }
-  body += parts.tail;
-  parts.body_size = body.size();
-  return body;
+  std::string tail;
+  AppendTail(tail, space, "", false);
+  return parts.Finish(tail, v.version);
 }
 
 }  // namespace
@@ -302,14 +369,15 @@ Result<http::Response> GetDashboard(ApiContext& ctx, http::Request& req) {
   if (auto body = ctx.dashboard->Find(key, versions.version)) {
     return answer(versions.version, std::move(body));
   }
-  std::string built;
+  std::shared_ptr<const std::string> body;
   if (only_project || previous) {
-    CUTTLE_TRY(built, BuildVariant(ctx, space, only_project, previous, slot->parts.body_size));
-    slot->parts.body_size = built.size();
+    CUTTLE_TRY(auto built,
+               BuildVariant(ctx, space, only_project, previous, slot->parts.variant_size));
+    slot->parts.variant_size = built.size();
+    body = std::make_shared<const std::string>(std::move(built));
   } else {
-    CUTTLE_TRY(built, BuildUnfiltered(ctx, space, versions, slot->parts));
+    CUTTLE_TRY(body, BuildUnfiltered(ctx, space, versions, slot->parts));
   }
-  auto body = std::make_shared<const std::string>(std::move(built));
   ctx.dashboard->Store(*slot, versions.version, body);
   return answer(versions.version, std::move(body));
 }

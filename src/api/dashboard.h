@@ -18,19 +18,50 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace cuttle::api {
 
-// What an incremental build of the unfiltered dashboard starts from.
-struct DashboardParts {
-  int64_t version = -1;            // the counter value it was built at; -1: nothing built
-  std::string head;                // {"Projects":…,"Environments":…,"Items":[
-  std::vector<std::string> items;  // each cell's JSON
-  std::unordered_map<std::string, size_t> index;  // project id '\n' environment id → items
-  std::string tail;                               // ],"PreviousItems":[],…}
-  size_t body_size = 0;                           // the last body's size, to reserve
+// The unfiltered dashboard's last body and where each cell's JSON lies in it, which an
+// incremental build splices changed cells into. Not thread-safe (a slot's build lock guards it).
+class DashboardParts {
+ public:
+  // A full build: Start with the text before the first cell, then for each cell OpenCell, append
+  // its JSON to the buffer returned, CloseCell; Finish with the text after the last one.
+  void Start(std::string head);
+  std::string& OpenCell(std::string key);
+  void CloseCell();
+  std::shared_ptr<const std::string> Finish(std::string_view tail, int64_t version);
+
+  // An incremental build from the last body: each changed cell's new JSON replaces its old one in
+  // place, a cell not seen before goes after the others. A key appears once at most.
+  struct Change {
+    std::string key;
+    std::string json;
+  };
+  std::shared_ptr<const std::string> Splice(std::vector<Change> changes, int64_t version);
+
+  // The counter value the body was built at; -1: nothing built (or a build failed).
+  int64_t version() const { return version_; }
+  void Invalidate() { version_ = -1; }
+  size_t size_hint() const { return body_ ? body_->size() : 0; }
+
+  // The filtered variants' last size, to reserve.
+  size_t variant_size = 0;
+
+ private:
+  struct Cell {
+    size_t offset = 0, size = 0;  // in the body
+  };
+  int64_t version_ = -1;
+  std::shared_ptr<const std::string> body_;
+  std::string building_;                           // a full build's body until Finish
+  size_t items_begin_ = 0;                         // where the first cell is in the body
+  size_t items_end_ = 0;                           // where the text after the last cell starts
+  std::vector<Cell> cells_;                        // in body order
+  std::unordered_map<std::string, size_t> index_;  // key → cells_
 };
 
 class DashboardCache {
