@@ -130,6 +130,54 @@ std::shared_ptr<const std::string> DashboardParts::Splice(std::vector<Change> ch
   return body_;
 }
 
+std::shared_ptr<const std::string> DashboardParts::Rebuild(std::string head,
+                                                           std::vector<std::string> keys,
+                                                           std::vector<Change> changes,
+                                                           std::string_view tail, int64_t version) {
+  if (!body_) return nullptr;
+  std::unordered_map<std::string_view, const Change*> changed;
+  changed.reserve(changes.size());
+  for (const auto& c : changes) changed.emplace(c.key, &c);
+  for (const auto& k : keys) {
+    if (!changed.contains(k) && !index_.contains(k)) return nullptr;
+  }
+  const std::shared_ptr<const std::string> old = body_;
+  std::vector<Cell> cells;
+  cells.reserve(keys.size() + changes.size());
+  std::unordered_map<std::string, size_t> index;
+  index.reserve(keys.size() + changes.size());
+  std::string body = std::move(head);
+  const size_t begin = body.size();
+  body.reserve(begin + old->size() + tail.size());
+  auto add = [&](std::string key, std::string_view json) {
+    if (!cells.empty()) body += ',';
+    cells.push_back({body.size(), json.size()});
+    body += json;
+    index.try_emplace(std::move(key), cells.size() - 1);
+  };
+  for (auto& k : keys) {
+    if (auto c = changed.find(k); c != changed.end()) {
+      const std::string_view json = c->second->json;
+      changed.erase(c);
+      add(std::move(k), json);
+    } else {
+      const Cell& was = cells_[index_.find(k)->second];
+      add(std::move(k), std::string_view(*old).substr(was.offset, was.size));
+    }
+  }
+  for (const auto& c : changes) {
+    if (changed.contains(c.key)) add(c.key, c.json);  // written after `keys` was read
+  }
+  items_begin_ = begin;
+  items_end_ = body.size();
+  body += tail;
+  cells_ = std::move(cells);
+  index_ = std::move(index);
+  body_ = std::make_shared<const std::string>(std::move(body));
+  version_ = version;
+  return body_;
+}
+
 namespace {
 
 // True when an If-None-Match header names `etag` (or is "*").
@@ -302,8 +350,8 @@ Result<std::shared_ptr<const std::string>> BuildUnfiltered(ApiContext& ctx,
                                                            DashboardParts& parts) {
   const int64_t since = parts.version();
   parts.Invalidate();  // until done
-  if (since >= 0 && v.layout <= since) {
-    std::vector<DashboardParts::Change> changes;
+  std::vector<DashboardParts::Change> changes;
+  if (since >= 0) {
     CUTTLE_TRY_VOID(
         repo::ForEachDashboardItem(ctx.db, space, since, [&](const repo::DashboardItemRef& i) {
           DashboardParts::Change c;
@@ -311,9 +359,24 @@ Result<std::shared_ptr<const std::string>> BuildUnfiltered(ApiContext& ctx,
           model::AppendDashboardItemJson(c.json, i, true);
           changes.push_back(std::move(c));
         }));
-    return parts.Splice(std::move(changes), v.version);
+    if (v.layout <= since) return parts.Splice(std::move(changes), v.version);
   }
   CUTTLE_TRY(std::string head, BuildHead(ctx, space, std::nullopt));
+  std::string tail;
+  AppendTail(tail, space, "", false);
+  if (since >= 0) {
+    // The cells that are there now (a deleted one goes); those that did not change since the
+    // last build keep their text.
+    std::vector<std::string> keys;
+    keys.reserve(parts.size_hint() / 512);
+    CUTTLE_TRY_VOID(repo::ForEachDashboardCell(
+        ctx.db, space, [&](std::string_view project_id, std::string_view environment_id) {
+          keys.push_back(CellKey(project_id, environment_id));
+        }));
+    if (auto body = parts.Rebuild(head, std::move(keys), std::move(changes), tail, v.version)) {
+      return body;
+    }
+  }
   parts.Start(std::move(head));
   CUTTLE_TRY_VOID(
       repo::ForEachDashboardItem(ctx.db, space, std::nullopt, [&](const repo::DashboardItemRef& i) {
@@ -321,8 +384,6 @@ Result<std::shared_ptr<const std::string>> BuildUnfiltered(ApiContext& ctx,
                                        true);
         parts.CloseCell();
       }));
-  std::string tail;
-  AppendTail(tail, space, "", false);
   return parts.Finish(tail, v.version);
 }
 

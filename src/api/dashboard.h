@@ -7,8 +7,10 @@
 // so every node can answer from memory and the cluster needs no invalidation messages.
 // After a change, migration 0013 says what changed: each cell carries the counter value its
 // commit took, and the counter's row the value at the last change of anything else (layout). A
-// node keeps, beside the unfiltered body, each cell's JSON text; while the layout is unchanged it
-// rereads only the cells stamped after its build and splices them in.
+// node keeps, with the unfiltered body, where each cell's JSON lies in it (DashboardParts), and
+// rereads only the cells stamped after its build: while the layout is unchanged it splices them
+// into the body; otherwise it writes the projects, groups and environments again around the
+// cells that exist now, each with its new text or the one it had.
 // One build at a time per variant: requests arriving during a build wait for it and share it.
 // Thread-safe.
 #pragma once
@@ -42,6 +44,15 @@ class DashboardParts {
     std::string json;
   };
   std::shared_ptr<const std::string> Splice(std::vector<Change> changes, int64_t version);
+
+  // A build after a change of what the cells alone cannot say (projects, groups, environments,
+  // lifecycles, a cell deleted): a new head and tail around the cells `keys` names (every cell the
+  // space has now, in that order), each with its JSON from `changes` or else from the last body,
+  // then any cell of `changes` that `keys` lacks. Null, leaving the parts as they were, when a
+  // key is in neither: the caller then builds from scratch.
+  std::shared_ptr<const std::string> Rebuild(std::string head, std::vector<std::string> keys,
+                                             std::vector<Change> changes, std::string_view tail,
+                                             int64_t version);
 
   // The counter value the body was built at; -1: nothing built (or a build failed).
   int64_t version() const { return version_; }

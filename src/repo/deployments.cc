@@ -241,6 +241,14 @@ Result<void> ForEachDashboardItem(db::Database& db, const std::string& space_id,
   });
 }
 
+Result<void> ForEachDashboardCell(
+    db::Database& db, const std::string& space_id,
+    const std::function<void(std::string_view project_id, std::string_view environment_id)>& cell) {
+  return db.ForEachRow(
+      "SELECT project_id, environment_id FROM dashboard_latest WHERE space_id = $1", {space_id},
+      [&](const db::RowView& r) { cell(r.Text(0), r.Text(1)); });
+}
+
 Result<DashboardVersions> ReadDashboardVersions(db::Database& db, const std::string& space_id) {
   CUTTLE_TRY(auto rs, db.Execute("SELECT version, layout_version FROM dashboard_changes WHERE "
                                  "space_id = $1",

@@ -94,6 +94,10 @@ Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::s
 Result<void> ForEachDashboardItem(db::Database& db, const std::string& space_id,
                                   std::optional<int64_t> changed_after,
                                   const std::function<void(const DashboardItemRef&)>& item);
+// The project and environment of each of the space's cells.
+Result<void> ForEachDashboardCell(
+    db::Database& db, const std::string& space_id,
+    const std::function<void(std::string_view project_id, std::string_view environment_id)>& cell);
 // The space's dashboard change counter (migration 0010): raised in the same transaction as any
 // change to a row the dashboard shows; 0 before the first.
 Result<int64_t> DashboardVersion(db::Database& db, const std::string& space_id);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -59,14 +60,45 @@ TEST(DashboardPartsTest, SplicingIntoAnEmptyDashboardAddsCells) {
   EXPECT_EQ(*body, std::string(kHead) + "{a},{b}" + kTail);
 }
 
-// Random rounds of changes against a model of the cells, each body checked against a full build.
-TEST(DashboardPartsTest, AnySequenceOfSplicesEqualsAFullBuild) {
+TEST(DashboardPartsTest, ARebuildTakesANewHeadAndKeepsTheTextOfUnchangedCells) {
+  DashboardParts parts;
+  BuildFull(parts, {{"A", "{a}"}, {"B", "{b}"}, {"C", "{c}"}, {"D", "{d}"}}, 3);
+  // C was deleted, D changed, E is new; F was written after the keys were read.
+  auto body = parts.Rebuild("{\"Projects\":[2],\"Items\":[", {"B", "D", "A", "E"},
+                            {{"D", "{d2}"}, {"E", "{e}"}, {"F", "{f}"}}, "],\"Tail\":2}", 6);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(*body, "{\"Projects\":[2],\"Items\":[{b},{d2},{a},{e},{f}],\"Tail\":2}");
+  EXPECT_EQ(parts.version(), 6);
+  // Splices work on the rebuilt body.
+  body = parts.Splice({{"A", "{a3}"}, {"G", "{g}"}}, 7);
+  EXPECT_EQ(*body, "{\"Projects\":[2],\"Items\":[{b},{d2},{a3},{e},{f},{g}],\"Tail\":2}");
+}
+
+TEST(DashboardPartsTest, ARebuildNamingACellItNeverHadGivesWay) {
+  DashboardParts parts;
+  BuildFull(parts, {{"A", "{a}"}}, 3);
+  EXPECT_EQ(parts.Rebuild("H[", {"A", "Z"}, {}, "]", 4), nullptr) << "Z's text is nowhere";
+  EXPECT_EQ(parts.version(), 3) << "left as it was";
+  EXPECT_EQ(*parts.Splice({}, 5), std::string(kHead) + "{a}" + kTail);
+  DashboardParts empty;
+  EXPECT_EQ(empty.Rebuild("H[", {}, {}, "]", 1), nullptr) << "nothing built yet";
+}
+
+// Random rounds of changes against a model of the cells, each body checked against a full build:
+// mostly splices, every fifth round a rebuild that also drops cells and reorders the rest.
+TEST(DashboardPartsTest, AnySequenceOfSplicesAndRebuildsEqualsAFullBuild) {
   std::mt19937 rng(20261202);
   std::vector<std::pair<std::string, std::string>> cells;  // the model, in body order
   for (int i = 0; i < 50; ++i) cells.emplace_back(fmt::format("P{}", i), fmt::format("{{{}}}", i));
   DashboardParts parts;
   BuildFull(parts, cells, 1);
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < 300; ++round) {
+    const bool rebuild = round % 5 == 4;
+    if (rebuild) {
+      // Some cells deleted, the others in a new order.
+      std::erase_if(cells, [&](const auto&) { return rng() % 8 == 0; });
+      std::shuffle(cells.begin(), cells.end(), rng);
+    }
     std::map<std::string, std::string> changes;
     const int n = static_cast<int>(rng() % 12);
     for (int k = 0; k < n; ++k) {
@@ -75,6 +107,8 @@ TEST(DashboardPartsTest, AnySequenceOfSplicesEqualsAFullBuild) {
           pick < cells.size() ? cells[pick].first : fmt::format("New{}-{}", round, k);
       changes[key] = fmt::format("{{{}{}}}", std::string(rng() % 20, 'x'), round);
     }
+    std::vector<std::string> keys;
+    for (const auto& c : cells) keys.push_back(c.first);
     std::vector<DashboardParts::Change> list;
     for (const auto& [key, json] : changes) {
       list.push_back({key, json});
@@ -85,11 +119,13 @@ TEST(DashboardPartsTest, AnySequenceOfSplicesEqualsAFullBuild) {
           found = true;
         }
       }
+      // New cells go last in the order they are handed over (the map's).
       if (!found) cells.emplace_back(key, json);
     }
-    // New cells go last in the order the splice met them: the model's order above is the map's
-    // (sorted) order, which is the order `list` hands them over.
-    auto body = parts.Splice(std::move(list), round + 2);
+    const int64_t version = round + 2;
+    auto body = rebuild ? parts.Rebuild(kHead, keys, std::move(list), kTail, version)
+                        : parts.Splice(std::move(list), version);
+    ASSERT_TRUE(body) << "round " << round;
     ASSERT_EQ(*body, Expected(cells)) << "round " << round;
   }
 }
