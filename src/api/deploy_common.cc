@@ -53,15 +53,10 @@ Result<std::optional<repo::ChannelRow>> ResolveChannel(ApiContext& ctx, const st
   return std::optional<repo::ChannelRow>();
 }
 
-bool ProjectIsDisabled(const repo::ProjectRow& project) {
-  auto it = project.doc.find("IsDisabled");
-  return it != project.doc.end() && it->is_boolean() && it->get<bool>();
-}
-
 Result<void> CheckDeployable(const std::vector<DeployPlan>& plans, const GateLoader& load) {
   std::map<std::string, ReleaseGate> gates;  // by release id
   for (const auto& plan : plans) {
-    if (ProjectIsDisabled(plan.project)) {
+    if (repo::ProjectIsDisabled(plan.project)) {
       return Fail(Error::InvalidArgument("The project " + plan.project.name +
                                          " is disabled: it cannot be deployed."));
     }

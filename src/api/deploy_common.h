@@ -49,8 +49,6 @@ Result<std::vector<repo::EnvironmentRow>> SpaceEnvironments(ApiContext& ctx,
 Lifecycle LifecyclePhases(const repo::LifecycleRow& row,
                           const std::vector<repo::EnvironmentRow>& environments);
 
-bool ProjectIsDisabled(const repo::ProjectRow& project);
-
 // Everything a deployment needs, checked before anything is written.
 struct DeployPlan {
   repo::ProjectRow project;

@@ -282,7 +282,7 @@ Result<repo::ReleaseRow> MakeRelease(ApiContext& ctx, const http::Request& req,
     }
     row.json["ProjectDeploymentProcessSnapshotId"] = snapshot_id;
     CUTTLE_TRY_VOID(SnapshotVariables(tx, space, r.project, row.id, row.json));
-    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, row, row.revision));
+    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, row, row.revision, row.version));
     if (!revision) return Fail(Error::Internal("The release " + row.id + " vanished."));
     row.revision = *revision;
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Created",
@@ -465,7 +465,7 @@ Result<http::Response> UpdateRelease(ApiContext& ctx, http::Request& req) {
   edited.json["ReleaseNotes"] = notes ? json(*notes) : json(nullptr);
   edited.version = version;
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
-    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, edited, release.revision));
+    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, edited, release.revision, release.version));
     if (!revision) return Fail(ReleaseChanged(release));
     if (version != release.version) {
       CUTTLE_TRY_VOID(repo::SetDashboardReleaseVersion(tx, release.id, version));
@@ -510,7 +510,7 @@ Result<http::Response> SnapshotReleaseVariables(ApiContext& ctx, http::Request& 
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     repo::ReleaseRow edited = release;
     CUTTLE_TRY_VOID(SnapshotVariables(tx, space, *project, release.id, edited.json));
-    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, edited, release.revision));
+    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, edited, release.revision, release.version));
     if (!revision) return Fail(ReleaseChanged(release));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
                                 "Variables of release " + release.version + " re-snapshotted",

@@ -4,6 +4,8 @@
 // environment, in the runbook's environment scope).
 #include "repo/runbooks.h"
 
+#include <fmt/format.h>
+
 #include "api/deploy_common.h"
 #include "api/release_handlers.h"
 #include "core/ids.h"
@@ -200,6 +202,16 @@ Result<http::Response> DeleteRunbook(ApiContext& ctx, http::Request& req) {
   std::string space;
   CUTTLE_TRY(auto row, RouteRunbook(ctx, req, space));
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    CUTTLE_TRY(const bool exists, repo::LockRunbook(tx, ctx.db.dialect(), row.id, true));
+    if (!exists) return {};  // deleted meanwhile
+    // A queued or executing run reads the snapshot's frozen variables, which go with the runbook.
+    CUTTLE_TRY(auto task, repo::ActiveRunbookRunTask(tx, row.id));
+    if (task) {
+      return Fail(Error::Conflict(
+          fmt::format("The runbook '{}' has a run that is still queued or executing ({}): wait "
+                      "for it to finish or cancel it before deleting the runbook.",
+                      row.name, *task)));
+    }
     CUTTLE_TRY_VOID(repo::DeleteRunbook(tx, row.id));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Deleted", "Runbook " + row.name + " deleted",
                                 {row.id, row.project_id}));
@@ -398,6 +410,12 @@ Result<http::Response> CreateRunbookRunV1(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     answer = json::array();
     task_ids.clear();
+    // Held until the commit: a concurrent delete either waits and then sees these runs, or has
+    // already removed the runbook.
+    CUTTLE_TRY(const bool exists, repo::LockRunbook(tx, ctx.db.dialect(), rb->id, false));
+    if (!exists) {
+      return Fail(Error::NotFound(fmt::format("The runbook {} was deleted.", rb->name)));
+    }
     for (const auto& env : envs) {
       CUTTLE_TRY(auto seq, repo::NextRunbookRunSeq(tx));
       const std::string run_id = core::MakeId("RunbookRuns", seq);

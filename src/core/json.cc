@@ -84,7 +84,13 @@ void AppendJsonString(std::string& out, std::string_view s) {
     }
   }
   out += '"';
-  for (char c : s) {
+  // Runs of bytes that need no escape are appended whole.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -112,11 +118,10 @@ void AppendJsonString(std::string& out, std::string_view s) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;
-        } else {
-          out += c;
         }
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
 

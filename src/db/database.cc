@@ -46,18 +46,75 @@ bool Row::IsNull(size_t i) const {
   return !cells_[i].has_value();
 }
 
-int64_t Row::GetInt(size_t i) const {
-  if (IsNull(i)) {
-    return 0;
+namespace {
+
+bool TextToBool(std::string_view s) {
+  // PostgreSQL BOOLEAN reads "t"/"f"; SQLite stores 0/1.
+  if (core::EqualsIgnoreCase(s, "t") || core::EqualsIgnoreCase(s, "true")) {
+    return true;
   }
-  const std::string& s = *cells_[i];
+  if (auto n = ParseInt64(s)) {
+    return *n != 0;
+  }
+  return false;
+}
+
+int64_t TextToInt(std::string_view s) {
   if (auto v = ParseInt64(s)) {
     return *v;
   }
   if (auto d = ParseDouble(s)) {  // e.g. "3.0" from an expression typed numeric
     return static_cast<int64_t>(*d);
   }
-  return GetBool(i) ? 1 : 0;
+  return TextToBool(s) ? 1 : 0;
+}
+
+// A materialized Row seen as a RowView (ForEachRow's default).
+class RowAsView final : public RowView {
+ public:
+  explicit RowAsView(const Row& row) : row_(row) {}
+  size_t size() const override { return row_.size(); }
+  bool IsNull(size_t i) const override { return row_.IsNull(i); }
+  std::string_view Text(size_t i) const override { return row_.Text(i); }
+
+ private:
+  const Row& row_;
+};
+
+}  // namespace
+
+int64_t RowView::GetInt(size_t i) const { return IsNull(i) ? 0 : TextToInt(Text(i)); }
+
+std::optional<int64_t> RowView::GetOptionalInt(size_t i) const {
+  if (IsNull(i)) {
+    return std::nullopt;
+  }
+  return TextToInt(Text(i));
+}
+
+bool RowView::GetBool(size_t i) const { return !IsNull(i) && TextToBool(Text(i)); }
+
+Result<void> Database::ForEachRow(std::string_view sql, const Params& params,
+                                  const std::function<void(const RowView&)>& row) {
+  CUTTLE_TRY(auto rs, Execute(sql, params));
+  for (const auto& r : rs.rows) {
+    row(RowAsView(r));
+  }
+  return {};
+}
+
+std::string_view Row::Text(size_t i) const {
+  if (IsNull(i)) {
+    return {};
+  }
+  return *cells_[i];
+}
+
+int64_t Row::GetInt(size_t i) const {
+  if (IsNull(i)) {
+    return 0;
+  }
+  return TextToInt(*cells_[i]);
 }
 
 double Row::GetDouble(size_t i) const {
@@ -78,15 +135,7 @@ bool Row::GetBool(size_t i) const {
   if (IsNull(i)) {
     return false;
   }
-  // PostgreSQL BOOLEAN reads "t"/"f"; SQLite stores 0/1.
-  const std::string v = core::ToLower(*cells_[i]);
-  if (v == "t" || v == "true") {
-    return true;
-  }
-  if (auto n = ParseInt64(v)) {
-    return *n != 0;
-  }
-  return false;
+  return TextToBool(*cells_[i]);
 }
 
 size_t Row::Index(std::string_view column) const {

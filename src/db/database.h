@@ -55,6 +55,7 @@ class Row {
   std::string GetString(std::string_view column) const;
   bool GetBool(size_t i) const;
   bool GetBool(std::string_view column) const;
+  std::string_view Text(size_t i) const;  // "" for NULL; valid while the Row lives
   std::optional<int64_t> GetOptionalInt(std::string_view column) const;
   std::optional<std::string> GetOptionalString(std::string_view column) const;
 
@@ -64,6 +65,22 @@ class Row {
   std::shared_ptr<const std::vector<std::string>> columns_;
   // Every cell as text (libpq's text format; SQLite values converted), nullopt for NULL.
   std::vector<std::optional<std::string>> cells_;
+};
+
+// One row of a result read in place (Database::ForEachRow): the cells are views of the driver's
+// buffers, valid only during the callback, so a read of thousands of rows copies no cell. The
+// accessors read as Row's do (NULL as 0, "", false).
+class RowView {
+ public:
+  virtual size_t size() const = 0;
+  virtual bool IsNull(size_t i) const = 0;
+  virtual std::string_view Text(size_t i) const = 0;  // "" for NULL
+  int64_t GetInt(size_t i) const;
+  std::optional<int64_t> GetOptionalInt(size_t i) const;
+  bool GetBool(size_t i) const;
+
+ protected:
+  ~RowView() = default;
 };
 
 struct ResultSet {
@@ -103,6 +120,12 @@ class Database {
   virtual Result<ResultSet> ExecuteOnce(std::string_view sql, const Params& params = {}) {
     return Execute(sql, params);
   }
+
+  // Runs one statement as Execute does and calls `row` for each row of its result, in order,
+  // once the whole result has arrived (so a retried attempt never reaches `row`). PostgreSQL
+  // reads the cells where libpq holds them; the default goes through Execute.
+  virtual Result<void> ForEachRow(std::string_view sql, const Params& params,
+                                  const std::function<void(const RowView&)>& row);
 
   // Begins a transaction. PostgreSQL: READ COMMITTED; SQLite: BEGIN IMMEDIATE (one writer).
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;

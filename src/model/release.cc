@@ -50,7 +50,7 @@ void AppendTime(std::string& out, const char* name, const std::optional<int64_t>
 
 }  // namespace
 
-void AppendDashboardItemJson(std::string& out, const repo::DashboardItem& i, bool current) {
+void AppendDashboardItemJson(std::string& out, const repo::DashboardItemRef& i, bool current) {
   const bool completed =
       i.state == "Success" || i.state == "Failed" || i.state == "Canceled" || i.state == "TimedOut";
   out += "{\"ProjectId\":";

@@ -16,6 +16,9 @@ nlohmann::json DashboardItemJson(const repo::DashboardItem& i, bool current);
 // The same item appended to `out` as JSON text, without building a document: the dashboard writes
 // (projects × environments) of them, and building each as a JSON object first costs most of its
 // time in allocations.
-void AppendDashboardItemJson(std::string& out, const repo::DashboardItem& i, bool current);
+void AppendDashboardItemJson(std::string& out, const repo::DashboardItemRef& i, bool current);
+inline void AppendDashboardItemJson(std::string& out, const repo::DashboardItem& i, bool current) {
+  AppendDashboardItemJson(out, repo::Ref(i), current);
+}
 
 }  // namespace cuttle::model

@@ -200,6 +200,73 @@ Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::s
                {space_id});
 }
 
+DashboardItemRef Ref(const DashboardItem& i) {
+  DashboardItemRef r;
+  r.project_id = i.project_id;
+  r.environment_id = i.environment_id;
+  r.release_id = i.release_id;
+  r.release_version = i.release_version;
+  r.deployment_id = i.deployment_id;
+  r.task_id = i.task_id;
+  r.channel_id = i.channel_id;
+  r.created = i.created;
+  r.queue_time = i.queue_time;
+  r.start_time = i.start_time;
+  r.completed_time = i.completed_time;
+  r.state = i.state;
+  r.error_message = i.error_message;
+  r.has_warnings_or_errors = i.has_warnings_or_errors;
+  return r;
+}
+
+Result<void> ForEachDashboardItem(db::Database& db, const std::string& space_id,
+                                  std::optional<int64_t> changed_after,
+                                  const std::function<void(const DashboardItemRef&)>& item) {
+  std::string sql =
+      "SELECT project_id, environment_id, release_id, release_version, deployment_id, task_id, "
+      "channel_id, created, queue_time, start_time, completed_time, state, error_message, "
+      "has_warnings_or_errors FROM dashboard_latest WHERE space_id = $1";
+  db::Params params{space_id};
+  if (changed_after) {
+    sql += " AND change_version > $2";
+    params.emplace_back(*changed_after);
+  }
+  return db.ForEachRow(sql, params, [&](const db::RowView& r) {
+    DashboardItemRef i;
+    i.project_id = r.Text(0);
+    i.environment_id = r.Text(1);
+    i.release_id = r.Text(2);
+    i.release_version = r.Text(3);
+    i.deployment_id = r.Text(4);
+    i.task_id = r.Text(5);
+    i.channel_id = r.Text(6);
+    i.created = r.GetInt(7);
+    i.queue_time = r.GetInt(8);
+    i.start_time = r.GetOptionalInt(9);
+    i.completed_time = r.GetOptionalInt(10);
+    i.state = r.Text(11);
+    i.error_message = r.Text(12);
+    i.has_warnings_or_errors = r.GetBool(13);
+    item(i);
+  });
+}
+
+Result<void> ForEachDashboardCell(
+    db::Database& db, const std::string& space_id,
+    const std::function<void(std::string_view project_id, std::string_view environment_id)>& cell) {
+  return db.ForEachRow(
+      "SELECT project_id, environment_id FROM dashboard_latest WHERE space_id = $1", {space_id},
+      [&](const db::RowView& r) { cell(r.Text(0), r.Text(1)); });
+}
+
+Result<DashboardVersions> ReadDashboardVersions(db::Database& db, const std::string& space_id) {
+  CUTTLE_TRY(auto rs, db.Execute("SELECT version, layout_version FROM dashboard_changes WHERE "
+                                 "space_id = $1",
+                                 {space_id}));
+  if (rs.empty()) return DashboardVersions{};
+  return DashboardVersions{rs.front().GetInt(0), rs.front().GetInt(1)};
+}
+
 Result<int64_t> DashboardVersion(db::Database& db, const std::string& space_id) {
   CUTTLE_TRY(auto rs,
              db.Execute("SELECT version FROM dashboard_changes WHERE space_id = $1", {space_id}));

@@ -4,10 +4,12 @@
 // is.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -69,13 +71,45 @@ struct DashboardItem {
   bool has_warnings_or_errors = false;
   bool has_pending_interruptions = false;  // its task is parked, waiting for an answer
 };
+// The same cell as views of the database's result (ForEachDashboardItem), valid only during the
+// callback.
+struct DashboardItemRef {
+  std::string_view project_id, environment_id, release_id, release_version, deployment_id, task_id,
+      channel_id;
+  int64_t created = 0;
+  int64_t queue_time = 0;
+  std::optional<int64_t> start_time, completed_time;
+  std::string_view state;
+  std::string_view error_message;
+  bool has_warnings_or_errors = false;
+};
+DashboardItemRef Ref(const DashboardItem& i);
 // The newest deployment per project and environment in the space: the rows of dashboard_latest,
 // which carry the release version and the task's state and times (a trigger on server_tasks
 // keeps those current), so the read joins nothing.
 Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::string& space_id);
+// The same cells read in place, one call of `item` each; with `changed_after`, only the cells
+// written by a commit that raised the space's counter past that value (migration 0013), which
+// are all the cells that changed since a dashboard built at that value unless a cell was deleted
+// (DashboardVersions::layout).
+Result<void> ForEachDashboardItem(db::Database& db, const std::string& space_id,
+                                  std::optional<int64_t> changed_after,
+                                  const std::function<void(const DashboardItemRef&)>& item);
+// The project and environment of each of the space's cells.
+Result<void> ForEachDashboardCell(
+    db::Database& db, const std::string& space_id,
+    const std::function<void(std::string_view project_id, std::string_view environment_id)>& cell);
 // The space's dashboard change counter (migration 0010): raised in the same transaction as any
 // change to a row the dashboard shows; 0 before the first.
 Result<int64_t> DashboardVersion(db::Database& db, const std::string& space_id);
+struct DashboardVersions {
+  int64_t version = 0;  // the change counter
+  // The counter's value at the last change of a project, project group, environment or lifecycle,
+  // or a cell's deletion: what only a full rebuild picks up.
+  int64_t layout = 0;
+};
+// Both, read together (one statement).
+Result<DashboardVersions> ReadDashboardVersions(db::Database& db, const std::string& space_id);
 // A release's version changed: its cells show the new one.
 Result<void> SetDashboardReleaseVersion(db::Transaction& tx, const std::string& release_id,
                                         const std::string& version);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/json.h"
 #include "core/strings.h"
 #include "repo/document.h"
 
@@ -112,21 +113,14 @@ Result<std::optional<ProjectRow>> FindProject(db::Transaction& tx, const std::st
   return FindIn(tx, space_id, id_or_slug);
 }
 
-namespace {
-// The document's IsDisabled, kept in its own column for the dashboard (migration 0010). A value
-// that is not a JSON boolean counts as enabled, as the model's reader treats it.
-bool IsDisabled(const ProjectRow& p) {
-  auto it = p.doc.find("IsDisabled");
-  return it != p.doc.end() && it->is_boolean() && it->get<bool>();
-}
-}  // namespace
+bool ProjectIsDisabled(const ProjectRow& p) { return core::FlagMember(p.doc, "IsDisabled"); }
 
 Result<void> InsertProject(db::Transaction& tx, const ProjectRow& p) {
   CUTTLE_TRY_VOID(tx.Execute(
       "INSERT INTO projects (id, space_id, name, slug, project_group_id, lifecycle_id, json, "
       "is_disabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
       {p.id, p.space_id, p.name, p.slug, p.project_group_id, p.lifecycle_id, p.doc.dump(),
-       IsDisabled(p)}));
+       ProjectIsDisabled(p)}));
   return WriteIncluded(tx, p);
 }
 
@@ -134,7 +128,7 @@ Result<void> UpdateProject(db::Transaction& tx, const ProjectRow& p) {
   CUTTLE_TRY(auto rs, tx.Execute("UPDATE projects SET name = $2, slug = $3, project_group_id = $4, "
                                  "lifecycle_id = $5, json = $6, is_disabled = $7 WHERE id = $1",
                                  {p.id, p.name, p.slug, p.project_group_id, p.lifecycle_id,
-                                  p.doc.dump(), IsDisabled(p)}));
+                                  p.doc.dump(), ProjectIsDisabled(p)}));
   if (rs.affected == 0) return Fail(Error::NotFound("project", p.id));
   return WriteIncluded(tx, p);
 }

@@ -26,6 +26,11 @@ struct ProjectRow {
   nlohmann::json doc = nlohmann::json::object();  // every other Octopus field
 };
 
+// The document's IsDisabled, the one reading of it: true, or the text "true" in any case, as
+// core::FlagMember reads every flag. The projects.is_disabled column the dashboard reads
+// (migration 0010) is written from it, and deployments are refused by it.
+bool ProjectIsDisabled(const ProjectRow& p);
+
 struct ProjectFilter {
   std::string space_id;
   std::optional<std::string> project_group_id;

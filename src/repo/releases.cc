@@ -101,13 +101,18 @@ Result<ReleaseRow> InsertRelease(db::Transaction& tx, ReleaseRow row) {
 }
 
 Result<std::optional<int64_t>> UpdateRelease(db::Transaction& tx, const ReleaseRow& row,
-                                             int64_t expected_revision) {
+                                             int64_t expected_revision,
+                                             std::string_view stored_version) {
   const std::string taken =
       "A release with the version '" + row.version + "' already exists in this project.";
-  CUTTLE_TRY(auto dup, tx.Execute("SELECT id FROM releases WHERE project_id = $1 AND "
-                                  "version_key = $2 AND id <> $3",
-                                  {row.project_id, VersionKey(row.version), row.id}));
-  if (!dup.empty()) return Fail(Error::AlreadyExists(taken));
+  // Unchanged, the version is still this release's alone (the update below writes nothing if
+  // the release was saved since `stored_version` was read).
+  if (VersionKey(row.version) != VersionKey(std::string(stored_version))) {
+    CUTTLE_TRY(auto dup, tx.Execute("SELECT id FROM releases WHERE project_id = $1 AND "
+                                    "version_key = $2 AND id <> $3",
+                                    {row.project_id, VersionKey(row.version), row.id}));
+    if (!dup.empty()) return Fail(Error::AlreadyExists(taken));
+  }
   auto rs = tx.Execute(
       "UPDATE releases SET version = $3, version_key = $4, json = $5, revision = revision + 1 "
       "WHERE id = $1 AND revision = $2 RETURNING revision",

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -51,9 +52,12 @@ Result<std::optional<std::string>> LatestReleaseVersion(db::Transaction& tx,
 Result<ReleaseRow> InsertRelease(db::Transaction& tx, ReleaseRow row);
 // Writes `row`'s version and document if the stored release is still at `expected_revision`:
 // the new revision, or nullopt (nothing written) when someone else saved it in between. A
-// version another release of the project has is AlreadyExists.
+// version another release of the project has is AlreadyExists. `stored_version` is the version
+// the caller read at `expected_revision`: when `row` keeps it, no other release can hold it, and
+// the duplicate check is skipped.
 Result<std::optional<int64_t>> UpdateRelease(db::Transaction& tx, const ReleaseRow& row,
-                                             int64_t expected_revision);
+                                             int64_t expected_revision,
+                                             std::string_view stored_version);
 // Deletes the release with its frozen process and variable sets; false when there was none. Its
 // deployments are the caller's (repo::DeleteDeploymentsOfRelease) to delete first.
 Result<bool> DeleteRelease(db::Transaction& tx, const std::string& id);

@@ -148,6 +148,25 @@ Result<bool> PublishRunbookSnapshot(db::Transaction& tx, const std::string& runb
   return rs.affected > 0;
 }
 
+Result<bool> LockRunbook(db::Transaction& tx, db::Dialect dialect, const std::string& id,
+                         bool for_delete) {
+  // SQLite's single writer already excludes every other writer.
+  std::string sql = "SELECT id FROM runbooks WHERE id = $1";
+  if (dialect == db::Dialect::kPostgres) sql += for_delete ? " FOR UPDATE" : " FOR SHARE";
+  CUTTLE_TRY(auto rs, tx.Execute(sql, {id}));
+  return !rs.empty();
+}
+
+Result<std::optional<std::string>> ActiveRunbookRunTask(db::Transaction& tx,
+                                                        const std::string& runbook_id) {
+  CUTTLE_TRY(auto rs, tx.Execute("SELECT t.id FROM runbook_runs r JOIN server_tasks t ON t.id = "
+                                 "r.task_id WHERE r.runbook_id = $1 AND t.state IN ('Queued', "
+                                 "'Executing', 'Cancelling') ORDER BY t.seq LIMIT 1",
+                                 {runbook_id}));
+  if (rs.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rs.front().GetString(0));
+}
+
 Result<void> DeleteRunbook(db::Transaction& tx, const std::string& id) {
   // Its snapshots, the processes it owns (the live one and the snapshots' frozen copies), its
   // frozen variable sets and the counter that names its snapshots go with it; its runs stay as

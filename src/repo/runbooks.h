@@ -51,6 +51,15 @@ Result<bool> PublishRunbookSnapshot(db::Transaction& tx, const std::string& runb
                                     const std::string& snapshot_id);
 // Deletes the runbook with its snapshots, processes and frozen variable sets (not its runs).
 Result<void> DeleteRunbook(db::Transaction& tx, const std::string& id);
+// Locks the runbook's row until the transaction ends: exclusively before a delete (`for_delete`),
+// shared before queuing a run, so that a run queued concurrently with a delete is either seen by
+// the delete's check (ActiveRunbookRunTask) or finds the runbook gone. False if it is gone.
+Result<bool> LockRunbook(db::Transaction& tx, db::Dialect dialect, const std::string& id,
+                         bool for_delete);
+// The server task of a run of the runbook that is still queued or executing (it reads the
+// snapshot's frozen variables, which the delete removes), if any.
+Result<std::optional<std::string>> ActiveRunbookRunTask(db::Transaction& tx,
+                                                        const std::string& runbook_id);
 Result<int64_t> NextRunbookSeq(db::Transaction& tx);
 
 struct RunbookSnapshotRow {

@@ -317,7 +317,8 @@ ResultSet ToResultSet(const PGresult* res) {
 // built with a varying shape (IN lists) stop being cached once a connection holds this many.
 constexpr size_t kMaxPreparedPerConnection = 256;
 
-Result<ResultSet> Run(PooledConn& c, std::string_view sql, const Params& params) {
+// Runs a statement and hands back libpq's result, checked for success.
+Result<PgResultPtr> RunRaw(PooledConn& c, std::string_view sql, const Params& params) {
   std::vector<std::string> texts;
   texts.reserve(params.size());
   std::vector<const char*> values;
@@ -365,8 +366,29 @@ Result<ResultSet> Run(PooledConn& c, std::string_view sql, const Params& params)
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
     return Fail(ClassifyFailure(c, res.get()));
   }
+  return res;
+}
+
+Result<ResultSet> Run(PooledConn& c, std::string_view sql, const Params& params) {
+  CUTTLE_TRY(auto res, RunRaw(c, sql, params));
   return ToResultSet(res.get());
 }
+
+// A row of a PGresult, read in place.
+class PgRowView final : public RowView {
+ public:
+  PgRowView(const PGresult* res, int row) : res_(res), row_(row) {}
+  size_t size() const override { return static_cast<size_t>(PQnfields(res_)); }
+  bool IsNull(size_t i) const override { return PQgetisnull(res_, row_, static_cast<int>(i)) != 0; }
+  std::string_view Text(size_t i) const override {
+    const int c = static_cast<int>(i);
+    return {PQgetvalue(res_, row_, c), static_cast<size_t>(PQgetlength(res_, row_, c))};
+  }
+
+ private:
+  const PGresult* res_;
+  int row_;
+};
 
 // Runs a parameterless command (BEGIN, COMMIT, a migration script) and returns its command status.
 Result<std::string> RunCommand(PooledConn& c, const std::string& sql) {
@@ -585,6 +607,20 @@ class PgDatabase final : public Database {
   Result<ResultSet> ExecuteOnce(std::string_view sql, const Params& params) override {
     CUTTLE_TRY(PooledConn c, pool_.Acquire());
     return Run(c, sql, params);
+  }
+
+  Result<void> ForEachRow(std::string_view sql, const Params& params,
+                          const std::function<void(const RowView&)>& row) override {
+    CUTTLE_TRY(PgResultPtr res,
+               internal::RetryTransient(OpName(sql), retry_budget_, [&]() -> Result<PgResultPtr> {
+                 CUTTLE_TRY(PooledConn c, pool_.Acquire());
+                 return RunRaw(c, sql, params);
+               }));
+    const int rows = PQntuples(res.get());
+    for (int r = 0; r < rows; ++r) {
+      row(PgRowView(res.get(), r));
+    }
+    return {};
   }
 
   Result<std::unique_ptr<Transaction>> Begin() override {

@@ -17,6 +17,47 @@ TEST(DashboardChangesPgTest, EveryRowTheDashboardShowsRaisesItsSpacesCounterOnCo
   ExpectCounterFollowsDashboardRows(*db);
 }
 
+TEST(DashboardChangesPgTest, EveryCellCarriesTheCounterValueItsCommitRaised) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ASSERT_TRUE(db);
+  ExpectCellsCarryTheCounterOfTheirCommit(*db);
+}
+
+// The visibility a node's incremental rebuild relies on: a cell written by a transaction that
+// commits after another one is stamped after it, whatever the order of their writes. A reader that
+// saw the counter while the slow writer was still open, and so missed its cell, finds that cell
+// among those changed after the value it saw.
+TEST(DashboardChangesPgTest, ACellCommittedLaterIsStampedPastWhatReadersSawBefore) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase(), 4);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->Execute(
+      "INSERT INTO server_tasks (id, seq, space_id, name, state, queue_time) VALUES "
+      "('ServerTasks-81', 81, 'Spaces-1', 'Deploy', 'Queued', 1), ('ServerTasks-82', 82, "
+      "'Spaces-1', 'Deploy', 'Queued', 1)"));
+  WriteCell(*db, "Projects-81", "ServerTasks-81");
+  WriteCell(*db, "Projects-82", "ServerTasks-82");
+  const int64_t before = ReadDashboardVersions(*db, "Spaces-1").value().version;
+  // The slow writer changes its cell first and commits last.
+  auto slow = db->Begin();
+  ASSERT_TRUE(slow);
+  ASSERT_TRUE(
+      (*slow)->Execute("UPDATE server_tasks SET state = 'Failed' WHERE id = 'ServerTasks-81'"));
+  ASSERT_TRUE(db->Execute("UPDATE server_tasks SET state = 'Success' WHERE id = 'ServerTasks-82'"));
+  const int64_t seen = ReadDashboardVersions(*db, "Spaces-1").value().version;
+  EXPECT_EQ(CellsChangedAfter(*db, before),
+            (std::set<std::string>{"Projects-82/Environments-81=Success"}));
+  ASSERT_TRUE((*slow)->Commit());
+  EXPECT_EQ(CellsChangedAfter(*db, seen),
+            (std::set<std::string>{"Projects-81/Environments-81=Failed"}))
+      << "the slow writer's cell must be stamped after the counter value a reader saw before";
+}
+
+TEST(DashboardChangesPgTest, IsDisabledHasOneReading) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ASSERT_TRUE(db);
+  ExpectIsDisabledReadOneWay(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo
 

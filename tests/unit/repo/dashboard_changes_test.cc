@@ -13,5 +13,17 @@ TEST(DashboardChangesTest, EveryRowTheDashboardShowsRaisesItsSpacesCounterOnComm
   ExpectCounterFollowsDashboardRows(*db);
 }
 
+TEST(DashboardChangesTest, EveryCellCarriesTheCounterValueItsCommitRaised) {
+  testing::TempDir dir;
+  auto db = testing::NewSqlite(dir);
+  ExpectCellsCarryTheCounterOfTheirCommit(*db);
+}
+
+TEST(DashboardChangesTest, IsDisabledHasOneReading) {
+  testing::TempDir dir;
+  auto db = testing::NewSqlite(dir);
+  ExpectIsDisabledReadOneWay(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo

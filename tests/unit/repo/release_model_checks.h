@@ -97,11 +97,11 @@ inline void ExpectStaleReleaseEditIsRefused(db::Database& db) {
   ASSERT_TRUE(db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     ReleaseRow a = read;
     a.json["ReleaseNotes"] = "first";
-    CUTTLE_TRY(first, UpdateRelease(tx, a, read.revision));
+    CUTTLE_TRY(first, UpdateRelease(tx, a, read.revision, read.version));
     ReleaseRow b = read;
     b.version = "1.0.1";
     b.json["ReleaseNotes"] = "second";
-    CUTTLE_TRY(stale, UpdateRelease(tx, b, read.revision));
+    CUTTLE_TRY(stale, UpdateRelease(tx, b, read.revision, read.version));
     return {};
   }));
   EXPECT_EQ(first, read.revision + 1);
@@ -116,7 +116,7 @@ inline void ExpectStaleReleaseEditIsRefused(db::Database& db) {
   auto dup = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     ReleaseRow c = *stored;
     c.version = "2.0.0";
-    CUTTLE_TRY(auto v, UpdateRelease(tx, c, stored->revision));
+    CUTTLE_TRY(auto v, UpdateRelease(tx, c, stored->revision, stored->version));
     (void)v;
     return {};
   });
@@ -200,7 +200,7 @@ inline void ExpectDeletesLeaveNoFrozenRows(db::Database& db) {
         tx, {"variableset-Projects-1-s-3", "Spaces-1", release.id, 1, json::array()}));
     release.json["ProjectDeploymentProcessSnapshotId"] = "deploymentprocess-Projects-1-s-1";
     release.json["ProjectVariableSetSnapshotId"] = "variableset-Projects-1-s-3";
-    CUTTLE_TRY(auto revision, UpdateRelease(tx, release, release.revision));
+    CUTTLE_TRY(auto revision, UpdateRelease(tx, release, release.revision, release.version));
     EXPECT_TRUE(revision);
     // The runbook's live process, a snapshot's frozen process and variables, and the snapshot.
     CUTTLE_TRY_VOID(InsertProcess(
@@ -335,6 +335,96 @@ inline void ExpectListsSortByBytes(db::Database& db) {
   got.clear();
   for (const auto& l : sets->items) got.push_back(l.name);
   EXPECT_EQ(got, sorted);
+}
+
+// A runbook's run that is still queued or executing reads the snapshot's frozen variables, so the
+// delete (api/runbooks.cc) looks for one first and refuses; a finished run does not hold it.
+inline void ExpectActiveRunbookRunsAreFound(db::Database& db) {
+  const RunbookRow rb = NewRunbook(db, "Active");
+  auto active = [&]() {
+    std::optional<std::string> task;
+    auto r = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+      CUTTLE_TRY(const bool exists, LockRunbook(tx, db.dialect(), rb.id, true));
+      EXPECT_TRUE(exists);
+      CUTTLE_TRY(task, ActiveRunbookRunTask(tx, rb.id));
+      return {};
+    });
+    EXPECT_TRUE(r) << r.error().message();
+    return task;
+  };
+  EXPECT_EQ(active(), std::nullopt) << "no run yet";
+  auto r = db.Execute(
+      "INSERT INTO server_tasks (id, seq, space_id, name, state, queue_time) VALUES "
+      "('ServerTasks-71', 71, 'Spaces-1', 'RunbookRun', 'Queued', 1), ('ServerTasks-72', 72, "
+      "'Spaces-1', 'RunbookRun', 'Success', 1)");
+  ASSERT_TRUE(r) << r.error().message();
+  for (const char* task : {"ServerTasks-72", "ServerTasks-71"}) {
+    auto ok = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+      CUTTLE_TRY(const int64_t seq, NextRunbookRunSeq(tx));
+      RunbookRunRow run;
+      run.seq = seq;
+      run.space_id = "Spaces-1";
+      run.project_id = "Projects-1";
+      run.runbook_id = rb.id;
+      run.snapshot_id = "RunbookSnapshots-1";
+      run.environment_id = "Environments-1";
+      run.task_id = task;
+      CUTTLE_TRY_VOID(InsertRunbookRun(tx, run));
+      return {};
+    });
+    ASSERT_TRUE(ok) << ok.error().message();
+  }
+  EXPECT_EQ(active(), std::optional<std::string>("ServerTasks-71")) << "the queued run";
+  ASSERT_TRUE(
+      db.Execute("UPDATE server_tasks SET state = 'Executing' WHERE id = 'ServerTasks-71'"));
+  EXPECT_EQ(active(), std::optional<std::string>("ServerTasks-71")) << "the executing run";
+  ASSERT_TRUE(db.Execute("UPDATE server_tasks SET state = 'Failed' WHERE id = 'ServerTasks-71'"));
+  EXPECT_EQ(active(), std::nullopt) << "only finished runs";
+}
+
+// A transaction that records the statements it runs.
+class RecordingTransaction final : public db::Transaction {
+ public:
+  explicit RecordingTransaction(db::Transaction& inner) : inner_(inner) {}
+  Result<db::ResultSet> Execute(std::string_view sql, const db::Params& params) override {
+    statements.emplace_back(sql);
+    return inner_.Execute(sql, params);
+  }
+  Result<void> Commit() override { return inner_.Commit(); }
+  void Rollback() override { inner_.Rollback(); }
+  std::vector<std::string> statements;
+
+ private:
+  db::Transaction& inner_;
+};
+
+// A release saved with its version unchanged cannot collide with another release: no duplicate
+// query; a changed version (case aside) is still checked.
+inline void ExpectUnchangedReleaseVersionSkipsTheDuplicateCheck(db::Database& db) {
+  ReleaseRow read = NewRelease(db, "3.0.0-Beta");
+  auto selects_of = [&](ReleaseRow row) {
+    size_t selects = 0;
+    auto r = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+      RecordingTransaction rec(tx);
+      CUTTLE_TRY(auto revision, UpdateRelease(rec, row, read.revision, read.version));
+      EXPECT_TRUE(revision);
+      if (revision) read.revision = *revision;
+      for (const auto& sql : rec.statements) selects += sql.starts_with("SELECT") ? 1 : 0;
+      return {};
+    });
+    EXPECT_TRUE(r) << r.error().message();
+    read.version = row.version;
+    return selects;
+  };
+  ReleaseRow notes = read;
+  notes.json["ReleaseNotes"] = "notes only";
+  EXPECT_EQ(selects_of(notes), 0u) << "the version did not change";
+  ReleaseRow recased = read;
+  recased.version = "3.0.0-beta";
+  EXPECT_EQ(selects_of(recased), 0u) << "versions compare ignoring case";
+  ReleaseRow renamed = read;
+  renamed.version = "3.0.1";
+  EXPECT_EQ(selects_of(renamed), 1u) << "a new version is checked";
 }
 
 }  // namespace cuttle::repo

@@ -44,5 +44,15 @@ TEST(ReleaseModelPgTest, ListsSortByBytes) {
   ExpectListsSortByBytes(*db);
 }
 
+TEST(ReleaseModelPgTest, ActiveRunbookRunsAreFound) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ExpectActiveRunbookRunsAreFound(*db);
+}
+
+TEST(ReleaseModelPgTest, UnchangedReleaseVersionSkipsTheDuplicateCheck) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ExpectUnchangedReleaseVersionSkipsTheDuplicateCheck(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::repo

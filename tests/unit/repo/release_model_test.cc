@@ -28,5 +28,11 @@ TEST_F(ReleaseModelTest, FreezeCopiesEverySet) { ExpectFreezeCopiesEverySet(*db_
 
 TEST_F(ReleaseModelTest, ListsSortByBytes) { ExpectListsSortByBytes(*db_); }
 
+TEST_F(ReleaseModelTest, ActiveRunbookRunsAreFound) { ExpectActiveRunbookRunsAreFound(*db_); }
+
+TEST_F(ReleaseModelTest, UnchangedReleaseVersionSkipsTheDuplicateCheck) {
+  ExpectUnchangedReleaseVersionSkipsTheDuplicateCheck(*db_);
+}
+
 }  // namespace
 }  // namespace cuttle::repo
