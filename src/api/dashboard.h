@@ -5,7 +5,7 @@
 // changes, in the same transaction. A node keeps the last bodies it built, each under the counter
 // value it read before reading the rows: while the counter is unchanged the body is still exact,
 // so every node can answer from memory and the cluster needs no invalidation messages.
-// After a change, migration 0013 says what changed: each cell carries the counter value its
+// After a change, migration 0014 says what changed: each cell carries the counter value its
 // commit took, and the counter's row the value at the last change of anything else (layout). A
 // node keeps, with the unfiltered body, where each cell's JSON lies in it (DashboardParts), and
 // rereads only the cells stamped after its build: while the layout is unchanged it splices them

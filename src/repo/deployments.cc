@@ -216,6 +216,7 @@ DashboardItemRef Ref(const DashboardItem& i) {
   r.state = i.state;
   r.error_message = i.error_message;
   r.has_warnings_or_errors = i.has_warnings_or_errors;
+  r.has_pending_interruptions = i.has_pending_interruptions;
   return r;
 }
 
@@ -225,7 +226,8 @@ Result<void> ForEachDashboardItem(db::Database& db, const std::string& space_id,
   std::string sql =
       "SELECT project_id, environment_id, release_id, release_version, deployment_id, task_id, "
       "channel_id, created, queue_time, start_time, completed_time, state, error_message, "
-      "has_warnings_or_errors FROM dashboard_latest WHERE space_id = $1";
+      "has_warnings_or_errors, has_pending_interruptions FROM dashboard_latest WHERE space_id = "
+      "$1";
   db::Params params{space_id};
   if (changed_after) {
     sql += " AND change_version > $2";
@@ -247,6 +249,7 @@ Result<void> ForEachDashboardItem(db::Database& db, const std::string& space_id,
     i.state = r.Text(11);
     i.error_message = r.Text(12);
     i.has_warnings_or_errors = r.GetBool(13);
+    i.has_pending_interruptions = r.GetBool(14);
     item(i);
   });
 }

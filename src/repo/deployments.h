@@ -82,6 +82,7 @@ struct DashboardItemRef {
   std::string_view state;
   std::string_view error_message;
   bool has_warnings_or_errors = false;
+  bool has_pending_interruptions = false;
 };
 DashboardItemRef Ref(const DashboardItem& i);
 // The newest deployment per project and environment in the space: the rows of dashboard_latest,
@@ -89,7 +90,7 @@ DashboardItemRef Ref(const DashboardItem& i);
 // keeps those current), so the read joins nothing.
 Result<std::vector<DashboardItem>> DashboardItems(db::Database& db, const std::string& space_id);
 // The same cells read in place, one call of `item` each; with `changed_after`, only the cells
-// written by a commit that raised the space's counter past that value (migration 0013), which
+// written by a commit that raised the space's counter past that value (migration 0014), which
 // are all the cells that changed since a dashboard built at that value unless a cell was deleted
 // (DashboardVersions::layout).
 Result<void> ForEachDashboardItem(db::Database& db, const std::string& space_id,

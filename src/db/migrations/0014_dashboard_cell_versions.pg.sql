@@ -1,4 +1,4 @@
--- 0013 (after 0013_dashboard_cell_versions.sql), PostgreSQL's form. The trigger is still deferred
+-- 0014 (after 0014_dashboard_cell_versions.sql), PostgreSQL's form. The trigger is still deferred
 -- to commit (0010): a cell's stamp is the counter value its own commit took, under the counter
 -- row's lock, so stamps follow commit order.
 CREATE OR REPLACE FUNCTION dashboard_changed() RETURNS trigger AS $$
@@ -25,5 +25,5 @@ $$ LANGUAGE plpgsql;
 
 DROP TRIGGER dashboard_latest_dashboard_changed ON dashboard_latest;
 CREATE CONSTRAINT TRIGGER dashboard_latest_dashboard_changed
-  AFTER INSERT OR DELETE OR UPDATE OF project_id, environment_id, space_id, deployment_seq, deployment_id, release_id, release_version, channel_id, task_id, created, queue_time, start_time, completed_time, state, error_message, has_warnings_or_errors
+  AFTER INSERT OR DELETE OR UPDATE OF project_id, environment_id, space_id, deployment_seq, deployment_id, release_id, release_version, channel_id, task_id, created, queue_time, start_time, completed_time, state, error_message, has_warnings_or_errors, has_pending_interruptions
   ON dashboard_latest DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION dashboard_changed();

@@ -1,4 +1,4 @@
--- 0013 (after 0013_dashboard_cell_versions.sql), SQLite's form: the 0010 triggers again, the
+-- 0014 (after 0014_dashboard_cell_versions.sql), SQLite's form: the 0010 triggers again, the
 -- layout ones now also setting layout_version, the cell ones stamping the cell they wrote.
 DROP TRIGGER projects_dashboard_insert;
 CREATE TRIGGER projects_dashboard_insert AFTER INSERT ON projects
@@ -83,7 +83,7 @@ BEGIN
     WHERE project_id = NEW.project_id AND environment_id = NEW.environment_id;
 END;
 DROP TRIGGER dashboard_latest_dashboard_update;
-CREATE TRIGGER dashboard_latest_dashboard_update AFTER UPDATE OF project_id, environment_id, space_id, deployment_seq, deployment_id, release_id, release_version, channel_id, task_id, created, queue_time, start_time, completed_time, state, error_message, has_warnings_or_errors
+CREATE TRIGGER dashboard_latest_dashboard_update AFTER UPDATE OF project_id, environment_id, space_id, deployment_seq, deployment_id, release_id, release_version, channel_id, task_id, created, queue_time, start_time, completed_time, state, error_message, has_warnings_or_errors, has_pending_interruptions
   ON dashboard_latest
 BEGIN
   INSERT INTO dashboard_changes (space_id, version) VALUES (NEW.space_id, 1)

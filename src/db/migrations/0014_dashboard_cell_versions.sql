@@ -1,4 +1,4 @@
--- 0013: what lets a node rebuild only the dashboard cells that changed (docs/architecture.md,
+-- 0014: what lets a node rebuild only the dashboard cells that changed (docs/architecture.md,
 -- "The dashboard").
 -- dashboard_latest.change_version: the value of the space's counter (dashboard_changes.version)
 -- that the commit writing the cell raised, stamped by the same trigger that raises it (the
