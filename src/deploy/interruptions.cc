@@ -101,7 +101,7 @@ Result<Interruption> RaiseAndPark(db::Database& db, const tasks::Lease& lease,
     // An interruption already answered (the answer arrived, then the owner died before reading
     // it) does not park the task: the caller reads the answer instead.
     if (!raised->is_pending) return {};
-    return tasks::TaskQueue::ParkIn(tx, lease);
+    return tasks::TaskQueue::ParkIn(tx, lease, n.has_warnings_or_errors);
   }));
   return std::move(*raised);
 }

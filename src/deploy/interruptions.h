@@ -57,12 +57,16 @@ struct NewInterruption {
   InterruptionType type = InterruptionType::kManualIntervention;
   std::string title;
   nlohmann::json details = nlohmann::json::object();
+  // The parking claim's log holds a warning or an error (the failed step of a guided failure):
+  // recorded on the task as it parks (the runner records nothing for a task handed off).
+  bool has_warnings_or_errors = false;
 };
 
 // Raises the interruption (or finds the one already raised for the same task, unit, attempt and
 // type: an adopting node parks again without a second prompt) and parks the task, in one
-// transaction fenced on `lease`. kLostOwnership when the lease no longer holds or the task is
-// being cancelled: nothing is written.
+// transaction fenced on `lease`, OR-ing `has_warnings_or_errors` into the task's flag.
+// kLostOwnership when the lease no longer holds or the task is being cancelled: nothing is
+// written.
 Result<Interruption> RaiseAndPark(db::Database& db, const tasks::Lease& lease,
                                   const NewInterruption& interruption);
 

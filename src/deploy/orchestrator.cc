@@ -385,6 +385,9 @@ tasks::TaskOutcome Orchestration::Run() {
     if (canceled_) break;
     if (!waiting_.empty()) {
       (void)x_.log().Flush();
+      // The runner records nothing for a task handed off: the park records this claim's
+      // warnings and errors (the failed step a guided failure asks about).
+      waiting_.front().has_warnings_or_errors = x_.log().has_warnings_or_errors();
       auto raised = RaiseAndPark(db_, lease_, waiting_.front());
       if (!raised) {
         if (raised.error().code() != ErrorCode::kLostOwnership) {

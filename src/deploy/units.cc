@@ -70,10 +70,14 @@ Result<void> WriteUnit(db::Database& db, const tasks::Lease& lease, const UnitRo
   };
   const bool running = row.state == "Running";
   const bool pending = row.state == "Pending";
-  const std::string started = running ? "now_ms()" : "NULL";
-  const std::string ended = running || pending ? "NULL" : "now_ms()";
+  // A unit waits for an answer once it has started: a manual step's first row is Waiting (it
+  // never runs), so that row starts it; a failed unit waiting for guidance keeps its start.
+  const bool waiting = row.state == "Waiting";
+  const std::string started = running || waiting ? "now_ms()" : "NULL";
+  const std::string ended = running || pending || waiting ? "NULL" : "now_ms()";
   const std::string update_started = running   ? "now_ms()"
                                      : pending ? "NULL"
+                                     : waiting ? "COALESCE(deployment_units.started, now_ms())"
                                                : "deployment_units.started";
   std::string sql = fmt::format(
       "INSERT INTO deployment_units (task_id, unit_key, ordinal, step_number, step_name, "

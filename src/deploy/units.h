@@ -51,8 +51,10 @@ Result<std::vector<UnitRow>> UnitsOfTask(db::Database& db, const std::string& ta
 // the plan fields — stamped with the lease's node and claim epoch, in one statement fenced on the
 // lease (tasks::AddLeaseHeld on a sub-select of server_tasks): a node that lost the task writes
 // nothing and gets kLostOwnership. `Running` sets `started` (database clock) and clears `ended`;
-// `Pending` clears both; any other state sets `ended` and keeps `started`. The caller seals
-// sensitive output values first (outputs are stored as given).
+// `Pending` clears both; `Waiting` (not final) clears `ended` and sets `started` unless it is
+// set (a manual step starts when it starts waiting, and keeps that start when it is answered);
+// any other state sets `ended` and keeps `started`. The caller seals sensitive output values
+// first (outputs are stored as given).
 Result<void> WriteUnit(db::Database& db, const tasks::Lease& lease, const UnitRow& row);
 
 // "<root>/<task id lower-cased>.units/<ordinal>.log", beside tasks::TaskLogPath's file.

@@ -316,18 +316,21 @@ Result<void> TaskQueue::Requeue(const Lease& lease) {
   return {};
 }
 
-Result<void> TaskQueue::ParkIn(db::Transaction& tx, const Lease& lease) {
+Result<void> TaskQueue::ParkIn(db::Transaction& tx, const Lease& lease,
+                               bool has_warnings_or_errors) {
   repo::Where w;
   AddLeaseHeld(w, lease);
   w.Add("state = {}", std::string("Executing"));
   const size_t flags = w.next_parameter();
   db::Params params = w.params();
-  params.push_back(true);   // parked
-  params.push_back(false);  // work_started
+  params.push_back(true);                    // parked
+  params.push_back(false);                   // work_started
+  params.push_back(has_warnings_or_errors);  // OR-ed: never clears what an earlier claim recorded
   CUTTLE_TRY(auto rs, tx.Execute(fmt::format("UPDATE server_tasks SET state = 'Queued', parked = "
                                              "${}, server_node = NULL, work_started = ${}, "
-                                             "last_updated_time = now_ms(){} RETURNING id",
-                                             flags, flags + 1, w.Sql()),
+                                             "has_warnings_or_errors = (has_warnings_or_errors OR "
+                                             "${}), last_updated_time = now_ms(){} RETURNING id",
+                                             flags, flags + 1, flags + 2, w.Sql()),
                                  params));
   if (rs.empty()) return Fail(Error::LostOwnership(lease.task_id));
   return {};

@@ -162,7 +162,11 @@ class TaskQueue {
   // concurrency tag and start time, until Unpark. kLostOwnership when the lease no longer holds
   // or the task is being cancelled. Runs in the caller's transaction, which records why the task
   // waits (deploy::RaiseAndPark); the run function then returns TaskOutcome::HandedOff().
-  static Result<void> ParkIn(db::Transaction& tx, const Lease& lease);
+  // `has_warnings_or_errors` (what this claim's log holds) is OR-ed into the task's flag: the
+  // runner records nothing for a task handed off, and the claim that resumes it has a log writer
+  // of its own that never saw these lines.
+  static Result<void> ParkIn(db::Transaction& tx, const Lease& lease,
+                             bool has_warnings_or_errors = false);
   // Lets a parked task be claimed again (by any node, under a new epoch), in the caller's
   // transaction, which records the answer; Announce(id) after the commit. False when it was not
   // parked (already resumed, or cancelled meanwhile).

@@ -169,6 +169,11 @@ describe('a deployment answered through /interruptions', async () => {
     const approveStep = parkedDetails.json.ActivityLogs[0].Children[0];
     assert.equal(approveStep.Name, 'Step 1: Approve');
     assert.equal(approveStep.Status, 'Running');
+    // The manual step began when it started waiting, and has not ended.
+    const approveUnit = approveStep.Children[0];
+    assert.ok(approveUnit.Started, JSON.stringify(approveUnit));
+    assert.equal(approveUnit.Ended, null, JSON.stringify(approveUnit));
+    assert.equal(approveStep.Started, approveUnit.Started);
 
     // Answered: a bad answer is a 400, the answer un-parks the task, a second one is a 409.
     const one = `/api/Spaces-1/interruptions/${manual.Id}`;
@@ -203,11 +208,15 @@ describe('a deployment answered through /interruptions', async () => {
     const root = details.json.ActivityLogs[0];
     if (process.env.SHOW_DETAILS) console.log(JSON.stringify(details.json.ActivityLogs, null, 1));
     // The first attempt's error stays in its unit's log: the unit, its step and the task show
-    // SuccessWithWarning. (The task's HasWarningsOrErrors does not say so yet: the claim that
-    // logged the error ended by parking, and a parked claim does not record its warnings.)
+    // SuccessWithWarning, and the task's HasWarningsOrErrors says so (the claim that logged the
+    // error recorded it as it parked).
     assert.equal(root.Status, 'SuccessWithWarning');
+    assert.equal(done.HasWarningsOrErrors, true);
     assert.deepEqual(root.Children.map((s) => s.Name), ['Step 1: Approve', 'Step 2: Flaky']);
     assert.equal(root.Children[0].Status, 'Success');
+    // The answered manual step keeps the start it got when it began waiting.
+    assert.equal(root.Children[0].Children[0].Started, approveUnit.Started);
+    assert.ok(root.Children[0].Children[0].Ended);
     assert.match(root.Children[1].Status, /^Success/);
     const flaky = root.Children[1].Children;
     assert.deepEqual(flaky.map((u) => u.Name), ['cloud-1']);

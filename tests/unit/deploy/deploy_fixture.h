@@ -31,11 +31,15 @@ using nlohmann::json;
 // The runner's part, played by the test.
 class FakeExecution : public tasks::TaskExecution {
  public:
-  FakeExecution(tasks::Task task, std::string log_path, std::string work_root, std::string node)
+  // `may_write` as the runner's: false once the node may no longer write the task's log (the
+  // default: always true).
+  FakeExecution(
+      tasks::Task task, std::string log_path, std::string work_root, std::string node,
+      std::function<bool()> may_write = [] { return true; })
       : task_(std::move(task)),
         lease_{task_.id, node, task_.claim_epoch},
         node_(std::move(node)),
-        log_(std::move(log_path), [] { return true; }),
+        log_(std::move(log_path), std::move(may_write)),
         work_root_(std::move(work_root)) {}
 
   const tasks::Task& task() const override { return task_; }
@@ -163,6 +167,22 @@ class DeployTest : public ::testing::Test {
     if (!claimed || !*claimed) return nullptr;
     return std::make_unique<FakeExecution>(
         **claimed, tasks::TaskLogPath(dir_.Sub("tasklogs"), task_.id), dir_.Sub("work"), node);
+  }
+
+  // The same, its log writable only while the claim's lease holds (as the runner's, which refuses
+  // lines once the task is no longer the node's: parked, lost, fenced).
+  std::unique_ptr<FakeExecution> ClaimFenced(const std::string& node = "node-a") {
+    auto claimed = queue_->Claim(node);
+    EXPECT_TRUE(claimed && *claimed) << (claimed ? "nothing to claim" : claimed.error().message());
+    if (!claimed || !*claimed) return nullptr;
+    const tasks::Lease lease{(*claimed)->id, node, (*claimed)->claim_epoch};
+    tasks::TaskQueue* queue = queue_.get();
+    return std::make_unique<FakeExecution>(**claimed,
+                                           tasks::TaskLogPath(dir_.Sub("tasklogs"), task_.id),
+                                           dir_.Sub("work"), node, [queue, lease] {
+                                             auto held = queue->Held({lease});
+                                             return held && !held->empty();
+                                           });
   }
 
   tasks::TaskOutcome Run(FakeExecution& x) {
