@@ -31,6 +31,9 @@ struct DeployOptions {
   std::optional<bool> use_guided_failure;
   std::optional<int64_t> queue_time, queue_time_expiry;
   bool force_package_download = false, force_package_redeployment = false;
+  // Re-freeze the release's variables from the project's current ones first (the v1 command's
+  // UpdateVariableSnapshot), in the deployment's transaction.
+  bool update_variable_snapshot = false;
 };
 
 // What the lifecycle check needs of the plan's release (the channel's lifecycle and the
@@ -114,6 +117,11 @@ Result<std::vector<std::pair<repo::DeploymentRow, tasks::Task>>> Deploy(
   std::vector<std::pair<repo::DeploymentRow, tasks::Task>> out;
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     out.clear();
+    if (o.update_variable_snapshot && !plans.empty()) {
+      // Every plan deploys the same release (one command names one release).
+      CUTTLE_TRY_VOID(
+          ResnapshotReleaseVariables(tx, req, space, plans.front().project, plans.front().release));
+    }
     for (const auto& plan : plans) {
       CUTTLE_TRY(auto written, WriteDeployment(ctx, tx, req, space, plan, o));
       out.push_back(std::move(written));
@@ -196,7 +204,7 @@ Result<http::Response> CreateDeploymentUntenantedV1(ApiContext& ctx, http::Reque
   o.queue_time_expiry = ReadTime(b, "NoRunAfter");
   o.force_package_download = b.Bool("ForcePackageDownload");
   o.force_package_redeployment = b.Bool("ForcePackageRedeployment");
-  const bool update_variables = b.Bool("UpdateVariableSnapshot");
+  o.update_variable_snapshot = b.Bool("UpdateVariableSnapshot");
   auto specific = b.StringList("SpecificMachineNames");
   auto excluded = b.StringList("ExcludedMachineNames");
   auto skip_steps = b.StringList("SkipStepNames");
@@ -211,7 +219,6 @@ Result<http::Response> CreateDeploymentUntenantedV1(ApiContext& ctx, http::Reque
     return Fail(Error::InvalidArgument("The project " + project->name +
                                        " has no release with the version '" + version + "'."));
   }
-  (void)update_variables;  // re-snapshotting here is POST /releases/{id}/snapshot-variables
   // Machine names to ids (the machines table is infra-model's).
   auto machine_ids = [&](const std::vector<std::string>& names,
                          std::vector<std::string>& out) -> Result<void> {

@@ -4,6 +4,9 @@
 #pragma once
 
 #include "api/kit.h"
+#include "db/database.h"
+#include "repo/projects.h"
+#include "repo/releases.h"
 
 namespace cuttle::api {
 
@@ -21,6 +24,13 @@ Result<http::Response> SnapshotReleaseVariables(ApiContext& ctx, http::Request& 
 Result<http::Response> GetReleaseProgression(ApiContext& ctx, http::Request& req);
 Result<http::Response> GetReleaseDeploymentTemplate(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListReleaseDeployments(ApiContext& ctx, http::Request& req);
+
+// Freezes the project's current variables into `release` (in `tx`, with its event): what
+// POST /releases/{id}/snapshot-variables does, and a deployment's UpdateVariableSnapshot. A release
+// edited since it was read is refused (409).
+Result<void> ResnapshotReleaseVariables(db::Transaction& tx, const http::Request& req,
+                                        const std::string& space, const repo::ProjectRow& project,
+                                        const repo::ReleaseRow& release);
 
 // deployments.cc
 Result<http::Response> ListDeployments(ApiContext& ctx, http::Request& req);

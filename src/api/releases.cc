@@ -502,20 +502,26 @@ Result<http::Response> DeleteRelease(ApiContext& ctx, http::Request& req) {
   return http::Response::Json(200, json::object());
 }
 
+Result<void> ResnapshotReleaseVariables(db::Transaction& tx, const http::Request& req,
+                                        const std::string& space, const repo::ProjectRow& project,
+                                        const repo::ReleaseRow& release) {
+  repo::ReleaseRow edited = release;
+  CUTTLE_TRY_VOID(SnapshotVariables(tx, space, project, release.id, edited.json));
+  CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, edited, release.revision, release.version));
+  if (!revision) return Fail(ReleaseChanged(release));
+  CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
+                              "Variables of release " + release.version + " re-snapshotted",
+                              {release.id, release.project_id}));
+  return {};
+}
+
 Result<http::Response> SnapshotReleaseVariables(ApiContext& ctx, http::Request& req) {
   std::string space;
   CUTTLE_TRY(auto release, RouteRelease(ctx, req, space));
   CUTTLE_TRY(auto project, repo::FindProject(ctx.db, space, release.project_id));
   if (!project) return Fail(Error::NotFound("project", release.project_id));
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
-    repo::ReleaseRow edited = release;
-    CUTTLE_TRY_VOID(SnapshotVariables(tx, space, *project, release.id, edited.json));
-    CUTTLE_TRY(auto revision, repo::UpdateRelease(tx, edited, release.revision, release.version));
-    if (!revision) return Fail(ReleaseChanged(release));
-    CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",
-                                "Variables of release " + release.version + " re-snapshotted",
-                                {release.id, release.project_id}));
-    return {};
+    return ResnapshotReleaseVariables(tx, req, space, *project, release);
   }));
   CUTTLE_TRY(auto updated, repo::FindRelease(ctx.db, space, release.id));
   return http::Response::Json(200, model::ReleaseJson(*updated));

@@ -246,6 +246,35 @@ describe('the deployment engine through HAProxy and three nodes', { timeout: 240
     const again = await api('POST', `/api/Spaces-1/interruptions/${manual.Id}/submit`, { Result: 'Proceed' });
     assert.equal(again.status, 409, again.text);
   });
+  test('UpdateVariableSnapshot deploys the project\'s current variables; without it the release keeps its own', async () => {
+    const group = (await new ProjectGroupRepository(client, SPACE).list({ take: 1 })).Items[0];
+    const lifecycle = (await new LifecycleRepository(client, SPACE).list({ take: 100 })).Items.find((l) => l.Name === 'Two phases');
+    const project = await new ProjectRepository(client, SPACE).create(NewProject('Snapshot App', group, lifecycle));
+    const setColour = async (colour) => {
+      const vars = (await api('GET', `/api/variables/${project.VariableSetId}`)).json;
+      const put = await api('PUT', `/api/variables/${project.VariableSetId}`, { ...vars, Variables: [{ Name: 'Colour', Value: colour }] });
+      assert.equal(put.status, 200, put.text);
+    };
+    await setColour('red');
+    const dp = new DeploymentProcessRepository(client, SPACE);
+    const proc = await dp.get(project);
+    proc.Steps = [step('Show', '', action('Show', 'Octopus.Script', script('Bash', 'echo "colour: #{Colour}"', true)))];
+    await dp.update(project, proc);
+    await new ReleaseRepository(client, SPACE).create({ spaceName: SPACE, ProjectName: 'Snapshot App', ReleaseVersion: '1.0.0' });
+    await setColour('green');
+    const deployments = new DeploymentRepository(client, SPACE);
+    const colourOf = async (command) => {
+      const d = await deployments.create({ spaceName: SPACE, ProjectName: 'Snapshot App', ReleaseVersion: '1.0.0', EnvironmentNames: ['Dev'], ...command });
+      const taskId = d.DeploymentServerTasks[0].ServerTaskId;
+      const task = await new ServerTaskWaiter(client, SPACE).waitForServerTaskToComplete(taskId, 200, 60000);
+      assert.equal(task.State, 'Success', task.ErrorMessage);
+      return /colour: (\w+)/.exec((await api('GET', `/api/tasks/${taskId}/raw`)).text)?.[1];
+    };
+    assert.equal(await colourOf({}), 'red');
+    assert.equal(await colourOf({ UpdateVariableSnapshot: true }), 'green');
+    assert.equal(await colourOf({}), 'green', 'the re-snapshot is the release\'s from then on');
+  });
+
   // Node loss (docs/engine.md, "Adoption"): kill -9 the node running a five-step deployment while
   // step 3 runs. Steps 1-2 each append to a ledger and must not run again; step 3 fails naming the
   // node, and Retry through guided failure, answered through another node, finishes the deployment
