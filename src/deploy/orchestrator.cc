@@ -80,6 +80,7 @@ class Orchestration {
   // What one step of a group did.
   struct StepRun {
     bool failed = false;
+    bool skipped = false;  // its condition said not to run it
     std::string error;
     std::vector<RecordedOutput> recorded;
     std::mutex mu;  // guards the above and `outputs` while targets run in parallel
@@ -139,6 +140,12 @@ class Orchestration {
   bool failed_ = false;
   std::string first_error_;
   std::set<std::string> excluded_;  // machine ids dropped by guided failure's Exclude
+  // Octopus.Step[<name>].Status.Code / .Error / .ErrorDetail of the steps finished so far (§3.8),
+  // in plan order.
+  struct StepStatus {
+    std::string name, code, error;
+  };
+  std::vector<StepStatus> step_status_;
   std::vector<NewInterruption> waiting_;
   std::mutex stop_mu_;
   std::atomic<bool> lost_{false}, canceled_{false};
@@ -226,13 +233,24 @@ engine::VariableDictionary Orchestration::Variables(const engine::PlannedStep& s
                                                     const engine::PlannedTarget* target,
                                                     const engine::OutputVariables& outputs) {
   engine::SystemFacts facts;
+  std::vector<StepStatus> statuses;
   {
     std::lock_guard lock(mu_);
     facts.deployment = facts_;
+    statuses = step_status_;
   }
   facts.step = engine::StepFactsFor(step, action);
   if (target) facts.machine = engine::MachineFactsFor(*target);
   engine::VariableDictionary system = engine::SystemVariables(facts);
+  // How the earlier steps ended, for a Failure or Always step's script to read (§3.8); the step
+  // running now is Running.
+  for (const auto& st : statuses) {
+    const std::string prefix = fmt::format("Octopus.Step[{}].Status.", st.name);
+    system.Set(prefix + "Code", st.code);
+    system.Set(prefix + "Error", st.error);
+    system.Set(prefix + "ErrorDetail", st.error);
+  }
+  system.Set("Octopus.Step.Status.Code", "Running");
   return engine::ResolveVariables(in_.variables, outputs,
                                   engine::ScopeFor(in_.request, step, action, target), system);
 }
@@ -373,6 +391,15 @@ tasks::TaskOutcome Orchestration::Run() {
       for (const auto& r : runs[i]->recorded) {
         outputs_.Record(r.action_name, r.machine_id, r.machine_name, r.name, r.value, r.sensitive);
       }
+      {
+        std::lock_guard lock(mu_);
+        step_status_.push_back({group.steps[i].name,
+                                runs[i]->failed    ? "Failed"
+                                : runs[i]->skipped ? "Skipped"
+                                : canceled_        ? "Canceled"
+                                                   : "Succeeded",
+                                runs[i]->failed ? runs[i]->error : ""});
+      }
       if (runs[i]->failed && !failed_) {
         failed_ = true;
         first_error_ = runs[i]->error;
@@ -405,6 +432,7 @@ tasks::TaskOutcome Orchestration::Run() {
       waiting_.clear();
       failed_ = false;
       first_error_.clear();
+      step_status_.clear();
       facts_.error.clear();
       facts_.error_detail.clear();
       outputs_ = engine::OutputVariables();
@@ -432,6 +460,7 @@ void Orchestration::RunPlannedStep(const engine::PlannedStep& step, int64_t firs
     return r && *r;
   };
   if (!engine::ShouldRun(step, failed_at_start, truthy)) {
+    run.skipped = true;
     WriteSkipped(step, first_ordinal,
                  fmt::format("The step's condition ({}) said not to run it.",
                              step.condition == engine::StepCondition::kVariable ? "a variable"
