@@ -12,7 +12,6 @@ The load average is printed with the figures (the machine is shared).
 Runs inside scripts/with-postgres.sh (CUTTLE_TEST_PG_ADMIN_URL names the server).
 Usage: bench/deploy_bench.py BUILD_DIR [RUNS]
 """
-import base64
 import concurrent.futures
 import http.client
 import json
@@ -20,10 +19,9 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-from benchlib import free_port, stop
+from benchlib import start_node_on_new_database, stop
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 runs = int(sys.argv[2]) if len(sys.argv) > 2 else 50
@@ -64,32 +62,8 @@ def percentile(values, p):
 
 
 def main():
-    admin = os.environ["CUTTLE_TEST_PG_ADMIN_URL"]
-    subprocess.run(["psql", admin, "-qAtX", "-c", "DROP DATABASE IF EXISTS cuttle_deploy_bench"],
-                   check=True, capture_output=True)
-    subprocess.run(["psql", admin, "-qAtX", "-c", "CREATE DATABASE cuttle_deploy_bench"],
-                   check=True, capture_output=True)
-    url = admin.rsplit("/", 1)[0] + "/cuttle_deploy_bench"
-    data = tempfile.mkdtemp(prefix="cuttle-deploy-bench-")
-    port = free_port()
-    proc = subprocess.Popen(
-        [server, "run", "--node-name", "bench", "--listen", f"127.0.0.1:{port}", "--shared-dir",
-         data, "--database", url, "--master-key", base64.b64encode(os.urandom(32)).decode(),
-         "--admin-api-key", KEY],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port, data, url = start_node_on_new_database(server, "cuttle_deploy_bench", KEY)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                c.request("GET", "/api/octopusservernodes/ping")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("the node did not start")
-            time.sleep(0.1)
         env = call(port, "POST", "/api/Spaces-1/environments", {"Name": "Dev"})
         call(port, "POST", "/api/Spaces-1/machines",
              {"Name": "cloud-1", "Roles": ["web"], "EnvironmentIds": [env["Id"]],

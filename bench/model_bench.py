@@ -14,7 +14,6 @@ changing state, a project renamed: see main()), polled unchanged, and polled wit
 Runs inside scripts/with-postgres.sh (CUTTLE_TEST_PG_ADMIN_URL names the server).
 Usage: bench/model_bench.py BUILD_DIR [REQUESTS]
 """
-import base64
 import http.client
 import json
 import os
@@ -25,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import free_port, stop
+from benchlib import start_node_on_new_database, stop
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 requests = int(sys.argv[2]) if len(sys.argv) > 2 else 200
@@ -189,30 +188,8 @@ RELEASE_SQL = [
 
 
 def main():
-    admin = os.environ["CUTTLE_TEST_PG_ADMIN_URL"]
-    psql(admin, "DROP DATABASE IF EXISTS cuttle_model_bench")
-    psql(admin, "CREATE DATABASE cuttle_model_bench")
-    url = admin.rsplit("/", 1)[0] + "/cuttle_model_bench"
-    data = tempfile.mkdtemp(prefix="cuttle-model-bench-")
-    port = free_port()
-    proc = subprocess.Popen(
-        [server, "run", "--node-name", "bench", "--listen", f"127.0.0.1:{port}", "--shared-dir",
-         data, "--database", url, "--master-key", base64.b64encode(os.urandom(32)).decode(),
-         "--admin-api-key", KEY],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port, data, url = start_node_on_new_database(server, "cuttle_model_bench", KEY)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                c.request("GET", "/api/octopusservernodes/ping")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("the node did not start")
-            time.sleep(0.1)
         started = time.time()
         load(url)
         print(f"loaded {PROJECTS} projects x {ENVIRONMENTS} environments, "

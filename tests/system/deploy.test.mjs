@@ -13,48 +13,25 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ADMIN_KEY, startCluster, freePort, eventually, tempDir } from './lib/cluster.mjs';
 import { Haproxy } from './lib/haproxy.mjs';
+import { apiCall, scriptStep } from './lib/octopus.mjs';
 import { zip, multipart } from './lib/archives.mjs';
 
 const require = createRequire(import.meta.url);
 const {
   Client, EnvironmentRepository, LifecycleRepository, ProjectGroupRepository, ProjectRepository,
   NewProject, DeploymentProcessRepository, ReleaseRepository, DeploymentRepository, ServerTaskWaiter,
-  RunCondition, StartTrigger, PackageRequirement, RunConditionForAction, RunbookRepository,
+  RunbookRepository,
   RunbookSnapshotRepository, RunbookRunRepository,
 } = require('@octopusdeploy/api-client');
 
 const SPACE = 'Default';
 
-const scriptStep = (name, body, { syntax = 'Bash', roles = 'web', extra = {} } = {}) => ({
-  Id: '', Name: name, Properties: { 'Octopus.Action.TargetRoles': roles },
-  Condition: RunCondition.Success, StartTrigger: StartTrigger.StartAfterPrevious,
-  PackageRequirement: PackageRequirement.LetOctopusDecide,
-  Actions: [{
-    Id: '', Name: name, ActionType: 'Octopus.Script', Notes: null, IsDisabled: false, IsRequired: false,
-    CanBeUsedForProjectVersioning: true, WorkerPoolId: null, WorkerPoolVariable: null,
-    Container: { Image: null, FeedId: null }, Environments: [], ExcludedEnvironments: [], Channels: [],
-    TenantTags: [], Condition: RunConditionForAction.Success, Packages: [],
-    Properties: {
-      'Octopus.Action.Script.ScriptSource': 'Inline', 'Octopus.Action.Script.Syntax': syntax,
-      'Octopus.Action.Script.ScriptBody': body, ...extra,
-    },
-  }],
-});
 
 describe('the deployment engine through HAProxy and two nodes', async () => {
   let cluster, lb, client, base, work;
   const ids = {};
 
-  async function api(method, p, body) {
-    const r = await fetch(base + p, {
-      method, headers: { 'X-Octopus-ApiKey': ADMIN_KEY, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
-    return { status: r.status, json, text };
-  }
+  const api = (method, p, body) => apiCall(base, method, p, body);
 
   async function waitTask(id, timeoutMs = 60000) {
     const task = await new ServerTaskWaiter(client, SPACE).waitForServerTaskToComplete(id, 200, timeoutMs);

@@ -18,36 +18,16 @@ import { join } from 'node:path';
 import { ADMIN_KEY, startCluster, freePort, eventually, tempDir } from './lib/cluster.mjs';
 import { Haproxy } from './lib/haproxy.mjs';
 import { zip, multipart } from './lib/archives.mjs';
+import { apiCall, action, step, script } from './lib/octopus.mjs';
 
 const require = createRequire(import.meta.url);
 const {
   Client, EnvironmentRepository, LifecycleRepository, ProjectGroupRepository, ProjectRepository,
   NewProject, DeploymentProcessRepository, ReleaseRepository, DeploymentRepository, ServerTaskWaiter,
-  RunCondition, StartTrigger, PackageRequirement, RunConditionForAction,
-  RunbookRepository, RunbookSnapshotRepository, RunbookRunRepository,
 } = require('@octopusdeploy/api-client');
 
 const SPACE = 'Default';
 const SECRET = 'hunter2-cuttle-engine-secret';
-
-const action = (name, type, properties, extra = {}) => ({
-  Id: '', Name: name, ActionType: type, Notes: null, IsDisabled: false, IsRequired: false,
-  CanBeUsedForProjectVersioning: true, WorkerPoolId: null, WorkerPoolVariable: null,
-  Container: { Image: null, FeedId: null }, Environments: [], ExcludedEnvironments: [], Channels: [],
-  TenantTags: [], Condition: RunConditionForAction.Success, Packages: [], Properties: properties, ...extra,
-});
-
-const step = (name, roles, act) => ({
-  Id: '', Name: name, Properties: { 'Octopus.Action.TargetRoles': roles },
-  Condition: RunCondition.Success, StartTrigger: StartTrigger.StartAfterPrevious,
-  PackageRequirement: PackageRequirement.LetOctopusDecide, Actions: [act],
-});
-
-const script = (syntax, body, onServer) => ({
-  ...(onServer ? { 'Octopus.Action.RunOnServer': 'true' } : {}),
-  'Octopus.Action.Script.ScriptSource': 'Inline', 'Octopus.Action.Script.Syntax': syntax,
-  'Octopus.Action.Script.ScriptBody': body,
-});
 
 describe('the deployment engine through HAProxy and three nodes', { timeout: 240000 }, () => {
   let cluster, lb, client;
@@ -56,16 +36,7 @@ describe('the deployment engine through HAProxy and three nodes', { timeout: 240
   const marker = join(work, 'conventions.txt');
   const flaky = join(work, 'flaky-ran-once');
 
-  async function call(baseUrl, method, path, body) {
-    const r = await fetch(baseUrl + path, {
-      method, headers: { 'X-Octopus-ApiKey': ADMIN_KEY, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
-    return { status: r.status, json, text };
-  }
+  const call = apiCall;
   const api = (method, path, body) => call(lb.url, method, path, body);
 
   async function pendingInterruption(taskId, type) {
