@@ -55,6 +55,10 @@ Result<nlohmann::json> ParseJson(std::string_view text, size_t max_depth) {
   return value;
 }
 
+std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 const nlohmann::json* FindKeyIgnoreCase(const nlohmann::json& o, std::string_view name) {
   if (!o.is_object()) return nullptr;
   for (auto it = o.begin(); it != o.end(); ++it) {

@@ -26,6 +26,10 @@ Result<nlohmann::json> ParseJson(std::string_view text, size_t max_depth = kMaxJ
 // by U+FFFD. For JSON written as text without building a tree (the dashboard's 10,000 items).
 void AppendJsonString(std::string& out, std::string_view s);
 
+// `j` as compact text, invalid UTF-8 in its strings replaced by U+FFFD instead of throwing (as
+// nlohmann's dump() does): for documents holding what scripts produced (output variables, errors).
+std::string DumpJson(const nlohmann::json& j);
+
 // Readers of stored documents that never throw (nlohmann's value() throws on a type mismatch).
 // Keys match case-insensitively (ASCII), as Octopus's property bags do.
 // The member `name` of an object, or nullptr (also when `o` is not an object).

@@ -88,14 +88,15 @@ Result<Interruption> RaiseAndPark(db::Database& db, const tasks::Lease& lease,
       raised = ReadInterruption(existing.front());
     } else {
       CUTTLE_TRY(auto seq, repo::NextSequenceValue(tx, "Interruptions"));
-      CUTTLE_TRY(auto rs, tx.Execute(std::string("INSERT INTO interruptions (id, seq, space_id, "
-                                                 "task_id, unit_key, attempt, type, title, json, "
-                                                 "created) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                                                 "$8, $9, now_ms()) RETURNING ") +
-                                         kColumns,
-                                     {core::MakeId("Interruptions", seq), seq, n.space_id,
-                                      n.task_id, n.unit_key, n.attempt,
-                                      InterruptionTypeName(n.type), n.title, n.details.dump()}));
+      CUTTLE_TRY(auto rs,
+                 tx.Execute(std::string("INSERT INTO interruptions (id, seq, space_id, "
+                                        "task_id, unit_key, attempt, type, title, json, "
+                                        "created) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                                        "$8, $9, now_ms()) RETURNING ") +
+                                kColumns,
+                            {core::MakeId("Interruptions", seq), seq, n.space_id, n.task_id,
+                             n.unit_key, n.attempt, InterruptionTypeName(n.type), n.title,
+                             core::DumpJson(n.details)}));
       raised = ReadInterruption(rs.front());
     }
     // An interruption already answered (the answer arrived, then the owner died before reading
@@ -209,7 +210,14 @@ Result<Interruption> SubmitInterruption(db::Database& db, tasks::TaskQueue& queu
     submitted = ReadInterruption(rs.front());
     // The answer and the task's release commit together: an answered interruption never leaves
     // its task parked.
-    CUTTLE_TRY_VOID(tasks::TaskQueue::UnparkIn(tx, submitted->task_id));
+    CUTTLE_TRY(auto unparked, tasks::TaskQueue::UnparkIn(tx, submitted->task_id));
+    if (!unparked) {
+      // Cancelled between the prompt and the answer: nothing will resume, so the answer (rolled
+      // back with this error) must not look accepted.
+      return Fail(Error::Conflict(fmt::format(
+          "The task {} is no longer waiting for this answer: it was cancelled or has ended.",
+          submitted->task_id)));
+    }
     if (also) CUTTLE_TRY_VOID(also(tx, *submitted));
     return {};
   }));

@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "core/strings.h"
 #include "repo/page.h"
+#include "tasks/task_log.h"
 
 namespace cuttle::deploy {
 
@@ -60,7 +61,7 @@ Result<void> WriteUnit(db::Database& db, const tasks::Lease& lease, const UnitRo
         db::Value(row.action_name), db::Value(row.machine_id), db::Value(row.machine_name),
         db::Value(row.state), db::Value(row.attempt), db::Value(lease.node), db::Value(lease.epoch),
         row.error.empty() ? db::Value(std::monostate{}) : db::Value(row.error),
-        db::Value(row.outputs.dump())}) {
+        db::Value(core::DumpJson(row.outputs))}) {
     params.push_back(std::move(v));
   }
   // Typed: PostgreSQL cannot infer a parameter's type from an INSERT's SELECT list.
@@ -102,8 +103,7 @@ Result<void> WriteUnit(db::Database& db, const tasks::Lease& lease, const UnitRo
 
 std::string UnitLogPath(const std::string& tasklogs_root, const std::string& task_id,
                         int64_t ordinal) {
-  return tasklogs_root + "/" + core::ToLower(task_id) + ".units/" + std::to_string(ordinal) +
-         ".log";
+  return tasks::TaskUnitLogDir(tasklogs_root, task_id) + "/" + std::to_string(ordinal) + ".log";
 }
 
 }  // namespace cuttle::deploy

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "tasks/task_log.h"
 
 namespace cuttle::tasks {
@@ -19,6 +21,8 @@ Result<int> ApplyRetention(db::Database& db, ArtifactStore& artifacts,
     for (const auto& t : batch) {
       CUTTLE_TRY_VOID(artifacts.DeleteForTask(t.id));
       ::unlink(TaskLogPath(tasklogs_dir, t.id).c_str());
+      std::error_code ignored;  // a deployment's per-unit logs, if it had any
+      std::filesystem::remove_all(TaskUnitLogDir(tasklogs_dir, t.id), ignored);
       CUTTLE_TRY_VOID(queue.MarkLogsPurged(t.id));
       ++purged;
     }

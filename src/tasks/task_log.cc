@@ -67,6 +67,10 @@ std::string TaskLogPath(const std::string& root, const std::string& task_id) {
   return root + "/" + core::ToLower(task_id) + ".log";
 }
 
+std::string TaskUnitLogDir(const std::string& root, const std::string& task_id) {
+  return root + "/" + core::ToLower(task_id) + ".units";
+}
+
 TaskLogWriter::TaskLogWriter(std::string path, std::function<bool()> may_write,
                              const core::Clock& clock)
     : path_(std::move(path)), may_write_(std::move(may_write)), clock_(clock) {}

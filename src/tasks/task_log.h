@@ -38,6 +38,9 @@ struct LogElement {
 // The log file of a task: "<root>/<task id lower-cased>.log". The id is validated by the caller
 // (ServerTasks-N), never raw user input.
 std::string TaskLogPath(const std::string& root, const std::string& task_id);
+// The folder of a deployment task's per-unit logs beside it: "<root>/<task id lower-cased>.units"
+// (deploy::UnitLogPath names the files).
+std::string TaskUnitLogDir(const std::string& root, const std::string& task_id);
 
 class TaskLogWriter {
  public:

@@ -310,7 +310,11 @@ Result<void> TaskQueue::MarkLogsPurged(const std::string& id) {
 Result<void> TaskQueue::Requeue(const Lease& lease) {
   CUTTLE_TRY_VOID(FencedUpdate(lease,
                                "state = 'Queued', server_node = NULL, start_time = NULL, "
-                               "work_started = $4, last_updated_time = now_ms()",
+                               "work_started = $4, last_updated_time = now_ms(), "
+                               // A resumable task (a deployment) has started: its expiry, the
+                               // time it had to start by, must not stop its adoption.
+                               "queue_time_expiry = CASE WHEN idempotent THEN NULL ELSE "
+                               "queue_time_expiry END",
                                {false}));
   (void)db_.Notify(kWakeChannel, lease.task_id);
   return {};
@@ -326,8 +330,10 @@ Result<void> TaskQueue::ParkIn(db::Transaction& tx, const Lease& lease,
   params.push_back(true);                    // parked
   params.push_back(false);                   // work_started
   params.push_back(has_warnings_or_errors);  // OR-ed: never clears what an earlier claim recorded
+  // QueueTimeExpiry is when the task must have started: it has, so a late answer cannot expire it.
   CUTTLE_TRY(auto rs, tx.Execute(fmt::format("UPDATE server_tasks SET state = 'Queued', parked = "
                                              "${}, server_node = NULL, work_started = ${}, "
+                                             "queue_time_expiry = NULL, "
                                              "has_warnings_or_errors = (has_warnings_or_errors OR "
                                              "${}), last_updated_time = now_ms(){} RETURNING id",
                                              flags, flags + 1, flags + 2, w.Sql()),

@@ -87,3 +87,17 @@ TEST(JsonTest, MemberReadersNeverThrowAndMatchKeysIgnoringCase) {
 
 }  // namespace
 }  // namespace cuttle::core
+
+namespace cuttle::core {
+namespace {
+
+// What a script produced can be any bytes: DumpJson replaces invalid UTF-8 where dump() throws.
+TEST(JsonTest, DumpJsonReplacesInvalidUtf8InsteadOfThrowing) {
+  nlohmann::json outputs = nlohmann::json::array({{{"Name", "X"}, {"Value", "caf\xe9 \xff"}}});
+  EXPECT_THROW((void)outputs.dump(), nlohmann::json::type_error);
+  EXPECT_EQ(DumpJson(outputs), "[{\"Name\":\"X\",\"Value\":\"caf\xef\xbf\xbd \xef\xbf\xbd\"}]");
+  EXPECT_EQ(DumpJson({{"a", 1}}), "{\"a\":1}");
+}
+
+}  // namespace
+}  // namespace cuttle::core

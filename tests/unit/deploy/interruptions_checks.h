@@ -286,6 +286,45 @@ inline void SubmitUnparksTheTaskForANewClaim(db::Database& db) {
   EXPECT_EQ(stale.error().code(), ErrorCode::kLostOwnership);
 }
 
+// A deployment's QueueTimeExpiry is when it must have started. Once it has, neither a late answer
+// nor an adoption after its node died times it out.
+inline void AStartedDeploymentOutlivesItsQueueExpiry(db::Database& db) {
+  TaskQueue q(db);
+  tasks::NewTask n = DeployTask();
+  n.idempotent = true;  // deployments are resumable
+  n.queue_time_expiry = db.NowMillis().value() + 60'000;
+  Lease lease = Running(q, n);
+  // The expiry passes while the task waits for an answer.
+  ASSERT_TRUE(
+      db.Execute("UPDATE server_tasks SET queue_time_expiry = 1 WHERE id = $1", {lease.task_id}));
+  auto i = RaiseAndPark(db, lease, Manual(lease)).value();
+  ASSERT_TRUE(SubmitInterruption(db, q, i.id, "Users-1", {{"Result", "Proceed"}}));
+  EXPECT_EQ(q.ExpireQueued().value(), 0);
+  auto c = q.Claim("n2").value();
+  ASSERT_TRUE(c) << "the answered deployment is claimed despite its old expiry";
+  // Its node dies mid-run with an expiry set again: the adoption re-queue clears it too.
+  ASSERT_TRUE(db.Execute("UPDATE server_tasks SET queue_time_expiry = 1 WHERE id = $1", {c->id}));
+  ASSERT_TRUE(q.Requeue(Lease{c->id, "n2", c->claim_epoch}));
+  EXPECT_EQ(q.ExpireQueued().value(), 0);
+  auto adopted = q.Claim("n3").value();
+  ASSERT_TRUE(adopted);
+  EXPECT_EQ(adopted->id, lease.task_id);
+}
+
+// An answer that arrives after the task was cancelled (before its prompts were closed) is refused
+// and recorded nowhere: nothing will resume the task.
+inline void AnAnswerToACancelledTaskIsRefused(db::Database& db) {
+  TaskQueue q(db);
+  Lease lease = Running(q, DeployTask());
+  auto i = RaiseAndPark(db, lease, Manual(lease)).value();
+  ASSERT_TRUE(q.Cancel(lease.task_id));
+  auto late = SubmitInterruption(db, q, i.id, "Users-1", {{"Result", "Proceed"}});
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code(), ErrorCode::kConflict);
+  EXPECT_NE(late.error().message().find("no longer waiting"), std::string::npos);
+  EXPECT_TRUE(GetInterruption(db, i.id).value()->is_pending) << "the answer was rolled back";
+}
+
 // Cancelling a parked task ends it at once, frees its concurrency tag and closes its prompts.
 inline void CancellingAParkedTaskEndsItAndClosesItsInterruptions(db::Database& db) {
   TaskQueue q(db);

@@ -109,5 +109,17 @@ TEST(InterruptionsPgTest, TwoAnswersAtOnceRecordExactlyOne) {
   }
 }
 
+TEST(InterruptionsPgTest, AnAnswerToACancelledTaskIsRefused) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ASSERT_TRUE(db);
+  checks::AnAnswerToACancelledTaskIsRefused(*db);
+}
+
+TEST(InterruptionsPgTest, AStartedDeploymentOutlivesItsQueueExpiry) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ASSERT_TRUE(db);
+  checks::AStartedDeploymentOutlivesItsQueueExpiry(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::deploy

@@ -61,5 +61,17 @@ TEST(InterruptionsTest, TaskListShowsParkedTasksAsExecuting) {
   checks::TaskListShowsParkedTasksAsExecuting(*db);
 }
 
+TEST(InterruptionsTest, AnAnswerToACancelledTaskIsRefused) {
+  testing::TempDir dir;
+  auto db = testing::NewSqlite(dir);
+  checks::AnAnswerToACancelledTaskIsRefused(*db);
+}
+
+TEST(InterruptionsTest, AStartedDeploymentOutlivesItsQueueExpiry) {
+  testing::TempDir dir;
+  auto db = testing::NewSqlite(dir);
+  checks::AStartedDeploymentOutlivesItsQueueExpiry(*db);
+}
+
 }  // namespace
 }  // namespace cuttle::deploy
