@@ -441,10 +441,11 @@ Result<bool> TaskQueue::ResolveOrphan(const Task& t, const std::string& error_me
 }
 
 Result<std::vector<Task>> TaskQueue::ClaimedBy(const std::string& node, int64_t older_than_ms) {
-  CUTTLE_TRY(auto rs, db_.Execute(std::string("SELECT ") + kColumns +
-                                      " FROM server_tasks WHERE server_node = $1 AND state IN " +
-                                      kActive + " AND start_time < now_ms() - $2 ORDER BY seq",
-                                  {node, older_than_ms}));
+  CUTTLE_TRY(auto rs,
+             db_.Execute(std::string("SELECT ") + kColumns +
+                             " FROM server_tasks WHERE server_node = $1 AND state IN " + kActive +
+                             " AND last_updated_time < now_ms() - $2 ORDER BY seq",
+                         {node, older_than_ms}));
   std::vector<Task> out;
   for (const auto& r : rs.rows) out.push_back(ReadTask(r));
   return out;

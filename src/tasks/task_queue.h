@@ -196,7 +196,8 @@ class TaskQueue {
   // Active tasks claimed by `node` more than `older_than_ms` ago (database clock). The runner
   // compares them with what it really runs: a claim whose reply was lost (the connection dropped
   // after the UPDATE committed, and the retry claimed something else) leaves a task that this
-  // live node owns but no thread executes.
+  // live node owns but no thread executes. "Claimed" is measured from the row's last update (the
+  // claim sets it), not its start time: a resumed deployment keeps the start of its first claim.
   Result<std::vector<Task>> ClaimedBy(const std::string& node, int64_t older_than_ms);
 
   // Queued tasks whose QueueTimeExpiry has passed become TimedOut. Returns how many.
