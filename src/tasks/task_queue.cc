@@ -214,7 +214,11 @@ Result<std::vector<Task>> TaskQueue::ClaimUpTo(const std::string& node, int64_t 
                          "AND NOT t.parked AND t.queue_time <= now_ms() "
                          "AND (t.queue_time_expiry IS NULL OR t.queue_time_expiry > now_ms()) "
                          "AND (t.concurrency_tag IS NULL OR NOT EXISTS (SELECT 1 FROM server_tasks "
-                         "e WHERE e.concurrency_tag = t.concurrency_tag AND (e.parked OR e.state "
+                         "e WHERE e.concurrency_tag = t.concurrency_tag AND (e.parked OR "
+                         // An older task of the tag that was claimed before (a resumed or adopted
+                         // deployment, back in the queue) goes first: a newer one must not
+                         // overtake it on another node.
+                         "(e.state = 'Queued' AND e.claim_epoch > 0 AND e.seq < t.seq) OR e.state "
                          "IN ") +
                      kActive + "))) ORDER BY t.queue_time, t.seq LIMIT $3" +
                      (pg ? " FOR UPDATE SKIP LOCKED" : "");

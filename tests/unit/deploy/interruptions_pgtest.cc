@@ -121,5 +121,27 @@ TEST(InterruptionsPgTest, AStartedDeploymentOutlivesItsQueueExpiry) {
   checks::AStartedDeploymentOutlivesItsQueueExpiry(*db);
 }
 
+// A resumed deployment keeps its turn: while one node is claiming it (its row locked, which
+// SKIP LOCKED passes over), another node does not take the newer deployment of the same project
+// and environment instead.
+TEST(InterruptionsPgTest, ANewerDeploymentDoesNotOvertakeAResumedOne) {
+  auto db = testing::OpenMigrated(testing::NewPostgresDatabase());
+  ASSERT_TRUE(db);
+  tasks::TaskQueue q(*db);
+  tasks::Lease lease = checks::Running(q, checks::DeployTask());
+  auto i = RaiseAndPark(*db, lease, checks::Manual(lease)).value();
+  auto newer = q.Enqueue(checks::DeployTask());
+  ASSERT_TRUE(newer);
+  ASSERT_TRUE(SubmitInterruption(*db, q, i.id, "Users-1", {{"Result", "Proceed"}}));
+  auto claiming = db->Begin();
+  ASSERT_TRUE(claiming);
+  ASSERT_TRUE((*claiming)->Execute("SELECT id FROM server_tasks WHERE id = $1 FOR UPDATE",
+                                   {lease.task_id}));
+  EXPECT_FALSE(q.Claim("n3").value().has_value()) << "the newer deployment overtook";
+  (*claiming)->Rollback();
+  auto c = q.Claim("n2").value();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->id, lease.task_id);
+}
 }  // namespace
 }  // namespace cuttle::deploy
