@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -33,7 +34,9 @@ bool IsFinal(const std::string& state) {
 }
 
 // Runs fn(0..n-1) on at most `width` threads, a new index starting whenever one ends (a sliding
-// window). One at a time runs on the calling thread.
+// window). One at a time runs on the calling thread. An exception thrown by fn on a worker thread
+// (which would terminate the process) stops the window taking new indices and is rethrown on the
+// calling thread once every worker has ended, as if one at a time had run.
 void ParallelFor(size_t n, size_t width, const std::function<void(size_t)>& fn) {
   if (n == 0) return;
   width = std::clamp<size_t>(width, 1, n);
@@ -42,14 +45,23 @@ void ParallelFor(size_t n, size_t width, const std::function<void(size_t)>& fn) 
     return;
   }
   std::atomic<size_t> next{0};
+  std::mutex error_mu;
+  std::exception_ptr error;
   std::vector<std::thread> threads;
   threads.reserve(width);
   for (size_t w = 0; w < width; ++w) {
     threads.emplace_back([&] {
-      for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+      try {
+        for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+      } catch (...) {
+        next.store(n);  // start nothing more
+        std::lock_guard lock(error_mu);
+        if (!error) error = std::current_exception();
+      }
     });
   }
   for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
 }
 
 std::string PropertyText(const json& properties, std::string_view name) {
