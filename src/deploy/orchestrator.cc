@@ -127,9 +127,11 @@ class Orchestration {
   UnitEnd RunManual(const engine::PlannedStep& step, const engine::PlannedAction& action,
                     UnitRow row, StepRun& run);
   // The unit failed with `error` (attempt row.attempt): guided failure or Failed. Sets `retry`
-  // when the answer was Retry (the caller runs attempt+1).
+  // when the answer was Retry (the caller runs attempt+1). `resumed`: the row is an earlier
+  // claim's (Waiting or Running), so its recorded outputs are loaded before an answer other than
+  // Retry (which starts afresh) is acted on.
   UnitEnd Failed(const engine::PlannedStep& step, UnitRow row, const std::string& error,
-                 bool guided, bool& retry, StepRun& run);
+                 bool guided, bool& retry, StepRun& run, bool resumed = false);
   void LoadOutputs(const UnitRow& row, StepRun& run);
   void Record(StepRun& run, const engine::PlannedAction& action,
               const engine::PlannedTarget* target, const std::string& name,
@@ -532,6 +534,7 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
     return UnitEnd::kSkipped;
   }
   if (row.state == "Failed") {
+    LoadOutputs(row, run);  // a Failure or Always step may read what it set before failing
     fail_step(row.error);
     return UnitEnd::kFailed;
   }
@@ -582,7 +585,7 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
       std::string error =
           fmt::format("The node {} running this step was lost.", row.node.empty() ? "?" : row.node);
       Log(LogCategory::kError, fmt::format("{}: {}", action.name, error));
-      UnitEnd end = Failed(step, row, error, guided, retry, run);
+      UnitEnd end = Failed(step, row, error, guided, retry, run, /*resumed=*/true);
       if (!retry) {
         if (end == UnitEnd::kFailed) fail_step(error);
         return end;
@@ -592,7 +595,7 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
   } else if (row.state == "Waiting") {
     // A guided-failure prompt raised by an earlier claim: its answer decides.
     bool retry = false;
-    UnitEnd end = Failed(step, row, row.error, guided, retry, run);
+    UnitEnd end = Failed(step, row, row.error, guided, retry, run, /*resumed=*/true);
     if (!retry) {
       if (end == UnitEnd::kFailed) fail_step(row.error);
       return end;
@@ -747,7 +750,8 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
 }
 
 UnitEnd Orchestration::Failed(const engine::PlannedStep& step, UnitRow row,
-                              const std::string& error, bool guided, bool& retry, StepRun&) {
+                              const std::string& error, bool guided, bool& retry, StepRun& run,
+                              bool resumed) {
   retry = false;
   if (guided) {
     auto answered =
@@ -757,6 +761,8 @@ UnitEnd Orchestration::Failed(const engine::PlannedStep& step, UnitRow row,
       return UnitEnd::kLost;
     }
     const std::string answer = *answered ? Answer(**answered) : "";
+    // Ignore, Exclude, Fail: the attempt's outputs stand, for later steps (and the masker).
+    if (resumed && !answer.empty() && answer != "Retry") LoadOutputs(row, run);
     if (answer == "Retry") {
       Log(LogCategory::kInfo, fmt::format("Guided failure: retrying {}.", row.action_name));
       retry = true;
@@ -807,6 +813,8 @@ UnitEnd Orchestration::Failed(const engine::PlannedStep& step, UnitRow row,
       return UnitEnd::kWaiting;
     }
     // Fail: the failure stands.
+  } else if (resumed) {
+    LoadOutputs(row, run);
   }
   row.state = "Failed";
   row.error = error;
