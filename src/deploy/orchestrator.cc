@@ -19,6 +19,7 @@
 #include "engine/masker.h"
 #include "engine/octostache.h"
 #include "tasks/task_log.h"
+#include "tasks/task_queue.h"
 
 namespace cuttle::deploy {
 
@@ -105,6 +106,9 @@ class Orchestration {
   // StopReason, serialised (units poll it from several threads); remembers lost and canceled.
   std::string Stop();
   bool Stopping() const { return lost_ || canceled_; }
+  // After a park refused for lost ownership: whether the task was canceled while this claim still
+  // holds it (the runner's cancel flag, or the row, which the runner's poll may not have read yet).
+  bool CanceledWhileHeld();
 
   std::string UnitKey(const engine::PlannedStep& step, const engine::PlannedAction& action,
                       const engine::PlannedTarget* target) const;
@@ -188,7 +192,18 @@ std::string Orchestration::Stop() {
   } else if (!why.empty()) {
     lost_ = true;  // lost, fenced, shutting down: write nothing more; another node adopts it
   }
+  // A Write() refused (lease gone, database failed): the sibling units' scripts stop too.
+  if (why.empty() && lost_) why = "lost";
   return why;
+}
+
+bool Orchestration::CanceledWhileHeld() {
+  if (Stop() == "canceled") return true;
+  if (lost_) return false;
+  auto held = tasks::TaskQueue(db_).Held({lease_});
+  if (!held || held->empty() || held->front().state != tasks::TaskState::kCancelling) return false;
+  canceled_ = true;
+  return true;
 }
 
 std::string Orchestration::UnitKey(const engine::PlannedStep& step,
@@ -434,6 +449,11 @@ tasks::TaskOutcome Orchestration::Run() {
         if (raised.error().code() != ErrorCode::kLostOwnership) {
           Log(LogCategory::kError,
               "The deployment could not wait for an answer: " + raised.error().message());
+        } else if (CanceledWhileHeld()) {
+          // Only an Executing task parks: a cancel that landed just before the park left the
+          // lease with this node, so the runner records the cancel (Complete takes Cancelling).
+          Log(LogCategory::kWarning, "The deployment was canceled.");
+          return {.state = tasks::TaskState::kCanceled, .error = "The task was canceled."};
         }
         return tasks::TaskOutcome::HandedOff();
       }
