@@ -633,8 +633,15 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
     if (!Write(row)) return UnitEnd::kLost;
 
     // The unit's own log file, beside the task's.
-    tasks::TaskLogWriter unit_log(UnitLogPath(o_.tasklogs_dir, row.task_id, row.ordinal),
-                                  [this] { return !lost_.load(); });
+    tasks::TaskLogWriter unit_log(UnitLogPath(o_.tasklogs_dir, row.task_id, row.ordinal), [this] {
+      // Fenced like the task's own log: not once the lease may be
+      // gone (lost, fenced, shutting down), even before a poll or a
+      // Write() set lost_. StopReason reads the runner's flags (the
+      // database only once per fence); a cancel still writes.
+      if (lost_) return false;
+      const std::string why = x_.StopReason();
+      return why.empty() || why == "canceled";
+    });
     auto line = [&](LogCategory c, std::string_view text) {
       std::string masked = Mask(text);
       (void)x_.log().Append(c, masked);
