@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "engine/masker.h"
 #include "engine/octostache.h"
 #include "tasks/task_log.h"
+#include "tasks/task_queue.h"
 
 namespace cuttle::deploy {
 
@@ -33,7 +35,9 @@ bool IsFinal(const std::string& state) {
 }
 
 // Runs fn(0..n-1) on at most `width` threads, a new index starting whenever one ends (a sliding
-// window). One at a time runs on the calling thread.
+// window). One at a time runs on the calling thread. An exception thrown by fn on a worker thread
+// (which would terminate the process) stops the window taking new indices and is rethrown on the
+// calling thread once every worker has ended, as if one at a time had run.
 void ParallelFor(size_t n, size_t width, const std::function<void(size_t)>& fn) {
   if (n == 0) return;
   width = std::clamp<size_t>(width, 1, n);
@@ -42,14 +46,23 @@ void ParallelFor(size_t n, size_t width, const std::function<void(size_t)>& fn) 
     return;
   }
   std::atomic<size_t> next{0};
+  std::mutex error_mu;
+  std::exception_ptr error;
   std::vector<std::thread> threads;
   threads.reserve(width);
   for (size_t w = 0; w < width; ++w) {
     threads.emplace_back([&] {
-      for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+      try {
+        for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+      } catch (...) {
+        next.store(n);  // start nothing more
+        std::lock_guard lock(error_mu);
+        if (!error) error = std::current_exception();
+      }
     });
   }
   for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
 }
 
 std::string PropertyText(const json& properties, std::string_view name) {
@@ -93,6 +106,9 @@ class Orchestration {
   // StopReason, serialised (units poll it from several threads); remembers lost and canceled.
   std::string Stop();
   bool Stopping() const { return lost_ || canceled_; }
+  // After a park refused for lost ownership: whether the task was canceled while this claim still
+  // holds it (the runner's cancel flag, or the row, which the runner's poll may not have read yet).
+  bool CanceledWhileHeld();
 
   std::string UnitKey(const engine::PlannedStep& step, const engine::PlannedAction& action,
                       const engine::PlannedTarget* target) const;
@@ -115,9 +131,11 @@ class Orchestration {
   UnitEnd RunManual(const engine::PlannedStep& step, const engine::PlannedAction& action,
                     UnitRow row, StepRun& run);
   // The unit failed with `error` (attempt row.attempt): guided failure or Failed. Sets `retry`
-  // when the answer was Retry (the caller runs attempt+1).
+  // when the answer was Retry (the caller runs attempt+1). `resumed`: the row is an earlier
+  // claim's (Waiting or Running), so its recorded outputs are loaded before an answer other than
+  // Retry (which starts afresh) is acted on.
   UnitEnd Failed(const engine::PlannedStep& step, UnitRow row, const std::string& error,
-                 bool guided, bool& retry, StepRun& run);
+                 bool guided, bool& retry, StepRun& run, bool resumed = false);
   void LoadOutputs(const UnitRow& row, StepRun& run);
   void Record(StepRun& run, const engine::PlannedAction& action,
               const engine::PlannedTarget* target, const std::string& name,
@@ -174,7 +192,18 @@ std::string Orchestration::Stop() {
   } else if (!why.empty()) {
     lost_ = true;  // lost, fenced, shutting down: write nothing more; another node adopts it
   }
+  // A Write() refused (lease gone, database failed): the sibling units' scripts stop too.
+  if (why.empty() && lost_) why = "lost";
   return why;
+}
+
+bool Orchestration::CanceledWhileHeld() {
+  if (Stop() == "canceled") return true;
+  if (lost_) return false;
+  auto held = tasks::TaskQueue(db_).Held({lease_});
+  if (!held || held->empty() || held->front().state != tasks::TaskState::kCancelling) return false;
+  canceled_ = true;
+  return true;
 }
 
 std::string Orchestration::UnitKey(const engine::PlannedStep& step,
@@ -420,6 +449,11 @@ tasks::TaskOutcome Orchestration::Run() {
         if (raised.error().code() != ErrorCode::kLostOwnership) {
           Log(LogCategory::kError,
               "The deployment could not wait for an answer: " + raised.error().message());
+        } else if (CanceledWhileHeld()) {
+          // Only an Executing task parks: a cancel that landed just before the park left the
+          // lease with this node, so the runner records the cancel (Complete takes Cancelling).
+          Log(LogCategory::kWarning, "The deployment was canceled.");
+          return {.state = tasks::TaskState::kCanceled, .error = "The task was canceled."};
         }
         return tasks::TaskOutcome::HandedOff();
       }
@@ -520,6 +554,7 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
     return UnitEnd::kSkipped;
   }
   if (row.state == "Failed") {
+    LoadOutputs(row, run);  // a Failure or Always step may read what it set before failing
     fail_step(row.error);
     return UnitEnd::kFailed;
   }
@@ -570,7 +605,7 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
       std::string error =
           fmt::format("The node {} running this step was lost.", row.node.empty() ? "?" : row.node);
       Log(LogCategory::kError, fmt::format("{}: {}", action.name, error));
-      UnitEnd end = Failed(step, row, error, guided, retry, run);
+      UnitEnd end = Failed(step, row, error, guided, retry, run, /*resumed=*/true);
       if (!retry) {
         if (end == UnitEnd::kFailed) fail_step(error);
         return end;
@@ -580,7 +615,7 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
   } else if (row.state == "Waiting") {
     // A guided-failure prompt raised by an earlier claim: its answer decides.
     bool retry = false;
-    UnitEnd end = Failed(step, row, row.error, guided, retry, run);
+    UnitEnd end = Failed(step, row, row.error, guided, retry, run, /*resumed=*/true);
     if (!retry) {
       if (end == UnitEnd::kFailed) fail_step(row.error);
       return end;
@@ -598,8 +633,15 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
     if (!Write(row)) return UnitEnd::kLost;
 
     // The unit's own log file, beside the task's.
-    tasks::TaskLogWriter unit_log(UnitLogPath(o_.tasklogs_dir, row.task_id, row.ordinal),
-                                  [this] { return !lost_.load(); });
+    tasks::TaskLogWriter unit_log(UnitLogPath(o_.tasklogs_dir, row.task_id, row.ordinal), [this] {
+      // Fenced like the task's own log: not once the lease may be
+      // gone (lost, fenced, shutting down), even before a poll or a
+      // Write() set lost_. StopReason reads the runner's flags (the
+      // database only once per fence); a cancel still writes.
+      if (lost_) return false;
+      const std::string why = x_.StopReason();
+      return why.empty() || why == "canceled";
+    });
     auto line = [&](LogCategory c, std::string_view text) {
       std::string masked = Mask(text);
       (void)x_.log().Append(c, masked);
@@ -735,7 +777,8 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
 }
 
 UnitEnd Orchestration::Failed(const engine::PlannedStep& step, UnitRow row,
-                              const std::string& error, bool guided, bool& retry, StepRun&) {
+                              const std::string& error, bool guided, bool& retry, StepRun& run,
+                              bool resumed) {
   retry = false;
   if (guided) {
     auto answered =
@@ -745,6 +788,8 @@ UnitEnd Orchestration::Failed(const engine::PlannedStep& step, UnitRow row,
       return UnitEnd::kLost;
     }
     const std::string answer = *answered ? Answer(**answered) : "";
+    // Ignore, Exclude, Fail: the attempt's outputs stand, for later steps (and the masker).
+    if (resumed && !answer.empty() && answer != "Retry") LoadOutputs(row, run);
     if (answer == "Retry") {
       Log(LogCategory::kInfo, fmt::format("Guided failure: retrying {}.", row.action_name));
       retry = true;
@@ -795,6 +840,8 @@ UnitEnd Orchestration::Failed(const engine::PlannedStep& step, UnitRow row,
       return UnitEnd::kWaiting;
     }
     // Fail: the failure stands.
+  } else if (resumed) {
+    LoadOutputs(row, run);
   }
   row.state = "Failed";
   row.error = error;
