@@ -8,12 +8,12 @@ import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { ADMIN_KEY, Node, startCluster, tempDir, freePort, eventually } from './lib/cluster.mjs';
+import { action, step } from './lib/octopus.mjs';
 
 const require = createRequire(import.meta.url);
 const {
   Client, EnvironmentRepository, LifecycleRepository, ProjectGroupRepository, ProjectRepository,
   NewProject, DeploymentProcessRepository, ReleaseRepository, DeploymentRepository, ServerTaskWaiter,
-  RunCondition, StartTrigger, PackageRequirement, RunConditionForAction,
 } = require('@octopusdeploy/api-client');
 
 const FINAL = new Set(['Success', 'Failed', 'Canceled', 'TimedOut']);
@@ -91,17 +91,9 @@ describe('interruptions on one node', async () => {
   });
 });
 
-const step = (name, actionType, properties, stepProperties = {}) => ({
-  Id: '', Name: name, Properties: stepProperties,
-  Condition: RunCondition.Success, StartTrigger: StartTrigger.StartAfterPrevious,
-  PackageRequirement: PackageRequirement.LetOctopusDecide,
-  Actions: [{
-    Id: '', Name: name, ActionType: actionType, Notes: null, IsDisabled: false, IsRequired: false,
-    CanBeUsedForProjectVersioning: true, WorkerPoolId: null, WorkerPoolVariable: null,
-    Container: { Image: null, FeedId: null }, Environments: [], ExcludedEnvironments: [], Channels: [],
-    TenantTags: [], Condition: RunConditionForAction.Success, Packages: [], Properties: properties,
-  }],
-});
+// A one-action step on the targets in `roles` ('' for the server).
+const oneActionStep = (name, actionType, properties, roles = '') =>
+  step(name, roles, action(name, actionType, properties));
 
 describe('a deployment answered through /interruptions', async () => {
   const dir = tempDir();
@@ -130,11 +122,11 @@ describe('a deployment answered through /interruptions', async () => {
     const proc = await processes.get(project);
     const mark = path.join(dir, 'flaky-ran-once');
     proc.Steps = [
-      step('Approve', 'Octopus.Manual', { 'Octopus.Action.Manual.Instructions': 'Check the release notes.', 'Octopus.Action.RunOnServer': 'true' }),
-      step('Flaky', 'Octopus.Script', {
+      oneActionStep('Approve', 'Octopus.Manual', { 'Octopus.Action.Manual.Instructions': 'Check the release notes.', 'Octopus.Action.RunOnServer': 'true' }),
+      oneActionStep('Flaky', 'Octopus.Script', {
         'Octopus.Action.Script.ScriptSource': 'Inline', 'Octopus.Action.Script.Syntax': 'Bash',
         'Octopus.Action.Script.ScriptBody': `if [ -f '${mark}' ]; then echo "second time lucky"; else touch '${mark}'; echo "first try fails"; exit 3; fi`,
-      }, { 'Octopus.Action.TargetRoles': 'web' }),
+      }, 'web'),
     ];
     await processes.update(project, proc);
     await new ReleaseRepository(client, 'Default').create({ spaceName: 'Default', ProjectName: 'Gated', ReleaseVersion: '1.0.0' });
@@ -244,7 +236,7 @@ describe('an answer through the other node', async () => {
     const project = await new ProjectRepository(client, 'Default').create(NewProject('Approved', group, lifecycle));
     const processes = new DeploymentProcessRepository(client, 'Default');
     const proc = await processes.get(project);
-    proc.Steps = [step('Approve', 'Octopus.Manual', { 'Octopus.Action.Manual.Instructions': 'Go?', 'Octopus.Action.RunOnServer': 'true' })];
+    proc.Steps = [oneActionStep('Approve', 'Octopus.Manual', { 'Octopus.Action.Manual.Instructions': 'Go?', 'Octopus.Action.RunOnServer': 'true' })];
     await processes.update(project, proc);
     await new ReleaseRepository(client, 'Default').create({ spaceName: 'Default', ProjectName: 'Approved', ReleaseVersion: '1.0.0' });
     const created = await new DeploymentRepository(client, 'Default').create({

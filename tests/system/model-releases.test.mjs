@@ -12,13 +12,13 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { ADMIN_KEY, startCluster, freePort, eventually } from './lib/cluster.mjs';
 import { Haproxy } from './lib/haproxy.mjs';
+import { apiCall, action, step, script } from './lib/octopus.mjs';
 
 const require = createRequire(import.meta.url);
 const {
   Client, EnvironmentRepository, LifecycleRepository, ProjectGroupRepository, ProjectRepository,
   NewProject, DeploymentProcessRepository, ReleaseRepository, DeploymentRepository, ServerTaskWaiter,
-  RunbookRepository, RunbookSnapshotRepository, RunbookRunRepository, RunCondition, StartTrigger,
-  PackageRequirement, RunConditionForAction,
+  RunbookRepository, RunbookSnapshotRepository, RunbookRunRepository,
 } = require('@octopusdeploy/api-client');
 const octopusDeploy = require('octopus-deploy');
 const createReleaseCommands = require('octopus-deploy/lib/commands/create-release');
@@ -29,16 +29,7 @@ describe('releases, deployments, runbooks and the dashboard through HAProxy and 
   let cluster, lb, client, base;
   const ids = {};
 
-  async function api(method, path, body) {
-    const r = await fetch(base + path, {
-      method, headers: { 'X-Octopus-ApiKey': ADMIN_KEY, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
-    return { status: r.status, json, text };
-  }
+  const api = (method, path, body) => apiCall(base, method, path, body);
 
   async function waitTask(id) {
     const task = await new ServerTaskWaiter(client, SPACE).waitForServerTaskToComplete(id, 200, 30000);
@@ -46,21 +37,8 @@ describe('releases, deployments, runbooks and the dashboard through HAProxy and 
     return task;
   }
 
-  const scriptStep = (body) => ({
-    Id: '', Name: 'Say hello', Properties: { 'Octopus.Action.TargetRoles': '' },
-    Condition: RunCondition.Success, StartTrigger: StartTrigger.StartAfterPrevious,
-    PackageRequirement: PackageRequirement.LetOctopusDecide,
-    Actions: [{
-      Id: '', Name: 'Say hello', ActionType: 'Octopus.Script', Notes: null, IsDisabled: false, IsRequired: false,
-      CanBeUsedForProjectVersioning: true, WorkerPoolId: null, WorkerPoolVariable: null,
-      Container: { Image: null, FeedId: null }, Environments: [], ExcludedEnvironments: [], Channels: [],
-      TenantTags: [], Condition: RunConditionForAction.Success, Packages: [],
-      Properties: {
-        'Octopus.Action.RunOnServer': 'true', 'Octopus.Action.Script.ScriptSource': 'Inline',
-        'Octopus.Action.Script.Syntax': 'Bash', 'Octopus.Action.Script.ScriptBody': body,
-      },
-    }],
-  });
+  const scriptStep = (body) =>
+    step('Say hello', '', action('Say hello', 'Octopus.Script', script('Bash', body, true)));
 
   before(async () => {
     cluster = await startCluster(2, { prefix: 'rel' });
