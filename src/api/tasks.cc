@@ -1,5 +1,9 @@
 #include <fmt/format.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "api/handlers.h"
 #include "api/kit.h"
 #include "core/ids.h"
@@ -82,8 +86,20 @@ Result<tasks::TaskFilter> ReadFilter(ApiContext& ctx, const http::Request& req) 
 }
 
 // A task's JSON with its pending interruptions' types (model::TaskJson).
+// The pending interruption types of those of `tasks` that are parked: an interruption is raised
+// in the statement that parks its task, so no other task has one, and the tasks a client polls
+// (ServerTaskWaiter) cost no query for it.
+Result<std::map<std::string, std::vector<std::string>>> PendingTypesOfParked(
+    ApiContext& ctx, const std::vector<Task>& tasks) {
+  std::vector<std::string> parked;
+  for (const auto& t : tasks) {
+    if (t.parked) parked.push_back(t.id);
+  }
+  return deploy::PendingInterruptionTypes(ctx.db, parked);
+}
+
 Result<json> WithInterruptions(ApiContext& ctx, const Task& t) {
-  CUTTLE_TRY(auto types, deploy::PendingInterruptionTypes(ctx.db, {t.id}));
+  CUTTLE_TRY(auto types, PendingTypesOfParked(ctx, {t}));
   auto it = types.find(t.id);
   return model::TaskJson(t, it == types.end() ? std::vector<std::string>() : it->second);
 }
@@ -96,9 +112,7 @@ Result<http::Response> ListTasks(ApiContext& ctx, http::Request& req) {
   repo::PageQuery q;
   q.skip = filter.ids.empty() ? filter.skip : 0;
   q.take = filter.ids.empty() ? filter.take : static_cast<int64_t>(filter.ids.size());
-  std::vector<std::string> ids;
-  for (const auto& t : page.items) ids.push_back(t.id);
-  CUTTLE_TRY(auto types, deploy::PendingInterruptionTypes(ctx.db, ids));
+  CUTTLE_TRY(auto types, PendingTypesOfParked(ctx, page.items));
   return ListResponse<Task>("Task", req, page, q, [&](const Task& t) {
     auto it = types.find(t.id);
     return model::TaskJson(t, it == types.end() ? std::vector<std::string>() : it->second);
