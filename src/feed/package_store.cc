@@ -304,10 +304,7 @@ Result<OverwriteMode> ParseOverwriteMode(std::optional<std::string> overwrite_mo
 }
 
 PackageStore::PackageStore(db::Database& db, std::string root, uint64_t max_size_bytes)
-    : db_(db),
-      root_(std::move(root)),
-      max_size_(max_size_bytes),
-      deleter_([this] { DeleteLoop(); }) {
+    : db_(db), root_(std::move(root)), max_size_(max_size_bytes) {
   BackfillVersionOrder();
 }
 
@@ -328,43 +325,7 @@ void PackageStore::BackfillVersionOrder() {
   }
 }
 
-PackageStore::~PackageStore() {
-  {
-    std::lock_guard lock(delete_mu_);
-    stopping_ = true;
-  }
-  delete_cv_.notify_all();
-  deleter_.join();
-}
-
-void PackageStore::DeleteLater(std::string path) {
-  {
-    std::lock_guard lock(delete_mu_);
-    to_delete_.push_back(std::move(path));
-  }
-  delete_cv_.notify_all();
-}
-
-void PackageStore::DeleteLoop() {
-  std::unique_lock lock(delete_mu_);
-  for (;;) {
-    delete_cv_.wait(lock, [&] { return stopping_ || !to_delete_.empty(); });
-    if (to_delete_.empty()) return;  // stopping, with nothing left to delete
-    std::string path = std::move(to_delete_.front());
-    to_delete_.pop_front();
-    deleting_ = true;
-    lock.unlock();
-    ::unlink(path.c_str());
-    lock.lock();
-    deleting_ = false;
-    delete_cv_.notify_all();
-  }
-}
-
-void PackageStore::AwaitDeletes() {
-  std::unique_lock lock(delete_mu_);
-  delete_cv_.wait(lock, [&] { return to_delete_.empty() && !deleting_; });
-}
+void PackageStore::AwaitDeletes() { deleter_.Drain(); }
 
 std::string PackageStore::DirOf(const std::string& space_id) const {
   // Space ids are validated ("Spaces-N") before they get here; lower-cased for case-blind shares.
@@ -487,7 +448,7 @@ Result<UploadResult> PackageStore::Record(Package p, OverwriteMode mode) {
     if (done) {
       // The client need not wait for the replaced file to go (see AwaitDeletes).
       for (const auto& name : replaced) {
-        if (name != p.file_name) DeleteLater(DirOf(p.space_id) + "/" + name);
+        if (name != p.file_name) deleter_.Remove(DirOf(p.space_id) + "/" + name);
       }
       return UploadResult{stored, true};
     }

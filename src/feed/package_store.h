@@ -10,21 +10,18 @@
 // Thread-safe: state is in the database and the file system.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "core/error.h"
 #include "db/database.h"
 #include "feed/version.h"
 #include "repo/packages.h"
+#include "storage/remover.h"
 
 namespace cuttle::feed {
 
@@ -51,8 +48,7 @@ struct UploadResult {
 class PackageStore {
  public:
   PackageStore(db::Database& db, std::string root, uint64_t max_size_bytes);
-  // Finishes the deletions still queued (see AwaitDeletes).
-  ~PackageStore();
+  // The destructor finishes the deletions still queued (see AwaitDeletes).
   PackageStore(const PackageStore&) = delete;
   PackageStore& operator=(const PackageStore&) = delete;
 
@@ -94,20 +90,11 @@ class PackageStore {
   // Gives rows stored before version_order existed theirs (once, at construction).
   void BackfillVersionOrder();
 
-  void DeleteLater(std::string path);
-  void DeleteLoop();
-
   db::Database& db_;
   const std::string root_;
   const uint64_t max_size_;
 
-  std::mutex delete_mu_;
-  std::condition_variable delete_cv_;
-  // Protected by delete_mu_.
-  std::deque<std::string> to_delete_;
-  bool deleting_ = false;  // an unlink is under way
-  bool stopping_ = false;
-  std::thread deleter_;  // last: started once everything above exists
+  storage::Remover deleter_;  // replaced package files, removed off the uploading thread
 };
 
 }  // namespace cuttle::feed

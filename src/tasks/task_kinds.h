@@ -80,7 +80,7 @@ class TaskExecution {
   // its own); the caller hands it to RemoveWorkDir when done.
   virtual Result<std::string> CreateWorkDir() = 0;
   // Removes a folder CreateWorkDir made, with everything in it: the runner does it on a thread
-  // of its own (FolderRemover), so the caller does not wait for the file system.
+  // of its own (storage::Remover), so the caller does not wait for the file system.
   virtual void RemoveWorkDir(const std::string& dir) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);

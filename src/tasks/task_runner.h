@@ -29,6 +29,7 @@
 #include "core/error.h"
 #include "db/database.h"
 #include "engine/step_runner.h"
+#include "storage/remover.h"
 #include "tasks/artifacts.h"
 #include "tasks/task_kinds.h"
 #include "tasks/task_log.h"
@@ -140,7 +141,7 @@ class TaskRunner {
   const RunnerOptions options_;
   TaskQueue queue_;
   ArtifactStore artifacts_;
-  FolderRemover work_dirs_;            // removes the folders of RemoveWorkDir (drained by Stop)
+  storage::Remover work_dirs_;         // removes the folders of RemoveWorkDir (drained by Stop)
   std::atomic<bool> stopping_{false};  // no new claims
   std::atomic<bool> killing_{false};   // stop running work too
   std::thread dispatcher_;

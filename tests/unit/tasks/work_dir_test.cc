@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/step_runner.h"
+#include "storage/remover.h"
 #include "testing/temp_dir.h"
 
 namespace cuttle::tasks {
@@ -89,13 +90,13 @@ TEST(WorkDirTest, ARootThatIsASymlinkIsRefused) {
   EXPECT_NE(r.error().message().find("symlink"), std::string::npos);
 }
 
-TEST(FolderRemoverTest, RemovesEveryFolderHandedOverByDrainAndNeverFollowsASymlink) {
+TEST(RemoverTest, RemovesEveryFolderHandedOverByDrainAndNeverFollowsASymlink) {
   testing::TempDir dir;
   std::string root = dir.Sub("work");
   ASSERT_TRUE(PrepareWorkRoot(root));
   fs::create_directories(dir.Sub("victim"));
   { std::ofstream(dir.Sub("victim/keep")) << "precious"; }
-  FolderRemover remover;
+  storage::Remover remover;
   std::vector<std::string> folders;
   for (int i = 0; i < 100; ++i) {  // past kMaxQueued: some are removed on this thread
     auto d = CreateTaskDir(root, "ServerTasks-1");
@@ -111,13 +112,13 @@ TEST(FolderRemoverTest, RemovesEveryFolderHandedOverByDrainAndNeverFollowsASymli
   EXPECT_EQ(Read(dir.Sub("victim/keep")), "precious");
 }
 
-TEST(FolderRemoverTest, TheDestructorRemovesWhatStillWaits) {
+TEST(RemoverTest, TheDestructorRemovesWhatStillWaits) {
   testing::TempDir dir;
   std::string root = dir.Sub("work");
   ASSERT_TRUE(PrepareWorkRoot(root));
   std::vector<std::string> folders;
   {
-    FolderRemover remover;
+    storage::Remover remover;
     for (int i = 0; i < 10; ++i) {
       auto d = CreateTaskDir(root, "ServerTasks-2");
       ASSERT_TRUE(d);
