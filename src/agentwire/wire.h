@@ -26,10 +26,10 @@ inline constexpr std::string_view kEpochHeader = "Cuttle-Epoch";
 inline constexpr const char* kAgentChannel = "cuttle_agent";
 inline constexpr const char* kCommandChannel = "cuttle_agent_cmd";
 
-inline constexpr int kPollSeconds = 25;       // longest hold of a poll
-inline constexpr int kOfferSeconds = 15;      // an offer not claimed by then is offered again
-inline constexpr int kLeaseSeconds = 45;      // a running command not heard from is lost
-inline constexpr int kHeartbeatSeconds = 10;  // the agent renews at least this often
+inline constexpr int kPollSeconds = 25;          // longest hold of a poll
+inline constexpr int kOfferSeconds = 15;         // an offer not claimed by then is offered again
+inline constexpr int kLeaseSeconds = 45;         // a running command not heard from is lost
+inline constexpr int kHeartbeatSeconds = 10;     // the agent renews at least this often
 inline constexpr int kClaimTimeoutSeconds = 60;  // a command not claimed by then expires
 inline constexpr int kClockSkewSeconds = 120;    // signed time must be within this of the server
 inline constexpr int kNonceSeconds = 300;        // nonces are remembered this long
@@ -50,8 +50,8 @@ std::string SigningString(std::string_view method, std::string_view target, int6
                           std::string_view nonce, std::string_view body);
 // "CuttleAgent <machine id>:<unix ms>:<nonce>:<base64 signature>" with a fresh random nonce.
 std::string AuthorizationHeader(std::string_view machine_id, const KeyPair& key,
-                                std::string_view method, std::string_view target,
-                                int64_t unix_ms, std::string_view body);
+                                std::string_view method, std::string_view target, int64_t unix_ms,
+                                std::string_view body);
 
 struct ParsedAuthorization {
   std::string machine_id;
