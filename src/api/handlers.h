@@ -150,6 +150,7 @@ Result<http::Response> ListMachines(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListAllMachines(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListEnvironmentMachines(ApiContext& ctx, http::Request& req);
 Result<http::Response> GetMachine(ApiContext& ctx, http::Request& req);
+Result<http::Response> EnvironmentsSummary(ApiContext& ctx, http::Request& req);
 Result<http::Response> CreateMachine(ApiContext& ctx, http::Request& req);
 Result<http::Response> ModifyMachine(ApiContext& ctx, http::Request& req);
 Result<http::Response> DeleteMachine(ApiContext& ctx, http::Request& req);

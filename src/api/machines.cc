@@ -1,8 +1,12 @@
 // Deployment targets (/machines) and machine policies (/machinepolicies), space-scoped.
+#include <limits>
+#include <map>
+
 #include "api/handlers.h"
 #include "api/kit.h"
 #include "core/strings.h"
 #include "model/document.h"
+#include "model/environment.h"
 #include "model/machine.h"
 #include "model/machine_policy.h"
 #include "repo/environments.h"
@@ -160,6 +164,80 @@ Result<http::Response> ListEnvironmentMachines(ApiContext& ctx, http::Request& r
   f.environment_ids = std::vector<std::string>{env->id};
   CUTTLE_TRY(auto page, repo::ListMachines(ctx.db, f, q));
   return ListResponse<repo::MachineRow>("DeploymentTarget", req, page, q, model::MachineJson);
+}
+
+// Octopus's infrastructure overview (`environments/summary`): per environment, and in all, how
+// many targets are in each health status and of each endpoint kind, so health checks and agent
+// liveness show at a glance. Filters: the environments' `ids` and `partialName`; the machines'
+// `roles`, `healthStatuses`, `commStyles` and `isDisabled` (as on /machines). Tenant summaries
+// are empty: Cuttle has no tenants.
+Result<http::Response> EnvironmentsSummary(ApiContext& ctx, http::Request& req) {
+  CUTTLE_TRY(auto space, RouteSpace(ctx, req));
+  repo::PageQuery envs_query;
+  envs_query.ids = ListQuery(req, "ids");
+  envs_query.partial_name = req.Query("partialName");
+  envs_query.take = std::numeric_limits<int64_t>::max();
+  CUTTLE_TRY(auto envs, repo::ListAllEnvironments(ctx.db, {space, std::nullopt}, envs_query));
+  CUTTLE_TRY(auto f, ReadMachineFilter(req, space));
+  repo::PageQuery all;
+  all.take = std::numeric_limits<int64_t>::max();
+  CUTTLE_TRY(auto machines, repo::ListAllMachines(ctx.db, f, all));
+
+  auto empty_health = [] {
+    json h = json::object();
+    for (const char* s : model::kHealthStatuses) h[s] = 0;
+    return h;
+  };
+  auto empty_endpoints = [] {
+    json e = json::object();
+    for (const char* s : model::kCommunicationStyles) e[s] = 0;
+    return e;
+  };
+  struct Counts {
+    json health;
+    json endpoints;
+    int64_t total = 0;
+    int64_t disabled = 0;
+  };
+  auto add = [](Counts& c, const repo::MachineRow& m) {
+    c.health[m.health_status] = c.health.value(m.health_status, 0) + 1;
+    c.endpoints[m.communication_style] = c.endpoints.value(m.communication_style, 0) + 1;
+    ++c.total;
+    if (m.is_disabled) ++c.disabled;
+  };
+  Counts overall{empty_health(), empty_endpoints()};
+  std::map<std::string, Counts> per_env;
+  for (const auto& e : envs) per_env.emplace(e.id, Counts{empty_health(), empty_endpoints()});
+  for (const auto& m : machines) {
+    bool counted = false;
+    for (const auto& env_id : m.environment_ids) {
+      auto it = per_env.find(env_id);
+      if (it == per_env.end()) continue;
+      add(it->second, m);
+      counted = true;
+    }
+    if (counted) add(overall, m);
+  }
+  auto common = [](json& j, const Counts& c) {
+    j["MachineHealthStatusSummaries"] = c.health;
+    j["MachineEndpointSummaries"] = c.endpoints;
+    j["TentacleUpgradesRequired"] = false;
+    j["MachineIdsForCalamariUpgrade"] = json::array();
+    j["MachineIdsForTentacleUpgrade"] = json::array();
+    j["MachineTenantSummaries"] = json::object();
+    j["MachineTenantTagSummaries"] = json::object();
+    j["TotalMachines"] = c.total;
+    j["TotalDisabledMachines"] = c.disabled;
+  };
+  json summaries = json::array();
+  for (const auto& e : envs) {
+    json one = {{"Environment", model::EnvironmentJson(e)}};
+    common(one, per_env.at(e.id));
+    summaries.push_back(std::move(one));
+  }
+  json body = {{"EnvironmentSummaries", std::move(summaries)}};
+  common(body, overall);
+  return http::Response::Json(200, body);
 }
 
 Result<http::Response> GetMachine(ApiContext& ctx, http::Request& req) {

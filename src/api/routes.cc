@@ -118,6 +118,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     {"GET",    "/environments",                          kApiKey,    kEnvironmentView, Bind(ctx, ListEnvironments)},
     {"GET",    "/environments/all",                      kApiKey,    kEnvironmentView, Bind(ctx, ListAllEnvironments)},
     {"GET",    "/environments/sortorder",                kApiKey,    kEnvironmentView, Bind(ctx, GetEnvironmentSortOrder)},
+    {"GET",    "/environments/summary",                  kApiKey,    kMachineView, Bind(ctx, EnvironmentsSummary)},
     {"PUT",    "/environments/sortorder",                kApiKey,    kEnvironmentEdit, Bind(ctx, SortEnvironments)},
     {"GET",    "/environments/{id}",                     kApiKey,    kEnvironmentView, Bind(ctx, GetEnvironment)},
     {"POST",   "/environments",                          kApiKey,    kEnvironmentCreate, Bind(ctx, CreateEnvironment)},

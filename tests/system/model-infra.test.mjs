@@ -225,6 +225,17 @@ describe('infrastructure model: two nodes on PostgreSQL behind HAProxy', async (
     const envMachines = await new EnvironmentRepository(client, 'Default').machines(test_);
     assert.deepEqual(envMachines.Items.map((m) => m.Name), ['agent-1']);
     assert.equal((await get('/api/environments/Environments-4040/machines')).status, 404);
+    // The infrastructure overview counts targets per environment by health and endpoint kind.
+    const summary = (await get(`/api/environments/summary?ids=${dev.Id},${prod.Id}`)).json;
+    assert.deepEqual(summary.EnvironmentSummaries.map((e) => [e.Environment.Name, e.TotalMachines, e.TotalDisabledMachines]),
+      [['Dev', 2, 1], ['Prod', 1, 0]]);
+    assert.equal(summary.TotalMachines, 3);
+    assert.equal(summary.MachineHealthStatusSummaries.Unknown, 3);
+    assert.equal(summary.MachineHealthStatusSummaries.Healthy, 0);
+    assert.deepEqual(summary.MachineEndpointSummaries, { None: 2, TentacleActive: 1 });
+    const agentsOnly = (await get('/api/environments/summary?commStyles=TentacleActive')).json;
+    assert.equal(agentsOnly.TotalMachines, 1);
+    assert.equal(agentsOnly.EnvironmentSummaries.find((e) => e.Environment.Name === 'Test').TotalMachines, 1);
 
     const modified = await call('PUT', `/api/machines/${created[0].Id}`, { ...created[0], Roles: ['web', 'cache'], IsDisabled: true });
     assert.equal(modified.status, 200, modified.text);
