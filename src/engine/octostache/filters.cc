@@ -8,7 +8,9 @@
 #include <clocale>
 #include <cmath>
 #include <cwctype>
+#include <memory>
 #include <regex>
+#include <unordered_map>
 
 #include "core/strings.h"
 #include "engine/octostache/date_time.h"
@@ -386,12 +388,21 @@ Output Format(const Input& in, const Options& o, const FilterContext& c) {
   return std::nullopt;
 }
 
-std::optional<std::regex> Regex(const std::string& pattern) {
+// The compiled pattern, from a small per-thread cache: compiling a std::regex costs far more than
+// matching a variable's value with it, and a deployment evaluates the same template (and so the
+// same pattern) for every target. Null when the pattern does not compile (also cached).
+std::shared_ptr<const std::regex> Regex(const std::string& pattern) {
+  constexpr size_t kCached = 64;
+  thread_local std::unordered_map<std::string, std::shared_ptr<const std::regex>> cache;
+  if (auto it = cache.find(pattern); it != cache.end()) return it->second;
+  std::shared_ptr<const std::regex> re;
   try {
-    return std::regex(pattern, std::regex::ECMAScript);
+    re = std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
   } catch (const std::regex_error&) {
-    return std::nullopt;
   }
+  if (cache.size() >= kCached) cache.clear();  // crude, but bounded, and patterns are few
+  cache.emplace(pattern, re);
+  return re;
 }
 
 Output Match(const Input& in, const Options& o) {
