@@ -7,6 +7,7 @@
 #include <charconv>
 #include <mutex>
 
+#include "core/json.h"
 #include "core/strings.h"
 #include "crypto/crypto.h"
 
@@ -376,12 +377,13 @@ Result<std::vector<LogLine>> DecodeChunk(std::string_view chunk) {
     chunk.remove_prefix(nl == std::string_view::npos ? chunk.size() : nl + 1);
     ++number;
     if (text.empty()) continue;
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    auto parsed = core::ParseJson(text);
     auto bad = [&] {
       return Fail(
           Error::InvalidArgument(fmt::format("Line {} of the chunk is not a log line.", number)));
     };
-    if (!j.is_object()) return bad();
+    if (!parsed || !parsed->is_object()) return bad();
+    const json& j = *parsed;
     auto c = j.find("c");
     auto t = j.find("t");
     auto ts = j.find("ts");

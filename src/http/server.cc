@@ -650,8 +650,12 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
   bool first = true;
   for (;;) {
     // Wait for the first byte of the next request (unless pipelined bytes are buffered): this is
-    // the "idle" state that Shutdown may end at once.
-    conn->waiting_since = SteadyNanos();
+    // the "idle" state that Shutdown may end at once. The first wait counts from the accept (set
+    // by the constructor): coroutines start in no fixed order, so restamping here could make a
+    // younger connection look older than one accepted before it.
+    if (!first) {
+      conn->waiting_since = SteadyNanos();
+    }
     if (buffer.size() == 0) {
       if (!first) {
         stream.expires_after(options_.idle_timeout);
