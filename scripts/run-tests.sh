@@ -12,6 +12,7 @@ ctest --test-dir "$build" --output-on-failure -j 2 --timeout 300 || status=1
 
 echo "== system tests"
 export CUTTLE_SERVER_BIN="$root/$build/src/apps/cuttle-server"
+export CUTTLE_AGENT_BIN="$root/$build/src/agent/cuttle-agent"
 # The real Octopus clients the system tests drive, at the versions package-lock.json pins.
 if grep -q '"dependencies"' "$root/tests/system/package.json"; then
   npm ci --prefix "$root/tests/system" --no-audit --no-fund --loglevel=error || status=1
