@@ -376,7 +376,12 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
       const a = await newAgent(tag);
       const sha = await uploadPackage('Cuttle.Agent.Bad', '1.0.0', [['Deploy.sh', `#!/bin/bash\necho ran >> ${f.runs}\n`], ['pad.txt', 'x'.repeat(4096)]]);
       // Corrupt the stored file in place (same size): the server still announces the upload's hash.
-      const find = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? find(path.join(dir, e.name)) : e.name.startsWith('Cuttle.Agent.Bad') ? [path.join(dir, e.name)] : []));
+      // The stored file: whatever its name, the one in the shared folder with the upload's bytes.
+      const find = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) return find(p);
+        return e.isFile() && createHash('sha256').update(readFileSync(p)).digest('hex') === sha ? [p] : [];
+      });
       const stored = find(cluster.sharedDir);
       assert.equal(stored.length, 1, JSON.stringify(stored));
       const bytes = readFileSync(stored[0]);
