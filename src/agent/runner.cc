@@ -54,6 +54,27 @@ class Spool {
   int fd_;
 };
 
+// The name the package file had in the feed (the envelope's FileName), or one made from its id,
+// version and first bytes when the envelope has none that is usable.
+std::string PackageFileName(const agentwire::PackageInfo& p, const std::string& path) {
+  if (!p.file_name.empty() && storage::IsPlainFileName(p.file_name)) return p.file_name;
+  std::string magic(4, '\0');
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    magic.resize(std::fread(magic.data(), 1, magic.size(), f));
+    std::fclose(f);
+  }
+  std::string ext = ".tar";
+  if (magic.starts_with("PK")) {
+    ext = ".zip";
+  } else if (magic.starts_with("\x1f\x8b")) {
+    ext = ".tar.gz";
+  } else if (magic.starts_with("BZh")) {
+    ext = ".tar.bz2";
+  }
+  std::string name = fmt::format("{}.{}{}", p.package_id, p.version, ext);
+  return storage::IsPlainFileName(name) ? name : "package" + ext;
+}
+
 engine::ActionRequest RequestOf(const agentwire::Envelope& e, const std::string& home,
                                 engine::Evaluator& evaluator) {
   engine::ActionRequest r;
@@ -85,6 +106,12 @@ agentwire::CommandResult Run(const agentwire::Envelope& e, const std::string& ho
   std::error_code ec;
   std::filesystem::remove_all(work_dir, ec);
   std::filesystem::create_directories(work_dir, ec);
+  if (request.kind == engine::ActionRequest::Kind::kPackage) {
+    // The conventions tell a package's format by its file name; the cache names files by digest.
+    const std::string link = work_dir + "/" + PackageFileName(*e.package, request.package_path);
+    std::filesystem::create_symlink(request.package_path, link, ec);
+    if (!ec) request.package_path = link;
+  }
   const std::string cancel_path = journal.PathOf("cancel");
   engine::StepCallbacks callbacks;
   callbacks.on_line = [&](engine::LogCategory c, std::string_view text) { spool.Line(c, text); };
