@@ -693,8 +693,8 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
     };
     if (!where) {
       error = fmt::format(
-          "The target {} ({}) cannot be reached: Cuttle runs steps on the built-in worker and on "
-          "None targets only.",
+          "The target {} ({}) cannot be reached: Cuttle runs steps on the built-in worker, on "
+          "None targets and on agents (TentacleActive).",
           target ? target->name : "", target ? target->communication_style : "");
     } else if (action.action_type == "Octopus.Script") {
       const std::string source =
