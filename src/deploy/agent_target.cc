@@ -249,6 +249,7 @@ Result<std::optional<CommandEnd>> CommandFollower::Step() {
                                         fence.Sql() + " RETURNING id",
                                     params));
     if (rs.empty()) return std::optional<CommandEnd>();  // it answered meanwhile: look again
+    CUTTLE_TRY_VOID(Deliver());  // a chunk accepted just before the CAS (none can come after it)
     CommandEnd end;
     end.kind = CommandEnd::Kind::kLost;
     end.message = message;
