@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "db/migrations.h"
+#include "deploy/health_kind.h"
 #include "deploy/orchestrator.h"
 #include "feed/package_store.h"
 #include "http/http.h"
@@ -114,6 +115,13 @@ int Run(const config::Options& o) {
   deploy_options.worker_home = o.work_dir + "/worker";
   deploy_options.script_timeout = std::chrono::milliseconds(o.script_timeout_ms);
   if (auto r = deploy::RegisterDeploymentKinds(tasks::TaskKinds::Registry(), deploy_options); !r) {
+    registry.Stop();
+    return Die(r.error());
+  }
+  deploy::HealthOptions health_options;
+  health_options.db = &db;
+  health_options.secrets = &secrets;
+  if (auto r = deploy::RegisterHealthKind(tasks::TaskKinds::Registry(), health_options); !r) {
     registry.Stop();
     return Die(r.error());
   }
