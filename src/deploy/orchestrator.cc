@@ -14,6 +14,7 @@
 
 #include "core/json.h"
 #include "core/strings.h"
+#include "deploy/agent_target.h"
 #include "deploy/interruptions.h"
 #include "deploy/units.h"
 #include "engine/masker.h"
@@ -592,8 +593,15 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
     return Write(row) ? UnitEnd::kSkipped : UnitEnd::kLost;
   }
 
-  // A unit an older claim left running: re-run only what is safe to run twice.
-  if (row.state == "Running") {
+  // An agent's unit runs as a command row that outlives this node (AgentTarget).
+  const bool on_agent = target != nullptr && action.location == engine::ActionLocation::kTarget &&
+                        core::EqualsIgnoreCase(target->communication_style, "TentacleActive");
+  // A unit an older claim left running: re-run only what is safe to run twice. On an agent the
+  // command of that attempt is followed again: its log continues and its result stands.
+  bool reattach = false;
+  if (row.state == "Running" && on_agent) {
+    reattach = true;
+  } else if (row.state == "Running") {
     if (core::EqualsIgnoreCase(PropertyText(action.properties, "Cuttle.Action.Idempotent"),
                                "True")) {
       Log(LogCategory::kWarning,
@@ -647,10 +655,13 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
       (void)x_.log().Append(c, masked);
       (void)unit_log.Append(c, masked);
     };
-    line(LogCategory::kInfo, target
-                                 ? fmt::format("Executing {} on {}", action.name, target->name)
-                                 : fmt::format("Executing {} on the built-in worker", action.name));
-    if (row.attempt > 1) line(LogCategory::kInfo, fmt::format("Attempt {}", row.attempt));
+    if (!reattach) {
+      line(LogCategory::kInfo,
+           target ? fmt::format("Executing {} on {}", action.name, target->name)
+                  : fmt::format("Executing {} on the built-in worker", action.name));
+      if (row.attempt > 1) line(LogCategory::kInfo, fmt::format("Attempt {}", row.attempt));
+    }
+    reattach = false;  // a Retry after it is a new attempt
 
     std::string error;
     engine::StepOutcome outcome;
@@ -658,6 +669,17 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
     std::unique_ptr<Target> where;
     if (o_.make_target) {
       where = o_.make_target(x_, target);
+    } else if (on_agent) {
+      AgentOptions agent;
+      agent.db = &db_;
+      agent.secrets = o_.secrets;
+      agent.packages = o_.packages;
+      agent.script_timeout = o_.script_timeout;
+      agent.poll = o_.agent_poll;
+      agent.cancel_wait = o_.agent_cancel_wait;
+      agent.claim_timeout_ms = o_.agent_claim_timeout_ms;
+      where = std::make_unique<AgentTarget>(x_, agent, target->id, target->name, row.unit_key,
+                                            row.attempt);
     } else if (target == nullptr || core::EqualsIgnoreCase(target->communication_style, "None") ||
                action.location == engine::ActionLocation::kServerForTarget) {
       where = std::make_unique<BuiltInWorker>(x_, o_.packages, o_.worker_home, o_.script_timeout);
@@ -671,8 +693,8 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
     };
     if (!where) {
       error = fmt::format(
-          "The target {} ({}) cannot be reached: Cuttle runs steps on the built-in worker and on "
-          "None targets only.",
+          "The target {} ({}) cannot be reached: Cuttle runs steps on the built-in worker, on "
+          "None targets and on agents (TentacleActive).",
           target ? target->name : "", target ? target->communication_style : "");
     } else if (action.action_type == "Octopus.Script") {
       const std::string source =

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -63,9 +64,15 @@ struct OrchestratorOptions {
   std::chrono::milliseconds script_timeout{3'600'000};
   // Steps of one group running at once.
   size_t max_parallel_steps = engine::kDefaultMaxParallelism;
+  // Agent targets (TentacleActive machines, AgentTarget): how often a unit re-reads its command
+  // besides the notifications, how long it waits for the agent's result after asking it to
+  // cancel, and when a command nobody claimed expires (database time since its creation).
+  std::chrono::milliseconds agent_poll{1000};
+  std::chrono::milliseconds agent_cancel_wait{30'000};
+  int64_t agent_claim_timeout_ms = 60'000;
   // Makes the Target that runs a unit on `target` (nullptr: the built-in worker itself). Empty:
-  // BuiltInWorker for the built-in worker and None targets; other targets fail (agents arrive
-  // with issue 9).
+  // BuiltInWorker for the built-in worker and None targets, AgentTarget for TentacleActive ones;
+  // other targets fail.
   std::function<std::unique_ptr<Target>(tasks::TaskExecution&, const engine::PlannedTarget*)>
       make_target;
 };

@@ -17,6 +17,10 @@ const char* LegacyStatus(const repo::MachineRow& m) {
 std::string StatusSummary(const repo::MachineRow& m) {
   if (m.is_disabled) return "This deployment target is disabled.";
   if (m.health_status == "Unknown") return "This deployment target has not been health checked.";
+  // What the last Health task found (deploy/health_kind.cc), while the status is still its.
+  if (auto it = m.doc.find("StatusSummary"); it != m.doc.end() && it->is_string()) {
+    return it->get<std::string>();
+  }
   return "The last health check found this deployment target " + m.health_status + ".";
 }
 
