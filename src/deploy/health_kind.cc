@@ -82,6 +82,10 @@ Result<void> WriteHealth(db::Database& db, const tasks::Lease& lease, const Chec
     if (!doc.is_object()) doc = json::object();
     doc["StatusSummary"] = c.summary;
     doc[model::kStatusSummaryOf] = *c.status;
+    // What the agent says of its machine, where Octopus's machine JSON shows it.
+    for (const char* key : {"OperatingSystem", "Architecture"}) {
+      if (auto it = c.facts.find(key); it != c.facts.end() && it->is_string()) doc[key] = *it;
+    }
     repo::Where fence;
     tasks::AddLeaseHeld(fence, lease);
     db::Params params = fence.params();
