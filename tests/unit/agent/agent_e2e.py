@@ -180,6 +180,14 @@ class AgentE2E(unittest.TestCase):
         self.assertGreaterEqual(len(c["chunks"]), 2)  # streamed while running, not at the end
         self.assertEqual(self.server.log_texts("AgentCommands-6"), ["line1", "line2", "line3"])
 
+    def test_a_silent_script_heartbeats(self):
+        self.server.enqueue("AgentCommands-9", {"ScriptBody": "sleep 3\n"})
+        self.start()
+        c = self.wait_state("AgentCommands-9", {"succeeded", "failed", "unknown"})
+        self.assertEqual(c["state"], "succeeded")
+        self.assertGreaterEqual(c["heartbeats"], 1)
+        self.assertEqual(c["result"]["LastSeq"], -1)
+
     def _package(self):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
