@@ -247,7 +247,13 @@ class CommandWorker {
         if (cancel_.load()) {
           return Conclude(agentwire::ResultState::kCanceled, "canceled before it ran");
         }
-        if (fetched.error().code() == ErrorCode::kUnavailable && ++download_failures_ < 5) {
+        // A server that is away (a failover, a restart) is waited for, up to 5 minutes.
+        const auto now = std::chrono::steady_clock::now();
+        if (download_failing_since_ == std::chrono::steady_clock::time_point{}) {
+          download_failing_since_ = now;
+        }
+        if (fetched.error().code() == ErrorCode::kUnavailable &&
+            now - download_failing_since_ < std::chrono::minutes(5)) {
           Note(journal_.id(), fetched.error().message());
           return Outcome::kRetry;
         }
@@ -432,7 +438,7 @@ class CommandWorker {
   bool claimed_ = false;
   bool cancel_sent_ = false;
   bool killed_ = false;
-  int download_failures_ = 0;
+  std::chrono::steady_clock::time_point download_failing_since_{};
   std::chrono::steady_clock::time_point cancel_at_{};
   std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
   std::chrono::milliseconds pending_wait_{0};

@@ -234,6 +234,7 @@ Result<int> SpawnRunner(const std::string& self_exe, const std::string& home,
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     if (::dup2(fds[1], 3) < 0) ::_exit(127);  // dup2 clears O_CLOEXEC on descriptor 3
+    ::close_range(4, ~0U, 0);                 // the agent's sockets and files stay with it
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

@@ -110,6 +110,9 @@ class AgentE2E(unittest.TestCase):
         self.assertEqual(c["result"]["Outcome"]["OutputVariables"][0]["Value"], "42")
         self.assertEqual(c["claims"], 1)
         self.assertEqual(self.server.state.bad_signatures, 0)
+        deadline = time.time() + 10  # the agent records the server's 200 just after it
+        while self.journal_state("AgentCommands-1")["State"] != "acked" and time.time() < deadline:
+            time.sleep(0.05)
         self.assertEqual(self.journal_state("AgentCommands-1")["State"], "acked")
 
     def test_a_killed_agent_reattaches_and_the_script_runs_once(self):
