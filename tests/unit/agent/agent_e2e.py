@@ -45,6 +45,13 @@ class AgentE2E(unittest.TestCase):
                     os.killpg(os.getpgid(pid), signal.SIGKILL)
             except (OSError, ValueError):
                 pass
+        # ...and what their scripts left running (a killed runner's `sleep`), by working folder.
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.readlink(f"/proc/{pid}/cwd").startswith(self.tmp):
+                    os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
         self.server.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
