@@ -280,7 +280,9 @@ int ExecRunner(const std::string& home, const std::string& command_id, int repor
     if (grandchild < 0) return 1;
     if (grandchild > 0) ::_exit(0);
   }
-  ::umask(077);
+  // The usual umask: deployed files must be readable by the services that use them. The
+  // journal's own files are created 0600 explicitly.
+  ::umask(022);
   const std::string root = home + "/journal";
   auto journal = CommandJournal::Open(root, command_id);
   if (!journal) {
