@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "agents/service.h"
 #include "api/dashboard.h"
 #include "cluster/node_registry.h"
 #include "config/config.h"
@@ -31,6 +32,8 @@ struct ApiContext {
   const crypto::SecretBox& secrets;
   // The dashboards this node built, each under the change counter it was built at.
   std::shared_ptr<DashboardCache> dashboard = std::make_shared<DashboardCache>();
+  // The agent protocol (/api/agent/v1); its routes are left out when null.
+  agents::AgentService* agents = nullptr;
 };
 
 std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx);

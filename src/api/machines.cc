@@ -92,19 +92,6 @@ void BindMachine(Binder& b, const json& body, bool create, repo::MachineRow& m) 
   m.doc["Endpoint"] = std::move(endpoint);
 }
 
-// The server's parts of a target it is about to save: its policy (the space's default unless
-// named) and its endpoint's id.
-Result<void> Complete(db::Transaction& tx, repo::MachineRow& m) {
-  if (m.machine_policy_id.empty()) {
-    CUTTLE_TRY(auto policy, repo::DefaultMachinePolicyId(tx, m.space_id));
-    m.machine_policy_id = policy.value_or("MachinePolicies-1");
-  }
-  if (!m.doc["Endpoint"].contains("Id")) {
-    CUTTLE_TRY(m.doc["Endpoint"]["Id"], repo::NextId(tx, "Endpoints"));
-  }
-  return {};
-}
-
 std::optional<std::vector<std::string>> ListQuery(const http::Request& req, const char* name) {
   auto v = req.Query(name);
   if (!v) return std::nullopt;
@@ -256,7 +243,7 @@ Result<http::Response> CreateMachine(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY_VOID(b.Finish("deployment target"));
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     repo::MachineRow attempt = m;  // the transaction may run again
-    CUTTLE_TRY_VOID(Complete(tx, attempt));
+    CUTTLE_TRY_VOID(repo::CompleteMachine(tx, attempt));
     CUTTLE_TRY(auto saved, repo::InsertMachine(tx, std::move(attempt)));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Created",
                                 "Deployment target " + saved.name + " was created.", {saved.id}));
@@ -274,7 +261,7 @@ Result<http::Response> ModifyMachine(ApiContext& ctx, http::Request& req) {
   BindMachine(b, body, false, m);
   CUTTLE_TRY_VOID(b.Finish("deployment target"));
   CUTTLE_TRY_VOID(ctx.db.InTransaction([&](db::Transaction& tx) -> Result<void> {
-    CUTTLE_TRY_VOID(Complete(tx, m));
+    CUTTLE_TRY_VOID(repo::CompleteMachine(tx, m));
     CUTTLE_TRY(bool updated, repo::UpdateMachine(tx, m));
     if (!updated) return Fail(Error::NotFound("deployment target", m.id));
     CUTTLE_TRY_VOID(RecordEvent(tx, req, space, "Modified",

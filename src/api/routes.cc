@@ -251,6 +251,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
   for (const char* path : {"/nuget/packages", "/{spaceId}/nuget/packages", "/api/v2/package"}) {
     add(push, path, true);
   }
+  AddAgentRoutes(ctx, *router);
   return router;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "agents/service.h"
 #include "api/api.h"
 #include "apps/server_setup.h"
 #include "auth/auth.h"
@@ -164,6 +165,14 @@ int Run(const config::Options& o) {
 
   queue.SetLocalDispatch(runner.LocalDispatch());
   api::ApiContext ctx{db, registry, o, boot->installation_id, queue, artifacts, packages, secrets};
+  // The agents' polls are held by this node's hub; a draining node sends them elsewhere.
+  agents::HubOptions hub_options;
+  hub_options.node_name = o.node_name;
+  hub_options.draining = [&registry] {
+    return registry.stopping() || registry.row().is_in_maintenance_mode;
+  };
+  agents::AgentService agent_service(db, secrets, packages, hub_options);
+  ctx.agents = &agent_service;
   http::ServerOptions http_options;
   http_options.host = o.listen_host;
   http_options.port = o.listen_port;
@@ -173,12 +182,15 @@ int Run(const config::Options& o) {
   http_options.max_streams = o.max_uploads;
   http::Server server(http_options, api::BuildRouter(ctx));
   if (auto r = server.Start(); !r) {
+    agent_service.Stop();
     scheduler.Stop();
     runner.Stop(std::chrono::milliseconds(0));
     registry.Stop();
     return Die(Error::InvalidArgument(
         fmt::format("server.listen: '{}' cannot be used: {}", o.listen(), r.error().message())));
   }
+
+  agent_service.Start();
 
   auto ready_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
@@ -204,6 +216,7 @@ int Run(const config::Options& o) {
                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
   // Stop taking work first, then finish requests and running tasks within the same 10 s.
   auto shutdown_started = std::chrono::steady_clock::now();
+  agent_service.Stop();  // held polls answered 204 at once: the agents poll another node
   std::thread http_stop([&] { server.Shutdown(std::chrono::seconds(10)); });
   scheduler.Stop();
   runner.Stop(std::chrono::seconds(10));

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "engine/action_runner.h"
 #include "engine/step_runner.h"
 #include "engine/variables.h"
 #include "feed/package_store.h"
@@ -30,24 +31,8 @@ struct PackageRef {
   std::string feed_id;
 };
 
-// One action to run on a target.
-struct StepRequest {
-  enum class Kind { kScript, kPackage };
-  Kind kind = Kind::kScript;
-  // kScript: the body (substituted by `substitute` when the runner writes it) and its syntax.
-  std::string script_body;
-  engine::ScriptSyntax syntax = engine::ScriptSyntax::kBash;
-  // Every variable the action sees, Octostache-evaluated (sensitive ones flagged: masked).
-  engine::VariableDictionary variables;
-  // Evaluates a template with the action's variables (Octostache, non-halting for files).
-  std::function<std::string(std::string_view)> substitute;
-  // Environment variables for the script (OCTOPUS_TASK_ID...).
-  std::map<std::string, std::string> env;
-  // kPackage: the file Fetch returned, and what it is.
-  std::string package_path;
-  std::string package_id;
-  std::string package_version;
-};
+// One action to run on a target (the engine's, so the agent runs the same thing).
+using StepRequest = engine::ActionRequest;
 
 class Target {
  public:
@@ -77,13 +62,6 @@ class BuiltInWorker : public Target {
   Result<std::string> Fetch(const PackageRef& package) override;
 
  private:
-  Result<engine::StepOutcome> RunScript(const StepRequest& request,
-                                        const engine::StepCallbacks& callbacks,
-                                        const std::string& work_dir);
-  Result<engine::StepOutcome> DeployPackage(const StepRequest& request,
-                                            const engine::StepCallbacks& callbacks,
-                                            const std::string& work_dir);
-
   tasks::TaskExecution& execution_;
   feed::PackageStore* packages_;
   std::string home_;

@@ -89,6 +89,55 @@ int Response::StatusFor(cuttle::ErrorCode code) {
   }
 }
 
+Response Response::Later(std::shared_ptr<Deferred> deferred) {
+  Response r;
+  r.later = std::move(deferred);
+  return r;
+}
+
+bool Deferred::Complete(Response response) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    if (response_ || taken_) {
+      return false;
+    }
+    response.later.reset();  // a deferred answer cannot itself be deferred
+    response_ = std::move(response);
+    wake = std::move(wake_);
+  }
+  if (wake) {
+    wake();
+  }
+  return true;
+}
+
+bool Deferred::done() const {
+  std::lock_guard lock(mu_);
+  return response_.has_value() || taken_;
+}
+
+bool Deferred::Watch(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  if (response_ || taken_) {
+    return false;
+  }
+  wake_ = std::move(wake);
+  return true;
+}
+
+Response Deferred::Take() {
+  std::lock_guard lock(mu_);
+  if (!response_) {
+    return Response::Error(500, "An unexpected error occurred on the server.");
+  }
+  Response r = std::move(*response_);
+  response_.reset();
+  taken_ = true;
+  wake_ = nullptr;
+  return r;
+}
+
 Response& Response::SetHeader(std::string name, std::string value) {
   for (auto& [n, v] : headers) {
     if (core::EqualsIgnoreCase(n, name)) {

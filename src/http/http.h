@@ -4,6 +4,8 @@
 // Thread-safety: Router is built before Server::Start and read-only afterwards. Handlers and
 // admissions run on the server's handler pool and may block (database calls); stream_body handlers
 // run on a bounded pool of their own; probe handlers run on the I/O threads and must not block.
+// A handler that must wait for something (a long poll) returns Response::Later and answers
+// through the Deferred from any thread, so the wait holds no thread at all.
 #pragma once
 
 #include <any>
@@ -12,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -68,6 +71,8 @@ struct FileBody {
   uint64_t length = 0;
 };
 
+class Deferred;
+
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -77,6 +82,8 @@ struct Response {
   // the responses that send it.
   std::shared_ptr<const std::string> shared_body;
   std::optional<FileBody> file;  // when set, `body` and `shared_body` are ignored
+  // When set, everything else is ignored: the answer is what `later` is completed with.
+  std::shared_ptr<Deferred> later;
 
   static Response Json(int status, const nlohmann::json& body);
   static Response Text(int status, std::string body,
@@ -91,7 +98,37 @@ struct Response {
   static Response FromError(const cuttle::Error& error);
   static int StatusFor(cuttle::ErrorCode code);
 
+  // The answer comes later, through `deferred` (see Deferred).
+  static Response Later(std::shared_ptr<Deferred> deferred);
+
   Response& SetHeader(std::string name, std::string value);
+};
+
+// A response given after the handler has returned (a long poll): the handler keeps the Deferred,
+// returns Response::Later(it) and frees its thread; whoever has the answer calls Complete from
+// any thread. The connection waits for it without a thread. The first Complete wins; later calls
+// are ignored. Should nobody complete it within ServerOptions::deferred_timeout, or the server
+// shut down first, the server completes it itself: 503 with "Retry-After: 1".
+//
+// Thread-safe.
+class Deferred {
+ public:
+  // True when this call gave the answer; false when the request was answered already.
+  bool Complete(Response response);
+  bool done() const;
+
+  // The server's side (not for handlers). Watch registers `wake`, called once, on the thread
+  // that completes, after the response is stored; it returns false, and never calls `wake`, when
+  // the response is there already. Take moves the response out (once done()).
+  bool Watch(std::function<void()> wake);
+  Response Take();
+
+ private:
+  mutable std::mutex mu_;
+  // State below is protected by mu_.
+  std::optional<Response> response_;
+  bool taken_ = false;
+  std::function<void()> wake_;
 };
 
 using Handler = std::function<Response(Request&)>;
@@ -175,6 +212,8 @@ struct ServerOptions {
   std::chrono::milliseconds stream_idle_timeout{60000};
   // An idle keep-alive connection is closed after this time.
   std::chrono::milliseconds idle_timeout{60000};
+  // A deferred response (Response::Later) nobody completed within this time is answered 503.
+  std::chrono::milliseconds deferred_timeout{120000};
   bool log_requests = true;
 };
 
@@ -190,9 +229,10 @@ class Server {
   Result<void> Start();
   // The bound port (useful with port 0).
   uint16_t port() const;
-  // Stops accepting, lets in-flight requests finish for at most `grace`, closes idle keep-alive
-  // connections, then closes everything and joins the threads. Idempotent; callable from any
-  // thread (e.g. a signal-handling thread) except the server's own handlers.
+  // Stops accepting, answers the deferred responses still outstanding (503 with "Retry-After: 1":
+  // the client goes to another node), lets in-flight requests finish for at most `grace`, closes
+  // idle keep-alive connections, then closes everything and joins the threads. Idempotent; callable
+  // from any thread (e.g. a signal-handling thread) except the server's own handlers.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
 
  private:

@@ -410,6 +410,7 @@ class Server::Impl {
   asio::awaitable<Written> Write(Connection& conn, Response& response, bool head, bool keep_alive,
                                  std::string& scratch);
   asio::awaitable<void> Linger(Connection& conn);
+  asio::awaitable<Response> AwaitDeferred(Connection& conn, std::shared_ptr<Deferred> deferred);
   bool OnOwnThread();
   template <class Fn>
   auto Guarded(std::string_view what, Request& req, Fn&& fn) -> decltype(fn());
@@ -437,6 +438,8 @@ class Server::Impl {
   std::mutex mu_;
   std::condition_variable drained_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+  // Deferred responses connections are waiting for; Shutdown answers them.
+  std::unordered_map<Deferred*, std::weak_ptr<Deferred>> deferreds_;
 
   // State below is protected by lifecycle_mu_ (Start/Shutdown).
   std::mutex lifecycle_mu_;
@@ -722,6 +725,9 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
     Exchange exchange = co_await Handle(*conn, req, header_parser, buffer);
     if (!exchange.response) {
       break;  // timeout, reset or malformed chunking: nothing sensible to answer
+    }
+    if (exchange.response->later) {
+      exchange.response = co_await AwaitDeferred(*conn, std::move(exchange.response->later));
     }
     if (exchange.unread_body || draining_ || conn->overflow) {
       keep_alive = false;
@@ -1077,6 +1083,41 @@ asio::awaitable<void> Server::Impl::Linger(Connection& conn) {
   }
 }
 
+// Waits on the connection's strand, holding no thread, until the deferred response is completed
+// (by whoever holds it, by the deadline, or by Shutdown). Complete may run on any thread: it
+// posts a cancel of the timer to the strand, which cannot run before this coroutine has
+// suspended in the wait, so no wake-up is lost between the check and the wait.
+asio::awaitable<Response> Server::Impl::AwaitDeferred(Connection& conn,
+                                                      std::shared_ptr<Deferred> deferred) {
+  bool shutting_down = false;
+  {
+    std::lock_guard lock(mu_);
+    shutting_down = draining_.load();
+    if (!shutting_down) {
+      deferreds_.emplace(deferred.get(), deferred);
+    }
+  }
+  if (shutting_down) {
+    deferred->Complete(Busy("This node is shutting down; try another node."));
+  }
+  auto timer = std::make_shared<asio::steady_timer>(conn.stream.get_executor());
+  timer->expires_after(options_.deferred_timeout);
+  deferred->Watch([timer] { asio::post(timer->get_executor(), [timer] { timer->cancel(); }); });
+  conn.stream.expires_never();
+  while (!deferred->done()) {
+    beast::error_code ec;
+    co_await timer->async_wait(Await(ec));
+    if (!ec) {  // the deadline, not a wake-up
+      deferred->Complete(Busy("The response was not ready in time; try again shortly."));
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    deferreds_.erase(deferred.get());
+  }
+  co_return deferred->Take();
+}
+
 void Server::Impl::LogRequest(std::string_view method, std::string_view path, int status,
                               SteadyClock::time_point start) const {
   if (!options_.log_requests) {
@@ -1110,6 +1151,21 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
     closed->set_value();
   });
   closed_future.wait_until(deadline);
+
+  // Deferred responses are answered now: their client (a long poll) goes to another node instead
+  // of holding this one's drain for the whole grace. New ones see draining_ (AwaitDeferred).
+  std::vector<std::shared_ptr<Deferred>> waiting;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ptr, weak] : deferreds_) {
+      if (auto d = weak.lock()) {
+        waiting.push_back(std::move(d));
+      }
+    }
+  }
+  for (auto& d : waiting) {
+    d->Complete(Busy("This node is shutting down; try another node."));
+  }
 
   // Idle keep-alive connections go at once; busy ones finish their request (the response says
   // "Connection: close" since draining_ is set) and then close themselves.

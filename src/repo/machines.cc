@@ -4,7 +4,9 @@
 
 #include "core/strings.h"
 #include "repo/document.h"
+#include "repo/machine_policies.h"
 #include "repo/repo.h"
+#include "repo/settings.h"
 #include "repo/spaces.h"
 
 namespace cuttle::repo {
@@ -165,6 +167,20 @@ Result<std::optional<MachineRow>> FindMachine(db::Database& db, const std::strin
   return std::optional<MachineRow>(std::move(rows.front()));
 }
 
+Result<void> CompleteMachine(db::Transaction& tx, MachineRow& m) {
+  if (m.machine_policy_id.empty()) {
+    CUTTLE_TRY(auto policy, DefaultMachinePolicyId(tx, m.space_id));
+    m.machine_policy_id = policy.value_or("MachinePolicies-1");
+  }
+  if (!m.doc.contains("Endpoint") || !m.doc["Endpoint"].is_object()) {
+    m.doc["Endpoint"] = nlohmann::json::object();
+  }
+  if (!m.doc["Endpoint"].contains("Id")) {
+    CUTTLE_TRY(m.doc["Endpoint"]["Id"], NextId(tx, "Endpoints"));
+  }
+  return {};
+}
+
 Result<MachineRow> InsertMachine(db::Transaction& tx, MachineRow row) {
   CUTTLE_TRY_VOID(LockSpace(tx, row.space_id));
   CUTTLE_TRY(row, CheckReferences(tx, std::move(row)));
@@ -199,6 +215,12 @@ Result<bool> DeleteMachine(db::Transaction& tx, const std::string& space_id,
   if (deleted.affected == 0) return false;
   CUTTLE_TRY_VOID(tx.Execute("DELETE FROM machine_environments WHERE machine_id = $1", {id}));
   CUTTLE_TRY_VOID(tx.Execute("DELETE FROM machine_roles WHERE machine_id = $1", {id}));
+  CUTTLE_TRY_VOID(tx.Execute("DELETE FROM agents WHERE machine_id = $1", {id}));
+  CUTTLE_TRY_VOID(
+      tx.Execute("UPDATE agent_commands SET state = 'canceled', finished_at = now_ms(), error = "
+                 "'the deployment target was deleted' WHERE machine_id = $1 AND state IN "
+                 "('queued', 'offered')",
+                 {id}));
   return true;
 }
 

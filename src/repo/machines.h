@@ -50,8 +50,14 @@ Result<std::optional<MachineRow>> FindMachine(db::Database& db, const std::strin
 // Every environment must be one of the space's and the policy one of the space's
 // (kInvalidArgument naming what is missing); a name already used in the space is
 // kAlreadyExists. Insert assigns the id.
+// The server's parts of a target it is about to save: its policy (the space's default unless
+// named) and its endpoint's id. Every creation path (the machines API, agent registration) calls
+// it before InsertMachine.
+Result<void> CompleteMachine(db::Transaction& tx, MachineRow& m);
 Result<MachineRow> InsertMachine(db::Transaction& tx, MachineRow row);
 Result<bool> UpdateMachine(db::Transaction& tx, const MachineRow& row);
+// Deleting a machine also revokes its agent (its `agents` row: every later request of the agent
+// is refused) and cancels its agent commands not yet running (queued, offered).
 Result<bool> DeleteMachine(db::Transaction& tx, const std::string& space_id, const std::string& id);
 
 }  // namespace cuttle::repo

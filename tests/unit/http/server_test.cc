@@ -8,9 +8,11 @@
 #include <atomic>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <future>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 #include "http/http.h"
@@ -903,6 +905,148 @@ TEST_F(ServerTest, FullNodeOfBusyConnectionsAnswersProbesAndRefusesTheRest) {
   gate.release.set_value();
   ASSERT_TRUE(a.Read());
   ASSERT_TRUE(b.Read());
+}
+
+// --- Deferred responses (Response::Later) ---
+
+// Holds every deferred a route hands out, for the test to complete.
+struct Held {
+  std::mutex mu;
+  std::vector<std::shared_ptr<Deferred>> items;
+  std::condition_variable cv;
+  Handler Route() {
+    return [this](Request&) {
+      auto d = std::make_shared<Deferred>();
+      {
+        std::lock_guard lock(mu);
+        items.push_back(d);
+      }
+      cv.notify_all();
+      return Response::Later(d);
+    };
+  }
+  std::shared_ptr<Deferred> Wait(size_t n) {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, 3s, [&] { return items.size() >= n; })) {
+      return nullptr;
+    }
+    return items[n - 1];
+  }
+};
+
+TEST_F(ServerTest, DeferredResponseHoldsNoHandlerThreadAndTheFirstCompleteWins) {
+  options_.handler_threads = 1;
+  Held held;
+  router_->Add("GET", "/poll", held.Route());
+  Start();
+  TestClient poller(port());
+  ASSERT_TRUE(poller.Send(Get("/poll")));
+  auto d = held.Wait(1);
+  ASSERT_TRUE(d);
+  // The only handler thread is free while the poll is held.
+  TestClient other(port());
+  ASSERT_TRUE(other.Send(Get("/api/ping")));
+  auto pinged = other.Read();
+  ASSERT_TRUE(pinged);
+  EXPECT_EQ(pinged->result_int(), 200);
+  EXPECT_FALSE(poller.Readable(50ms));
+
+  bool first = false;
+  std::thread completer([&] {
+    first = d->Complete(Response::Json(200, {{"Offers", 1}}).SetHeader("X-Test", "yes"));
+  });
+  completer.join();
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(d->Complete(Response::Json(500, {})));
+  auto r = poller.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200);
+  EXPECT_EQ(r->body(), R"({"Offers":1})");
+  EXPECT_EQ(Std((*r)["X-Test"]), "yes");
+  EXPECT_EQ(Std((*r)["Octopus-Node"]), "node-a");
+  // The connection is kept alive for the next request.
+  ASSERT_TRUE(poller.Send(Get("/api/ping")));
+  auto again = poller.Read();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->result_int(), 200);
+}
+
+TEST_F(ServerTest, DeferredCompletedBeforeTheHandlerReturnsIsAnswered) {
+  router_->Add("GET", "/now", [](Request&) {
+    auto d = std::make_shared<Deferred>();
+    d->Complete(Response(Response::Json(204, {})));
+    return Response::Later(d);
+  });
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/now")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 204);
+}
+
+TEST_F(ServerTest, ManyDeferredResponsesCompletedFromManyThreads) {
+  Held held;
+  router_->Add("GET", "/poll", held.Route());
+  Start();
+  constexpr int kClients = 50;
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<TestClient>(port()));
+    ASSERT_TRUE(clients.back()->Send(Get("/poll")));
+  }
+  ASSERT_TRUE(held.Wait(kClients));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < kClients; i += 4) {
+        held.items[i]->Complete(Response::Json(200, {{"i", i}}));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& c : clients) {
+    auto r = c->Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 200);
+  }
+}
+
+TEST_F(ServerTest, DeferredNobodyCompletesIs503AfterTheDeadline) {
+  options_.deferred_timeout = 100ms;
+  Held held;
+  router_->Add("GET", "/poll", held.Route());
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/poll")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 503);
+  EXPECT_EQ(Std((*r)["Retry-After"]), "1");
+  auto d = held.Wait(1);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->Complete(Response::Json(200, {})));
+}
+
+TEST_F(ServerTest, ShutdownAnswersHeldDeferredResponsesAt503WithRetryAfter) {
+  Held held;
+  router_->Add("GET", "/poll", held.Route());
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/poll")));
+  auto d = held.Wait(1);
+  ASSERT_TRUE(d);
+  const auto start = SteadyClock::now();
+  std::thread stopper([&] { server_->Shutdown(5s); });
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 503);
+  EXPECT_EQ(Std((*r)["Retry-After"]), "1");
+  EXPECT_EQ(Std((*r)["Connection"]), "close");
+  stopper.join();
+  EXPECT_LT(SteadyClock::now() - start, 1s);
+  // The holder's late answer goes nowhere and does no harm.
+  EXPECT_FALSE(d->Complete(Response::Json(200, {})));
 }
 
 }  // namespace

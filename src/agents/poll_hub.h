@@ -1,0 +1,101 @@
+// The long-poll hub (docs/agent.md, "GET /poll"): the agents' polls this node holds, each as an
+// http::Deferred, so a held poll costs no thread. One hub thread wakes on NOTIFY cuttle_agent
+// (any node queued or cancel-requested something) and at least every `sweep`, and each time runs
+// one offers query per held agent; a poll is answered 200 with what it got, 204 when its wait is
+// over, 401 when its agent was revoked (checked every sweep), and 204 at once when the node drains
+// or stops, so the agent polls another node.
+//
+// The same thread writes liveness: the agents' last_seen_at in batches (every liveness_flush), and
+// marks the machine of an agent not seen for `unavailable_after` HealthStatus "Unavailable" (and
+// "Healthy" again when it is seen); and it sweeps expired nonces.
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "agents/auth.h"
+#include "agents/commands.h"
+#include "core/clock.h"
+#include "db/database.h"
+#include "http/http.h"
+
+namespace cuttle::agents {
+
+struct HubOptions {
+  std::string node_name;
+  core::Clock* clock = &core::SystemClock::Instance();  // held polls' deadlines
+  std::chrono::milliseconds sweep{1000};
+  std::chrono::milliseconds liveness_flush{5000};
+  std::chrono::milliseconds unavailable_after{60000};
+  std::chrono::milliseconds nonce_sweep{60000};
+  // True while the node drains or stops: held polls are answered 204, new ones refused.
+  std::function<bool()> draining;
+};
+
+// The answer of a poll with something in it: {"Offers": [...], "Cancels": [...]}.
+http::Response PendingResponse(const Pending& p);
+
+class PollHub {
+ public:
+  PollHub(db::Database& db, CommandStore& commands, Authenticator& auth, HubOptions options);
+  ~PollHub();
+  PollHub(const PollHub&) = delete;
+  PollHub& operator=(const PollHub&) = delete;
+
+  void Start();
+  // Answers every held poll 204, stops the thread and flushes liveness. Idempotent.
+  void Stop();
+
+  // Holds a poll of `machine_id` for `wait`, answering through `deferred`. A newer poll of the
+  // same agent replaces an older one, which is answered 204.
+  void Hold(const std::string& machine_id, std::shared_ptr<http::Deferred> deferred,
+            std::chrono::milliseconds wait);
+  // Records that the agent was heard from (written at the next flush).
+  void Touch(const std::string& machine_id);
+
+  bool draining() const;
+  size_t held() const;
+
+  // One round of the thread: answers the held polls that have something, are over, or (when
+  // `sweep`) whose agent was revoked.
+  void CheckHeld(bool sweep);
+  // Writes the pending last_seen_at (and brings Unavailable machines back).
+  Result<void> FlushLiveness();
+  // Marks the machines of agents not seen for unavailable_after "Unavailable"; returns how many.
+  Result<int64_t> MarkUnavailable();
+
+ private:
+  struct Held {
+    std::shared_ptr<http::Deferred> deferred;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  void Loop();
+  void AnswerAll(int status);
+  // Removes `machine_id`'s entry if it still holds `deferred`.
+  void Forget(const std::string& machine_id, const http::Deferred* deferred);
+
+  db::Database& db_;
+  CommandStore& commands_;
+  Authenticator& auth_;
+  const HubOptions options_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+
+  mutable std::mutex mu_;
+  // State below is protected by mu_.
+  std::map<std::string, Held> held_;
+  std::set<std::string> seen_;  // agents heard from since the last flush
+  bool started_ = false;
+};
+
+}  // namespace cuttle::agents

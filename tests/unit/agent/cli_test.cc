@@ -1,0 +1,84 @@
+// The CLI's contract: every bad argument is one line on stderr and exit status 2.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "testing/temp_dir.h"
+
+namespace cuttle::agent {
+namespace {
+
+struct Ran {
+  int status = -1;
+  std::string err;
+};
+
+Ran RunAgent(const std::string& args) {
+  testing::TempDir tmp;
+  const std::string err_path = tmp.Sub("stderr");
+  const std::string cmd =
+      std::string(CUTTLE_AGENT_BINARY) + " " + args + " >/dev/null 2>" + err_path;
+  int rc = std::system(cmd.c_str());
+  Ran r;
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  FILE* f = std::fopen(err_path.c_str(), "r");
+  if (f != nullptr) {
+    std::array<char, 4096> buf{};
+    size_t n = std::fread(buf.data(), 1, buf.size(), f);
+    r.err.assign(buf.data(), n);
+    std::fclose(f);
+  }
+  return r;
+}
+
+int Lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(CliTest, BadArgumentsAreOneLineAndExitTwo) {
+  const std::string reg =
+      "register --server http://127.0.0.1:1 --api-key K --name web-01 --home /tmp/cuttle-cli-x";
+  for (const std::string& args : {
+           std::string(""),
+           std::string("bogus"),
+           std::string("run"),
+           std::string("run --home"),
+           std::string("run --home /tmp/x --unknown"),
+           std::string("show"),
+           std::string("deregister --home /tmp/x extra"),
+           reg + " --role web",                // no environment
+           reg + " --environment Production",  // no role
+           std::string("register --api-key K --name n --environment E --role r --home /tmp/x"),
+           reg + " --environment Production --role web --name ''",
+           reg + " --environment '' --role web",
+           std::string("register --server ftp://host --api-key K --name n --environment E "
+                       "--role r --home /tmp/x"),
+           std::string("run --home ''"),
+           std::string("exec --home /tmp/x"),
+       }) {
+    Ran r = RunAgent(args);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.err;
+    EXPECT_EQ(Lines(r.err), 1) << args << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("cuttle-agent: ", 0), 0u) << args << ": " << r.err;
+  }
+}
+
+TEST(CliTest, HelpAndVersionExitZero) {
+  EXPECT_EQ(RunAgent("--help").status, 0);
+  EXPECT_EQ(RunAgent("version").status, 0);
+}
+
+TEST(CliTest, AnUnregisteredHomeIsAFailureNotAUsageError) {
+  testing::TempDir tmp;
+  Ran r = RunAgent("run --home " + tmp.Sub("home"));
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("register this agent first"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace cuttle::agent

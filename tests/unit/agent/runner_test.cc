@@ -1,0 +1,180 @@
+// The detached runner, started from the real binary as the agent starts it.
+#include "agent/runner.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "agent/journal.h"
+#include "core/json.h"
+#include "testing/temp_dir.h"
+
+namespace cuttle::agent {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string Prepare(const std::string& home, const std::string& id, const std::string& script,
+                    agentwire::CommandKind kind = agentwire::CommandKind::kScript) {
+  auto j = CommandJournal::Create(home + "/journal", id, 1);
+  EXPECT_TRUE(j);
+  agentwire::Envelope e;
+  e.command_id = id;
+  e.kind = kind;
+  e.task_id = "ServerTasks-1";
+  e.script_body = script;
+  e.variables.Set("Greeting", "hello");
+  e.variables.Set("Secret", "s3cr3t-value", /*sensitive=*/true);
+  e.timeout_seconds = 60;
+  EXPECT_TRUE(WriteFileDurably(j->PathOf("command.json"), agentwire::EnvelopeToJson(e).dump()));
+  return j->dir();
+}
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit = 20s) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+agentwire::CommandResult ResultOf(const std::string& dir) {
+  auto text = ReadWholeFile(dir + "/result.json");
+  EXPECT_TRUE(text);
+  auto json = core::ParseJson(text ? *text : "{}");
+  auto r = agentwire::ResultFromJson(*json);
+  EXPECT_TRUE(r) << (r ? "" : r.error().message());
+  return r ? *r : agentwire::CommandResult{};
+}
+
+std::vector<std::string> SpoolTexts(const std::string& dir) {
+  auto text = ReadWholeFile(dir + "/spool.jsonl");
+  auto lines = agentwire::DecodeChunk(text ? *text : "");
+  EXPECT_TRUE(lines);
+  std::vector<std::string> out;
+  for (const auto& l : lines ? *lines : std::vector<agentwire::LogLine>{}) out.push_back(l.text);
+  return out;
+}
+
+TEST(RunnerTest, RunsTheCommandDetachedAndWritesSpoolAndResult) {
+  testing::TempDir tmp;
+  const std::string home = tmp.Sub("home");
+  const std::string dir =
+      Prepare(home, "C1",
+              "echo \"#{Greeting} world\"\necho \"$(get_octopusvariable Secret)\"\n"
+              "set_octopusvariable Out 42\necho oops >&2\nexit 3\n");
+  auto pid = SpawnRunner(CUTTLE_AGENT_BINARY, home, "C1");
+  ASSERT_TRUE(pid) << pid.error().message();
+  EXPECT_GT(ProcessStartTime(*pid), 0u);
+  // Not our child: the double fork re-parented it.
+  EXPECT_EQ(::waitpid(*pid, nullptr, WNOHANG), -1);
+  auto journal = CommandJournal::Open(home + "/journal", "C1");
+  ASSERT_TRUE(journal);
+  ASSERT_TRUE(WaitFor([&] { return Exists(dir + "/result.json") && !RunnerAlive(*journal); }));
+  EXPECT_FALSE(Exists(dir + "/command.json"));  // sensitive: read once, then gone
+  auto result = ResultOf(dir);
+  EXPECT_EQ(result.state, agentwire::ResultState::kFailed);
+  EXPECT_EQ(result.outcome.exit_code, 3);
+  EXPECT_TRUE(result.outcome.wrote_to_stderr);
+  ASSERT_EQ(result.outcome.output_variables.size(), 1u);
+  EXPECT_EQ(result.outcome.output_variables[0].value, "42");
+  auto texts = SpoolTexts(dir);
+  ASSERT_GE(texts.size(), 3u);
+  EXPECT_EQ(texts[0], "hello world");  // the body was substituted
+  EXPECT_EQ(texts[1], "********");     // sensitive values are masked before the spool
+  EXPECT_EQ(texts[2], "oops");
+  EXPECT_FALSE(Exists(home + "/work/C1"));
+}
+
+TEST(RunnerTest, SurvivesTheAgentBeingKilledAndRunsOnlyOnce) {
+  testing::TempDir tmp;
+  const std::string home = tmp.Sub("home");
+  const std::string marker = tmp.Sub("ran");
+  const std::string dir =
+      Prepare(home, "C2", "echo run >> " + marker + "\nsleep 1\necho finished\n");
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t agent = ::fork();
+  ASSERT_GE(agent, 0);
+  if (agent == 0) {
+    // The "agent": starts the runner, reports its pid, then waits to be killed.
+    auto pid = SpawnRunner(CUTTLE_AGENT_BINARY, home, "C2");
+    int v = pid ? *pid : -1;
+    (void)!::write(fds[1], &v, sizeof v);
+    ::pause();
+    ::_exit(0);
+  }
+  int runner = 0;
+  ASSERT_EQ(::read(fds[0], &runner, sizeof runner), static_cast<ssize_t>(sizeof runner));
+  ASSERT_GT(runner, 0);
+  ::kill(agent, SIGKILL);
+  ::waitpid(agent, nullptr, 0);
+  auto journal = CommandJournal::Open(home + "/journal", "C2");
+  ASSERT_TRUE(journal);
+  EXPECT_TRUE(RunnerAlive(*journal));  // the "agent" is dead, the runner is not
+  // A second exec of the same command while it runs does nothing.
+  EXPECT_FALSE(SpawnRunner(CUTTLE_AGENT_BINARY, home, "C2"));
+  ASSERT_TRUE(WaitFor([&] { return Exists(dir + "/result.json") && !RunnerAlive(*journal); }));
+  EXPECT_EQ(ResultOf(dir).state, agentwire::ResultState::kSucceeded);
+  // Re-attach: a new agent cuts the whole spool from the journal.
+  auto cut = journal->CutChunk(1 << 20);
+  ASSERT_TRUE(cut && *cut);
+  EXPECT_EQ(*journal->ReadChunk(**cut), *ReadWholeFile(dir + "/spool.jsonl"));
+  // ...and once finished, another exec never runs it again.
+  EXPECT_FALSE(SpawnRunner(CUTTLE_AGENT_BINARY, home, "C2"));
+  EXPECT_EQ(*ReadWholeFile(marker), "run\n");
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(RunnerTest, TheCancelFileKillsTheScript) {
+  testing::TempDir tmp;
+  const std::string home = tmp.Sub("home");
+  const std::string dir = Prepare(home, "C3", "echo started\nsleep 30\necho never\n");
+  auto pid = SpawnRunner(CUTTLE_AGENT_BINARY, home, "C3");
+  ASSERT_TRUE(pid) << pid.error().message();
+  ASSERT_TRUE(WaitFor([&] {
+    auto t = ReadWholeFile(dir + "/spool.jsonl");
+    return t && t->find("started") != std::string::npos;
+  }));
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WriteFileDurably(dir + "/cancel", "canceled\n"));
+  ASSERT_TRUE(WaitFor([&] { return Exists(dir + "/result.json"); }, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  auto result = ResultOf(dir);
+  EXPECT_EQ(result.state, agentwire::ResultState::kCanceled);
+  EXPECT_EQ(result.message, kCanceledReason);
+}
+
+TEST(RunnerTest, AHealthCommandReportsFacts) {
+  testing::TempDir tmp;
+  const std::string home = tmp.Sub("home");
+  const std::string dir = Prepare(home, "C4", "", agentwire::CommandKind::kHealth);
+  ASSERT_TRUE(SpawnRunner(CUTTLE_AGENT_BINARY, home, "C4"));
+  ASSERT_TRUE(WaitFor([&] { return Exists(dir + "/result.json"); }));
+  auto result = ResultOf(dir);
+  EXPECT_EQ(result.state, agentwire::ResultState::kSucceeded);
+  EXPECT_TRUE(result.facts.contains("Hostname"));
+  EXPECT_TRUE(result.facts.contains("AgentVersion"));
+}
+
+TEST(RunnerTest, ProcessStartTimeTellsAReusedPidApart) {
+  EXPECT_GT(ProcessStartTime(::getpid()), 0u);
+  EXPECT_EQ(ProcessStartTime(0), 0u);
+  EXPECT_EQ(ProcessStartTime(999'999'999), 0u);
+}
+
+}  // namespace
+}  // namespace cuttle::agent

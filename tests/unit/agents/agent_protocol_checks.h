@@ -1,0 +1,587 @@
+// The agent protocol's server side (docs/agent.md) through its HTTP interface: a real node's
+// router (api::BuildRouter with an AgentService) on an http::Server at port 0, requests signed
+// with agentwire::AuthorizationHeader as the agent signs them. Included by agents_test.cc
+// (SQLite) and agents_pgtest.cc (PostgreSQL), which define NewProtocolDatabase.
+#pragma once
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "agents/service.h"
+#include "agentwire/wire.h"
+#include "api/api.h"
+#include "auth/auth.h"
+#include "cluster/node_registry.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/strings.h"
+#include "crypto/crypto.h"
+#include "engine/package_fixtures.h"
+#include "feed/package_store.h"
+#include "repo/bootstrap.h"
+#include "repo/environments.h"
+#include "tasks/artifacts.h"
+#include "tasks/task_queue.h"
+#include "testing/fake_clock.h"
+#include "testing/temp_dir.h"
+
+namespace cuttle::agents {
+
+std::unique_ptr<db::Database> NewProtocolDatabase(const testing::TempDir& dir);
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+namespace bhttp = boost::beast::http;
+using SteadyClock = std::chrono::steady_clock;
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string, http::LessIgnoreCase> headers;
+  json Json() const {
+    auto j = core::ParseJson(body);
+    return j ? *j : json();
+  }
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// One request on a fresh connection; status 0 when the exchange failed.
+Reply Send(uint16_t port, const std::string& method, const std::string& target,
+           const std::string& body, const std::vector<std::pair<std::string, std::string>>& extra) {
+  namespace asio = boost::asio;
+  Reply reply;
+  try {
+    asio::io_context ioc;
+    asio::ip::tcp::socket socket(ioc);
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    timeval tv{.tv_sec = 40, .tv_usec = 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+    req.set(bhttp::field::host, "test");
+    for (const auto& [k, v] : extra) req.set(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    bhttp::write(socket, req);
+    boost::beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    bhttp::read(socket, buffer, parser);
+    auto& res = parser.get();
+    reply.status = res.result_int();
+    reply.body = res.body();
+    for (const auto& f : res) {
+      reply.headers.emplace(std::string(f.name_string()), std::string(f.value()));
+    }
+  } catch (const std::exception&) {
+    reply.status = 0;
+  }
+  return reply;
+}
+
+struct Agent {
+  std::string id;
+  agentwire::KeyPair key;
+};
+
+class AgentProtocolTest : public ::testing::Test {
+ protected:
+  AgentProtocolTest()
+      : db_(NewProtocolDatabase(dir_)),
+        registry_(*db_, clock_, {.node_name = "n1", .heartbeat_thread = false}),
+        queue_(*db_),
+        artifacts_(*db_, dir_.path().string() + "/artifacts"),
+        packages_(*db_, dir_.path().string() + "/packages", 64 << 20),
+        secrets_(crypto::MasterKey::Generate()),
+        ctx_{*db_, registry_, options_, "install", queue_, artifacts_, packages_, secrets_} {}
+
+  void SetUp() override {
+    api_key_ = core::NewApiKey();
+    ASSERT_TRUE(repo::Bootstrap(*db_, auth::HashApiKey(api_key_)));
+    for (const char* name : {"Dev", "Prod"}) {
+      ASSERT_TRUE(db_->InTransaction([&](db::Transaction& tx) -> Result<void> {
+        repo::EnvironmentRow e;
+        e.space_id = "Spaces-1";
+        e.name = name;
+        CUTTLE_TRY(auto saved, repo::InsertEnvironment(tx, e));
+        env_ids_.push_back(saved.id);
+        return {};
+      }));
+    }
+    HubOptions hub;
+    hub.node_name = "n1";
+    hub.draining = [this] { return draining_.load(); };
+    service_ = std::make_unique<AgentService>(*db_, secrets_, packages_, hub);
+    ctx_.agents = service_.get();
+    http::ServerOptions o;
+    o.port = 0;
+    o.threads = 2;
+    o.handler_threads = 2;  // few: held polls must not need them
+    o.log_requests = false;
+    server_ = std::make_unique<http::Server>(o, api::BuildRouter(ctx_));
+    ASSERT_TRUE(server_->Start());
+    service_->Start();
+  }
+
+  void TearDown() override {
+    if (service_) service_->Stop();
+    if (server_) server_->Shutdown(1s);
+  }
+
+  uint16_t port() const { return server_->port(); }
+
+  Reply WithKey(const std::string& method, const std::string& target, const json& body) {
+    return Send(port(), method, target, body.is_null() ? "" : body.dump(),
+                {{"X-Octopus-ApiKey", api_key_}, {"Content-Type", "application/json"}});
+  }
+
+  Reply Register(const agentwire::KeyPair& key, const std::string& name,
+                 json environments = {"Dev"}, json roles = {"web"}) {
+    return WithKey("POST", "/api/agent/v1/register",
+                   {{"Name", name},
+                    {"Environments", environments},
+                    {"Roles", roles},
+                    {"PublicKey", core::Base64Encode(key.public_key)},
+                    {"Version", "test"}});
+  }
+
+  Agent NewAgent(const std::string& name) {
+    Agent a{"", agentwire::GenerateKeyPair()};
+    auto r = Register(a.key, name);
+    EXPECT_EQ(r.status, 201) << r.body;
+    a.id = r.Json().value("MachineId", "");
+    return a;
+  }
+
+  static std::string Path(const std::string& rest) {
+    return std::string(agentwire::kApiPrefix) + rest;
+  }
+
+  Reply Signed(const Agent& a, const std::string& method, const std::string& target,
+               const std::string& body = "",
+               std::vector<std::pair<std::string, std::string>> extra = {}, int64_t skew_ms = 0) {
+    const int64_t now = core::ToUnixMillis(core::SystemClock::Instance().Now()) + skew_ms;
+    extra.emplace_back("Authorization",
+                       agentwire::AuthorizationHeader(a.id, a.key, method, target, now, body));
+    return Send(port(), method, target, body, extra);
+  }
+
+  Reply Put(const Agent& a, const std::string& target, const std::string& body, int64_t epoch) {
+    return Signed(a, "PUT", target, body, {{"Cuttle-Epoch", std::to_string(epoch)}});
+  }
+
+  // A queued script command for `a`, as the engine's AgentTarget creates one.
+  std::string Queue(const Agent& a) {
+    const std::string id = core::MakeId("AgentCommands", ++commands_);
+    agentwire::Envelope e;
+    e.command_id = id;
+    e.task_id = "ServerTasks-1";
+    e.unit_key = "1/Actions-1/" + a.id + "/" + id;
+    e.script_body = "echo hello";
+    e.variables.Set("Secret", "s3cret", true);
+    EXPECT_TRUE(db_->Execute(
+        "INSERT INTO agent_commands (id, space_id, machine_id, task_id, unit_key, kind, "
+        "envelope, created_at) VALUES ($1, 'Spaces-1', $2, 'ServerTasks-1', $3, 'script', $4, "
+        "now_ms())",
+        {id, a.id, e.unit_key, secrets_.Seal(agentwire::EnvelopeToJson(e).dump())}));
+    EXPECT_TRUE(db_->Notify(agentwire::kAgentChannel));
+    return id;
+  }
+
+  std::string State(const std::string& id) {
+    auto r = db_->Execute("SELECT state FROM agent_commands WHERE id = $1", {id});
+    return r && !r->empty() ? r->front().GetString(0) : "";
+  }
+
+  static std::string Chunk(const std::string& text) {
+    return agentwire::EncodeLine({engine::LogCategory::kInfo, text, 1'700'000'000'000});
+  }
+
+  static std::string ResultBody(int64_t last_seq, int exit_code = 0) {
+    agentwire::CommandResult r;
+    r.state = exit_code == 0 ? agentwire::ResultState::kSucceeded : agentwire::ResultState::kFailed;
+    r.last_seq = last_seq;
+    r.outcome.exit_code = exit_code;
+    return agentwire::ResultToJson(r).dump();
+  }
+
+  // Polls until the command is offered and claims it; its epoch.
+  int64_t Claimed(const Agent& a, const std::string& id) {
+    auto polled = Signed(a, "GET", Path("/poll?wait=0"));
+    EXPECT_EQ(polled.status, 200) << polled.body;
+    auto claim = Signed(a, "POST", Path("/commands/" + id + "/claim"));
+    EXPECT_EQ(claim.status, 200) << claim.body;
+    return claim.Json().value("Epoch", int64_t{-1});
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  std::unique_ptr<db::Database> db_;
+  config::Options options_;
+  cluster::NodeRegistry registry_;
+  tasks::TaskQueue queue_;
+  tasks::ArtifactStore artifacts_;
+  feed::PackageStore packages_;
+  crypto::SecretBox secrets_;
+  api::ApiContext ctx_;
+  std::unique_ptr<AgentService> service_;
+  std::unique_ptr<http::Server> server_;
+  std::string api_key_;
+  std::vector<std::string> env_ids_;
+  std::atomic<bool> draining_{false};
+  int64_t commands_ = 0;
+};
+
+TEST_F(AgentProtocolTest, RegistrationIsIdempotentOnThePublicKey) {
+  auto key = agentwire::GenerateKeyPair();
+  auto first = Register(key, "web-01", {"dev"}, {"web"});
+  ASSERT_EQ(first.status, 201) << first.body;
+  const json j = first.Json();
+  const std::string id = j["MachineId"];
+  EXPECT_EQ(j["SpaceId"], "Spaces-1");
+  EXPECT_EQ(j["Name"], "web-01");
+  EXPECT_EQ(j["Thumbprint"], agentwire::Thumbprint(key.public_key));
+  EXPECT_EQ(j["PollSeconds"], 25);
+  EXPECT_EQ(j["LeaseSeconds"], 45);
+  EXPECT_EQ(j["HeartbeatSeconds"], 10);
+
+  // The same key again: the same machine, its environments and roles replaced.
+  auto again = Register(key, "web-01", {env_ids_[1], "Dev"}, {"web", "db"});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.Json()["MachineId"], id);
+
+  auto m = WithKey("GET", "/api/Spaces-1/machines/" + id, nullptr);
+  ASSERT_EQ(m.status, 200) << m.body;
+  const json machine = m.Json();
+  EXPECT_EQ(machine["Endpoint"]["CommunicationStyle"], "TentacleActive");
+  EXPECT_EQ(machine["Endpoint"]["Thumbprint"], agentwire::Thumbprint(key.public_key));
+  EXPECT_EQ(machine["Endpoint"]["Uri"], "poll://" + core::ToLower(id) + "/");
+  EXPECT_EQ(machine["Roles"].size(), 2u);
+  EXPECT_EQ(machine["EnvironmentIds"].size(), 2u);
+
+  // Another key under a taken name: 409. Problems: 400 with every one listed.
+  EXPECT_EQ(Register(agentwire::GenerateKeyPair(), "WEB-01").status, 409);
+  auto bad = WithKey("POST", "/api/agent/v1/register",
+                     {{"Name", "x"},
+                      {"Environments", {"Nowhere"}},
+                      {"Roles", json::array()},
+                      {"PublicKey", "c2hvcnQ="}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.Json()["Errors"].size(), 2u) << bad.body;  // roles, key
+  auto unknown_env = Register(agentwire::GenerateKeyPair(), "web-02", {"Nowhere"});
+  EXPECT_EQ(unknown_env.status, 400);
+  EXPECT_NE(unknown_env.body.find("Nowhere"), std::string::npos);
+  // No API key: 401.
+  auto anonymous = Send(port(), "POST", "/api/agent/v1/register", "{}", {});
+  EXPECT_EQ(anonymous.status, 401);
+}
+
+TEST_F(AgentProtocolTest, BadSignaturesMissingHeadersAndOtherKeysAreRefused) {
+  Agent a = NewAgent("a");
+  EXPECT_EQ(Signed(a, "GET", Path("/me")).status, 200);
+  EXPECT_EQ(Send(port(), "GET", Path("/me"), "", {}).status, 401);
+  EXPECT_EQ(Send(port(), "GET", Path("/me"), "", {{"Authorization", "CuttleAgent x"}}).status, 401);
+  Agent impostor{a.id, agentwire::GenerateKeyPair()};
+  auto r = Signed(impostor, "GET", Path("/me"));
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("signature"), std::string::npos) << r.body;
+  // The signature covers the body and the target.
+  const std::string target = Path("/commands/AgentCommands-1/heartbeat");
+  const int64_t now = core::ToUnixMillis(core::SystemClock::Instance().Now());
+  auto header = agentwire::AuthorizationHeader(a.id, a.key, "POST", target, now, "{}");
+  EXPECT_EQ(
+      Send(port(), "POST", target, "{\"x\":1}", {{"Authorization", header}, {"Cuttle-Epoch", "1"}})
+          .status,
+      401);
+  header = agentwire::AuthorizationHeader(a.id, a.key, "GET", Path("/me?x=1"), now, "");
+  EXPECT_EQ(Send(port(), "GET", Path("/me"), "", {{"Authorization", header}}).status, 401);
+}
+
+TEST_F(AgentProtocolTest, AReplayedRequestIsRefused) {
+  Agent a = NewAgent("a");
+  const int64_t now = core::ToUnixMillis(core::SystemClock::Instance().Now());
+  auto header = agentwire::AuthorizationHeader(a.id, a.key, "GET", Path("/me"), now, "");
+  EXPECT_EQ(Send(port(), "GET", Path("/me"), "", {{"Authorization", header}}).status, 200);
+  auto replay = Send(port(), "GET", Path("/me"), "", {{"Authorization", header}});
+  EXPECT_EQ(replay.status, 401);
+  EXPECT_NE(replay.body.find("nonce"), std::string::npos) << replay.body;
+  // The sweep keeps unexpired nonces.
+  ASSERT_TRUE(service_->authenticator().SweepNonces());
+  EXPECT_EQ(Send(port(), "GET", Path("/me"), "", {{"Authorization", header}}).status, 401);
+}
+
+TEST_F(AgentProtocolTest, ATimeFurtherThanTheSkewFromTheServerIsRefused) {
+  Agent a = NewAgent("a");
+  EXPECT_EQ(Signed(a, "GET", Path("/me"), "", {}, -60'000).status, 200);
+  EXPECT_EQ(Signed(a, "GET", Path("/me"), "", {}, 60'000).status, 200);
+  auto late = Signed(a, "GET", Path("/me"), "", {}, -200'000);
+  EXPECT_EQ(late.status, 401);
+  EXPECT_NE(late.body.find("clock"), std::string::npos) << late.body;
+  EXPECT_EQ(Signed(a, "GET", Path("/me"), "", {}, 200'000).status, 401);
+}
+
+TEST_F(AgentProtocolTest, ADeletedMachinesAgentIsRefusedAndItsQueuedCommandsCanceled) {
+  Agent a = NewAgent("a");
+  const std::string queued = Queue(a);
+  auto del = WithKey("DELETE", "/api/Spaces-1/machines/" + a.id, nullptr);
+  ASSERT_EQ(del.status, 200) << del.body;
+  auto r = Signed(a, "GET", Path("/poll?wait=0"));
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.Json().value("ErrorMessage", "").find("is not registered with this server"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(State(queued), "canceled");
+}
+
+TEST_F(AgentProtocolTest, DeregisterDeletesTheMachine) {
+  Agent a = NewAgent("a");
+  auto me = Signed(a, "GET", Path("/me"));
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(me.Json()["Id"], a.id);
+  EXPECT_EQ(Signed(a, "DELETE", Path("/me")).status, 200);
+  EXPECT_EQ(WithKey("GET", "/api/Spaces-1/machines/" + a.id, nullptr).status, 404);
+  EXPECT_EQ(Signed(a, "GET", Path("/me")).status, 401);
+}
+
+TEST_F(AgentProtocolTest, OffersClaimsAndEpochFencing) {
+  Agent a = NewAgent("a");
+  Agent b = NewAgent("b");
+  const std::string id = Queue(a);
+  auto polled = Signed(a, "GET", Path("/poll?wait=0"));
+  ASSERT_EQ(polled.status, 200) << polled.body;
+  json offers = polled.Json()["Offers"];
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0]["CommandId"], id);
+  EXPECT_EQ(offers[0]["Kind"], "script");
+  auto envelope = agentwire::EnvelopeFromJson(offers[0]["Envelope"]);
+  ASSERT_TRUE(envelope) << envelope.error().message();
+  EXPECT_EQ(envelope->script_body, "echo hello");
+  EXPECT_EQ(State(id), "offered");
+  // An unexpired offer is not made twice; b gets nothing.
+  EXPECT_EQ(Signed(a, "GET", Path("/poll?wait=0")).status, 204);
+  EXPECT_EQ(Signed(b, "GET", Path("/poll?wait=0")).status, 204);
+
+  EXPECT_EQ(Signed(b, "POST", Path("/commands/" + id + "/claim")).status, 404);
+  auto claim = Signed(a, "POST", Path("/commands/" + id + "/claim"));
+  ASSERT_EQ(claim.status, 200) << claim.body;
+  EXPECT_EQ(claim.Json()["Epoch"], 1);
+  EXPECT_EQ(claim.Json()["LeaseSeconds"], 45);
+  // A claim whose reply was lost answers the same epoch.
+  EXPECT_EQ(Signed(a, "POST", Path("/commands/" + id + "/claim")).Json()["Epoch"], 1);
+  EXPECT_EQ(State(id), "running");
+
+  const std::string log0 = Path("/commands/" + id + "/log/0");
+  auto put = Put(a, log0, Chunk("one"), 1);
+  EXPECT_EQ(put.status, 201) << put.body;
+  EXPECT_EQ(put.Json()["Cancel"], false);
+  EXPECT_EQ(Put(a, log0, Chunk("one"), 1).status, 200);    // the same chunk again
+  EXPECT_EQ(Put(a, log0, Chunk("other"), 1).status, 409);  // a different one
+  EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/1"), Chunk("two"), 2).status, 410);
+  EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/1"), "not json\n", 1).status, 400);
+  EXPECT_EQ(Put(b, Path("/commands/" + id + "/log/1"), Chunk("two"), 1).status, 404);
+  auto hb = Signed(a, "POST", Path("/commands/" + id + "/heartbeat"), "", {{"Cuttle-Epoch", "1"}});
+  EXPECT_EQ(hb.status, 200) << hb.body;
+  EXPECT_EQ(
+      Signed(a, "POST", Path("/commands/" + id + "/heartbeat"), "", {{"Cuttle-Epoch", "0"}}).status,
+      410);
+
+  // A cancel request shows in the heartbeat's answer and in polls.
+  ASSERT_TRUE(
+      db_->Execute("UPDATE agent_commands SET cancel_requested = TRUE WHERE id = $1", {id}));
+  EXPECT_EQ(Signed(a, "POST", Path("/commands/" + id + "/heartbeat"), "", {{"Cuttle-Epoch", "1"}})
+                .Json()["Cancel"],
+            true);
+  auto cancels = Signed(a, "GET", Path("/poll?wait=0"));
+  ASSERT_EQ(cancels.status, 200);
+  EXPECT_EQ(cancels.Json()["Cancels"], json({id}));
+
+  // The result waits for its chunks: 412 names the missing ones.
+  const std::string result = Path("/commands/" + id + "/result");
+  auto missing = Put(a, result, ResultBody(2), 1);
+  ASSERT_EQ(missing.status, 412) << missing.body;
+  EXPECT_EQ(missing.Json()["MissingSeqs"], json({1, 2}));
+  EXPECT_EQ(State(id), "running");
+  EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/1"), Chunk("two"), 1).status, 201);
+  EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/2"), Chunk("three"), 1).status, 201);
+  EXPECT_EQ(Put(a, result, ResultBody(2), 2).status, 410);
+  auto recorded = Put(a, result, ResultBody(2), 1);
+  ASSERT_EQ(recorded.status, 200) << recorded.body;
+  EXPECT_FALSE(recorded.Json().contains("Late"));
+  EXPECT_EQ(State(id), "succeeded");
+  auto row = db_->Execute("SELECT result, last_seq FROM agent_commands WHERE id = $1", {id});
+  ASSERT_TRUE(row);
+  const std::string sealed = row->front().GetString(0);
+  EXPECT_TRUE(sealed.starts_with(crypto::SecretBox::kPrefix));
+  EXPECT_EQ(*core::ParseJson(*secrets_.Open(sealed)), *core::ParseJson(ResultBody(2)));
+  EXPECT_EQ(row->front().GetInt(1), 2);
+  EXPECT_EQ(Put(a, result, ResultBody(2), 1).status, 200);     // an identical repeat
+  EXPECT_EQ(Put(a, result, ResultBody(2, 1), 1).status, 409);  // a different result
+  EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/3"), Chunk("late"), 1).status, 410);
+  EXPECT_EQ(Signed(a, "POST", Path("/commands/" + id + "/claim")).status, 409);
+}
+
+TEST_F(AgentProtocolTest, AnExpiredOfferIsMadeAgain) {
+  Agent a = NewAgent("a");
+  const std::string id = Queue(a);
+  ASSERT_EQ(Signed(a, "GET", Path("/poll?wait=0")).status, 200);
+  ASSERT_TRUE(db_->Execute(
+      "UPDATE agent_commands SET offer_expires_at = now_ms() - 1 WHERE id = $1", {id}));
+  auto again = Signed(a, "GET", Path("/poll?wait=0"));
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(again.Json()["Offers"][0]["CommandId"], id);
+  auto count = db_->Execute("SELECT delivery_count FROM agent_commands WHERE id = $1", {id});
+  EXPECT_EQ(count->front().GetInt(0), 2);
+}
+
+TEST_F(AgentProtocolTest, AResultForALostCommandIsKeptAsLateOnly) {
+  Agent a = NewAgent("a");
+  const std::string id = Queue(a);
+  ASSERT_EQ(Claimed(a, id), 1);
+  ASSERT_TRUE(db_->Execute("UPDATE agent_commands SET state = 'lost' WHERE id = $1", {id}));
+  auto late = Put(a, Path("/commands/" + id + "/result"), ResultBody(-1), 1);
+  ASSERT_EQ(late.status, 200) << late.body;
+  EXPECT_EQ(late.Json()["Late"], true);
+  EXPECT_EQ(State(id), "lost");
+  auto row = db_->Execute("SELECT result, late_result FROM agent_commands WHERE id = $1", {id});
+  EXPECT_TRUE(row->front().IsNull(0));
+  EXPECT_TRUE(row->front().GetString(1).starts_with(crypto::SecretBox::kPrefix));
+  EXPECT_EQ(Put(a, Path("/commands/" + id + "/result"), ResultBody(-1), 2).status, 410);
+}
+
+TEST_F(AgentProtocolTest, AHeldPollIsWokenByANewCommandWellUnderASecond) {
+  Agent a = NewAgent("a");
+  auto poll =
+      std::async(std::launch::async, [&] { return Signed(a, "GET", Path("/poll?wait=20")); });
+  // Wait until the poll is held, then queue.
+  for (int i = 0; i < 200 && service_->hub().held() == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(service_->hub().held(), 1u);
+  const auto queued_at = SteadyClock::now();
+  const std::string id = Queue(a);
+  auto r = poll.get();
+  const auto took = SteadyClock::now() - queued_at;
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["Offers"][0]["CommandId"], id);
+  EXPECT_LT(took, 500ms);
+}
+
+TEST_F(AgentProtocolTest, AHeldPollEndsWith204AfterItsWaitAndManyPollsHoldNoThread) {
+  std::vector<Agent> agents;
+  for (int i = 0; i < 6; ++i) agents.push_back(NewAgent("a" + std::to_string(i)));
+  std::vector<std::future<Reply>> polls;
+  const auto start = SteadyClock::now();
+  // More held polls than handler threads (2): they hold none.
+  for (auto& a : agents) {
+    polls.push_back(
+        std::async(std::launch::async, [&] { return Signed(a, "GET", Path("/poll?wait=1")); }));
+  }
+  for (int i = 0; i < 300 && service_->hub().held() < agents.size(); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(service_->hub().held(), agents.size());
+  EXPECT_EQ(Signed(agents[0], "GET", Path("/me")).status, 200);
+  for (auto& p : polls) EXPECT_EQ(p.get().status, 204);
+  EXPECT_LT(SteadyClock::now() - start, 4s);
+}
+
+TEST_F(AgentProtocolTest, AHeldPollOfARevokedAgentGets401WithinTheSweep) {
+  Agent a = NewAgent("a");
+  auto poll =
+      std::async(std::launch::async, [&] { return Signed(a, "GET", Path("/poll?wait=20")); });
+  for (int i = 0; i < 200 && service_->hub().held() == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(WithKey("DELETE", "/api/Spaces-1/machines/" + a.id, nullptr).status, 200);
+  const auto deleted_at = SteadyClock::now();
+  auto r = poll.get();
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("is not registered with this server"), std::string::npos);
+  EXPECT_LT(SteadyClock::now() - deleted_at, 2500ms);
+}
+
+TEST_F(AgentProtocolTest, ADrainingNodeAnswersHeldPolls204AndRefusesNewOnes) {
+  Agent a = NewAgent("a");
+  auto poll =
+      std::async(std::launch::async, [&] { return Signed(a, "GET", Path("/poll?wait=20")); });
+  for (int i = 0; i < 200 && service_->hub().held() == 0; ++i) std::this_thread::sleep_for(10ms);
+  const auto start = SteadyClock::now();
+  draining_ = true;
+  EXPECT_EQ(poll.get().status, 204);
+  EXPECT_LT(SteadyClock::now() - start, 2500ms);
+  auto refused = Signed(a, "GET", Path("/poll"));
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.Header("Retry-After"), "1");
+}
+
+TEST_F(AgentProtocolTest, StoppingAnswersHeldPollsAtOnce) {
+  Agent a = NewAgent("a");
+  auto poll =
+      std::async(std::launch::async, [&] { return Signed(a, "GET", Path("/poll?wait=20")); });
+  for (int i = 0; i < 200 && service_->hub().held() == 0; ++i) std::this_thread::sleep_for(10ms);
+  const auto start = SteadyClock::now();
+  service_->Stop();
+  EXPECT_EQ(poll.get().status, 204);
+  EXPECT_LT(SteadyClock::now() - start, 1500ms);
+}
+
+TEST_F(AgentProtocolTest, LivenessMarksASilentAgentUnavailableAndBackWhenItPolls) {
+  Agent a = NewAgent("a");
+  ASSERT_TRUE(db_->Execute(
+      "UPDATE agents SET last_seen_at = now_ms() - 61000 WHERE machine_id = $1", {a.id}));
+  auto marked = service_->hub().MarkUnavailable();
+  ASSERT_TRUE(marked);
+  EXPECT_EQ(*marked, 1);
+  auto health = [&] {
+    return WithKey("GET", "/api/Spaces-1/machines/" + a.id, nullptr).Json()["HealthStatus"];
+  };
+  EXPECT_EQ(health(), "Unavailable");
+  EXPECT_EQ(Signed(a, "GET", Path("/poll?wait=0")).status, 204);
+  ASSERT_TRUE(service_->hub().FlushLiveness());
+  EXPECT_EQ(health(), "Healthy");
+  auto seen = db_->Execute("SELECT last_seen_node FROM agents WHERE machine_id = $1", {a.id});
+  EXPECT_EQ(seen->front().GetString(0), "n1");
+  EXPECT_EQ(*service_->hub().MarkUnavailable(), 0);
+}
+
+TEST_F(AgentProtocolTest, APackageDownloadsWholeAndResumesWithARange) {
+  Agent a = NewAgent("a");
+  const std::string content = crypto::RandomBytes(300'000);  // does not compress
+  const std::string zip = engine::testing::MakeArchive(
+      engine::testing::Kind::kZip, {engine::testing::File("data.txt", content)});
+  bool sent = false;
+  auto up = packages_.Upload("Spaces-1", "Hello.1.0.0.zip", feed::OverwriteMode::kFailIfExists,
+                             [&]() -> Result<std::string_view> {
+                               if (sent) return std::string_view();
+                               sent = true;
+                               return std::string_view(zip);
+                             });
+  ASSERT_TRUE(up) << up.error().message();
+  const std::string target = Path("/packages/Spaces-1/Hello/1.0.0");
+  auto whole = Signed(a, "GET", target);
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  EXPECT_EQ(whole.body, zip);
+  EXPECT_EQ(whole.Header("Accept-Ranges"), "bytes");
+  EXPECT_EQ(whole.Header("ETag"), "\"" + crypto::Sha256Hex(zip) + "\"");
+  auto rest = Signed(a, "GET", target, "", {{"Range", "bytes=1000-"}});
+  ASSERT_EQ(rest.status, 206);
+  EXPECT_EQ(rest.body, zip.substr(1000));
+  EXPECT_EQ(rest.Header("Content-Range"),
+            fmt::format("bytes 1000-{}/{}", zip.size() - 1, zip.size()));
+  EXPECT_EQ(Signed(a, "GET", target, "", {{"Range", fmt::format("bytes={}-", zip.size())}}).status,
+            416);
+  EXPECT_EQ(Signed(a, "GET", Path("/packages/Spaces-1/Hello/9.9.9")).status, 404);
+  EXPECT_EQ(Signed(a, "GET", Path("/packages/Spaces-2/Hello/1.0.0")).status, 404);
+}
+
+}  // namespace
+}  // namespace cuttle::agents
