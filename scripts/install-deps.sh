@@ -13,7 +13,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libssl-dev libsodium-dev
   libarchive-dev libyaml-dev libexpat1-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
   # servers and tools the tests and benchmarks start
-  postgresql-15 postgresql-client-15 haproxy nginx-light wrk curl procps util-linux python3 nodejs
+  postgresql-15 postgresql-client-15 haproxy nginx-light wrk curl procps util-linux python3 python3-cryptography nodejs
   # the NuGet v2 client the package-feed tests drive (nuget.exe 2.8.7 on Mono; `script` gives it
   # a terminal for `nuget list`)
   nuget mono-runtime bsdutils

@@ -198,6 +198,7 @@ class CommandWorker {
     auto json = core::ParseJson(r->body);
     int64_t epoch = json && json->is_object() ? json->value("Epoch", int64_t{0}) : 0;
     if (epoch <= 0) return Failed("claim: no epoch in the answer", r);
+    if (int hb = json->value("HeartbeatSeconds", 0); hb > 0) heartbeat_ = std::chrono::seconds(hb);
     if (journal_.state().epoch != epoch) {
       JournalState s = journal_.state();
       s.epoch = epoch;
@@ -243,7 +244,16 @@ class CommandWorker {
       auto fetched = Download(*envelope->package);
       if (!fetched) {
         if (agent_.stopping()) return Outcome::kStop;
-        if (fetched.error().code() == ErrorCode::kUnavailable && ++download_failures_ < 5) {
+        if (cancel_.load()) {
+          return Conclude(agentwire::ResultState::kCanceled, "canceled before it ran");
+        }
+        // A server that is away (a failover, a restart) is waited for, up to 5 minutes.
+        const auto now = std::chrono::steady_clock::now();
+        if (download_failing_since_ == std::chrono::steady_clock::time_point{}) {
+          download_failing_since_ = now;
+        }
+        if (fetched.error().code() == ErrorCode::kUnavailable &&
+            now - download_failing_since_ < std::chrono::minutes(5)) {
           Note(journal_.id(), fetched.error().message());
           return Outcome::kRetry;
         }
@@ -273,8 +283,7 @@ class CommandWorker {
     SignedClient side(opts_.config.server_url, opts_.config.machine_id, opts_.key);
     PackageDownload download(client_, p, [&] {
       // The lease must not run out while a large package arrives: heartbeat on a second client.
-      if (std::chrono::steady_clock::now() - last_sent_ >=
-          std::chrono::seconds(opts_.config.heartbeat_seconds)) {
+      if (std::chrono::steady_clock::now() - last_sent_ >= heartbeat_) {
         last_sent_ = std::chrono::steady_clock::now();
         auto r = side.Call("POST", CommandPath("heartbeat"), "{}", EpochHeader());
         if (r && r->status == 200 && CancelIn(*r)) cancel_.store(true);
@@ -340,8 +349,7 @@ class CommandWorker {
       if (sent != Outcome::kOk) return sent;
     }
     if (exited) return SendResult();
-    if (std::chrono::steady_clock::now() - last_sent_ >=
-        std::chrono::seconds(opts_.config.heartbeat_seconds)) {
+    if (std::chrono::steady_clock::now() - last_sent_ >= heartbeat_) {
       auto r = client_.Call("POST", CommandPath("heartbeat"), "{}", EpochHeader());
       if (r && r->status == 410) return Settle("the server fenced the command (HTTP 410)");
       if (!r || r->status != 200) return Failed("heartbeat", r);
@@ -430,10 +438,11 @@ class CommandWorker {
   bool claimed_ = false;
   bool cancel_sent_ = false;
   bool killed_ = false;
-  int download_failures_ = 0;
+  std::chrono::steady_clock::time_point download_failing_since_{};
   std::chrono::steady_clock::time_point cancel_at_{};
   std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
   std::chrono::milliseconds pending_wait_{0};
+  std::chrono::seconds heartbeat_{opts_.config.heartbeat_seconds};
 };
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)) {}

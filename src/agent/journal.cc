@@ -231,6 +231,11 @@ Result<std::optional<ChunkMark>> CommandJournal::CutChunk(uint64_t max_bytes) {
     if (errno == ENOENT) return std::optional<ChunkMark>();
     return Fail(IoError("cannot open", spool));
   }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) <= from) {
+    ::close(fd);
+    return std::optional<ChunkMark>();  // nothing new: the common case, every 250 ms
+  }
   // The chunk's bytes must survive a crash of this host as long as its record does.
   ::fdatasync(fd);
   std::string buf(max_bytes, '\0');

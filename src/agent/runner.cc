@@ -234,6 +234,7 @@ Result<int> SpawnRunner(const std::string& self_exe, const std::string& home,
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     if (::dup2(fds[1], 3) < 0) ::_exit(127);  // dup2 clears O_CLOEXEC on descriptor 3
+    ::close_range(4, ~0U, 0);                 // the agent's sockets and files stay with it
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
@@ -279,7 +280,9 @@ int ExecRunner(const std::string& home, const std::string& command_id, int repor
     if (grandchild < 0) return 1;
     if (grandchild > 0) ::_exit(0);
   }
-  ::umask(077);
+  // The usual umask: deployed files must be readable by the services that use them. The
+  // journal's own files are created 0600 explicitly.
+  ::umask(022);
   const std::string root = home + "/journal";
   auto journal = CommandJournal::Open(root, command_id);
   if (!journal) {

@@ -16,7 +16,8 @@ namespace {
 
 constexpr const char* kColumns =
     "id, machine_id, state, epoch, created_at, lease_expires_at, last_seq, delivered_seq, "
-    "cancel_requested, result, error, now_ms() AS now";
+    "cancel_requested, result, error, now_ms() AS now, COALESCE((SELECT MAX(seq) FROM "
+    "agent_command_output WHERE command_id = agent_commands.id), -1) AS received_seq";
 
 // Chunks read at once; a longer backlog is read in several passes.
 constexpr int kChunkBatch = 64;
@@ -35,6 +36,7 @@ AgentCommandRow ReadRow(const db::Row& r) {
   c.result = r.GetString("result");
   c.error = r.GetString("error");
   c.now = r.GetInt("now");
+  c.received_seq = r.GetInt("received_seq");
   return c;
 }
 
@@ -195,7 +197,8 @@ Result<std::optional<CommandEnd>> CommandFollower::Step() {
   const int64_t delivered = row_.delivered_seq;
   row_ = std::move(*read);
   row_.delivered_seq = delivered;
-  CUTTLE_TRY_VOID(Deliver());
+  // A wake-up for another command's chunk costs this one read.
+  if (row_.received_seq > row_.delivered_seq) CUTTLE_TRY_VOID(Deliver());
   const std::string& state = row_.state;
 
   if (HasResult(state) && !row_.result.empty()) {

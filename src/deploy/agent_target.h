@@ -57,7 +57,8 @@ struct AgentCommandRow {
   bool cancel_requested = false;
   std::string result;  // sealed, "" until recorded
   std::string error;
-  int64_t now = 0;  // the database clock when read
+  int64_t now = 0;            // the database clock when read
+  int64_t received_seq = -1;  // the highest chunk stored (there may be gaps below it)
 };
 
 // The command of (envelope.task_id, unit_key, attempt): created queued (envelope sealed; its

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/strings.h"
 #include "deploy/agent_target.h"
+#include "model/machine.h"
 #include "repo/machines.h"
 #include "repo/page.h"
 
@@ -80,6 +81,11 @@ Result<void> WriteHealth(db::Database& db, const tasks::Lease& lease, const Chec
     json doc = core::ParseJson(rs.front().GetString("json")).value_or(json::object());
     if (!doc.is_object()) doc = json::object();
     doc["StatusSummary"] = c.summary;
+    doc[model::kStatusSummaryOf] = *c.status;
+    // What the agent says of its machine, where Octopus's machine JSON shows it.
+    for (const char* key : {"OperatingSystem", "Architecture"}) {
+      if (auto it = c.facts.find(key); it != c.facts.end() && it->is_string()) doc[key] = *it;
+    }
     repo::Where fence;
     tasks::AddLeaseHeld(fence, lease);
     db::Params params = fence.params();

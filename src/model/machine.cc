@@ -17,8 +17,12 @@ const char* LegacyStatus(const repo::MachineRow& m) {
 std::string StatusSummary(const repo::MachineRow& m) {
   if (m.is_disabled) return "This deployment target is disabled.";
   if (m.health_status == "Unknown") return "This deployment target has not been health checked.";
-  // What the last Health task found (deploy/health_kind.cc), while the status is still its.
-  if (auto it = m.doc.find("StatusSummary"); it != m.doc.end() && it->is_string()) {
+  // What the last Health task found (deploy/health_kind.cc), while the status is still the one
+  // it found (an agent's liveness may have changed it since).
+  auto it = m.doc.find("StatusSummary");
+  auto of = m.doc.find(kStatusSummaryOf);
+  if (it != m.doc.end() && it->is_string() && of != m.doc.end() && of->is_string() &&
+      of->get<std::string>() == m.health_status) {
     return it->get<std::string>();
   }
   return "The last health check found this deployment target " + m.health_status + ".";
@@ -54,6 +58,7 @@ nlohmann::json MachineJson(const repo::MachineRow& m) {
                 {"Connection", self + "/connection"},
                 {"TasksTemplate", self + "/tasks{?skip,take}"}}}};
   AddExtras(doc, m.doc);
+  doc.erase(kStatusSummaryOf);  // Cuttle's own bookkeeping, not Octopus's shape
   if (!doc.contains("Slug")) doc["Slug"] = Slugify(m.name);
   if (!doc.contains("TenantIds")) doc["TenantIds"] = json::array();
   if (!doc.contains("TenantTags")) doc["TenantTags"] = json::array();

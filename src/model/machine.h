@@ -28,6 +28,11 @@ inline constexpr std::string_view kMachineFields[] = {"Name",
                                                       "HasLatestCalamari",
                                                       "IsInProcess"};
 
+// The document key beside "StatusSummary" naming the HealthStatus the summary was written for
+// (by the Health task); the summary is shown only while the machine still has that status. Not
+// part of the machine's JSON.
+inline constexpr const char* kStatusSummaryOf = "StatusSummaryOf";
+
 nlohmann::json MachineJson(const repo::MachineRow& m);
 
 }  // namespace cuttle::model

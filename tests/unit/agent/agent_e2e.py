@@ -45,6 +45,13 @@ class AgentE2E(unittest.TestCase):
                     os.killpg(os.getpgid(pid), signal.SIGKILL)
             except (OSError, ValueError):
                 pass
+        # ...and what their scripts left running (a killed runner's `sleep`), by working folder.
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.readlink(f"/proc/{pid}/cwd").startswith(self.tmp):
+                    os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
         self.server.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -110,6 +117,9 @@ class AgentE2E(unittest.TestCase):
         self.assertEqual(c["result"]["Outcome"]["OutputVariables"][0]["Value"], "42")
         self.assertEqual(c["claims"], 1)
         self.assertEqual(self.server.state.bad_signatures, 0)
+        deadline = time.time() + 10  # the agent records the server's 200 just after it
+        while self.journal_state("AgentCommands-1")["State"] != "acked" and time.time() < deadline:
+            time.sleep(0.05)
         self.assertEqual(self.journal_state("AgentCommands-1")["State"], "acked")
 
     def test_a_killed_agent_reattaches_and_the_script_runs_once(self):
@@ -179,6 +189,14 @@ class AgentE2E(unittest.TestCase):
         self.assertEqual(c["state"], "succeeded")
         self.assertGreaterEqual(len(c["chunks"]), 2)  # streamed while running, not at the end
         self.assertEqual(self.server.log_texts("AgentCommands-6"), ["line1", "line2", "line3"])
+
+    def test_a_silent_script_heartbeats(self):
+        self.server.enqueue("AgentCommands-9", {"ScriptBody": "sleep 3\n"})
+        self.start()
+        c = self.wait_state("AgentCommands-9", {"succeeded", "failed", "unknown"})
+        self.assertEqual(c["state"], "succeeded")
+        self.assertGreaterEqual(c["heartbeats"], 1)
+        self.assertEqual(c["result"]["LastSeq"], -1)
 
     def _package(self):
         buf = io.BytesIO()

@@ -3,7 +3,7 @@
 It keeps the protocol's rules that the agent must cope with — epochs and 410 fencing, chunk
 seqs (duplicate 200, different 409), result 412 with MissingSeqs, 401 "is not registered",
 Range downloads — and verifies every request's Ed25519 signature over the exact target and body
-(when the `cryptography` module is present). Test hooks live under /_test/.
+(python3-cryptography). Test hooks live under /_test/.
 """
 import base64
 import hashlib
@@ -13,10 +13,9 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-try:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-except ImportError:  # pragma: no cover
-    Ed25519PublicKey = None
+# Required (scripts/install-deps.sh installs python3-cryptography): the test must fail, not pass
+# unchecked, when signatures cannot be verified.
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 API = "/api/agent/v1"
 API_KEY = "API-TEST"
@@ -87,17 +86,16 @@ class Handler(BaseHTTPRequestHandler):
             self._error(401, "The request was replayed.")
             return False
         s.nonces.add((machine, nonce))
-        if Ed25519PublicKey is not None:
-            signing = "\n".join([
-                "cuttle-agent-v1", self.command, self.path, ms, nonce,
-                hashlib.sha256(body).hexdigest()]).encode()
-            try:
-                Ed25519PublicKey.from_public_bytes(s.agent["PublicKey"]).verify(
-                    base64.b64decode(sig), signing)
-            except Exception:
-                s.bad_signatures += 1
-                self._error(401, "The signature does not verify.")
-                return False
+        signing = "\n".join([
+            "cuttle-agent-v1", self.command, self.path, ms, nonce,
+            hashlib.sha256(body).hexdigest()]).encode()
+        try:
+            Ed25519PublicKey.from_public_bytes(s.agent["PublicKey"]).verify(
+                base64.b64decode(sig), signing)
+        except Exception:
+            s.bad_signatures += 1
+            self._error(401, "The signature does not verify.")
+            return False
         return True
 
     def _command(self, cid):
