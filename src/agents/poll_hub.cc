@@ -87,6 +87,16 @@ void PollHub::Touch(const std::string& machine_id) {
   seen_.insert(machine_id);
 }
 
+void PollHub::Deliverable(const std::string& machine_id, Pending& p) {
+  const auto now = options_.clock->SteadyNow();
+  std::lock_guard lock(mu_);
+  auto& given = cancels_[machine_id];
+  std::erase_if(given, [&](const auto& kv) { return now - kv.second >= kCancelRepeat; });
+  std::erase_if(p.cancels, [&](const std::string& id) { return given.contains(id); });
+  for (const auto& id : p.cancels) given.emplace(id, now);
+  if (given.empty()) cancels_.erase(machine_id);
+}
+
 void PollHub::AnswerAll(int status) {
   std::map<std::string, Held> all;
   {
@@ -142,6 +152,7 @@ void PollHub::CheckHeld(bool sweep) {
       continue;
     }
     auto pending = commands_.TakeOffers(id);
+    if (pending) Deliverable(id, *pending);
     if (!pending) {
       CUTTLE_LOG_WARN("agents: offers for {} failed: {}", id, pending.error().message());
     } else if (!pending->empty()) {

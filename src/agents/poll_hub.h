@@ -66,6 +66,13 @@ class PollHub {
   bool draining() const;
   size_t held() const;
 
+  // Drops from `p` the cancels this node gave the agent within the last kCancelRepeat and records
+  // the rest as given. A cancel stays in the database until the command's result arrives; were
+  // every poll answered with it at once, the agent would poll in a tight loop while its script
+  // winds down. (The heartbeat's and log's {"Cancel": true} repeat it anyway.)
+  void Deliverable(const std::string& machine_id, Pending& p);
+  static constexpr std::chrono::seconds kCancelRepeat{5};
+
   // One round of the thread: answers the held polls that have something, are over, or (when
   // `sweep`) whose agent was revoked.
   void CheckHeld(bool sweep);
@@ -95,6 +102,8 @@ class PollHub {
   // State below is protected by mu_.
   std::map<std::string, Held> held_;
   std::set<std::string> seen_;  // agents heard from since the last flush
+  // Per agent: the cancels given to it and when.
+  std::map<std::string, std::map<std::string, std::chrono::steady_clock::time_point>> cancels_;
   bool started_ = false;
 };
 

@@ -255,6 +255,7 @@ http::Response AgentService::Poll(http::Request& req) {
   }
   auto pending = commands_.TakeOffers(agent->machine_id);
   if (!pending) return Answer(pending.error());
+  hub_.Deliverable(agent->machine_id, *pending);
   if (!pending->empty()) return PendingResponse(*pending);
   if (wait == 0) return http::Response::Json(204, {});
   auto deferred = std::make_shared<http::Deferred>();
