@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "agents/service.h"
@@ -143,6 +144,18 @@ class AgentProtocolTest : public ::testing::Test {
 
   uint16_t port() const { return server_->port(); }
 
+ public:
+  // What a second node on the same database shares with this one (agents_pgtest.cc).
+  struct Parts {
+    core::Clock& clock;
+    std::string dir;
+    const config::Options& options;
+    const crypto::SecretBox& secrets;
+  };
+
+ protected:
+  Parts parts() { return {clock_, dir_.path().string(), options_, secrets_}; }
+
   Reply WithKey(const std::string& method, const std::string& target, const json& body) {
     return Send(port(), method, target, body.is_null() ? "" : body.dump(),
                 {{"X-Octopus-ApiKey", api_key_}, {"Content-Type", "application/json"}});
@@ -173,10 +186,18 @@ class AgentProtocolTest : public ::testing::Test {
   Reply Signed(const Agent& a, const std::string& method, const std::string& target,
                const std::string& body = "",
                std::vector<std::pair<std::string, std::string>> extra = {}, int64_t skew_ms = 0) {
+    return SignedTo(port(), a, method, target, body, std::move(extra), skew_ms);
+  }
+
+  // Signed, to the node listening on `to`.
+  static Reply SignedTo(uint16_t to, const Agent& a, const std::string& method,
+                        const std::string& target, const std::string& body = "",
+                        std::vector<std::pair<std::string, std::string>> extra = {},
+                        int64_t skew_ms = 0) {
     const int64_t now = core::ToUnixMillis(core::SystemClock::Instance().Now()) + skew_ms;
     extra.emplace_back("Authorization",
                        agentwire::AuthorizationHeader(a.id, a.key, method, target, now, body));
-    return Send(port(), method, target, body, extra);
+    return Send(to, method, target, body, extra);
   }
 
   Reply Put(const Agent& a, const std::string& target, const std::string& body, int64_t epoch) {
