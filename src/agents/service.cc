@@ -134,7 +134,7 @@ AgentService::AgentService(db::Database& db, const crypto::SecretBox& secrets,
       secrets_(secrets),
       packages_(packages),
       auth_(db, *options.clock),
-      commands_(db, secrets),
+      commands_(db, secrets, options.node_name),
       hub_(db, commands_, auth_, std::move(options)) {}
 
 AgentService::~AgentService() { Stop(); }

@@ -408,6 +408,11 @@ TEST_F(AgentProtocolTest, OffersClaimsAndEpochFencing) {
   auto put = Put(a, log0, Chunk("one"), 1);
   EXPECT_EQ(put.status, 201) << put.body;
   EXPECT_EQ(put.Json()["Cancel"], false);
+  auto stored = db_->Execute(
+      "SELECT received_node, digest FROM agent_command_output WHERE command_id = $1", {id});
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->front().GetString(0), "n1");
+  EXPECT_EQ(stored->front().GetString(1), crypto::Sha256Hex(Chunk("one")));
   EXPECT_EQ(Put(a, log0, Chunk("one"), 1).status, 200);    // the same chunk again
   EXPECT_EQ(Put(a, log0, Chunk("other"), 1).status, 409);  // a different one
   EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/1"), Chunk("two"), 2).status, 410);
