@@ -66,7 +66,7 @@ size_t PollHub::held() const {
 }
 
 void PollHub::Hold(const std::string& machine_id, std::shared_ptr<http::Deferred> deferred,
-                   std::chrono::milliseconds wait) {
+                   std::chrono::milliseconds wait, uint64_t seen_round) {
   std::shared_ptr<http::Deferred> replaced;
   {
     std::lock_guard lock(mu_);
@@ -79,7 +79,18 @@ void PollHub::Hold(const std::string& machine_id, std::shared_ptr<http::Deferred
     }
   }
   if (replaced) replaced->Complete(http::Response::Json(204, {}));
-  if (deferred) deferred->Complete(http::Response::Json(204, {}));  // stopping
+  if (deferred) {
+    deferred->Complete(http::Response::Json(204, {}));  // stopping
+    return;
+  }
+  if (rounds_.load() != seen_round) {
+    // This node's own wake-up only: PostgreSQL's NotifyLocally, SQLite's Notify (local anyway).
+    if (db_.dialect() == db::Dialect::kPostgres) {
+      db_.NotifyLocally(agentwire::kAgentChannel);
+    } else {
+      (void)db_.Notify(agentwire::kAgentChannel);
+    }
+  }
 }
 
 void PollHub::Touch(const std::string& machine_id) {
@@ -120,6 +131,7 @@ void PollHub::CheckHeld(bool sweep) {
   std::vector<std::pair<std::string, Held>> snapshot;
   {
     std::lock_guard lock(mu_);
+    ++rounds_;  // under mu_: a Hold after this snapshot sees the new round
     snapshot.assign(held_.begin(), held_.end());
   }
   if (snapshot.empty()) return;

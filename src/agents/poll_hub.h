@@ -56,10 +56,15 @@ class PollHub {
   // Answers every held poll 204, stops the thread and flushes liveness. Idempotent.
   void Stop();
 
+  // The number of rounds (CheckHeld) begun so far. A poll reads it before its own offers query
+  // and passes it to Hold.
+  uint64_t round() const { return rounds_.load(); }
   // Holds a poll of `machine_id` for `wait`, answering through `deferred`. A newer poll of the
-  // same agent replaces an older one, which is answered 204.
+  // same agent replaces an older one, which is answered 204. When a round began after
+  // `seen_round` (it may have missed a command the poll's own query was too early for), the
+  // thread is woken for another at once, so no command waits for the sweep.
   void Hold(const std::string& machine_id, std::shared_ptr<http::Deferred> deferred,
-            std::chrono::milliseconds wait);
+            std::chrono::milliseconds wait, uint64_t seen_round);
   // Records that the agent was heard from (written at the next flush).
   void Touch(const std::string& machine_id);
 
@@ -96,6 +101,7 @@ class PollHub {
   Authenticator& auth_;
   const HubOptions options_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> rounds_{0};
   std::thread thread_;
 
   mutable std::mutex mu_;
