@@ -153,9 +153,9 @@ Result<ChunkOutcome> CommandStore::PutChunk(const std::string& machine_id, const
       [&](db::Transaction& tx, bool cancel) -> Result<ChunkOutcome> {
         CUTTLE_TRY(auto inserted,
                    tx.Execute("INSERT INTO agent_command_output (command_id, seq, digest, data, "
-                              "received_node, received_at) VALUES ($1, $2, $3, $4, NULL, "
+                              "received_node, received_at) VALUES ($1, $2, $3, $4, $5, "
                               "now_ms()) ON CONFLICT (command_id, seq) DO NOTHING",
-                              {id, seq, digest, data}));
+                              {id, seq, digest, data, node_name_}));
         if (inserted.affected == 0) {
           CUTTLE_TRY(auto had, tx.Execute("SELECT digest FROM agent_command_output WHERE "
                                           "command_id = $1 AND seq = $2",

@@ -50,7 +50,9 @@ class CommandStore {
  public:
   static constexpr int kMaxOffers = 10;
 
-  CommandStore(db::Database& db, const crypto::SecretBox& secrets) : db_(db), secrets_(secrets) {}
+  // `node_name` is recorded as the node that received each chunk.
+  CommandStore(db::Database& db, const crypto::SecretBox& secrets, std::string node_name)
+      : db_(db), secrets_(secrets), node_name_(std::move(node_name)) {}
 
   // Offers up to kMaxOffers of the agent's queued commands and offered ones whose offer expired
   // (queued|offered → offered, offer_expires_at = now + kOfferSeconds, one CAS each), and lists
@@ -74,6 +76,7 @@ class CommandStore {
  private:
   db::Database& db_;
   const crypto::SecretBox& secrets_;
+  const std::string node_name_;
 };
 
 }  // namespace cuttle::agents
