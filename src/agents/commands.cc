@@ -115,6 +115,19 @@ Result<Pending> CommandStore::TakeOffers(const std::string& machine_id) {
   return p;
 }
 
+Result<std::set<std::string>> CommandStore::MachinesWithWork() {
+  // Each half matches a partial index of migration 0015 (agent_commands_pending, _active).
+  CUTTLE_TRY(auto rows,
+             db_.Execute("SELECT machine_id FROM agent_commands WHERE state IN ('queued', "
+                         "'offered') AND (state = 'queued' OR offer_expires_at <= now_ms()) "
+                         "UNION SELECT machine_id FROM agent_commands WHERE state = 'running' AND "
+                         "cancel_requested",
+                         {}));
+  std::set<std::string> ids;
+  for (const auto& r : rows.rows) ids.insert(r.GetString(0));
+  return ids;
+}
+
 Result<int64_t> CommandStore::Claim(const std::string& machine_id, const std::string& id) {
   int64_t epoch = 0;
   CUTTLE_TRY_VOID(db_.InTransaction([&](db::Transaction& tx) -> Result<void> {

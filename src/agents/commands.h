@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,11 @@ class CommandStore {
   // (queued|offered → offered, offer_expires_at = now + kOfferSeconds, one CAS each), and lists
   // its running commands with cancel_requested.
   Result<Pending> TakeOffers(const std::string& machine_id);
+
+  // The agents that TakeOffers would give something now: one statement over the two partial
+  // indexes, so a wake-up of the poll hub costs one query however many polls it holds (a query
+  // per held agent was 2,000 statements a second for 2,000 idle agents).
+  Result<std::set<std::string>> MachinesWithWork();
 
   // queued|offered → running with epoch + 1 and a lease; the current epoch of a command already
   // running for this agent.

@@ -152,6 +152,10 @@ void PollHub::CheckHeld(bool sweep) {
       for (const auto& r : rows->rows) registered.insert(r.GetString(0));
     }
   }
+  auto with_work = commands_.MachinesWithWork();
+  if (!with_work) {
+    CUTTLE_LOG_WARN("agents: looking for agents' work failed: {}", with_work.error().message());
+  }
   const auto now = options_.clock->SteadyNow();
   for (auto& [id, h] : snapshot) {
     if (h.deferred->done()) {  // answered elsewhere (replaced, or the server shut down)
@@ -163,7 +167,8 @@ void PollHub::CheckHeld(bool sweep) {
       Forget(id, h.deferred.get());
       continue;
     }
-    auto pending = commands_.TakeOffers(id);
+    Result<Pending> pending = Pending{};
+    if (with_work && with_work->contains(id)) pending = commands_.TakeOffers(id);
     if (pending) Deliverable(id, *pending);
     if (!pending) {
       CUTTLE_LOG_WARN("agents: offers for {} failed: {}", id, pending.error().message());
