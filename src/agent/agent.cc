@@ -188,9 +188,18 @@ class CommandWorker {
       return Failed("claim", r);
     }
     if (r->status == 409 || r->status == 404 || r->status == 410) {
-      // Final on the server (canceled, lost, expired) or not ours: never run it; a runner that
-      // is running it is told to stop.
-      if (journal_.state().state == CommandState::kStarted) Cancel();
+      // Lost (its lease ran out while this agent was away) with a runner that started it: the
+      // step failed on the server, but what the script did is reported once it ends, for audit.
+      const auto state = journal_.state().state;
+      if (r->status == 409 && IsLostMessage(r->ErrorMessage()) && journal_.state().epoch > 0 &&
+          (state == CommandState::kStarted || state == CommandState::kExited)) {
+        GoLate("the claim was refused: the command is lost");
+        claimed_ = true;
+        return Outcome::kOk;
+      }
+      // Final on the server (canceled, expired) or not ours: never run it; a runner that is
+      // running it is told to stop.
+      if (state == CommandState::kStarted) Cancel();
       return Settle(
           fmt::format("the claim was refused (HTTP {}: {})", r->status, r->ErrorMessage()));
     }
@@ -318,6 +327,18 @@ class CommandWorker {
     }
   }
 
+  // The server fenced the command (its lease ran out: lost). Nothing more is sent until the runner
+  // ends; then its result goes once, which the server keeps as a late result for audit.
+  void GoLate(std::string_view why) {
+    if (late_) return;
+    late_ = true;
+    Note(journal_.id(),
+         fmt::format("{}; its result will be sent once the step ends, for audit", why));
+  }
+  static bool IsLostMessage(std::string_view message) {
+    return message.find(" is lost") != std::string_view::npos;
+  }
+
   Outcome Report() {
     if (cancel_.load()) Cancel();
     EnforceCancel();
@@ -335,6 +356,7 @@ class CommandWorker {
       }
     }
     const bool exited = journal_.state().state == CommandState::kExited;
+    if (late_) return exited ? SendResult() : Outcome::kOk;
     for (;;) {
       auto cut = journal_.CutChunk(opts_.chunk_bytes);
       if (!cut) {
@@ -351,7 +373,7 @@ class CommandWorker {
     if (exited) return SendResult();
     if (std::chrono::steady_clock::now() - last_sent_ >= heartbeat_) {
       auto r = client_.Call("POST", CommandPath("heartbeat"), "{}", EpochHeader());
-      if (r && r->status == 410) return Settle("the server fenced the command (HTTP 410)");
+      if (r && r->status == 410) return Fenced(*r);
       if (!r || r->status != 200) return Failed("heartbeat", r);
       last_sent_ = std::chrono::steady_clock::now();
       if (CancelIn(*r)) cancel_.store(true);
@@ -367,7 +389,7 @@ class CommandWorker {
     }
     auto r =
         client_.Call("PUT", CommandPath(fmt::format("log/{}", mark.seq)), *bytes, EpochHeader());
-    if (r && r->status == 410) return Settle("the server fenced the command (HTTP 410)");
+    if (r && r->status == 410) return Fenced(*r);
     if (r && r->status == 409) {
       Note(journal_.id(),
            fmt::format("the server holds a different chunk {}: {}", mark.seq, r->ErrorMessage()));
@@ -383,6 +405,15 @@ class CommandWorker {
       if (!journal_.Save(s)) return Outcome::kRetry;
     }
     return Outcome::kOk;
+  }
+
+  // A 410 on a chunk or heartbeat: lost (a late result follows) or any other end (settled).
+  Outcome Fenced(const HttpResponse& r) {
+    if (IsLostMessage(r.ErrorMessage()) && journal_.state().state != CommandState::kAcked) {
+      GoLate("the server fenced the command (HTTP 410: it is lost)");
+      return Outcome::kOk;
+    }
+    return Settle(fmt::format("the server fenced the command (HTTP 410: {})", r.ErrorMessage()));
   }
 
   Outcome SendResult() {
@@ -436,6 +467,7 @@ class CommandWorker {
   std::atomic<bool> done_{false};
   std::atomic<bool> cancel_{false};
   bool claimed_ = false;
+  bool late_ = false;
   bool cancel_sent_ = false;
   bool killed_ = false;
   std::chrono::steady_clock::time_point download_failing_since_{};

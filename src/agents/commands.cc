@@ -115,6 +115,19 @@ Result<Pending> CommandStore::TakeOffers(const std::string& machine_id) {
   return p;
 }
 
+Result<std::set<std::string>> CommandStore::MachinesWithWork() {
+  // Each half matches a partial index of migration 0015 (agent_commands_pending, _active).
+  CUTTLE_TRY(auto rows,
+             db_.Execute("SELECT machine_id FROM agent_commands WHERE state IN ('queued', "
+                         "'offered') AND (state = 'queued' OR offer_expires_at <= now_ms()) "
+                         "UNION SELECT machine_id FROM agent_commands WHERE state = 'running' AND "
+                         "cancel_requested",
+                         {}));
+  std::set<std::string> ids;
+  for (const auto& r : rows.rows) ids.insert(r.GetString(0));
+  return ids;
+}
+
 Result<int64_t> CommandStore::Claim(const std::string& machine_id, const std::string& id) {
   int64_t epoch = 0;
   CUTTLE_TRY_VOID(db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
@@ -153,9 +166,9 @@ Result<ChunkOutcome> CommandStore::PutChunk(const std::string& machine_id, const
       [&](db::Transaction& tx, bool cancel) -> Result<ChunkOutcome> {
         CUTTLE_TRY(auto inserted,
                    tx.Execute("INSERT INTO agent_command_output (command_id, seq, digest, data, "
-                              "received_node, received_at) VALUES ($1, $2, $3, $4, NULL, "
+                              "received_node, received_at) VALUES ($1, $2, $3, $4, $5, "
                               "now_ms()) ON CONFLICT (command_id, seq) DO NOTHING",
-                              {id, seq, digest, data}));
+                              {id, seq, digest, data, node_name_}));
         if (inserted.affected == 0) {
           CUTTLE_TRY(auto had, tx.Execute("SELECT digest FROM agent_command_output WHERE "
                                           "command_id = $1 AND seq = $2",

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,12 +51,19 @@ class CommandStore {
  public:
   static constexpr int kMaxOffers = 10;
 
-  CommandStore(db::Database& db, const crypto::SecretBox& secrets) : db_(db), secrets_(secrets) {}
+  // `node_name` is recorded as the node that received each chunk.
+  CommandStore(db::Database& db, const crypto::SecretBox& secrets, std::string node_name)
+      : db_(db), secrets_(secrets), node_name_(std::move(node_name)) {}
 
   // Offers up to kMaxOffers of the agent's queued commands and offered ones whose offer expired
   // (queued|offered → offered, offer_expires_at = now + kOfferSeconds, one CAS each), and lists
   // its running commands with cancel_requested.
   Result<Pending> TakeOffers(const std::string& machine_id);
+
+  // The agents that TakeOffers would give something now: one statement over the two partial
+  // indexes, so a wake-up of the poll hub costs one query however many polls it holds (a query
+  // per held agent was 2,000 statements a second for 2,000 idle agents).
+  Result<std::set<std::string>> MachinesWithWork();
 
   // queued|offered → running with epoch + 1 and a lease; the current epoch of a command already
   // running for this agent.
@@ -74,6 +82,7 @@ class CommandStore {
  private:
   db::Database& db_;
   const crypto::SecretBox& secrets_;
+  const std::string node_name_;
 };
 
 }  // namespace cuttle::agents

@@ -66,7 +66,7 @@ size_t PollHub::held() const {
 }
 
 void PollHub::Hold(const std::string& machine_id, std::shared_ptr<http::Deferred> deferred,
-                   std::chrono::milliseconds wait) {
+                   std::chrono::milliseconds wait, uint64_t seen_round) {
   std::shared_ptr<http::Deferred> replaced;
   {
     std::lock_guard lock(mu_);
@@ -79,12 +79,33 @@ void PollHub::Hold(const std::string& machine_id, std::shared_ptr<http::Deferred
     }
   }
   if (replaced) replaced->Complete(http::Response::Json(204, {}));
-  if (deferred) deferred->Complete(http::Response::Json(204, {}));  // stopping
+  if (deferred) {
+    deferred->Complete(http::Response::Json(204, {}));  // stopping
+    return;
+  }
+  if (rounds_.load() != seen_round) {
+    // This node's own wake-up only: PostgreSQL's NotifyLocally, SQLite's Notify (local anyway).
+    if (db_.dialect() == db::Dialect::kPostgres) {
+      db_.NotifyLocally(agentwire::kAgentChannel);
+    } else {
+      (void)db_.Notify(agentwire::kAgentChannel);
+    }
+  }
 }
 
 void PollHub::Touch(const std::string& machine_id) {
   std::lock_guard lock(mu_);
   seen_.insert(machine_id);
+}
+
+void PollHub::Deliverable(const std::string& machine_id, Pending& p) {
+  const auto now = options_.clock->SteadyNow();
+  std::lock_guard lock(mu_);
+  auto& given = cancels_[machine_id];
+  std::erase_if(given, [&](const auto& kv) { return now - kv.second >= kCancelRepeat; });
+  std::erase_if(p.cancels, [&](const std::string& id) { return given.contains(id); });
+  for (const auto& id : p.cancels) given.emplace(id, now);
+  if (given.empty()) cancels_.erase(machine_id);
 }
 
 void PollHub::AnswerAll(int status) {
@@ -110,6 +131,7 @@ void PollHub::CheckHeld(bool sweep) {
   std::vector<std::pair<std::string, Held>> snapshot;
   {
     std::lock_guard lock(mu_);
+    ++rounds_;  // under mu_: a Hold after this snapshot sees the new round
     snapshot.assign(held_.begin(), held_.end());
   }
   if (snapshot.empty()) return;
@@ -130,6 +152,10 @@ void PollHub::CheckHeld(bool sweep) {
       for (const auto& r : rows->rows) registered.insert(r.GetString(0));
     }
   }
+  auto with_work = commands_.MachinesWithWork();
+  if (!with_work) {
+    CUTTLE_LOG_WARN("agents: looking for agents' work failed: {}", with_work.error().message());
+  }
   const auto now = options_.clock->SteadyNow();
   for (auto& [id, h] : snapshot) {
     if (h.deferred->done()) {  // answered elsewhere (replaced, or the server shut down)
@@ -141,7 +167,9 @@ void PollHub::CheckHeld(bool sweep) {
       Forget(id, h.deferred.get());
       continue;
     }
-    auto pending = commands_.TakeOffers(id);
+    Result<Pending> pending = Pending{};
+    if (with_work && with_work->contains(id)) pending = commands_.TakeOffers(id);
+    if (pending) Deliverable(id, *pending);
     if (!pending) {
       CUTTLE_LOG_WARN("agents: offers for {} failed: {}", id, pending.error().message());
     } else if (!pending->empty()) {

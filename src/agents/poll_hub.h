@@ -56,15 +56,27 @@ class PollHub {
   // Answers every held poll 204, stops the thread and flushes liveness. Idempotent.
   void Stop();
 
+  // The number of rounds (CheckHeld) begun so far. A poll reads it before its own offers query
+  // and passes it to Hold.
+  uint64_t round() const { return rounds_.load(); }
   // Holds a poll of `machine_id` for `wait`, answering through `deferred`. A newer poll of the
-  // same agent replaces an older one, which is answered 204.
+  // same agent replaces an older one, which is answered 204. When a round began after
+  // `seen_round` (it may have missed a command the poll's own query was too early for), the
+  // thread is woken for another at once, so no command waits for the sweep.
   void Hold(const std::string& machine_id, std::shared_ptr<http::Deferred> deferred,
-            std::chrono::milliseconds wait);
+            std::chrono::milliseconds wait, uint64_t seen_round);
   // Records that the agent was heard from (written at the next flush).
   void Touch(const std::string& machine_id);
 
   bool draining() const;
   size_t held() const;
+
+  // Drops from `p` the cancels this node gave the agent within the last kCancelRepeat and records
+  // the rest as given. A cancel stays in the database until the command's result arrives; were
+  // every poll answered with it at once, the agent would poll in a tight loop while its script
+  // winds down. (The heartbeat's and log's {"Cancel": true} repeat it anyway.)
+  void Deliverable(const std::string& machine_id, Pending& p);
+  static constexpr std::chrono::seconds kCancelRepeat{5};
 
   // One round of the thread: answers the held polls that have something, are over, or (when
   // `sweep`) whose agent was revoked.
@@ -89,12 +101,15 @@ class PollHub {
   Authenticator& auth_;
   const HubOptions options_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> rounds_{0};
   std::thread thread_;
 
   mutable std::mutex mu_;
   // State below is protected by mu_.
   std::map<std::string, Held> held_;
   std::set<std::string> seen_;  // agents heard from since the last flush
+  // Per agent: the cancels given to it and when.
+  std::map<std::string, std::map<std::string, std::chrono::steady_clock::time_point>> cancels_;
   bool started_ = false;
 };
 

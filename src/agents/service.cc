@@ -134,7 +134,7 @@ AgentService::AgentService(db::Database& db, const crypto::SecretBox& secrets,
       secrets_(secrets),
       packages_(packages),
       auth_(db, *options.clock),
-      commands_(db, secrets),
+      commands_(db, secrets, options.node_name),
       hub_(db, commands_, auth_, std::move(options)) {}
 
 AgentService::~AgentService() { Stop(); }
@@ -253,12 +253,14 @@ http::Response AgentService::Poll(http::Request& req) {
     }
     wait = std::min<int64_t>(*parsed, agentwire::kPollSeconds);
   }
+  const uint64_t round = hub_.round();
   auto pending = commands_.TakeOffers(agent->machine_id);
   if (!pending) return Answer(pending.error());
+  hub_.Deliverable(agent->machine_id, *pending);
   if (!pending->empty()) return PendingResponse(*pending);
   if (wait == 0) return http::Response::Json(204, {});
   auto deferred = std::make_shared<http::Deferred>();
-  hub_.Hold(agent->machine_id, deferred, std::chrono::seconds(wait));
+  hub_.Hold(agent->machine_id, deferred, std::chrono::seconds(wait), round);
   return http::Response::Later(std::move(deferred));
 }
 

@@ -128,6 +128,10 @@ Result<bool> DeleteSpace(db::Transaction& tx, const std::string& id) {
            "(SELECT id FROM machines WHERE space_id = $1)",
            "DELETE FROM machine_roles WHERE machine_id IN "
            "(SELECT id FROM machines WHERE space_id = $1)",
+           // Its agents are revoked with their machines (repo::DeleteMachine does the same).
+           "DELETE FROM agents WHERE space_id = $1",
+           "UPDATE agent_commands SET state = 'canceled', finished_at = now_ms(), error = 'the "
+           "space was deleted' WHERE space_id = $1 AND state IN ('queued', 'offered')",
            "DELETE FROM machines WHERE space_id = $1",
            "DELETE FROM machine_policies WHERE space_id = $1",
            "DELETE FROM lifecycles WHERE space_id = $1",

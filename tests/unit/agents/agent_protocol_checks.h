@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "agents/service.h"
@@ -143,6 +144,18 @@ class AgentProtocolTest : public ::testing::Test {
 
   uint16_t port() const { return server_->port(); }
 
+ public:
+  // What a second node on the same database shares with this one (agents_pgtest.cc).
+  struct Parts {
+    core::Clock& clock;
+    std::string dir;
+    const config::Options& options;
+    const crypto::SecretBox& secrets;
+  };
+
+ protected:
+  Parts parts() { return {clock_, dir_.path().string(), options_, secrets_}; }
+
   Reply WithKey(const std::string& method, const std::string& target, const json& body) {
     return Send(port(), method, target, body.is_null() ? "" : body.dump(),
                 {{"X-Octopus-ApiKey", api_key_}, {"Content-Type", "application/json"}});
@@ -173,10 +186,18 @@ class AgentProtocolTest : public ::testing::Test {
   Reply Signed(const Agent& a, const std::string& method, const std::string& target,
                const std::string& body = "",
                std::vector<std::pair<std::string, std::string>> extra = {}, int64_t skew_ms = 0) {
+    return SignedTo(port(), a, method, target, body, std::move(extra), skew_ms);
+  }
+
+  // Signed, to the node listening on `to`.
+  static Reply SignedTo(uint16_t to, const Agent& a, const std::string& method,
+                        const std::string& target, const std::string& body = "",
+                        std::vector<std::pair<std::string, std::string>> extra = {},
+                        int64_t skew_ms = 0) {
     const int64_t now = core::ToUnixMillis(core::SystemClock::Instance().Now()) + skew_ms;
     extra.emplace_back("Authorization",
                        agentwire::AuthorizationHeader(a.id, a.key, method, target, now, body));
-    return Send(port(), method, target, body, extra);
+    return Send(to, method, target, body, extra);
   }
 
   Reply Put(const Agent& a, const std::string& target, const std::string& body, int64_t epoch) {
@@ -387,6 +408,11 @@ TEST_F(AgentProtocolTest, OffersClaimsAndEpochFencing) {
   auto put = Put(a, log0, Chunk("one"), 1);
   EXPECT_EQ(put.status, 201) << put.body;
   EXPECT_EQ(put.Json()["Cancel"], false);
+  auto stored = db_->Execute(
+      "SELECT received_node, digest FROM agent_command_output WHERE command_id = $1", {id});
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->front().GetString(0), "n1");
+  EXPECT_EQ(stored->front().GetString(1), crypto::Sha256Hex(Chunk("one")));
   EXPECT_EQ(Put(a, log0, Chunk("one"), 1).status, 200);    // the same chunk again
   EXPECT_EQ(Put(a, log0, Chunk("other"), 1).status, 409);  // a different one
   EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/1"), Chunk("two"), 2).status, 410);
@@ -407,6 +433,8 @@ TEST_F(AgentProtocolTest, OffersClaimsAndEpochFencing) {
   auto cancels = Signed(a, "GET", Path("/poll?wait=0"));
   ASSERT_EQ(cancels.status, 200);
   EXPECT_EQ(cancels.Json()["Cancels"], json({id}));
+  // Given once: the next poll is not answered with it again at once (no busy loop).
+  EXPECT_EQ(Signed(a, "GET", Path("/poll?wait=0")).status, 204);
 
   // The result waits for its chunks: 412 names the missing ones.
   const std::string result = Path("/commands/" + id + "/result");
