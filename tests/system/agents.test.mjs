@@ -490,13 +490,9 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
     });
   });
 
-  // docs/agent.md: a result for a `lost` command is kept in late_result ("Late": true). Open: the
-  // agent (src/agent/agent.cc, Claim) settles a command whose re-claim is refused 409 without
-  // sending its result, and cancels the runner, so no late result ever arrives. `todo` keeps
-  // `make test` green until the agent sends it; drop the option then.
-  test('the dead agent comes back: its script was not re-run and its late result is kept for audit only', {
-    todo: 'cuttle-agent never sends the result of a command its server marked lost (409 on re-claim)',
-  }, async () => {
+  // docs/agent.md: a result for a `lost` command is kept in late_result ("Late": true) and changes
+  // nothing else. (Until 634c626 the agent dropped such a command without sending its result.)
+  test('the dead agent comes back: its script was not re-run and its late result is kept for audit only', async () => {
     assert.ok(deadCase, 'the dead-agent case did not get this far');
     const { a, id, f } = deadCase;
     writeFileSync(f.stop, '');
