@@ -3,7 +3,7 @@
 // request signing with node:crypto, the agent's key read from its home, so a test can send what a
 // tampered or replayed request would look like, and the benchmark can simulate thousands of agents.
 import { spawn } from 'node:child_process';
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -24,15 +24,17 @@ export class Identity {
   constructor(seed, publicKey = null, machineId = null) {
     this.seed = Buffer.from(seed);
     this.privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, this.seed]), format: 'der', type: 'pkcs8' });
-    const derived = Buffer.from(createPublicKey(this.privateKey).export({ format: 'jwk' }).x, 'base64url');
+    const derived = createPublicKey(this.privateKey).export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519.length);
     if (publicKey && !Buffer.from(publicKey).equals(derived)) throw new Error('the public key does not belong to the seed');
     this.publicKey = derived;
     this.machineId = machineId;
   }
 
+  // A new key from 32 random bytes (an Ed25519 seed). Not generateKeyPairSync: thousands of those
+  // in a loop deadlocked Node 20.20 (a KeyGenJob destructor run by GC inside a JWK export waits on
+  // a mutex its own thread holds; the benchmark hung registering 2,000 agents).
   static generate() {
-    const { privateKey } = generateKeyPairSync('ed25519');
-    return new Identity(Buffer.from(privateKey.export({ format: 'jwk' }).d, 'base64url'));
+    return new Identity(randomBytes(32));
   }
 
   get publicKeyBase64() { return this.publicKey.toString('base64'); }
