@@ -113,9 +113,9 @@ TOML
 Cuttle cluster is up: http://127.0.0.1:$lb_port  (HAProxy; statistics on http://127.0.0.1:8404/)
   nodes       ${names[*]} on 127.0.0.1:$first_port-$((first_port + ${#names[@]} - 1)), logs in $dir/*.log
   database    postgresql://cuttle@127.0.0.1:$pg_port/cuttle_test
-  admin user  admin (sign in at http://127.0.0.1:$lb_port/api/users/login)
-API key: $key
-Password: $password
+  admin user  admin (sign in with POST http://127.0.0.1:$lb_port/api/users/login)
+  API key: $key
+  Password: $password
   try         curl -H "X-Octopus-ApiKey: $key" http://127.0.0.1:$lb_port/api/octopusservernodes
   kill a node scripts/cluster.sh stop-node node2   (start-node node2 brings it back)
   rolling     scripts/cluster.sh rolling-restart
