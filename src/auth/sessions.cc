@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "repo/events.h"
 
 namespace cuttle::auth {
 
@@ -27,6 +28,23 @@ Error Locked(int64_t until, int64_t now) {
 
 // Verifying against this when the user does not exist (or has no password) makes a sign-in take
 // as long for an unknown name as for a wrong password.
+// The audit event of a lockout (Octopus records login bans since 2018, ISS#4163).
+Result<void> RecordLockout(db::Database& db, const repo::UserRow& user,
+                           const repo::LockoutPolicy& policy) {
+  return db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    repo::EventRow e;
+    e.category = "LoginBanned";
+    e.message =
+        fmt::format("User {} was locked for {} minutes after {} failed sign-in attempts in a row.",
+                    user.username, policy.lock_ms / 60'000, policy.threshold);
+    e.user_id = user.id;
+    e.username = user.username;
+    e.related_document_ids = {user.id};
+    CUTTLE_TRY_VOID(repo::InsertEvent(tx, std::move(e)));
+    return {};
+  });
+}
+
 const std::string& DecoyHash(crypto::PasswordCost cost) {
   static const std::string decoy =
       crypto::HashPassword(crypto::RandomPassword(), cost).value_or("");
@@ -74,6 +92,7 @@ Result<SignedIn> SignIn(db::Database& db, const crypto::SessionSeal& seal,
     if (locked_until) {
       CUTTLE_LOG_WARN("user {} is locked after {} failed sign-ins in a row", state->user.username,
                       policy.lockout.threshold);
+      CUTTLE_TRY_VOID(RecordLockout(db, state->user, policy.lockout));
       return Fail(Locked(*locked_until, *locked_until - policy.lockout.lock_ms));
     }
     return Fail(Error::InvalidArgument(kInvalidCredentials));

@@ -289,8 +289,13 @@ TEST_F(UsersApiTest, TheTenthWrongPasswordLocksTheUserOnEveryNode) {
     EXPECT_NE(right.Message().find("locked"), std::string::npos);
     EXPECT_TRUE(right.set_cookies.empty());
   }
-  // API keys keep working for the locked user.
+  // API keys keep working for the locked user; the lockout is in the audit log.
   EXPECT_EQ(WithKey(*a_, "GET", "/api/users/me").status, 200);
+  auto events = WithKey(*b_, "GET", "/api/events?eventCategories=LoginBanned");
+  ASSERT_EQ(events.status, 200) << events.body;
+  ASSERT_EQ(events.Json()["TotalResults"], 1) << events.body;
+  EXPECT_NE(events.Json()["Items"][0].value("Message", "").find("admin was locked"),
+            std::string::npos);
   // When the lock ends, the right password signs in and the count starts again.
   ASSERT_TRUE(db_->Execute("UPDATE users SET locked_until = now_ms() - 1 WHERE id = 'Users-1'"));
   SignIn(*a_);
