@@ -20,6 +20,7 @@ Result<http::Response> GetRoot(ApiContext& ctx, http::Request&) {
          {"Users", "/api/users{/id}{?skip,take,ids,filter}"},
          {"SignIn", "/api/users/login{?returnUrl}"},
          {"SignOut", "/api/users/logout"},
+         {"Authentication", "/api/authentication"},
          {"Spaces", "/api/spaces{/id}{?skip,ids,take,partialName}"},
          {"SpaceHome", "/api/{spaceId}"},
          {"OctopusServerNodes", "/api/octopusservernodes{/id}{?skip,take,ids,partialName}"},

@@ -51,6 +51,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
   const Route routes[] = {
     {"GET",    "/api",                                   kAnonymous, kNone, Bind(ctx, GetRoot)},
     {"GET",    "/api/users/me",                          kApiKey,    kUserView, Bind(ctx, GetCurrentUser)},
+    {"GET",    "/api/authentication",                    kAnonymous, kNone, Bind(ctx, GetAuthentication)},
     {"POST",   "/api/users/login",                       kAnonymous, kNone, Bind(ctx, SignIn)},
     {"POST",   "/api/users/logout",                      kAnonymous, kNone, Bind(ctx, SignOut)},
     {"GET",    "/api/users",                             kApiKey,    kUserView, Bind(ctx, ListUsers)},

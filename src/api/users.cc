@@ -109,6 +109,22 @@ Result<http::Response> GetCurrentUser(ApiContext&, http::Request& req) {
 
 // --- sign-in ---
 
+// What the portal's sign-in page asks before anyone signs in (Octopus's AuthenticationResource):
+// one provider, user name and password.
+Result<http::Response> GetAuthentication(ApiContext&, http::Request&) {
+  json provider = {{"Name", "Octopus"},
+                   {"IdentityType", "UsernamePassword"},
+                   {"FormsLoginEnabled", true},
+                   {"CSSLinks", json::array()},
+                   {"JavascriptLinks", json::array()},
+                   {"Links", json::object()}};
+  return http::Response::Json(200, {{"Id", "authentication"},
+                                    {"AnyAuthenticationProvidersSupportPasswordManagement", true},
+                                    {"AuthenticationProviders", json::array({provider})},
+                                    {"AutoLoginEnabled", false},
+                                    {"Links", {{"Self", "/api/authentication"}}}});
+}
+
 Result<http::Response> SignIn(ApiContext& ctx, http::Request& req) {
   if (ctx.sessions == nullptr)
     return Fail(Error::Unavailable("sign-in is not set up on this node"));

@@ -262,6 +262,16 @@ TEST_F(UsersApiTest, SignOutEndsTheSessionOnEveryNode) {
   EXPECT_EQ(WithCookie(*a_, b, "POST", "/api/users/logout").status, 200);
 }
 
+TEST_F(UsersApiTest, TheSignInPageLearnsItsProviderAnonymously) {
+  auto r = Send(a_->server->port(), "GET", "/api/authentication", "", {});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["AuthenticationProviders"][0]["IdentityType"], "UsernamePassword");
+  EXPECT_EQ(r.Json()["AuthenticationProviders"][0]["FormsLoginEnabled"], true);
+  auto root = Send(a_->server->port(), "GET", "/api", "", {});
+  EXPECT_EQ(root.Json()["Links"]["SignIn"], "/api/users/login{?returnUrl}");
+  EXPECT_EQ(root.Json()["Links"]["SignOut"], "/api/users/logout");
+}
+
 TEST_F(UsersApiTest, AWrongPasswordAndAnUnknownUserAnswerAlike) {
   auto wrong = Login(*a_, "admin", "not the password");
   auto unknown = Login(*a_, "nobody", "not the password");
