@@ -48,7 +48,17 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
 
   // Calls that must work while the balancer is down or a node is dead go to a live node directly.
   const live = () => cluster.nodes.find((n) => !n.exited);
-  const api = (method, p, body) => apiCall(live().url, method, p, body);
+  // A node killed by a concurrent case may refuse a call before it shows as exited: try another.
+  async function api(method, p, body) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await apiCall(live().url, method, p, body);
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        await sleep(200);
+      }
+    }
+  }
   const db = (sql) => psql(cluster.database, sql);
   const node = (name) => cluster.nodes.find((n) => n.name === name);
 
