@@ -72,8 +72,10 @@ Result<void> LoadCommon(db::Database& db, const crypto::SecretBox& secrets,
   if (auto s = repo::FindSpace(db, space); s && *s) in.facts.space_name = (*s)->name;
   in.facts.space_id = space;
 
+  // Only the environment's machines can be targets (the planner skips the rest).
   repo::MachineFilter f;
   f.space_id = space;
+  f.environment_ids = std::vector<std::string>{in.request.environment_id};
   repo::PageQuery all;
   all.take = INT64_MAX;
   CUTTLE_TRY(auto machines, repo::ListAllMachines(db, f, all));
