@@ -141,7 +141,9 @@ using Admission = std::function<std::optional<Response>(Request&)>;
 
 // Routes are matched on path segments, case-insensitively for literal segments; "{name}" captures
 // one segment into Request::params. Literal segments win over captures at the same position, so
-// "/api/octopusservernodes/ping" is preferred to "/api/octopusservernodes/{id}". A path that
+// "/api/octopusservernodes/ping" is preferred to "/api/octopusservernodes/{id}". A last segment
+// "{*name}" captures the rest of the path, zero or more segments joined by '/' (static files); a
+// route of fixed length wins over it. A path that
 // matches but with another method is 405; no match is 404 (both Octopus-shaped JSON errors).
 class Router {
  public:
