@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Node, freePort, tempDir, SERVER_BIN, eventually } from './lib/cluster.mjs';
+import { Node, freePort, tempDir, SERVER_BIN, eventually, ADMIN_KEY } from './lib/cluster.mjs';
 import { openBrowser, WEB_DIR } from './lib/browser.mjs';
 import { execFileSync } from 'node:child_process';
 
@@ -103,6 +103,58 @@ test('sign-in page: accessible names, keyboard order, and the API\'s message on 
   assert.equal((await alert.textContent()).trim(), expected);
   await session.screenshot('sign-in-failed');
   assert.deepEqual(session.consoleErrors.filter((e) => !/status of 4\d\d/.test(e)), []);
+});
+
+// The pages themselves, before and beside sign-in: a browser whose requests carry the admin's
+// API key is a signed-in caller to the API (keys keep working beside cookies).
+test('with an API key: navigation by keyboard, the dashboard, and the nodes page drains a node', async (t) => {
+  const keyed = await openBrowser('portal-apikey', { baseURL: node.url, log: (m) => t.diagnostic(m) });
+  try {
+    const { page } = keyed;
+    await keyed.context.setExtraHTTPHeaders({ 'X-Octopus-ApiKey': ADMIN_KEY });
+    await page.goto('/app');
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const area of ['Dashboard', 'Projects', 'Tasks', 'Infrastructure', 'Library', 'Configuration']) {
+      await nav.getByRole('link', { name: area, exact: true }).waitFor();
+    }
+    assert.equal(await nav.getByRole('link', { name: 'Dashboard', exact: true }).getAttribute('aria-current'), 'page');
+    await keyed.screenshot('dashboard');
+
+    // Keyboard only: focus the Configuration link, follow it, then the Nodes link.
+    await nav.getByRole('link', { name: 'Configuration', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Configuration', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Nodes', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Nodes', level: 1 }).waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'portal1' });
+    await row.getByText('Running', { exact: true }).waitFor();
+    await keyed.screenshot('nodes');
+
+    // The drain switch: the node's ping turns 418 and the row says Drained; then back.
+    const drain = row.getByRole('switch', { name: 'Drain portal1' });
+    assert.equal(await drain.getAttribute('aria-checked'), 'false');
+    await drain.focus();
+    await page.keyboard.press('Space');
+    await row.getByText('Drained', { exact: true }).waitFor();
+    assert.equal(await drain.getAttribute('aria-checked'), 'true');
+    // The ping answers from memory, refreshed by the node's next heartbeat.
+    const ping = async () => (await fetch(node.url + '/api/octopusservernodes/ping')).status;
+    await eventually(async () => (await ping()) === 418, { what: 'ping 418 on a drained node' });
+    await keyed.screenshot('nodes-drained');
+    await drain.click();
+    await row.getByText('Running', { exact: true }).waitFor();
+    await eventually(async () => (await ping()) === 200, { what: 'ping 200 after undrain' });
+
+    // A reload on a client-side route comes back to the same page (index.html fallback).
+    await page.reload();
+    await page.getByRole('heading', { name: 'Nodes', level: 1 }).waitFor();
+    assert.deepEqual(keyed.failedResponses, []);
+    assert.deepEqual(keyed.consoleErrors, []);
+  } finally {
+    await keyed.close();
+  }
 });
 
 test('signing in as admin shows the dashboard and the nodes page', async (t) => {

@@ -36,9 +36,12 @@ export async function openBrowser(name, { baseURL, log = console.log } = {}) {
   const consoleErrors = [];
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  // Chromium's console names no URL for a failed load: keep them apart, with the URL.
+  const failedResponses = [];
+  page.on('response', (r) => { if (r.status() >= 400) failedResponses.push(`${r.status()} ${r.url()}`); });
   let shot = 0;
   return {
-    browser, context, page, dir, consoleErrors,
+    browser, context, page, dir, consoleErrors, failedResponses,
     // Saves a full-page screenshot as NN-<label>.png in the test's folder.
     async screenshot(label) {
       const file = path.join(dir, `${String(++shot).padStart(2, '0')}-${label}.png`);
