@@ -31,7 +31,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const signIn = useCallback(async (username: string, password: string) => {
-    const body = { Username: username, Password: password, RememberMe: false };
+    // UsingSecureConnection: behind TLS offload the node sees HTTP, yet the cookies must be Secure.
+    const body = {
+      Username: username,
+      Password: password,
+      RememberMe: false,
+      State: { UsingSecureConnection: window.location.protocol === 'https:' },
+    };
     const signedIn = await api.post<UserResource | undefined>('/api/users/login', body, { expectUnauthorized: true });
     const me = signedIn?.Id ? signedIn : await api.get<UserResource>('/api/users/me', { expectUnauthorized: true });
     setUser(me);

@@ -16,11 +16,21 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
   );
 }
 
-export function ErrorMessage({ error }: { error?: { message: string } | string }) {
+// An error as the API said it: its ErrorMessage, and the field problems it listed (Errors).
+export function ErrorMessage({ error }: { error?: { message: string; details?: string[] } | string }) {
   if (!error) return null;
+  const message = typeof error === 'string' ? error : error.message;
+  const details = typeof error === 'string' ? [] : (error.details ?? []).filter((d) => d !== message);
   return (
-    <p className="error" role="alert">
-      {typeof error === 'string' ? error : error.message}
-    </p>
+    <div className="error" role="alert">
+      <p>{message}</p>
+      {details.length > 0 && (
+        <ul>
+          {details.map((d) => (
+            <li key={d}>{d}</li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
