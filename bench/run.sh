@@ -18,3 +18,7 @@ echo "== deployment model (issue 10): dashboard, project list and release beside
 "$root/scripts/with-postgres.sh" python3 "$here/model_bench.py" "$build"
 echo "== deployment engine (issue 11): 10 script steps beside 10 bare bash runs"
 "$root/scripts/with-postgres.sh" python3 "$here/deploy_bench.py" "$build"
+echo "== cuttle-agent (issue 12): 2,000 simulated agents long-polling one node; pick-up and log throughput beside dd"
+npm ci --prefix "$root/tests/system" --no-audit --no-fund --loglevel=error >/dev/null
+CUTTLE_SERVER_BIN=$(cd "$build" && pwd)/src/apps/cuttle-server \
+  "$root/scripts/with-postgres.sh" node "$here/agent_bench.mjs"

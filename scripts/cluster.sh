@@ -6,6 +6,9 @@
 #
 # Usage: scripts/cluster.sh start [BUILD_DIR] | stop | status | stop-node NAME | start-node NAME
 #        | rolling-restart        (deploy/rolling-restart.sh against this cluster)
+#        | add-agent NAME --environment E --role R [--environment E2 --role R2 ...]
+#        | stop-agent NAME | start-agent NAME | agents
+# Agents (cuttle-agent) poll the balancer only; each has its home in $dir/agents/NAME.
 # Ports: CUTTLE_CLUSTER_PORT (balancer, 8080), CUTTLE_CLUSTER_NODE_PORT (first node, 8081).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +50,75 @@ stop_pidfile() {  # PIDFILE: SIGTERM, wait up to 30 s, then SIGKILL
   for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
   rm -f "$f"
+}
+
+# ---- agents (cuttle-agent against the balancer; homes in $dir/agents/NAME) ----
+
+agent_bin() {
+  local b; b="$(dirname "$(cat "$dir/bin")")/../agent/cuttle-agent"
+  [ -x "$b" ] || { echo "cluster: $b not found; build the cuttle-agent target" >&2; exit 1; }
+  echo "$b"
+}
+api_key() { cat "$dir/admin-api-key"; }
+
+# Creates environment $1 unless one of that name exists (a trial cluster starts with none).
+ensure_environment() {
+  local url="http://127.0.0.1:$lb_port/api/Spaces-1/environments" existing
+  existing=$(curl -sf -H "X-Octopus-ApiKey: $(api_key)" "$url/all" | python3 -c '
+import json, sys
+print("\n".join(e["Name"].lower() for e in json.load(sys.stdin)))')
+  if ! grep -qxF "$(echo "$1" | tr '[:upper:]' '[:lower:]')" <<<"$existing"; then
+    curl -sf -o /dev/null -H "X-Octopus-ApiKey: $(api_key)" -H 'Content-Type: application/json' \
+      -d "$(python3 -c 'import json, sys; print(json.dumps({"Name": sys.argv[1]}))' "$1")" "$url" ||
+      { echo "cluster: could not create environment $1" >&2; exit 1; }
+    echo "cluster: created environment $1"
+  fi
+}
+
+start_agent() {
+  local name=$1 home="$dir/agents/$1"
+  [ -f "$home/agent.json" ] || { echo "cluster: no agent named $name (add-agent first)" >&2; exit 2; }
+  if alive "$home.pid"; then echo "cluster: agent $name is already running"; return; fi
+  setsid nohup "$(agent_bin)" run --home "$home" >>"$home.log" 2>&1 </dev/null &
+  echo $! >"$home.pid"
+  sleep 0.5
+  alive "$home.pid" || { tail -5 "$home.log" >&2; echo "cluster: agent $name exited" >&2; exit 1; }
+  echo "cluster: agent $name polling http://127.0.0.1:$lb_port (log: $home.log)"
+}
+
+add_agent() {
+  local name=${1:?agent name}; shift
+  case $name in -*|'') echo "cluster: add-agent NAME --environment E --role R" >&2; exit 2 ;; esac
+  [ -e "$dir/cuttle.toml" ] || { echo "cluster: no cluster in $dir; run make cluster first" >&2; exit 1; }
+  local args=() envs=0 roles=0
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --environment|--role|--space)
+        [ $# -ge 2 ] || { echo "cluster: $1 needs a value" >&2; exit 2; }
+        case $1 in
+          --environment) ensure_environment "$2"; envs=$((envs + 1)) ;;
+          --role) roles=$((roles + 1)) ;;
+        esac
+        args+=("$1" "$2"); shift 2 ;;
+      *) echo "cluster: add-agent: unknown argument $1" >&2; exit 2 ;;
+    esac
+  done
+  if [ $envs -eq 0 ] || [ $roles -eq 0 ]; then
+    echo "cluster: add-agent needs --environment and --role" >&2; exit 2
+  fi
+  mkdir -p "$dir/agents"
+  "$(agent_bin)" register --server "http://127.0.0.1:$lb_port" --api-key "$(api_key)" --name "$name" \
+    --home "$dir/agents/$name" "${args[@]}"
+  start_agent "$name"
+}
+
+list_agents() {
+  local home
+  for home in "$dir"/agents/*/; do
+    [ -d "$home" ] || continue
+    home=${home%/}
+    printf '%-20s %s\n' "$(basename "$home")" "$(alive "$home.pid" && echo running || echo stopped)"
+  done
 }
 
 render_haproxy() {
@@ -115,12 +187,15 @@ Cuttle cluster is up: http://127.0.0.1:$lb_port  (HAProxy; statistics on http://
   try         curl -H "X-Octopus-ApiKey: $key" http://127.0.0.1:$lb_port/api/octopusservernodes
   kill a node scripts/cluster.sh stop-node node2   (start-node node2 brings it back)
   rolling     scripts/cluster.sh rolling-restart
+  an agent    scripts/cluster.sh add-agent web-01 --environment Dev --role web   (stop-agent / start-agent NAME)
   stop        make cluster-stop
 MSG
 }
 
 stop() {
   [ -d "$dir" ] || { echo "cluster: nothing to stop in $dir"; return 0; }
+  local f
+  for f in "$dir"/agents/*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done
   stop_pidfile "$dir/haproxy.pid"
   for n in "${names[@]}"; do stop_pidfile "$dir/$n.pid"; done
   [ -d "$dir/pg/data" ] && pg_stop "$dir/pg" fast
@@ -139,11 +214,15 @@ case ${1:-} in
   status) status ;;
   stop-node) stop_pidfile "$dir/${2:?node name}.pid" ;;
   start-node) start_node "${2:?node name}" ;;
+  add-agent) shift; add_agent "$@" ;;
+  stop-agent) stop_pidfile "$dir/agents/${2:?agent name}.pid" ;;
+  start-agent) start_agent "${2:?agent name}" ;;
+  agents) list_agents ;;
   rolling-restart)
     specs=()
     for n in "${names[@]}"; do specs+=("$n=http://127.0.0.1:$(node_port "$n")"); done
     CUTTLE_API_KEY=$(cat "$dir/admin-api-key") "$root/deploy/rolling-restart.sh" \
       --api "http://127.0.0.1:$lb_port" --lb-settle 3 \
       --stop "$root/scripts/cluster.sh stop-node %n" --start "$root/scripts/cluster.sh start-node %n" "${specs[@]}" ;;
-  *) sed -n '2,9p' "$0"; exit 2 ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
 esac

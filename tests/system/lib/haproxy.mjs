@@ -10,10 +10,12 @@ import { ADMIN_KEY, sleep, tempDir } from './cluster.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const HAPROXY_TEMPLATE = path.join(ROOT, 'deploy/haproxy.cfg');
 
-// servers: [{ name, port }] on 127.0.0.1. interMs: health-check interval.
-export function renderHaproxyConfig({ port, servers, interMs = 1000, statsPort = null }) {
+// servers: [{ name, port }] on 127.0.0.1. interMs: health-check interval. socket: a path for
+// HAProxy's runtime API (`show sess` tells which node holds a client's request).
+export function renderHaproxyConfig({ port, servers, interMs = 1000, statsPort = null, socket = null }) {
   let text = readFileSync(HAPROXY_TEMPLATE, 'utf8');
-  const global = 'global\n    maxconn 5000\n    log stdout format raw local0\n\n';
+  const global = 'global\n    maxconn 5000\n    log stdout format raw local0\n' +
+    (socket ? `    stats socket ${socket} mode 600 level admin\n` : '') + '\n';
   text = text.replace(/^global\n(?:[ \t]+.*\n)*\n/m, global);
   text = text.replace(/^(\s+)bind 127\.0\.0\.1:8080$/m, `$1bind 127.0.0.1:${port}`);
   const lines = text.split('\n');
@@ -36,11 +38,13 @@ export class Haproxy {
     this.url = `http://127.0.0.1:${port}`;
     this.dir = tempDir('cuttle-haproxy-');
     this.cfg = path.join(this.dir, 'haproxy.cfg');
+    this.socket = path.join(this.dir, 'admin.sock');
     this.output = '';
   }
 
   async start() {
-    writeFileSync(this.cfg, renderHaproxyConfig({ port: this.port, servers: this.servers, interMs: this.interMs }));
+    this.exited = null;
+    writeFileSync(this.cfg, renderHaproxyConfig({ port: this.port, servers: this.servers, interMs: this.interMs, socket: this.socket }));
     this.child = spawn('haproxy', ['-db', '-f', this.cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d) => (this.output += d));
     this.child.stderr.on('data', (d) => (this.output += d));
@@ -58,6 +62,15 @@ export class Haproxy {
       await sleep(50);
     }
     throw new Error(`haproxy not serving after 10 s:\n${this.output}`);
+  }
+
+  // Stops the process (SIGKILL: every connection through it drops at once) and keeps its folder,
+  // so start() brings it back on the same port.
+  async halt() {
+    if (this.child && !this.exited) {
+      this.child.kill('SIGKILL');
+      await this.exitPromise;
+    }
   }
 
   async stop() {
