@@ -112,8 +112,24 @@ test('with an API key: navigation by keyboard, the dashboard, and the nodes page
   try {
     const { page } = keyed;
     await keyed.context.setExtraHTTPHeaders({ 'X-Octopus-ApiKey': ADMIN_KEY });
+    const ok = async (method, p, body) => {
+      const r = await node.api(method, p, { body });
+      assert.ok(r.status < 300, `${method} ${p}: ${r.status} ${r.text}`);
+      return r.json;
+    };
+    await ok('POST', '/api/environments', { Name: 'Production' });
+    const newProject = async (Name) => ok('POST', '/api/projects', {
+      Name, ProjectGroupId: (await ok('GET', '/api/projectgroups')).Items[0].Id,
+      LifecycleId: (await ok('GET', '/api/lifecycles')).Items[0].Id,
+    });
+    await newProject('Web site');
     await page.goto('/app');
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    await page.getByRole('rowheader', { name: 'Web site' }).waitFor();
+    await page.getByRole('columnheader', { name: 'Production' }).waitFor();
+    // Live: a project created while the page is open appears without a reload.
+    await newProject('Billing');
+    await page.getByRole('rowheader', { name: 'Billing' }).waitFor({ timeout: 5000 });
     const nav = page.getByRole('navigation', { name: 'Main' });
     for (const area of ['Dashboard', 'Projects', 'Tasks', 'Infrastructure', 'Library', 'Configuration']) {
       await nav.getByRole('link', { name: area, exact: true }).waitFor();
