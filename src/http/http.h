@@ -64,6 +64,10 @@ struct Request {
 // through.
 void ParseTarget(Request& req);
 
+// True when an If-None-Match header value lists `etag` (compared weakly: "W/" is ignored) or is
+// "*": the client's copy is current and a 304 answers it.
+bool IfNoneMatch(std::string_view header, std::string_view etag);
+
 // A response file body streamed from disk (downloads); `length` bytes from `offset`.
 struct FileBody {
   std::string path;

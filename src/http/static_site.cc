@@ -92,20 +92,6 @@ std::string ETagOf(const struct stat& st, std::string_view encoding) {
                      encoding.empty() ? "" : "-", encoding);
 }
 
-// True when an If-None-Match header lists `etag` (weak or strong) or is "*".
-bool NoneMatch(std::string_view header, std::string_view etag) {
-  for (const std::string& part : core::Split(header, ',')) {
-    std::string_view tag = core::Trim(part);
-    if (tag.substr(0, 2) == "W/") {
-      tag.remove_prefix(2);
-    }
-    if (tag == "*" || tag == etag) {
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 std::vector<std::string> AcceptedEncodings(std::string_view accept_encoding) {
@@ -203,7 +189,7 @@ Response StaticSite::Serve(const Request& req, std::string_view rest) const {
     r.SetHeader("X-Frame-Options", "DENY");
     r.SetHeader("Referrer-Policy", "no-referrer");
   }
-  if (auto match = req.Header("If-None-Match"); match && NoneMatch(*match, etag)) {
+  if (auto match = req.Header("If-None-Match"); match && IfNoneMatch(*match, etag)) {
     r.status = 304;
     return r;
   }
