@@ -171,6 +171,10 @@ web_dir = "$root/web/dist"
 TOML
   # The first node creates the schema; the others join it.
   for n in "${names[@]}"; do start_node "$n"; done
+  # node1 printed the admin's first password into its log; replace it with one that is in no log.
+  local password; password=$(python3 -c 'import secrets,string; print("".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(20)))')
+  printf '%s\n' "$password" | "$bin" admin set-password --user admin --config "$dir/cuttle.toml" >/dev/null
+  (umask 077; echo "$password" >"$dir/admin-password")
   render_haproxy >"$dir/haproxy.cfg"
   haproxy -c -q -f "$dir/haproxy.cfg"
   haproxy -q -D -f "$dir/haproxy.cfg"
@@ -183,7 +187,9 @@ TOML
 Cuttle cluster is up: http://127.0.0.1:$lb_port  (HAProxy; statistics on http://127.0.0.1:8404/)
   nodes       ${names[*]} on 127.0.0.1:$first_port-$((first_port + ${#names[@]} - 1)), logs in $dir/*.log
   database    postgresql://cuttle@127.0.0.1:$pg_port/cuttle_test
-  admin key   $key
+  admin user  admin (sign in with POST http://127.0.0.1:$lb_port/api/users/login)
+  API key: $key
+  Password: $password
   try         curl -H "X-Octopus-ApiKey: $key" http://127.0.0.1:$lb_port/api/octopusservernodes
   kill a node scripts/cluster.sh stop-node node2   (start-node node2 brings it back)
   rolling     scripts/cluster.sh rolling-restart

@@ -8,6 +8,7 @@
 
 #include "agents/service.h"
 #include "api/dashboard.h"
+#include "auth/sessions.h"
 #include "cluster/node_registry.h"
 #include "config/config.h"
 #include "crypto/secret_box.h"
@@ -34,6 +35,11 @@ struct ApiContext {
   std::shared_ptr<DashboardCache> dashboard = std::make_shared<DashboardCache>();
   // The agent protocol (/api/agent/v1); its routes are left out when null.
   agents::AgentService* agents = nullptr;
+  // Seals sign-in session cookies under a key derived from the master key (auth/sessions.h).
+  // Null: no sign-in, and cookies are ignored (API keys only).
+  const crypto::SessionSeal* sessions = nullptr;
+  // Session lifetimes, the lockout rule and the password hashing cost.
+  auth::SessionPolicy session_policy;
 };
 
 std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx);

@@ -21,17 +21,31 @@ using nlohmann::json;
 // buffer or store anything. The route's Permission is checked right after, in the same admission
 // (kit.h's Gate).
 enum class Access {
-  kAnonymous,  // ping, /api, NuGet reads
-  kApiKey,     // X-Octopus-ApiKey, X-NuGet-ApiKey or ?apikey=; otherwise 401
-  kNuGetKey,   // NuGet writes: X-NuGet-ApiKey; otherwise 403 (a 401 makes nuget.exe prompt)
+  kAnonymous,  // ping, /api, NuGet reads, sign-in
+  // X-Octopus-ApiKey, X-NuGet-ApiKey or ?apikey=; else the session cookie, whose state-changing
+  // calls (any method but GET, HEAD, OPTIONS) must echo its CSRF token in X-Octopus-Csrf-Token
+  // (403 if not); otherwise 401
+  kApiKey,
+  kNuGetKey,  // NuGet writes: X-NuGet-ApiKey; otherwise 403 (a 401 makes nuget.exe prompt)
 };
 
-// The admission that enforces `access` (none for kAnonymous). On success the caller's
-// repo::UserRow is left in Request::principal for Caller().
+// Who the route's gate authenticated, left in Request::principal.
+struct Principal {
+  repo::UserRow user;
+  std::string session_hash;  // the session a cookie named; empty for an API key
+};
+
+// The admission that enforces `access` (none for kAnonymous). On success the caller's Principal
+// is left in Request::principal for Caller().
 http::Admission Gate(ApiContext& ctx, Access access);
 
 // The user the route's gate authenticated. Only on routes whose access is not kAnonymous.
 const repo::UserRow& Caller(const http::Request& req);
+// The session the caller signed in with, or "" (an API key, or no gate).
+std::string CallerSession(const http::Request& req);
+
+// The value of cookie `name` in the request's Cookie header(s), if any.
+std::optional<std::string> RequestCookie(const http::Request& req, std::string_view name);
 
 // Pages needed for `total` items at `per_page` a page (0 when per_page is 0); overflow-safe for
 // any take a client sends.

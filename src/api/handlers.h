@@ -27,6 +27,20 @@ Result<http::Response> DeleteSpace(ApiContext& ctx, http::Request& req);
 // Octopus's UserResource; `is_requestor`: the user is the caller.
 json UserJson(const repo::UserRow& user, bool is_requestor);
 Result<http::Response> GetCurrentUser(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetAuthentication(ApiContext& ctx, http::Request& req);  // anonymous
+Result<http::Response> SignIn(ApiContext& ctx, http::Request& req);             // /api/users/login
+Result<http::Response> SignOut(ApiContext& ctx, http::Request& req);            // /api/users/logout
+Result<http::Response> ListUsers(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetUser(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateUser(ApiContext& ctx, http::Request& req);
+Result<http::Response> ModifyUser(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteUser(ApiContext& ctx, http::Request& req);
+Result<http::Response> ChangePassword(ApiContext& ctx, http::Request& req);
+Result<http::Response> RevokeUserSessions(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListUserApiKeys(ApiContext& ctx, http::Request& req);
+Result<http::Response> GetUserApiKey(ApiContext& ctx, http::Request& req);
+Result<http::Response> CreateUserApiKey(ApiContext& ctx, http::Request& req);
+Result<http::Response> DeleteUserApiKey(ApiContext& ctx, http::Request& req);
 
 // nodes.cc
 Result<http::Response> PingNode(ApiContext& ctx, http::Request& req);

@@ -74,6 +74,7 @@ const char* PermissionName(Permission p) {
     case Permission::kArtifactView: return "ArtifactView";
     case Permission::kArtifactDelete: return "ArtifactDelete";
     case Permission::kUserView: return "UserView";
+    case Permission::kUserEdit: return "UserEdit";
       // clang-format on
   }
   return "Unknown";

@@ -87,6 +87,7 @@ enum class Permission {
   kArtifactView,
   kArtifactDelete,
   kUserView,
+  kUserEdit,
 };
 const char* PermissionName(Permission p);
 

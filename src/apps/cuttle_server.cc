@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "apps/server_setup.h"
 #include "auth/auth.h"
+#include "auth/sessions.h"
 #include "cluster/node_registry.h"
 #include "cluster/scheduler.h"
 #include "config/config.h"
@@ -23,6 +24,8 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "crypto/password.h"
+#include "crypto/session_seal.h"
 #include "db/migrations.h"
 #include "deploy/health_kind.h"
 #include "deploy/orchestrator.h"
@@ -93,7 +96,12 @@ int Run(const config::Options& o) {
   }
 
   std::string admin_key = o.admin_api_key.value_or(core::NewApiKey());
-  auto boot = repo::Bootstrap(db, auth::HashApiKey(admin_key));
+  // Hashed on every start (a tenth of a second) so the admin is created with its password in
+  // one transaction; only the node that creates the admin prints it.
+  std::string admin_password = crypto::RandomPassword();
+  auto admin_password_hash = crypto::HashPassword(admin_password);
+  if (!admin_password_hash) return Die(admin_password_hash.error());
+  auto boot = repo::Bootstrap(db, auth::HashApiKey(admin_key), *admin_password_hash);
   if (!boot) return Die(boot.error());
 
   cluster::RegistryOptions reg_options{o.node_name, CUTTLE_VERSION, db::LatestSchemaVersion(),
@@ -165,6 +173,9 @@ int Run(const config::Options& o) {
 
   queue.SetLocalDispatch(runner.LocalDispatch());
   api::ApiContext ctx{db, registry, o, boot->installation_id, queue, artifacts, packages, secrets};
+  // Session cookies are sealed under a key derived from the master key: any node opens them.
+  const crypto::SessionSeal session_seal(opened->key);
+  ctx.sessions = &session_seal;
   // The agents' polls are held by this node's hub; a draining node sends them elsewhere.
   agents::HubOptions hub_options;
   hub_options.node_name = o.node_name;
@@ -207,6 +218,8 @@ int Run(const config::Options& o) {
     } else {
       std::printf("Created user 'admin'. Its API key (shown once): %s\n", admin_key.c_str());
     }
+    // On stdout only, never through the log; `admin set-password` replaces it.
+    std::printf("Password: %s\n", admin_password.c_str());
   }
   std::fflush(stdout);
 
@@ -342,6 +355,39 @@ int CreateApiKey(const config::Options& o, const std::string& user) {
   return 0;
 }
 
+// Reads the new password from standard input: one line (a final newline is not part of it).
+int SetPassword(const config::Options& o, const std::string& username) {
+  std::string input;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), stdin)) > 0 && input.size() <= 65536) {
+    input.append(buf, n);
+  }
+  if (input.ends_with("\n")) input.pop_back();
+  if (input.ends_with("\r")) input.pop_back();
+  if (input.find('\n') != std::string::npos) {
+    return Die(Error::InvalidArgument(
+        "admin set-password: standard input must hold the password on one line"));
+  }
+  if (auto ok = auth::CheckNewPassword(input); !ok) {
+    return Die(Error::InvalidArgument("admin set-password: " + ok.error().message()));
+  }
+  auto admin = OpenAdminDatabase(o, 1, /*migrate=*/true);
+  if (!admin) return Die(admin.error());
+  auto user = repo::FindUserByName(*admin->db, username);
+  if (!user) return Die(user.error());
+  if (!*user) return Die(Error::NotFound("user", username));
+  if ((*user)->is_service) {
+    return Die(
+        Error::InvalidArgument("admin set-password: a service account cannot have a password"));
+  }
+  // Also lifts a lockout and ends the user's sessions.
+  auto r = auth::SetPassword(*admin->db, (*user)->id, input, crypto::PasswordCost::Interactive());
+  if (!r) return Die(r.error());
+  std::printf("Password set for user '%s'.\n", (*user)->username.c_str());
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"Cuttle: a highly available deployment automation server", "cuttle-server"};
   app.require_subcommand(1);
@@ -391,6 +437,9 @@ int Main(int argc, char** argv) {
   std::string user;
   auto* create_key = admin->add_subcommand("create-api-key", "print a new API key for a user");
   create_key->add_option("--user", user, "user name")->required();
+  auto* set_password = admin->add_subcommand(
+      "set-password", "set a user's password, read as one line from standard input");
+  set_password->add_option("--user", user, "user name")->required();
 
   try {
     app.parse(argc, argv);
@@ -426,6 +475,7 @@ int Main(int argc, char** argv) {
     if (*sub) return NodeCommand(*options, action, node_name, node_value);
   }
   if (*create_key) return CreateApiKey(*options, user);
+  if (*set_password) return SetPassword(*options, user);
   return kExitConfig;
 }
 

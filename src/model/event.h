@@ -15,7 +15,8 @@ inline constexpr std::string_view kEventCategories[] = {
     "Deleted",           "DeploymentQueued",
     "DeploymentStarted", "DeploymentSucceeded",
     "DeploymentFailed",  "TaskCanceled",
-    "RunbookRunQueued",  "InterruptionSubmitted"};
+    "RunbookRunQueued",  "InterruptionSubmitted",
+    "LoginBanned"};  // a user locked after too many failed sign-ins (auth/sessions.h)
 
 nlohmann::json EventJson(const repo::EventRow& e);
 

@@ -7,7 +7,8 @@
 
 namespace cuttle::repo {
 
-Result<BootstrapResult> Bootstrap(db::Database& db, const std::string& admin_key_hash) {
+Result<BootstrapResult> Bootstrap(db::Database& db, const std::string& admin_key_hash,
+                                  const std::string& admin_password_hash) {
   BootstrapResult result;
   CUTTLE_TRY_VOID(db.InTransaction([&](db::Transaction& tx) -> Result<void> {
     result = {};
@@ -26,10 +27,12 @@ Result<BootstrapResult> Bootstrap(db::Database& db, const std::string& admin_key
     CUTTLE_TRY_VOID(
         tx.Execute("INSERT INTO id_sequences (name, value) VALUES ('Spaces', 1), ('Users', 1) "
                    "ON CONFLICT (name) DO NOTHING"));
-    CUTTLE_TRY(auto inserted,
-               tx.Execute("INSERT INTO users (id, username, display_name, created_at) VALUES "
-                          "('Users-1', 'admin', 'Administrator', now_ms()) "
-                          "ON CONFLICT DO NOTHING RETURNING id"));
+    CUTTLE_TRY(
+        auto inserted,
+        tx.Execute("INSERT INTO users (id, username, display_name, password_hash, "
+                   "created_at) VALUES ('Users-1', 'admin', 'Administrator', $1, now_ms()) "
+                   "ON CONFLICT DO NOTHING RETURNING id",
+                   {admin_password_hash.empty() ? db::Value() : db::Value(admin_password_hash)}));
     if (!inserted.empty()) {
       CUTTLE_TRY_VOID(AddApiKey(tx, "Users-1", admin_key_hash, "Bootstrap"));
       result.created_admin = true;

@@ -14,8 +14,10 @@ struct BootstrapResult {
 };
 // Seeds a new database, idempotently and safely when several nodes start at once: the
 // installation id, the Default space (Spaces-1) with what every space starts with
-// (CreateSpaceDefaults), and the `admin` user (Users-1) holding `admin_key_hash`. Only the call
-// that creates the admin reports created_admin.
-Result<BootstrapResult> Bootstrap(db::Database& db, const std::string& admin_key_hash);
+// (CreateSpaceDefaults), and the `admin` user (Users-1) holding `admin_key_hash` and
+// `admin_password_hash` (an Argon2id hash; empty: no password). Only the call that creates the
+// admin reports created_admin.
+Result<BootstrapResult> Bootstrap(db::Database& db, const std::string& admin_key_hash,
+                                  const std::string& admin_password_hash = "");
 
 }  // namespace cuttle::repo
