@@ -39,6 +39,9 @@ test('the node serves the app: root redirect, fallback, cache headers, pre-compr
   assert.equal(root.status, 302);
   assert.equal(root.headers.get('location'), '/app');
 
+  // Octopus's root document names the portal.
+  assert.equal((await (await fetch(node.url + '/api')).json()).Links.Web, '/app');
+
   const index = await fetch(node.url + '/app');
   assert.equal(index.status, 200);
   assert.match(index.headers.get('content-type'), /^text\/html/);
