@@ -3,14 +3,18 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps build run test unit-test system-test bench fuzz format clean cluster cluster-stop chaos
+.PHONY: deps web build run test unit-test system-test bench fuzz format clean cluster cluster-stop chaos
 
 deps:
 	@scripts/install-deps.sh
 
-build: deps
+build: deps web
 	@cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The web portal into web/dist (served at /app; `npm ci` only when the lockfile changed).
+web: deps
+	@scripts/build-web.sh
 
 run: build
 	@mkdir -p cuttle-data

@@ -166,6 +166,8 @@ shared_dir = "$dir/shared"
 master_key_file = "$dir/master.key"
 [bootstrap]
 admin_api_key = "$key"
+[server]
+web_dir = "$root/web/dist"
 TOML
   # The first node creates the schema; the others join it.
   for n in "${names[@]}"; do start_node "$n"; done

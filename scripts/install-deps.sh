@@ -14,10 +14,17 @@ packages=(
   libarchive-dev libyaml-dev libexpat1-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
   # servers and tools the tests and benchmarks start
   postgresql-15 postgresql-client-15 haproxy nginx-light wrk curl procps util-linux python3 python3-cryptography nodejs
+  # the browser the portal's tests drive through playwright-core (no browser download)
+  chromium
   # the NuGet v2 client the package-feed tests drive (nuget.exe 2.8.7 on Mono; `script` gives it
   # a terminal for `nuget list`)
   nuget mono-runtime bsdutils
 )
+# npm builds the portal (web/). Debian's nodejs 18 ships it as a separate package; NodeSource's
+# nodejs 20 bundles it (and conflicts with Debian's npm), so it is asked for only when missing.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang-16 libclang-rt-16-dev)
 fi

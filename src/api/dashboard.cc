@@ -180,16 +180,6 @@ std::shared_ptr<const std::string> DashboardParts::Rebuild(std::string head,
 
 namespace {
 
-// True when an If-None-Match header names `etag` (or is "*").
-bool NoneMatch(std::string_view header, std::string_view etag) {
-  for (const auto& part : core::Split(header, ',')) {
-    std::string_view tag = core::Trim(part);
-    if (tag.starts_with("W/")) tag.remove_prefix(2);
-    if (tag == "*" || tag == etag) return true;
-  }
-  return false;
-}
-
 void AppendIdArray(std::string& out, const std::vector<std::string>& ids) {
   out += '[';
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -416,7 +406,7 @@ Result<http::Response> GetDashboard(ApiContext& ctx, http::Request& req) {
   // rows (and the next request, seeing a higher counter, builds again) or not yet committed.
   CUTTLE_TRY(auto versions, repo::ReadDashboardVersions(ctx.db, space));
   if (auto match = req.Header("If-None-Match");
-      match && NoneMatch(*match, etag_of(versions.version))) {
+      match && http::IfNoneMatch(*match, etag_of(versions.version))) {
     return answer(versions.version, nullptr);
   }
   if (auto body = ctx.dashboard->Find(key, versions.version)) {

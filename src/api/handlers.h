@@ -9,6 +9,9 @@ namespace cuttle::api {
 // agent_api.cc: the /api/agent/v1 routes (none when ctx.agents is null).
 void AddAgentRoutes(ApiContext& ctx, http::Router& router);
 
+// portal.cc: the web portal at /app (static files from server.web_dir), and / redirecting there.
+void AddPortalRoutes(ApiContext& ctx, http::Router& router);
+
 // root.cc
 Result<http::Response> GetRoot(ApiContext& ctx, http::Request& req);
 

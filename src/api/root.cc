@@ -16,6 +16,7 @@ Result<http::Response> GetRoot(ApiContext& ctx, http::Request&) {
        {"HasLongTermSupport", false},
        {"Links",
         {{"Self", "/api"},
+         {"Web", "/app"},  // the portal, as in Octopus's root document
          {"CurrentUser", "/api/users/me"},
          {"Users", "/api/users{/id}{?skip,take,ids,filter}"},
          {"SignIn", "/api/users/login{?returnUrl}"},

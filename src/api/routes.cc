@@ -267,6 +267,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     add(push, path, true);
   }
   AddAgentRoutes(ctx, *router);
+  AddPortalRoutes(ctx, *router);
   return router;
 }
 

@@ -31,6 +31,7 @@
 #include "deploy/orchestrator.h"
 #include "feed/package_store.h"
 #include "http/http.h"
+#include "http/static_site.h"
 #include "repo/repo.h"
 #include "storage/storage.h"
 #include "tasks/artifacts.h"
@@ -210,6 +211,9 @@ int Run(const config::Options& o) {
   CUTTLE_LOG_INFO("node {} ready in {} ms: {} (database {}, schema {})", o.node_name, ready_ms, url,
                   o.is_sqlite() ? "SQLite" : "PostgreSQL", db::LatestSchemaVersion());
   std::printf("Cuttle is listening on %s\n", url.c_str());
+  if (http::StaticSite(o.web_dir).HasIndex()) {
+    std::printf("Portal: %s/app\n", url.c_str());
+  }
   if (boot->created_admin) {
     if (o.admin_api_key) {
       std::printf(

@@ -27,6 +27,8 @@ const std::vector<Setting>& Settings() {
        "503)"},
       {"server.max_uploads", "--max-uploads", "CUTTLE_MAX_UPLOADS",
        "package uploads in progress at once (1-10000; past it 503)"},
+      {"server.web_dir", "--web-dir", "CUTTLE_WEB_DIR",
+       "the built web portal served at /app (default ./web/dist: `make` builds it there)"},
       {"database.url", "--database", "CUTTLE_DATABASE",
        "sqlite://PATH or postgresql://user@host1,host2/db?target_session_attrs=read-write"},
       {"storage.shared_dir", "--shared-dir", "CUTTLE_SHARED_DIR", "root of shared storage"},
@@ -293,6 +295,11 @@ Result<Options> Load(const FlagValues& flags, const EnvLookup& env) {
   }
   if (auto v = get("server.max_uploads")) {
     CUTTLE_TRY(o.max_uploads, ParseRange("server.max_uploads", *v, 1, 10'000));
+  }
+
+  if (auto v = get("server.web_dir")) {
+    if (v->empty()) return Fail(Invalid("server.web_dir", *v, "a directory path"));
+    o.web_dir = *v;
   }
 
   if (auto v = get("storage.shared_dir")) {

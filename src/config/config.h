@@ -60,7 +60,10 @@ struct Options {
   int max_connections = 1024;                 // open connections
   uint64_t max_buffered_bytes = 64ULL << 20;  // request bodies held in memory, node-wide
   int max_uploads = 64;                       // streamed uploads in progress
-  std::string config_file;                    // empty if none
+  // The built web portal (index.html and assets/), served at /app. The default is where `make`
+  // builds it, relative to the working folder, so `make run` from the repository serves it.
+  std::string web_dir = "./web/dist";
+  std::string config_file;  // empty if none
   bool verbose = false;
 
   bool is_sqlite() const { return database_url.rfind("sqlite://", 0) == 0; }

@@ -36,6 +36,19 @@ const std::string& Request::Param(const std::string& name) const {
   return it == params.end() ? kEmpty : it->second;
 }
 
+bool IfNoneMatch(std::string_view header, std::string_view etag) {
+  for (const auto& part : core::Split(header, ',')) {
+    std::string_view tag = core::Trim(part);
+    if (tag.starts_with("W/")) {
+      tag.remove_prefix(2);
+    }
+    if (tag == "*" || tag == etag) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Response Response::Json(int status, const nlohmann::json& body) {
   Response r;
   r.status = status;

@@ -64,6 +64,10 @@ struct Request {
 // through.
 void ParseTarget(Request& req);
 
+// True when an If-None-Match header value lists `etag` (compared weakly: "W/" is ignored) or is
+// "*": the client's copy is current and a 304 answers it.
+bool IfNoneMatch(std::string_view header, std::string_view etag);
+
 // A response file body streamed from disk (downloads); `length` bytes from `offset`.
 struct FileBody {
   std::string path;
@@ -141,7 +145,9 @@ using Admission = std::function<std::optional<Response>(Request&)>;
 
 // Routes are matched on path segments, case-insensitively for literal segments; "{name}" captures
 // one segment into Request::params. Literal segments win over captures at the same position, so
-// "/api/octopusservernodes/ping" is preferred to "/api/octopusservernodes/{id}". A path that
+// "/api/octopusservernodes/ping" is preferred to "/api/octopusservernodes/{id}". A last segment
+// "{*name}" captures the rest of the path, zero or more segments joined by '/' (static files); a
+// route of fixed length wins over it. A path that
 // matches but with another method is 405; no match is 404 (both Octopus-shaped JSON errors).
 class Router {
  public:

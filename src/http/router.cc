@@ -10,6 +10,13 @@ bool IsCapture(std::string_view segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// "{*name}": captures the rest of the path (zero or more segments); only as a pattern's last.
+bool IsTail(std::string_view segment) { return IsCapture(segment) && segment[1] == '*'; }
+
+bool HasTail(const std::vector<std::string>& segments) {
+  return !segments.empty() && IsTail(segments.back());
+}
+
 // Splits on '/', dropping empty segments, so "/api/" and "/api" and "//api" are the same path.
 template <class Out>
 void SplitPath(std::string_view path, Out& out) {
@@ -36,6 +43,10 @@ int CompareSpecificity(const std::vector<std::string>& a, const std::vector<std:
       return ca ? 1 : -1;
     }
   }
+  // A route of fixed length beats a tail capture that matched as far.
+  if (HasTail(a) != HasTail(b)) {
+    return HasTail(a) ? 1 : -1;
+  }
   return 0;
 }
 
@@ -58,11 +69,13 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   bool best_exact_method = false;
   bool path_matched = false;
   for (const Entry& route : routes_) {
-    if (route.segments.size() != segments.size()) {
+    const bool tail = HasTail(route.segments);
+    const size_t fixed = route.segments.size() - (tail ? 1 : 0);
+    if (tail ? segments.size() < fixed : segments.size() != fixed) {
       continue;
     }
     bool ok = true;
-    for (size_t i = 0; i < segments.size() && ok; ++i) {
+    for (size_t i = 0; i < fixed && ok; ++i) {
       const std::string& s = route.segments[i];
       ok = IsCapture(s) || core::EqualsIgnoreCase(s, segments[i]);
     }
@@ -90,9 +103,16 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   match.handler = &best->handler;
   match.status = 200;
   match.options = best->options;
-  for (size_t i = 0; i < segments.size(); ++i) {
+  for (size_t i = 0; i < best->segments.size(); ++i) {
     const std::string& s = best->segments[i];
-    if (IsCapture(s)) {
+    if (IsTail(s)) {
+      std::string rest;
+      for (size_t j = i; j < segments.size(); ++j) {
+        if (j > i) rest += '/';
+        rest += segments[j];
+      }
+      match.params.emplace(s.substr(2, s.size() - 3), std::move(rest));
+    } else if (IsCapture(s)) {
       match.params.emplace(s.substr(1, s.size() - 2), segments[i]);
     }
   }

@@ -193,6 +193,23 @@ TEST(ConfigTest, WorkDirIsThisNodesOwnAndArtifactsHaveALimit) {
   }
 }
 
+TEST(ConfigTest, WebDirDefaultsToTheRepositoryBuild) {
+  auto o = Load({}, Env({}));
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->web_dir, "./web/dist");  // where `make` builds it, for `make run` from the repo
+  testing::TempDir dir;
+  std::string file = WriteToml(dir, "[server]\nweb_dir = \"/srv/cuttle/web\"\n");
+  o = Load({{"config", file}}, Env({}));
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->web_dir, "/srv/cuttle/web");
+  o = Load({{"config", file}, {"server.web_dir", "/opt/web"}}, Env({{"CUTTLE_WEB_DIR", "/env"}}));
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->web_dir, "/opt/web");
+  auto bad = Load({}, Env({{"CUTTLE_WEB_DIR", ""}}));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "server.web_dir: '' is not valid (expected a directory path)");
+}
+
 TEST(ConfigTest, HttpCapsHaveDefaultsAndAreValidated) {
   auto o = Load({}, Env({}));
   ASSERT_TRUE(o) << o.error().message();

@@ -96,5 +96,14 @@ TEST(ResponseTest, SetHeaderReplacesIgnoringCase) {
   EXPECT_EQ(r.headers.size(), 2u);
 }
 
+TEST(IfNoneMatchTest, ListsWeakAndWildcard) {
+  EXPECT_TRUE(IfNoneMatch("\"a\"", "\"a\""));
+  EXPECT_TRUE(IfNoneMatch("\"x\", W/\"a\"", "\"a\""));
+  EXPECT_TRUE(IfNoneMatch("*", "\"a\""));
+  EXPECT_FALSE(IfNoneMatch("\"b\"", "\"a\""));
+  EXPECT_FALSE(IfNoneMatch("", "\"a\""));
+  EXPECT_FALSE(IfNoneMatch("a", "\"a\""));  // unquoted is another tag
+}
+
 }  // namespace
 }  // namespace cuttle::http

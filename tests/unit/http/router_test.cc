@@ -91,6 +91,24 @@ TEST(RouterTest, HeadIsServedByGetUnlessItHasItsOwnRoute) {
   EXPECT_EQ(Call(r.Find("POST", "/a")), "405");
 }
 
+TEST(RouterTest, TailCaptureTakesTheRestOfThePath) {
+  Router r;
+  r.Add("GET", "/app/{*path}", Named("app"));
+  r.Add("GET", "/app/special", Named("special"));
+  r.Add("GET", "/{spaceId}/nuget/packages", Named("nuget"));
+  EXPECT_EQ(Call(r.Find("GET", "/app")), "app");
+  EXPECT_EQ(Call(r.Find("GET", "/app/")), "app");
+  EXPECT_EQ(Call(r.Find("GET", "/app/special")), "special");     // fixed length wins
+  EXPECT_EQ(Call(r.Find("GET", "/app/nuget/packages")), "app");  // literal first segment wins
+  EXPECT_EQ(Call(r.Find("GET", "/Spaces-1/nuget/packages")), "nuget");
+  EXPECT_EQ(Call(r.Find("GET", "/apps/x")), "404");
+  auto m = r.Find("GET", "/APP/tasks//ServerTasks-1/log");
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(m.params.at("path"), "tasks/ServerTasks-1/log");
+  EXPECT_EQ(r.Find("GET", "/app").params.at("path"), "");
+  EXPECT_EQ(Call(r.Find("POST", "/app/x")), "405");
+}
+
 TEST(RouterTest, OptionsComeWithTheMatch) {
   Router r;
   r.Add("POST", "/upload", Named("upload"), {.max_body_bytes = 1234});

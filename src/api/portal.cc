@@ -1,0 +1,33 @@
+// The web portal's routes: every node serves the single-page app at /app (http::StaticSite holds
+// the serving rules) and sends a browser that asks for the root there.
+#include "api/handlers.h"
+#include "core/log.h"
+#include "http/static_site.h"
+
+namespace cuttle::api {
+
+void AddPortalRoutes(ApiContext& ctx, http::Router& router) {
+  auto site = std::make_shared<const http::StaticSite>(ctx.options.web_dir);
+  if (!site->HasIndex()) {
+    CUTTLE_LOG_WARN(
+        "server.web_dir: '{}' holds no index.html, so /app answers 404 (build the portal with "
+        "`make`, or point --web-dir at a built one)",
+        site->root());
+  }
+  const http::Router::Options anonymous{
+      .max_body_bytes = std::nullopt, .stream_body = false, .admit = {}, .probe = false};
+  auto serve = [site](http::Request& req) { return site->Serve(req, req.Param("path")); };
+  router.Add("GET", "/app/{*path}", serve, anonymous);
+  router.Add(
+      "GET", "/",
+      [](http::Request&) {
+        // Relative to the root, so no Host header (which the client controls) is echoed.
+        http::Response r = http::Response::Text(302, "");
+        r.SetHeader("Location", "/app");
+        r.SetHeader("Cache-Control", "no-cache");
+        return r;
+      },
+      anonymous);
+}
+
+}  // namespace cuttle::api

@@ -1,0 +1,48 @@
+// StaticSite: a folder of built files served as a single-page app (the web portal at /app).
+//
+// The rules, each for a reason:
+// - A path that names no file falls back to index.html, so a client-side route (/app/tasks/…)
+//   loads the app on a reload or a shared link. Names under `assets/` do not fall back: a missing
+//   script must be a 404, not HTML that the browser then fails to run.
+// - `assets/` holds the bundler's hashed names, which never change content: cached for a year,
+//   immutable. Everything else (index.html above all) is "no-cache": revalidated by ETag on every
+//   use, so a new build reaches the browser on the next load.
+// - A file built with a pre-compressed twin (`x.br`, `x.gz`) is answered with the twin when the
+//   request's Accept-Encoding allows it (br before gzip), with "Vary: Accept-Encoding".
+// - Only plain names are served: a segment that is empty, ".", "..", starts with '.', or holds a
+//   backslash or NUL is refused (404), so nothing outside the folder is reachable.
+//
+// Thread-safety: immutable after construction; Serve may be called from any thread. It reads
+// the file system on each call (stat), so a rebuild is served without a restart.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/http.h"
+
+namespace cuttle::http {
+
+class StaticSite {
+ public:
+  // `root`: the folder holding index.html (it may be missing: every answer is then 404).
+  explicit StaticSite(std::string root);
+
+  // `rest`: the path below the mount point, without a leading '/' ("" is the app's root).
+  Response Serve(const Request& req, std::string_view rest) const;
+
+  // True when `root` holds an index.html (checked at start to warn about an unbuilt portal).
+  bool HasIndex() const;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string root_;
+};
+
+// The encodings a request's Accept-Encoding allows among "br" and "gzip", best first; a coding
+// with q=0 is refused, "*" stands for any not named. Exposed for tests.
+std::vector<std::string> AcceptedEncodings(std::string_view accept_encoding);
+
+}  // namespace cuttle::http

@@ -1,0 +1,184 @@
+#include "http/static_site.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "testing/temp_dir.h"
+
+namespace cuttle::http {
+namespace {
+
+std::string HeaderOf(const Response& r, std::string_view name) {
+  for (const auto& [n, v] : r.headers) {
+    if (n == name) return v;
+  }
+  return "";
+}
+
+class StaticSiteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Write("site/index.html", "<!doctype html><title>app</title>");
+    Write("site/assets/index-abc123.js", "console.log(1)");
+    Write("site/assets/index-abc123.js.gz", "gz");
+    Write("site/assets/index-abc123.js.br", "br");
+    Write("site/assets/style-def456.css", "body{}");
+    Write("site/assets/style-def456.css.gz", "gz");
+    Write("site/favicon.svg", "<svg/>");
+    Write("secret.txt", "outside the site");
+    Write("site/.env", "hidden");
+  }
+
+  void Write(const std::string& rel, const std::string& text) {
+    auto p = dir_.path() / rel;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+  }
+
+  Response Get(std::string_view rest, std::string accept_encoding = "",
+               std::string if_none_match = "") {
+    Request req;
+    req.method = "GET";
+    req.path = "/app/" + std::string(rest);
+    if (!accept_encoding.empty()) req.headers["Accept-Encoding"] = accept_encoding;
+    if (!if_none_match.empty()) req.headers["If-None-Match"] = if_none_match;
+    return site_.Serve(req, rest);
+  }
+
+  std::string Served(const Response& r) {
+    if (!r.file) return "<no file>";
+    return std::filesystem::path(r.file->path).lexically_relative(dir_.path()).string();
+  }
+
+  testing::TempDir dir_;
+  StaticSite site_{dir_.Sub("site") + "/"};
+};
+
+TEST_F(StaticSiteTest, RootServesIndexUncached) {
+  Response r = Get("");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Served(r), "site/index.html");
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(HeaderOf(r, "Cache-Control"), "no-cache");
+  EXPECT_NE(HeaderOf(r, "Content-Security-Policy").find("frame-ancestors 'none'"),
+            std::string::npos);
+  EXPECT_EQ(HeaderOf(r, "X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(r.file->length, std::filesystem::file_size(dir_.path() / "site/index.html"));
+}
+
+TEST_F(StaticSiteTest, ClientRoutesFallBackToIndex) {
+  for (std::string_view route : {"projects", "projects/Projects-1/releases/1.0.0", "tasks"}) {
+    Response r = Get(route);
+    EXPECT_EQ(r.status, 200) << route;
+    EXPECT_EQ(Served(r), "site/index.html") << route;
+    EXPECT_EQ(HeaderOf(r, "Cache-Control"), "no-cache") << route;
+  }
+}
+
+TEST_F(StaticSiteTest, MissingAssetIs404NotIndex) {
+  Response r = Get("assets/index-gone.js");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_FALSE(r.file.has_value());
+}
+
+TEST_F(StaticSiteTest, HashedAssetsAreImmutable) {
+  Response r = Get("assets/style-def456.css");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(HeaderOf(r, "Cache-Control"), "public, max-age=31536000, immutable");
+  // Files outside assets/ keep stable names: they are revalidated.
+  EXPECT_EQ(HeaderOf(Get("favicon.svg"), "Cache-Control"), "no-cache");
+}
+
+TEST_F(StaticSiteTest, PrecompressedTwinFollowsAcceptEncoding) {
+  Response br = Get("assets/index-abc123.js", "gzip, deflate, br");
+  EXPECT_EQ(Served(br), "site/assets/index-abc123.js.br");
+  EXPECT_EQ(HeaderOf(br, "Content-Encoding"), "br");
+  EXPECT_EQ(HeaderOf(br, "Vary"), "Accept-Encoding");
+  EXPECT_EQ(br.content_type, "text/javascript; charset=utf-8");
+
+  Response gz = Get("assets/index-abc123.js", "gzip");
+  EXPECT_EQ(Served(gz), "site/assets/index-abc123.js.gz");
+  EXPECT_EQ(HeaderOf(gz, "Content-Encoding"), "gzip");
+
+  Response refused = Get("assets/index-abc123.js", "br;q=0, gzip;q=0");
+  EXPECT_EQ(Served(refused), "site/assets/index-abc123.js");
+  EXPECT_EQ(HeaderOf(refused, "Content-Encoding"), "");
+  EXPECT_EQ(HeaderOf(refused, "Vary"), "Accept-Encoding");
+
+  Response plain = Get("assets/index-abc123.js");
+  EXPECT_EQ(Served(plain), "site/assets/index-abc123.js");
+
+  // No .br twin: gzip is the best there is.
+  Response css = Get("assets/style-def456.css", "br, gzip");
+  EXPECT_EQ(Served(css), "site/assets/style-def456.css.gz");
+  // No twin at all: identity.
+  EXPECT_EQ(Served(Get("index.html", "br, gzip")), "site/index.html");
+}
+
+TEST_F(StaticSiteTest, EachEncodingHasItsOwnETag) {
+  Response br = Get("assets/index-abc123.js", "br");
+  Response plain = Get("assets/index-abc123.js");
+  EXPECT_NE(HeaderOf(br, "ETag"), HeaderOf(plain, "ETag"));
+  Response again = Get("assets/index-abc123.js", "br", HeaderOf(br, "ETag"));
+  EXPECT_EQ(again.status, 304);
+  EXPECT_FALSE(again.file.has_value());
+  EXPECT_EQ(Get("assets/index-abc123.js", "", HeaderOf(br, "ETag")).status, 200);
+}
+
+TEST_F(StaticSiteTest, IndexRevalidatesWithETag) {
+  Response first = Get("");
+  Response again = Get("", "", "W/" + HeaderOf(first, "ETag"));
+  EXPECT_EQ(again.status, 304);
+  EXPECT_EQ(HeaderOf(again, "Cache-Control"), "no-cache");
+}
+
+TEST_F(StaticSiteTest, NoPathLeavesTheFolder) {
+  for (std::string_view bad :
+       {"../secret.txt", "assets/../../secret.txt", "..", ".", "./index.html", ".env",
+        "assets//index-abc123.js", "a\\..\\..\\secret.txt", "assets/..%2f..%2fsecret.txt"}) {
+    Response r = Get(bad);
+    if (r.file) {
+      // Only a fallback to the app itself is acceptable, never another file.
+      EXPECT_EQ(Served(r), "site/index.html") << bad;
+    } else {
+      EXPECT_EQ(r.status, 404) << bad;
+    }
+  }
+  EXPECT_EQ(Get("../secret.txt").status, 404);
+  EXPECT_EQ(Get(".env").status, 404);
+  EXPECT_EQ(Get(std::string_view("index.html\0x", 12)).status, 404);
+}
+
+TEST_F(StaticSiteTest, DirectoryIsNotServedAsAFile) {
+  Response r = Get("assets");  // a folder, not a file, and not below assets/: the app
+  EXPECT_EQ(Served(r), "site/index.html");
+}
+
+TEST_F(StaticSiteTest, UnbuiltPortalIs404) {
+  StaticSite empty(dir_.Sub("nowhere"));
+  EXPECT_FALSE(empty.HasIndex());
+  EXPECT_TRUE(site_.HasIndex());
+  Request req;
+  req.path = "/app";
+  Response r = empty.Serve(req, "");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("not installed"), std::string::npos);
+}
+
+TEST(AcceptedEncodingsTest, ParsesWeightsAndWildcards) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(AcceptedEncodings(""), V{});
+  EXPECT_EQ(AcceptedEncodings("gzip, deflate, br, zstd"), (V{"br", "gzip"}));
+  EXPECT_EQ(AcceptedEncodings("GZIP;q=0.5"), V{"gzip"});
+  EXPECT_EQ(AcceptedEncodings("br;q=0.000, gzip"), V{"gzip"});
+  EXPECT_EQ(AcceptedEncodings("*"), (V{"br", "gzip"}));
+  EXPECT_EQ(AcceptedEncodings("*, br;q=0"), V{"gzip"});
+  EXPECT_EQ(AcceptedEncodings("identity"), V{});
+  EXPECT_EQ(AcceptedEncodings("x-gzip"), V{"gzip"});
+}
+
+}  // namespace
+}  // namespace cuttle::http
