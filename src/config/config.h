@@ -57,7 +57,7 @@ struct Options {
   // Versions of each package id that package retention keeps (0 = keep all).
   int package_retention_versions = 0;
   // HTTP caps: past each one the node answers 503 with Retry-After and keeps answering ping.
-  int max_connections = 1024;                 // open connections
+  int max_connections = 10000;                // open connections (agents hold one each)
   uint64_t max_buffered_bytes = 64ULL << 20;  // request bodies held in memory, node-wide
   int max_uploads = 64;                       // streamed uploads in progress
   // The built web portal (index.html and assets/), served at /app. The default is where `make`

@@ -201,7 +201,7 @@ struct ServerOptions {
   // Open connections. Past it, the connection waiting longest for a request header (idle
   // keep-alive or slowloris) is closed to make room; if every connection is busy, the newcomer
   // may still send one request: a probe route is answered, anything else gets 503 + Retry-After.
-  size_t max_connections = 1024;
+  size_t max_connections = 10000;
   // Bytes of buffered request bodies held across all requests. A body is counted from its
   // Content-Length (a chunked body as its route's limit) before it is read; past it: 503 with
   // Retry-After, and the body is not read.

@@ -152,7 +152,7 @@ TEST(RunnerTest, TheCancelFileKillsTheScript) {
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(WriteFileDurably(dir + "/cancel", "canceled\n"));
   ASSERT_TRUE(WaitFor([&] { return Exists(dir + "/result.json"); }, 10s));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);  // killed, not the script's 30 s
   auto result = ResultOf(dir);
   EXPECT_EQ(result.state, agentwire::ResultState::kCanceled);
   EXPECT_EQ(result.message, kCanceledReason);

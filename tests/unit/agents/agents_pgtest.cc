@@ -78,7 +78,7 @@ TEST_F(AgentProtocolTest, TwoNodesShareNoncesOffersWakeUpsAndCommands) {
   auto r = poll.get();
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json()["Offers"][0]["CommandId"], id);
-  EXPECT_LT(SteadyClock::now() - queued_at, 500ms);
+  EXPECT_LT(SteadyClock::now() - queued_at, 10s);  // woken, not the poll's own 20 s wait
   // Offered once, whichever node the next polls reach.
   EXPECT_EQ(Signed(a, "GET", Path("/poll?wait=0")).status, 204);
   EXPECT_EQ(SignedTo(n2.port(), a, "GET", Path("/poll?wait=0")).status, 204);

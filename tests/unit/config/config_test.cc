@@ -213,7 +213,7 @@ TEST(ConfigTest, WebDirDefaultsToTheRepositoryBuild) {
 TEST(ConfigTest, HttpCapsHaveDefaultsAndAreValidated) {
   auto o = Load({}, Env({}));
   ASSERT_TRUE(o) << o.error().message();
-  EXPECT_EQ(o->max_connections, 1024);
+  EXPECT_EQ(o->max_connections, 10000);
   EXPECT_EQ(o->max_buffered_bytes, 64ULL << 20);
   EXPECT_EQ(o->max_uploads, 64);
   o = Load({{"server.max_connections", "5000"}, {"server.max_uploads", "8"}},

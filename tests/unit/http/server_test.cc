@@ -1044,7 +1044,7 @@ TEST_F(ServerTest, ShutdownAnswersHeldDeferredResponsesAt503WithRetryAfter) {
   EXPECT_EQ(Std((*r)["Retry-After"]), "1");
   EXPECT_EQ(Std((*r)["Connection"]), "close");
   stopper.join();
-  EXPECT_LT(SteadyClock::now() - start, 1s);
+  EXPECT_LT(SteadyClock::now() - start, 4s);  // at once, not after the 5 s grace
   // The holder's late answer goes nowhere and does no harm.
   EXPECT_FALSE(d->Complete(Response::Json(200, {})));
 }
