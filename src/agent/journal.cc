@@ -79,13 +79,13 @@ Result<void> WriteFileDurably(const std::string& path, std::string_view content,
   return file.Commit();
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
+Result<void> ReadBlocks(const std::string& path,
+                        const std::function<void(std::string_view)>& each) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Fail(Error::NotFound(fmt::format("'{}' does not exist", path)));
     return Fail(IoError("cannot open", path));
   }
-  std::string out;
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -96,9 +96,15 @@ Result<std::string> ReadWholeFile(const std::string& path) {
       return Fail(e);
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    each(std::string_view(buf, static_cast<size_t>(n)));
   }
   ::close(fd);
+  return {};
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::string out;
+  CUTTLE_TRY_VOID(ReadBlocks(path, [&](std::string_view block) { out.append(block); }));
   return out;
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,5 +92,7 @@ Result<void> WriteFileDurably(const std::string& path, std::string_view content,
                               uint32_t mode = 0600);
 // The whole file; kNotFound when it does not exist.
 Result<std::string> ReadWholeFile(const std::string& path);
+// Reads the file in blocks of 64 KiB, handing each to `each`; kNotFound when it does not exist.
+Result<void> ReadBlocks(const std::string& path, const std::function<void(std::string_view)>& each);
 
 }  // namespace cuttle::agent

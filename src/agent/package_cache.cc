@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "agent/journal.h"
+#include "agent/journal.h"
 #include "storage/storage.h"
 
 namespace cuttle::agent {
@@ -50,24 +52,12 @@ class FileSink final : public DownloadSink {
 }  // namespace
 
 Result<std::string> FileSha256(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Fail(IoError("cannot open", path));
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);
-  std::string buf(1 << 16, '\0');
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      auto e = IoError("cannot read", path);
-      ::close(fd);
-      return Fail(e);
-    }
-    if (n == 0) break;
-    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buf.data()),
-                              static_cast<unsigned long long>(n));
-  }
-  ::close(fd);
+  CUTTLE_TRY_VOID(ReadBlocks(path, [&](std::string_view block) {
+    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(block.data()),
+                              static_cast<unsigned long long>(block.size()));
+  }));
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_final(&state, digest);
   std::string hex;

@@ -9,7 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { sleep } from './cluster.mjs';
+import { runProcess, sleep } from './cluster.mjs';
 
 export const AGENT_BIN = process.env.CUTTLE_AGENT_BIN;
 export const API_PREFIX = '/api/agent/v1';
@@ -182,17 +182,7 @@ function requireBin() {
 
 // Runs a cuttle-agent command to completion: { code, signal, stdout, stderr }.
 export function runAgentCli(args, { timeoutMs = 30000, env = {} } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(requireBin(), args, { env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runProcess(requireBin(), args, { env: { ...process.env, ...env }, timeoutMs });
 }
 
 // One agent: its home folder, `register` through the CLI, `run` as a child process.

@@ -48,10 +48,10 @@ export async function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Runs cuttle-server to completion (administration commands, or a node expected to exit).
-export function runServer(args, { env = {}, timeoutMs = 20000 } = {}) {
+// Runs a program to completion: { code, signal, stdout, stderr }; killed after timeoutMs.
+export function runProcess(bin, args, { env = process.env, timeoutMs = 20000 } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(SERVER_BIN, args, { env: { ...cleanEnv(), ...env } });
+    const child = spawn(bin, args, { env });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
@@ -61,6 +61,11 @@ export function runServer(args, { env = {}, timeoutMs = 20000 } = {}) {
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+// Runs cuttle-server to completion (administration commands, or a node expected to exit).
+export function runServer(args, { env = {}, timeoutMs = 20000 } = {}) {
+  return runProcess(SERVER_BIN, args, { env: { ...cleanEnv(), ...env }, timeoutMs });
 }
 
 function cleanEnv() {
