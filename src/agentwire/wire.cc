@@ -193,6 +193,12 @@ Result<ParsedAuthorization> ParseAuthorization(std::string_view header) {
   if (a.machine_id.empty() || a.machine_id.size() > 100) {
     return Fail(Unauthenticated("the machine id is missing."));
   }
+  // Machine ids are printable ASCII ("Machines-12"); anything else (bytes PostgreSQL would refuse
+  // as text) names no agent.
+  if (!std::all_of(a.machine_id.begin(), a.machine_id.end(),
+                   [](char c) { return c > ' ' && c < 0x7f; })) {
+    return Fail(Unauthenticated("the machine id is not an id."));
+  }
   auto [end, ec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), a.unix_ms);
   if (ec != std::errc() || end != parts[1].data() + parts[1].size()) {
     return Fail(Unauthenticated("the time is not a number of milliseconds."));

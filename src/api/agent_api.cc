@@ -1,10 +1,13 @@
 // The agent protocol's routes (docs/agent.md), /api/agent/v1: registration with an API key, and
 // the signed routes, which agents::AgentService authenticates itself (the signature covers the
 // body, so it is checked once the body is read).
+#include <fmt/format.h>
+
 #include "agents/service.h"
 #include "agentwire/wire.h"
 #include "api/handlers.h"
 #include "api/kit.h"
+#include "core/strings.h"
 
 namespace cuttle::api {
 
@@ -46,7 +49,17 @@ void AddAgentRoutes(ApiContext& ctx, http::Router& router) {
   const std::string prefix(agentwire::kApiPrefix);
   for (const auto& r : routes) {
     router.Add(r.method, prefix + r.path,
-               [&s, h = r.handler](http::Request& req) { return (s.*h)(req); },
+               [&s, h = r.handler](http::Request& req) {
+                 // PostgreSQL refuses a text parameter that is not UTF-8 (a 500): a path segment
+                 // that is not names no command or package.
+                 for (const auto& [name, value] : req.params) {
+                   if (!core::IsValidUtf8(value)) {
+                     return http::Response::Error(
+                         404, fmt::format("The {} in the path is not valid UTF-8.", name));
+                   }
+                 }
+                 return (s.*h)(req);
+               },
                {.max_body_bytes = r.max_body, .stream_body = false, .admit = {}, .probe = false});
   }
   router.Add("POST", prefix + "/register",

@@ -21,6 +21,9 @@ std::optional<int64_t> ParseInt(std::string_view s);
 // Appends the code point `cp` as UTF-8 (1 to 4 bytes). The caller passes a valid code point
 // (U+FFFD in place of anything else).
 void AppendUtf8(std::string& out, char32_t cp);
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF). PostgreSQL refuses any other text parameter with an error.
+bool IsValidUtf8(std::string_view text);
 
 // Why an archive entry named `path` (its bytes as stored) must not be extracted, e.g. "is an
 // absolute path"; nullopt if it may. Refused: empty names, NUL bytes, absolute paths ("/x",

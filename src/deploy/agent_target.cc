@@ -125,7 +125,7 @@ Result<std::optional<AgentCommandRow>> ReadCommand(db::Database& db, const std::
 CommandFollower::CommandFollower(db::Database& db, const crypto::SecretBox& secrets,
                                  tasks::Lease lease, AgentCommandRow row, std::string machine_name,
                                  int64_t claim_timeout_ms, LineFn on_line,
-                                 std::function<void()> flush)
+                                 std::function<Result<void>()> flush)
     : db_(db),
       secrets_(secrets),
       lease_(std::move(lease)),
@@ -161,7 +161,7 @@ Result<void> CommandFollower::Deliver() {
     if (delivered == row_.delivered_seq) return {};
     // The lines are written out before the row says they are: a node dying between the two
     // repeats them on adoption instead of losing them.
-    if (flush_) flush_();
+    if (flush_) CUTTLE_TRY_VOID(flush_());
     Fence fence(lease_);
     db::Params params = fence.params;
     params.push_back(delivered);
@@ -415,8 +415,11 @@ Result<engine::StepOutcome> AgentTarget::Run(const StepRequest& request,
                         execution_.node_name(), ensured.row.id, machine_name_, ensured.row.state));
   }
   CommandFollower follower(db, *options_.secrets, execution_.lease(), ensured.row, machine_name_,
-                           options_.claim_timeout_ms, on_line,
-                           [this] { (void)execution_.log().Flush(); });
+                           options_.claim_timeout_ms, on_line, [&]() -> Result<void> {
+                             // Both logs the lines went to (the task's and the unit's).
+                             if (callbacks.flush) return callbacks.flush();
+                             return execution_.log().Flush();
+                           });
   using Clock = std::chrono::steady_clock;
   const auto wait =
       std::min<std::chrono::milliseconds>(options_.poll, std::chrono::milliseconds(100));

@@ -96,11 +96,12 @@ struct CommandEnd {
 class CommandFollower {
  public:
   using LineFn = std::function<void(engine::LogCategory, std::string_view)>;
-  // `flush` writes out the log the lines went to before delivered_seq moves past them (a node
-  // dying in between repeats those lines on adoption rather than losing them).
+  // `flush` writes out every log the lines went to before delivered_seq moves past them (a node
+  // dying in between repeats those lines on adoption rather than losing them); when it fails,
+  // delivered_seq stays and Step fails with its error.
   CommandFollower(db::Database& db, const crypto::SecretBox& secrets, tasks::Lease lease,
                   AgentCommandRow row, std::string machine_name, int64_t claim_timeout_ms,
-                  LineFn on_line, std::function<void()> flush);
+                  LineFn on_line, std::function<Result<void>()> flush);
 
   // kLostOwnership when the lease no longer holds or another node delivered meanwhile.
   Result<std::optional<CommandEnd>> Step();
@@ -122,7 +123,7 @@ class CommandFollower {
   std::string machine_name_;
   int64_t claim_timeout_ms_;
   LineFn on_line_;
-  std::function<void()> flush_;
+  std::function<Result<void>()> flush_;
   bool cancel_sent_ = false;
 };
 

@@ -235,7 +235,7 @@ tasks::TaskOutcome RunHealthCheck(tasks::TaskExecution& x, const HealthOptions& 
           [&log, name](LogCategory cat, std::string_view text) {
             log(cat, fmt::format("{}: {}", name, text));
           },
-          [&x] { (void)x.log().Flush(); });
+          [&x] { return x.log().Flush(); });
     } else {
       c.status = "Healthy";
       c.summary =

@@ -749,6 +749,10 @@ UnitEnd Orchestration::RunUnit(const engine::PlannedStep& step, const engine::Pl
         (void)unit_log.FlushIfDue();  // a follower of the unit's file sees its lines within 200 ms
         return Stop();
       };
+      callbacks.flush = [&]() -> Result<void> {
+        CUTTLE_TRY_VOID(x_.log().Flush());
+        return unit_log.Flush();
+      };
       auto result = where->Run(request, callbacks);
       if (!result) {
         error = result.error().message();

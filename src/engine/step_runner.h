@@ -79,6 +79,10 @@ struct StepCallbacks {
   std::function<void(int percentage, std::string_view message)> on_progress;
   // Asked at least every 50 ms; a non-empty answer kills the script with that reason.
   std::function<std::string()> should_stop;
+  // Writes every line given to on_line so far to shared storage (every log it went to). A target
+  // that records how far its output was logged (an agent's delivered_seq) calls it first, so a
+  // node dying in between repeats lines on adoption instead of losing them. Optional.
+  std::function<Result<void>()> flush;
 };
 
 struct OutputVariable {

@@ -610,5 +610,73 @@ TEST_F(AgentProtocolTest, APackageDownloadsWholeAndResumesWithARange) {
   EXPECT_EQ(Signed(a, "GET", Path("/packages/Spaces-2/Hello/1.0.0")).status, 404);
 }
 
+// An answer to a bad request: 4xx, one line of Octopus-shaped JSON error.
+void ExpectClientError(const Reply& r, const std::string& what) {
+  EXPECT_GE(r.status, 400) << what << ": " << r.body;
+  EXPECT_LT(r.status, 500) << what << ": " << r.body;
+  auto j = core::ParseJson(r.body);
+  ASSERT_TRUE(j && j->is_object()) << what << ": " << r.body;
+  const std::string message = j->value("ErrorMessage", "");
+  EXPECT_FALSE(message.empty()) << what << ": " << r.body;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << what << ": " << r.body;
+}
+
+TEST_F(AgentProtocolTest, BadAgentRequestsAre4xxAndChangeNothing) {
+  Agent a = NewAgent("a");
+  Agent b = NewAgent("b");
+  const std::string id = Queue(a);
+  const int64_t epoch = Claimed(a, id);
+  ASSERT_EQ(epoch, 1);
+  const std::string log = Path("/commands/" + id + "/log/");
+  ExpectClientError(
+      Put(a, log + "0", std::string("{\"Category\":\"Info\",\"Text\":\"\xff\xfe\"}\n"), 1),
+      "non-UTF-8 chunk");
+  ExpectClientError(Put(a, log + "0", "\xff\xfe\n", 1), "binary chunk");
+  ExpectClientError(Put(a, log + "-1", Chunk("x"), 1), "negative seq");
+  ExpectClientError(Put(a, log + "x", Chunk("x"), 1), "seq not a number");
+  ExpectClientError(Put(a, log + "99999999999999999999", Chunk("x"), 1), "seq too large");
+  ExpectClientError(Put(a, log + "0", Chunk("x"), -1), "negative epoch");
+  ExpectClientError(Signed(a, "PUT", log + "0", Chunk("x"), {{"Cuttle-Epoch", "abc"}}),
+                    "bad epoch");
+  ExpectClientError(Signed(a, "PUT", log + "0", Chunk("x")), "no epoch");
+  ExpectClientError(Put(a, log + "0", std::string(agentwire::kMaxChunkBytes + 1, 'x'), 1),
+                    "huge chunk");
+  ExpectClientError(Put(b, log + "0", Chunk("x"), 1), "another agent's command");
+  ExpectClientError(Signed(b, "POST", Path("/commands/" + id + "/claim")), "claim of another's");
+  ExpectClientError(Signed(a, "POST", Path("/commands/%FF%FE/claim")), "non-UTF-8 command id");
+  ExpectClientError(Put(a, Path("/commands/%FF%FE/log/0"), Chunk("x"), 1), "non-UTF-8 id chunk");
+  ExpectClientError(Put(a, Path("/commands/%FF%FE/result"), ResultBody(-1), 1),
+                    "non-UTF-8 id result");
+  const std::string result = Path("/commands/" + id + "/result");
+  ExpectClientError(Put(a, result, "[]", 1), "result not an object");
+  ExpectClientError(Put(a, result, "{\"State\":\"bogus\"}", 1), "result bad state");
+  ExpectClientError(
+      Put(a, result, std::string("{\"State\":\"succeeded\",\"Message\":\"\xff\"}"), 1),
+      "non-UTF-8 result");
+  ExpectClientError(Put(a, result, "{\"State\":\"succeeded\",\"LastSeq\":-7}", 1),
+                    "result negative last seq");
+  ExpectClientError(Put(a, result, "{\"State\":\"succeeded\",\"LastSeq\":1e300}", 1),
+                    "result float last seq");
+  ExpectClientError(Signed(a, "GET", Path("/packages/Spaces-1/..%2F..%2Fetc/passwd")), "traversal");
+  ExpectClientError(Signed(a, "GET", Path("/packages/Spaces-1/%FF/1.0")), "non-UTF-8 package");
+  ExpectClientError(Signed(a, "GET", Path("/poll?wait=-1")), "negative wait");
+  ExpectClientError(Signed(a, "GET", Path("/poll?wait=%FF")), "non-UTF-8 wait");
+  {
+    const int64_t now = core::ToUnixMillis(core::SystemClock::Instance().Now());
+    const std::string header =
+        agentwire::AuthorizationHeader("\xff\xfe", a.key, "GET", Path("/me"), now, "");
+    ExpectClientError(Send(port(), "GET", Path("/me"), "", {{"Authorization", header}}),
+                      "non-UTF-8 machine id");
+  }
+  // Nothing changed.
+  EXPECT_EQ(State(id), "running");
+  auto chunks =
+      db_->Execute("SELECT COUNT(*) FROM agent_command_output WHERE command_id = $1", {id});
+  ASSERT_TRUE(chunks);
+  EXPECT_EQ(chunks->front().GetInt(0), 0);
+  auto row = db_->Execute("SELECT epoch FROM agent_commands WHERE id = $1", {id});
+  EXPECT_EQ(row->front().GetInt(0), 1);
+}
+
 }  // namespace
 }  // namespace cuttle::agents
