@@ -203,6 +203,7 @@ int Main(int argc, char** argv) {
   home = Absolute(home);
   if (*register_cmd) {
     if (reg.name.empty()) return Die(kExitUsage, "--name must not be empty");
+    if (reg.api_key.empty()) return Die(kExitUsage, "--api-key must not be empty");
     for (const auto& v : reg.environments) {
       if (v.empty()) return Die(kExitUsage, "--environment must not be empty");
     }

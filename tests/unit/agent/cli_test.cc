@@ -58,6 +58,10 @@ TEST(CliTest, BadArgumentsAreOneLineAndExitTwo) {
            reg + " --environment '' --role web",
            std::string("register --server ftp://host --api-key K --name n --environment E "
                        "--role r --home /tmp/x"),
+           std::string("register --server http://127.0.0.1:1 --api-key '' --name n --environment E "
+                       "--role r --home /tmp/x"),
+           std::string("register --server '' --api-key K --name n --environment E --role r "
+                       "--home /tmp/x"),
            std::string("run --home ''"),
            std::string("exec --home /tmp/x"),
        }) {
