@@ -13,7 +13,6 @@
 #include <filesystem>
 
 #include "agent/journal.h"
-#include "agent/journal.h"
 #include "storage/storage.h"
 
 namespace cuttle::agent {
