@@ -33,6 +33,7 @@
 #include "tasks/artifacts.h"
 #include "tasks/task_queue.h"
 #include "testing/fake_clock.h"
+#include "testing/http_client.h"
 #include "testing/temp_dir.h"
 
 namespace cuttle::agents {
@@ -46,51 +47,12 @@ using namespace std::chrono_literals;
 namespace bhttp = boost::beast::http;
 using SteadyClock = std::chrono::steady_clock;
 
-struct Reply {
-  int status = 0;
-  std::string body;
-  std::map<std::string, std::string, http::LessIgnoreCase> headers;
-  json Json() const {
-    auto j = core::ParseJson(body);
-    return j ? *j : json();
-  }
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
+using Reply = testing::HttpReply;
 
 // One request on a fresh connection; status 0 when the exchange failed.
 Reply Send(uint16_t port, const std::string& method, const std::string& target,
-           const std::string& body, const std::vector<std::pair<std::string, std::string>>& extra) {
-  namespace asio = boost::asio;
-  Reply reply;
-  try {
-    asio::io_context ioc;
-    asio::ip::tcp::socket socket(ioc);
-    socket.connect({asio::ip::make_address("127.0.0.1"), port});
-    timeval tv{.tv_sec = 40, .tv_usec = 0};
-    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-    req.set(bhttp::field::host, "test");
-    for (const auto& [k, v] : extra) req.set(k, v);
-    req.body() = body;
-    req.prepare_payload();
-    bhttp::write(socket, req);
-    boost::beast::flat_buffer buffer;
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    bhttp::read(socket, buffer, parser);
-    auto& res = parser.get();
-    reply.status = res.result_int();
-    reply.body = res.body();
-    for (const auto& f : res) {
-      reply.headers.emplace(std::string(f.name_string()), std::string(f.value()));
-    }
-  } catch (const std::exception&) {
-    reply.status = 0;
-  }
-  return reply;
+           const std::string& body, const testing::HttpHeaders& extra) {
+  return testing::HttpSend(port, method, target, body, extra);
 }
 
 struct Agent {

@@ -27,6 +27,7 @@
 #include "tasks/artifacts.h"
 #include "tasks/task_queue.h"
 #include "testing/fake_clock.h"
+#include "testing/http_client.h"
 #include "testing/temp_dir.h"
 
 namespace cuttle::api {
@@ -41,44 +42,11 @@ namespace bhttp = boost::beast::http;
 
 constexpr const char* kAdminPassword = "correct horse battery";
 
-struct Reply {
-  int status = 0;
-  std::string body;
-  std::vector<std::string> set_cookies;
-  json Json() const {
-    auto j = core::ParseJson(body);
-    return j ? *j : json();
-  }
-  std::string Message() const { return Json().value("ErrorMessage", ""); }
-};
+using Reply = testing::HttpReply;
 
 Reply Send(uint16_t port, const std::string& method, const std::string& target,
-           const std::string& body, const std::vector<std::pair<std::string, std::string>>& extra) {
-  namespace asio = boost::asio;
-  Reply reply;
-  try {
-    asio::io_context ioc;
-    asio::ip::tcp::socket socket(ioc);
-    socket.connect({asio::ip::make_address("127.0.0.1"), port});
-    bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-    req.set(bhttp::field::host, "test");
-    if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
-    for (const auto& [k, v] : extra) req.set(k, v);
-    req.body() = body;
-    req.prepare_payload();
-    bhttp::write(socket, req);
-    boost::beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> res;
-    bhttp::read(socket, buffer, res);
-    reply.status = res.result_int();
-    reply.body = res.body();
-    for (const auto& f : res) {
-      if (f.name() == bhttp::field::set_cookie) reply.set_cookies.emplace_back(f.value());
-    }
-  } catch (const std::exception&) {
-    reply.status = 0;
-  }
-  return reply;
+           const std::string& body, const testing::HttpHeaders& extra) {
+  return testing::HttpSend(port, method, target, body, extra);
 }
 
 // What a browser keeps after signing in: the two cookies' values.
@@ -164,7 +132,7 @@ class UsersApiTest : public ::testing::Test {
 
   // The value of cookie `name` among a reply's Set-Cookie headers.
   static std::string CookieValue(const Reply& r, const std::string& name) {
-    for (const auto& c : r.set_cookies) {
+    for (const auto& c : r.Headers("Set-Cookie")) {
       if (c.starts_with(name + "="))
         return c.substr(name.size() + 1, c.find(';') - name.size() - 1);
     }
@@ -204,12 +172,14 @@ TEST_F(UsersApiTest, SignInSetsOctopusCookiesThatEveryNodeAccepts) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json()["Username"], "admin");
   EXPECT_EQ(r.Json()["IsRequestor"], true);
-  ASSERT_EQ(r.set_cookies.size(), 2u);
-  EXPECT_TRUE(r.set_cookies[0].starts_with("OctopusIdentificationToken_inst-1="));
-  EXPECT_NE(r.set_cookies[0].find("HttpOnly"), std::string::npos);
-  EXPECT_EQ(r.set_cookies[0].find("Max-Age"), std::string::npos);  // a browser-session cookie
-  EXPECT_TRUE(r.set_cookies[1].starts_with("Octopus-Csrf-Token_inst-1="));
-  EXPECT_EQ(r.set_cookies[1].find("HttpOnly"), std::string::npos);  // the portal's script reads it
+  ASSERT_EQ(r.Headers("Set-Cookie").size(), 2u);
+  EXPECT_TRUE(r.Headers("Set-Cookie")[0].starts_with("OctopusIdentificationToken_inst-1="));
+  EXPECT_NE(r.Headers("Set-Cookie")[0].find("HttpOnly"), std::string::npos);
+  EXPECT_EQ(r.Headers("Set-Cookie")[0].find("Max-Age"),
+            std::string::npos);  // a browser-session cookie
+  EXPECT_TRUE(r.Headers("Set-Cookie")[1].starts_with("Octopus-Csrf-Token_inst-1="));
+  EXPECT_EQ(r.Headers("Set-Cookie")[1].find("HttpOnly"),
+            std::string::npos);  // the portal's script reads it
 
   Browser b{CookieValue(r, "OctopusIdentificationToken_inst-1"),
             CookieValue(r, "Octopus-Csrf-Token_inst-1")};
@@ -229,7 +199,7 @@ TEST_F(UsersApiTest, SignInSetsOctopusCookiesThatEveryNodeAccepts) {
 
   auto remembered = Login(*b_, "admin", kAdminPassword, true);
   ASSERT_EQ(remembered.status, 200);
-  EXPECT_NE(remembered.set_cookies[0].find("Max-Age=1209600"), std::string::npos);
+  EXPECT_NE(remembered.Headers("Set-Cookie")[0].find("Max-Age=1209600"), std::string::npos);
 }
 
 TEST_F(UsersApiTest, AStateChangingCallWithACookieNeedsTheCsrfToken) {
@@ -254,8 +224,8 @@ TEST_F(UsersApiTest, SignOutEndsTheSessionOnEveryNode) {
   EXPECT_EQ(WithCookie(*b_, b, "GET", "/api/users/me").status, 200);
   auto out = WithCookie(*b_, b, "POST", "/api/users/logout");
   ASSERT_EQ(out.status, 200) << out.body;
-  ASSERT_EQ(out.set_cookies.size(), 2u);
-  EXPECT_NE(out.set_cookies[0].find("Max-Age=0"), std::string::npos);
+  ASSERT_EQ(out.Headers("Set-Cookie").size(), 2u);
+  EXPECT_NE(out.Headers("Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
   auto after = WithCookie(*a_, b, "GET", "/api/users/me");
   EXPECT_EQ(after.status, 401);
   // Signing out again is harmless.
@@ -279,7 +249,7 @@ TEST_F(UsersApiTest, AWrongPasswordAndAnUnknownUserAnswerAlike) {
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(wrong.Message(), "Invalid username or password.");
   EXPECT_EQ(unknown.Message(), wrong.Message());
-  EXPECT_TRUE(wrong.set_cookies.empty());
+  EXPECT_TRUE(wrong.Headers("Set-Cookie").empty());
   EXPECT_EQ(Send(a_->server->port(), "POST", "/api/users/login", "{}", {}).status, 400);
 }
 
@@ -297,7 +267,7 @@ TEST_F(UsersApiTest, TheTenthWrongPasswordLocksTheUserOnEveryNode) {
     auto right = Login(*n, "admin", kAdminPassword);
     EXPECT_EQ(right.status, 400);
     EXPECT_NE(right.Message().find("locked"), std::string::npos);
-    EXPECT_TRUE(right.set_cookies.empty());
+    EXPECT_TRUE(right.Headers("Set-Cookie").empty());
   }
   // API keys keep working for the locked user; the lockout is in the audit log.
   EXPECT_EQ(WithKey(*a_, "GET", "/api/users/me").status, 200);
