@@ -35,7 +35,7 @@ def stop(proc, *dirs, timeout=20):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def start_node_on_new_database(server, database, key):
+def start_node_on_new_database(server, database, key, extra=()):
     """One node on a new PostgreSQL database `database` (under with-postgres.sh's server), with
     its own shared directory; waits until it answers. Returns (proc, port, shared dir, db url)."""
     import base64
@@ -53,7 +53,7 @@ def start_node_on_new_database(server, database, key):
     proc = subprocess.Popen(
         [server, "run", "--node-name", "bench", "--listen", f"127.0.0.1:{port}", "--shared-dir",
          data, "--database", url, "--master-key", base64.b64encode(os.urandom(32)).decode(),
-         "--admin-api-key", key],
+         "--admin-api-key", key, *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 30
     while True:

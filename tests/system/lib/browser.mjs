@@ -21,16 +21,21 @@ export function artifactsDir(name) {
   return dir;
 }
 
-// Launches Chromium headless; `name` names the artifacts folder. Returns the page and helpers.
-export async function openBrowser(name, { baseURL, log = console.log } = {}) {
-  const dir = artifactsDir(name);
-  log(`screenshots: ${dir}`);
-  const browser = await chromium.launch({
+// Debian's Chromium, headless (the benchmarks in bench/ launch it through here too).
+export function launchChromium() {
+  return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run'],
   });
+}
+
+// Launches Chromium headless; `name` names the artifacts folder. Returns the page and helpers.
+export async function openBrowser(name, { baseURL, log = console.log } = {}) {
+  const dir = artifactsDir(name);
+  log(`screenshots: ${dir}`);
+  const browser = await launchChromium();
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const consoleErrors = [];
