@@ -11,7 +11,7 @@ packages=(
   # libraries (DESIGN.md §2.2)
   libboost-dev libboost-system-dev libpq-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libssl-dev libsodium-dev
-  libarchive-dev libyaml-dev libexpat1-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
+  libarchive-dev libyaml-dev libexpat1-dev libcurl4-openssl-dev libgtest-dev libgmock-dev zlib1g-dev
   # servers and tools the tests and benchmarks start
   postgresql-15 postgresql-client-15 haproxy nginx-light wrk curl procps util-linux python3 python3-cryptography nodejs
   # the browser the portal's tests drive through playwright-core (no browser download)

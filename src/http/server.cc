@@ -53,6 +53,7 @@
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "http/compress.h"
 #include "http/http.h"
 
 namespace cuttle::http {
@@ -926,7 +927,9 @@ auto Server::Impl::Guarded(std::string_view what, Request& req, Fn&& fn) -> decl
 }
 
 Response Server::Impl::Invoke(const Handler& handler, Request& req) {
-  return Guarded("handler", req, [&] { return handler(req); });
+  Response r = Guarded("handler", req, [&] { return handler(req); });
+  CompressForClient(req, r);  // on the handler's pool thread, not an I/O thread
+  return r;
 }
 
 std::optional<Response> Server::Impl::InvokeAdmission(const Admission& admit, Request& req) {

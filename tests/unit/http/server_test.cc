@@ -183,6 +183,28 @@ TEST_F(ServerTest, PingHasNodeHeaderAndContentLength) {
   EXPECT_EQ(Std((*r)["Content-Length"]), "15");
 }
 
+// A large JSON answer goes gzipped to a client that accepts gzip, as it is to one that does not.
+TEST_F(ServerTest, LargeJsonAnswersAreGzippedForClientsThatAcceptIt) {
+  const std::string big = std::string("[") + std::string(40000, '1') + "]";
+  router_->Add("GET", "/api/big", [&](Request&) {
+    return Response::Text(200, big, "application/json; charset=utf-8");
+  });
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/api/big", "Accept-Encoding: gzip\r\n")));
+  auto gz = c.Read();
+  ASSERT_TRUE(gz);
+  EXPECT_EQ(gz->result_int(), 200);
+  EXPECT_EQ(Std((*gz)["Content-Encoding"]), "gzip");
+  EXPECT_EQ(Std((*gz)["Vary"]), "Accept-Encoding");
+  EXPECT_LT(gz->body().size(), big.size() / 10);
+  ASSERT_TRUE(c.Send(Get("/api/big")));
+  auto plain = c.Read();
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(Std((*plain)["Content-Encoding"]), "");
+  EXPECT_EQ(plain->body(), big);
+}
+
 TEST_F(ServerTest, NotFoundAndMethodNotAllowedAreOctopusErrorsWithNodeHeader) {
   Start();
   TestClient c(port());
