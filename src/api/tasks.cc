@@ -1,7 +1,10 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/handlers.h"
@@ -83,6 +86,28 @@ Result<tasks::TaskFilter> ReadFilter(ApiContext& ctx, const http::Request& req) 
     f.has_pending_interruptions = core::EqualsIgnoreCase(*v, "true");
   }
   return f;
+}
+
+// How much of a log /raw?limit= answers from `from`: the bytes up to and including the last
+// newline within `limit` bytes, so a reader loading a big log in chunks gets whole lines; all
+// `limit` bytes when one line is longer than that. The file is scanned backwards in small reads,
+// so a large limit costs no large buffer.
+Result<uint64_t> LengthToLastLine(const std::string& path,
+                                  const std::optional<std::string>& recorded, uint64_t from,
+                                  uint64_t limit) {
+  if (recorded) {
+    auto nl = std::string_view(*recorded).substr(from, limit).rfind('\n');
+    return nl == std::string_view::npos ? limit : nl + 1;
+  }
+  constexpr uint64_t kWindow = 64 * 1024;
+  uint64_t end = from + limit;  // exclusive; the caller made sure the log reaches it
+  while (end > from) {
+    uint64_t start = end - std::min(kWindow, end - from);
+    CUTTLE_TRY(auto window, tasks::ReadLog(path, start, end - start));
+    if (auto nl = window.rfind('\n'); nl != std::string::npos) return start + nl + 1 - from;
+    end = start;
+  }
+  return limit;
 }
 
 // A task's JSON with its pending interruptions' types (model::TaskJson).
@@ -218,6 +243,14 @@ Result<http::Response> GetTaskRaw(ApiContext& ctx, http::Request& req) {
     }
     offset = *n;
   }
+  std::optional<uint64_t> limit;
+  if (auto l = req.Query("limit")) {
+    auto n = core::ParseInt(*l);
+    if (!n || *n < 1) {
+      return Fail(Error::InvalidArgument("The 'limit' parameter must be a positive integer."));
+    }
+    limit = static_cast<uint64_t>(*n);
+  }
   // Streamed from shared storage: any node serves a log another node is still writing, from the
   // offset a tailing client has already read.
   std::string path = tasks::TaskLogPath(ctx.options.tasklogs_dir, task->id);
@@ -228,10 +261,16 @@ Result<http::Response> GetTaskRaw(ApiContext& ctx, http::Request& req) {
     if (recorded) size = recorded->size();
   }
   uint64_t from = std::min<uint64_t>(static_cast<uint64_t>(offset), size);
-  http::Response r = http::Response::Text(200, recorded ? recorded->substr(from) : "");
+  uint64_t length = size - from;
+  if (limit && length > *limit) {
+    CUTTLE_TRY(length, LengthToLastLine(path, recorded, from, *limit));
+  }
+  http::Response r =
+      http::Response::Text(200, recorded ? recorded->substr(from, length) : std::string());
+  // The whole log's size, whatever the limit: a reader knows how far it still has to go.
   r.SetHeader("X-Cuttle-Log-Size", std::to_string(size));
   r.SetHeader("X-Cuttle-Task-State", tasks::StateName(model::ShownState(*task)));
-  if (!recorded && size > from) r.file = http::FileBody{path, from, size - from};
+  if (!recorded && length > 0) r.file = http::FileBody{path, from, length};
   return r;
 }
 
