@@ -315,15 +315,16 @@ class CommandWorker {
     cancel_at_ = std::chrono::steady_clock::now();
   }
 
-  // Runners that ignore the cancel (stuck writing) are killed, process group and all, after 30 s.
+  // Runners that ignore the cancel (stuck writing) are killed after 30 s with everything in their
+  // session: the script runs in a process group of its own, and may have started more groups.
   void EnforceCancel() {
     if (!cancel_sent_ || killed_) return;
     if (std::chrono::steady_clock::now() - cancel_at_ < std::chrono::seconds(30)) return;
     killed_ = true;
     const auto& st = journal_.state();
     if (st.pid > 0 && st.pid_start != 0 && ProcessStartTime(st.pid) == st.pid_start) {
-      pid_t group = ::getpgid(st.pid);
-      if (group > 1) ::kill(-group, SIGKILL);
+      pid_t session = ::getsid(st.pid);
+      if (session > 1) KillSession(session, SIGKILL);
     }
   }
 

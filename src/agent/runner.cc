@@ -185,19 +185,41 @@ nlohmann::json HealthFacts(const std::string& home) {
   return facts;
 }
 
-uint64_t ProcessStartTime(int pid) {
-  if (pid <= 0) return 0;
+namespace {
+
+// Field `n` (1-based, n >= 3) of /proc/<pid>/stat; empty when there is no such process.
+std::string StatField(int pid, int n) {
+  if (pid <= 0) return "";
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // Field 2 (comm) may hold spaces and parentheses: count fields after its last ')'.
   auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos) return "";
   std::istringstream rest(text.substr(close + 1));
   std::string field;
-  for (int i = 3; i <= 22; ++i) {
-    if (!(rest >> field)) return 0;
+  for (int i = 3; i <= n; ++i) {
+    if (!(rest >> field)) return "";
   }
-  return std::strtoull(field.c_str(), nullptr, 10);
+  return field;
+}
+
+}  // namespace
+
+uint64_t ProcessStartTime(int pid) {
+  return std::strtoull(StatField(pid, 22).c_str(), nullptr, 10);
+}
+
+int KillSession(int sid, int sig) {
+  if (sid <= 1 || sid == ::getsid(0)) return 0;  // never init's, never our own
+  int killed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int pid = std::atoi(name.c_str());
+    if (std::atoi(StatField(pid, 6).c_str()) == sid && ::kill(pid, sig) == 0) ++killed;
+  }
+  return killed;
 }
 
 bool RunnerAlive(const CommandJournal& journal) {

@@ -35,6 +35,11 @@ int ExecRunner(const std::string& home, const std::string& command_id, int repor
 bool RunnerAlive(const CommandJournal& journal);
 // /proc/<pid>/stat's start time (clock ticks after boot); 0 when there is no such process.
 uint64_t ProcessStartTime(int pid);
+// Sends `sig` to every process in session `sid` (/proc/<pid>/stat's session field): the runner, its
+// script, and whatever the script started in process groups of its own. Processes that left the
+// session (setsid) are out of reach. Refuses sid <= 1 and the caller's own session. Returns how
+// many processes were signalled.
+int KillSession(int sid, int sig);
 // The cache path a package command's file is read from: <home>/packages/<sha256>.
 std::string PackagePath(const std::string& home, const agentwire::PackageInfo& p);
 // Facts a health command reports: host name, OS, architecture, agent version, free disk.

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -174,6 +175,49 @@ TEST(RunnerTest, ProcessStartTimeTellsAReusedPidApart) {
   EXPECT_GT(ProcessStartTime(::getpid()), 0u);
   EXPECT_EQ(ProcessStartTime(0), 0u);
   EXPECT_EQ(ProcessStartTime(999'999'999), 0u);
+}
+
+// A session like a runner's: its leader, plus two children that each moved to a process group of
+// their own (as a script and what it starts do). KillSession reaches all three, and nothing else.
+TEST(RunnerTest, KillSessionReachesEveryProcessGroupInTheSession) {
+  // Orphans (the children, once the leader dies) come back to this process to be reaped.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t leader = ::fork();
+  ASSERT_GE(leader, 0);
+  if (leader == 0) {
+    ::setsid();
+    for (int i = 0; i < 2; ++i) {
+      pid_t c = ::fork();
+      if (c == 0) {
+        ::setpgid(0, 0);
+        for (;;) ::pause();
+      }
+      ::setpgid(c, c);  // as well as the child, so the group exists before the pid is reported
+      (void)!::write(fds[1], &c, sizeof(c));
+    }
+    for (;;) ::pause();
+  }
+  ::close(fds[1]);
+  pid_t children[2];
+  ASSERT_EQ(::read(fds[0], &children[0], sizeof(pid_t)), static_cast<ssize_t>(sizeof(pid_t)));
+  ASSERT_EQ(::read(fds[0], &children[1], sizeof(pid_t)), static_cast<ssize_t>(sizeof(pid_t)));
+  ::close(fds[0]);
+  // The leader has called setsid once its children exist (it did so before forking them).
+  ASSERT_EQ(::getsid(leader), leader);
+  ASSERT_NE(::getpgid(children[0]), ::getpgid(leader));
+
+  EXPECT_EQ(KillSession(0, SIGKILL), 0);
+  EXPECT_EQ(KillSession(1, SIGKILL), 0);
+  EXPECT_EQ(KillSession(::getsid(0), SIGKILL), 0);  // never the caller's own session
+  EXPECT_EQ(KillSession(leader, SIGKILL), 3);
+  for (pid_t p : {leader, children[0], children[1]}) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(p, &status, 0), p);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << p;
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
 }  // namespace
