@@ -79,9 +79,11 @@ export interface DeploymentAction {
   ActionType: string;
   IsDisabled?: boolean;
   IsRequired?: boolean;
+  Condition?: string;
   Environments: string[];
   ExcludedEnvironments: string[];
   Channels: string[];
+  TenantTags?: string[];
   Packages: PackageReference[];
   Properties: Properties;
   [key: string]: unknown;
