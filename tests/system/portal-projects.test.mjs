@@ -168,6 +168,21 @@ test('the process editor: add script, manual and package steps, reorder by keybo
     'at the top, focus moves to the step\'s Move down');
   assert.equal(await page.getByRole('button', { name: 'Move up Deploy web', exact: true }).isDisabled(), true);
 
+  // A step added by mistake is deleted; focus goes back to the list.
+  await page.getByRole('button', { name: 'Add script step', exact: true }).click();
+  assert.deepEqual(await names(), ['Deploy web', 'Say hello', 'Approve', 'Run a script']);
+  await page.getByRole('button', { name: 'Delete step', exact: true }).click();
+  assert.deepEqual(await names(), ['Deploy web', 'Say hello', 'Approve']);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Approve');
+
+  // Leaving through a link with unsaved changes asks; dismissed, the page stays.
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); void d.dismiss(); });
+  await page.getByRole('navigation', { name: 'Project Web shop' }).getByRole('link', { name: 'Overview', exact: true }).click();
+  assert.match(asked, /unsaved changes/);
+  assert.match(page.url(), /\/process$/);
+  await page.getByText('Unsaved changes').waitFor();
+
   await save.click();
   await page.getByText(/^Saved \(version \d+\)\.$/).waitFor();
   assert.equal(await save.isDisabled(), true);
