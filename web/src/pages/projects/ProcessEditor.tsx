@@ -126,6 +126,24 @@ export function ProcessEditor({ processUrl }: { processUrl?: string }) {
     return () => window.removeEventListener('beforeunload', warn);
   }, [dirty]);
 
+  // Following a link inside the portal with unsaved changes asks first too (BrowserRouter has no
+  // navigation blocker): a capturing listener sees the click before the router does.
+  useEffect(() => {
+    if (!dirty) return;
+    const guard = (e: MouseEvent) => {
+      if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      const link = (e.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null;
+      if (!link || link.target === '_blank' || link.origin !== window.location.origin) return;
+      if (link.pathname === window.location.pathname) return;
+      if (!window.confirm('The process has unsaved changes. Leave this page and lose them?')) {
+        e.preventDefault();
+        e.stopPropagation();
+      }
+    };
+    document.addEventListener('click', guard, true);
+    return () => document.removeEventListener('click', guard, true);
+  }, [dirty]);
+
   // Focus where the last action left it (a moved step's button, a new step's name).
   useEffect(() => {
     if (focusAfter.current) {
@@ -195,6 +213,8 @@ export function ProcessEditor({ processUrl }: { processUrl?: string }) {
   };
 
   const current = rows.find((r) => r.key === selected) ?? rows[0];
+  // Embedded (a runbook's page names the process with an h2), the editor's own headings are h3.
+  const Heading = processUrl ? 'h3' : 'h2';
   const conflict = saveError?.status === 409;
 
   const body = (
@@ -229,7 +249,7 @@ export function ProcessEditor({ processUrl }: { processUrl?: string }) {
           )}
           <div className="process-columns">
             <div className="process-steps">
-              <h2 id={`${ids}-steps`}>Steps</h2>
+              <Heading id={`${ids}-steps`}>Steps</Heading>
               {rows.length === 0 && <p>No steps yet. Add one below.</p>}
               <ol className="step-list" aria-labelledby={`${ids}-steps`}>
                 {rows.map((r, i) => {
@@ -291,6 +311,7 @@ export function ProcessEditor({ processUrl }: { processUrl?: string }) {
               <StepEditor
                 key={current.key}
                 idBase={`${ids}-${current.key}`}
+                heading={Heading}
                 nameId={`${ids}-name-${current.key}`}
                 step={current.step}
                 onChange={(f) => change(current.key, f)}
@@ -319,6 +340,7 @@ export function ProcessEditor({ processUrl }: { processUrl?: string }) {
 
 interface StepEditorProps {
   idBase: string;
+  heading: 'h2' | 'h3';
   nameId: string;
   step: DeploymentStep;
   onChange: (f: (s: DeploymentStep) => DeploymentStep) => void;
@@ -328,7 +350,7 @@ interface StepEditorProps {
   packageIds: string[];
 }
 
-function StepEditor({ idBase, nameId, step, onChange, onDelete, environments, feeds, packageIds }: StepEditorProps) {
+function StepEditor({ idBase, heading: Heading, nameId, step, onChange, onDelete, environments, feeds, packageIds }: StepEditorProps) {
   const action = step.Actions?.[0];
   const type = action?.ActionType;
   // The roles field keeps what is typed (spaces, a trailing comma); the step gets the clean list.
@@ -340,9 +362,9 @@ function StepEditor({ idBase, nameId, step, onChange, onDelete, environments, fe
   return (
     <div className="panel step-editor" role="region" aria-labelledby={id('title')}>
       <div className="step-editor-head">
-        <h2 id={id('title')}>
+        <Heading id={id('title')}>
           {kindLabel(type)} step: {step.Name || '(unnamed)'}
-        </h2>
+        </Heading>
         <button type="button" className="danger" onClick={onDelete}>
           Delete step
         </button>
