@@ -11,6 +11,8 @@ import type { LogFollow } from './useLogFollower';
 
 export const ROW_HEIGHT = 20;
 const MARGIN_ROWS = 30;
+// "2026-12-03T09:25:11.229+00:00": the view shows the time of day, the title the whole instant.
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/;
 
 const KIND_CLASS: Record<number, string> = {
   [KIND_VERBOSE]: 'log-row log-verbose',
@@ -55,7 +57,9 @@ export function LogView({ follow, showVerbose }: { follow: LogFollow; showVerbos
         style={{ top: row * ROW_HEIGHT }}
         data-line-number={index + 1}
       >
-        <span className="log-time">{line.time}</span>
+        <span className="log-time" title={line.time}>
+          {ISO_TIME.test(line.time) ? line.time.slice(11, 23) : line.time}
+        </span>
         <span className="log-category">{line.category}</span>
         <span className="log-message">{line.message}</span>
       </div>,
