@@ -4,13 +4,14 @@
 //
 // Test hooks on the scroller: data-line-count (lines read), data-shown-line-count (lines the
 // view holds with the verbose filter), data-log-offset (bytes read), data-log-complete ("true" once
-// a finished task's whole log is read). Each row carries data-line-number (1-based, in the log).
+// a finished task's whole log is read), data-reconnecting ("true" while reads fail and are
+// retried). Each row carries data-line-number (1-based, in the log).
 import { useCallback, useLayoutEffect, useRef, useState } from 'react';
 import { KIND_ERROR, KIND_VERBOSE, KIND_WARNING, parseLine } from './rawLog';
 import type { LogFollow } from './useLogFollower';
 
 export const ROW_HEIGHT = 20;
-const MARGIN_ROWS = 30;
+const MARGIN_ROWS = 12;
 // "2026-12-03T09:25:11.229+00:00": the view shows the time of day, the title the whole instant.
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/;
 
@@ -79,6 +80,7 @@ export function LogView({ follow, showVerbose }: { follow: LogFollow; showVerbos
       data-shown-line-count={shown}
       data-log-offset={store.offset}
       data-log-complete={follow.done ? 'true' : 'false'}
+      data-reconnecting={follow.reconnecting ? 'true' : 'false'}
     >
       <div className="log-body" style={{ height: shown * ROW_HEIGHT }}>
         {rows}

@@ -181,6 +181,10 @@ export function TaskPage() {
     }
   };
 
+  // A failed read while the page has what it needs (a node died; HAProxy sends the next request
+  // to another): a small status, not an alert, while every part retries on its own.
+  const reconnecting = follow.reconnecting || (details.data !== undefined && details.error !== undefined);
+  const problem = (follow.reconnecting ? follow.problem : details.error?.message) ?? '';
   const root = details.data?.ActivityLogs?.[0];
   const steps = root ? (root.Children.length > 0 ? root.Children : [root]) : [];
   const verboseId = 'show-verbose';
@@ -200,7 +204,7 @@ export function TaskPage() {
         <Link to="/tasks">All tasks</Link>
       </p>
       <ErrorMessage error={actionError} />
-      <ErrorMessage error={details.error} />
+      {!details.data && <ErrorMessage error={details.error} />}
       {!task && !details.error && <p role="status">Loading…</p>}
       {task && <Header task={task} deployment={deployment} now={now} />}
 
@@ -236,8 +240,8 @@ export function TaskPage() {
             {follow.store.count.toLocaleString()} lines
             {follow.size > 0 && follow.store.offset < follow.size && ` (loading ${Math.floor((100 * follow.store.offset) / follow.size)}%)`}
           </span>
-          <span role="status" className="log-reconnecting">
-            {follow.reconnecting ? `Reconnecting… ${follow.problem ?? ''}` : ''}
+          <span role="status" aria-label="Log connection" className="log-reconnecting">
+            {reconnecting ? `Reconnecting… ${problem}` : ''}
           </span>
         </div>
         <LogView follow={follow} showVerbose={showVerbose} />

@@ -9,6 +9,8 @@ import { isFinal } from './format';
 import { fetchRaw, LogStore } from './rawLog';
 
 export const CHUNK_BYTES = 1024 * 1024;
+// The first read is small, so the first lines show at once; the rest comes in big chunks.
+const FIRST_CHUNK_BYTES = 64 * 1024;
 const FOLLOW_MS = 500;
 const RETRY_MS = 250;
 // A read hanging longer than this (a node that died without closing) is given up and retried.
@@ -54,7 +56,8 @@ export function useLogFollower(taskId: string): LogFollow {
         controller = new AbortController();
         const hung = setTimeout(() => controller?.abort(), READ_TIMEOUT_MS);
         try {
-          const chunk = await fetchRaw(taskId, store.offset, CHUNK_BYTES, controller.signal);
+          const limit = store.offset === 0 ? FIRST_CHUNK_BYTES : CHUNK_BYTES;
+          const chunk = await fetchRaw(taskId, store.offset, limit, controller.signal);
           clearTimeout(hung);
           if (stopped) return;
           if (store.append(chunk.bytes) > 0) version++;
