@@ -2,12 +2,13 @@
 // prints 300 lines (and verbose ones) over ~3 s is followed live on its task page — every line
 // arrives once, in order, in the virtualised log, also across reads that fail for a while (as when
 // the node serving them dies) and are retried; the verbose toggle hides and shows the verbose
-// lines; a manual intervention is approved in place with notes; another task is cancelled from
+// lines; a manual intervention is approved in place with notes; guided failure shows its buttons
+// and the API's message when an answer is refused; another task is cancelled from
 // its page; the tasks list filters by state, kind and activity, and keeps its filters in the URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ADMIN_KEY, Node, freePort, tempDir, SERVER_BIN, eventually } from './lib/cluster.mjs';
@@ -65,7 +66,7 @@ const scriptAction = (name, body) => step(name, 'web', action(name, 'Octopus.Scr
 }));
 
 // A project of `steps`, released as 1.0.0 and deployed to Dev; its task's id.
-async function deployProject(name, steps) {
+async function deployProject(name, steps, { guided = false } = {}) {
   const project = await new ProjectRepository(client, SPACE).create(NewProject(name, ids.group, ids.lifecycle));
   const processes = new DeploymentProcessRepository(client, SPACE);
   const proc = await processes.get(project);
@@ -73,7 +74,7 @@ async function deployProject(name, steps) {
   await processes.update(project, proc);
   await new ReleaseRepository(client, SPACE).create({ spaceName: SPACE, ProjectName: name, ReleaseVersion: '1.0.0' });
   const d = await new DeploymentRepository(client, SPACE).create({
-    spaceName: SPACE, ProjectName: name, ReleaseVersion: '1.0.0', EnvironmentNames: ['Dev'],
+    spaceName: SPACE, ProjectName: name, ReleaseVersion: '1.0.0', EnvironmentNames: ['Dev'], UseGuidedFailure: guided,
   });
   return { taskId: d.DeploymentServerTasks[0].ServerTaskId, projectId: project.Id };
 }
@@ -86,8 +87,9 @@ async function browser(t) {
   return session;
 }
 
-// The console's errors, but for the reads the first test made fail on purpose.
-const unexpectedErrors = () => session.consoleErrors.filter((e) => !/ERR_CONNECTION_RESET/.test(e));
+// The console's errors, but for the log reads the first test makes fail and the answer the
+// guided-failure test has refused (409), on purpose.
+const unexpectedErrors = () => session.consoleErrors.filter((e) => !/ERR_CONNECTION_RESET|status of 409/.test(e));
 
 const stateOf = (page) => page.getByTestId('task-state').textContent();
 async function waitState(page, state, timeoutMs = 30000) {
@@ -226,6 +228,53 @@ test('a manual intervention is approved in place, with notes', async (t) => {
   await screenshot('manual-approved');
 });
 
+test('guided failure offers its buttons in place; a refused answer shows the API\'s message', async (t) => {
+  const { page, screenshot } = await browser(t);
+  const mark = path.join(dir, 'flaky-ran-once');
+  // The retry waits for the test to let it finish, so the task still runs while the page answers.
+  const release = path.join(dir, 'flaky-may-finish');
+  const { taskId } = await deployProject('Flaky', [scriptAction('Flaky', [
+    `if [ ! -f '${mark}' ]; then touch '${mark}'; echo "first try fails"; exit 3; fi`,
+    `while [ ! -f '${release}' ]; do sleep 0.05; done`,
+    'echo "second time lucky"',
+  ].join('\n'))], { guided: true });
+  await page.goto(`/app/tasks/${taskId}`);
+  const prompt = page.getByRole('region', { name: /^Guided failure:/ });
+  const retry = prompt.getByRole('button', { name: 'Retry', exact: true });
+  await retry.waitFor({ timeout: 30000 });
+  for (const name of ['Fail', 'Ignore', 'Exclude machine from deployment']) {
+    assert.equal(await prompt.getByRole('button', { name, exact: true }).count(), 1, name);
+  }
+  // Fail asks once more, in place; Back leaves it unanswered.
+  await prompt.getByRole('button', { name: 'Fail', exact: true }).click();
+  await prompt.getByRole('button', { name: 'Confirm Fail', exact: true }).waitFor();
+  await prompt.getByRole('button', { name: 'Back', exact: true }).click();
+  await retry.waitFor();
+
+  // Someone answers first (the page still shows the prompt it polled): the page's answer is
+  // refused and it shows what the API said.
+  const pending = await node.get(`/api/interruptions?regarding=${taskId}&pendingOnly=true`);
+  const stale = pending.text;
+  await page.route(/\/api\/interruptions\?/, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: stale }));
+  const id = pending.json.Items[0].Id;
+  assert.equal((await node.api('PUT', `/api/interruptions/${id}/responsible`)).status, 200);
+  assert.equal((await node.api('POST', `/api/interruptions/${id}/submit`, { body: { Guidance: 'Retry', Notes: 'by the API' } })).status, 200);
+  const refusal = await node.api('PUT', `/api/interruptions/${id}/responsible`);
+  assert.equal(refusal.status, 409, refusal.text);
+  await page.getByLabel('Notes', { exact: true }).fill('too late');
+  await retry.click();
+  const alert = prompt.getByRole('alert');
+  await alert.waitFor();
+  assert.equal((await alert.textContent()).trim(), refusal.json.ErrorMessage);
+  await screenshot('guided-failure-refused');
+  await page.unroute(/\/api\/interruptions\?/);
+  writeFileSync(release, '');
+  await waitState(page, 'Success');
+  await prompt.waitFor({ state: 'detached' });
+  const log = page.getByRole('log', { name: 'Task log' });
+  await log.locator('.log-message', { hasText: 'second time lucky' }).waitFor();
+});
+
 test('a running task is cancelled from its page', async (t) => {
   const { page, screenshot } = await browser(t);
   const { taskId } = await deployProject('Sleepy', [scriptAction('Sleep', 'echo "going to sleep"; sleep 60; echo "woke up"')]);
@@ -246,7 +295,7 @@ test('the tasks list filters, links each task, and keeps its filters in the URL'
   await page.goto('/app/tasks');
   await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
   const rows = page.getByRole('table').locator('tbody tr');
-  await eventually(async () => (await rows.count()) >= 3, { what: 'the three deployments listed' });
+  await eventually(async () => (await rows.count()) >= 4, { what: 'the four deployments listed' });
   await screenshot('tasks-list');
 
   await page.getByLabel('State', { exact: true }).selectOption('Canceled');
@@ -262,11 +311,11 @@ test('the tasks list filters, links each task, and keeps its filters in the URL'
   await page.getByLabel('Task kind', { exact: true }).selectOption('Health');
   await page.getByText('No tasks match.').waitFor();
   await page.getByLabel('Task kind', { exact: true }).selectOption('Deploy');
-  await eventually(async () => (await rows.count()) === 3, { what: 'the three deployments' });
+  await eventually(async () => (await rows.count()) === 4, { what: 'the four deployments' });
   await page.getByLabel('Show', { exact: true }).selectOption('running');
   await page.getByText('No tasks match.').waitFor();
   await page.getByLabel('Show', { exact: true }).selectOption('');
-  await eventually(async () => (await rows.count()) === 3, { what: 'the three deployments again' });
+  await eventually(async () => (await rows.count()) === 4, { what: 'the four deployments again' });
 
   // Each row links to its task page.
   const link = page.locator(`tr[data-task-id="${ids.canceled}"]`).getByRole('link', { name: 'Deploy Sleepy release 1.0.0 to Dev' });

@@ -208,7 +208,7 @@ export function TaskPage() {
       {!task && !details.error && <p role="status">Loading…</p>}
       {task && <Header task={task} deployment={deployment} now={now} />}
 
-      {interruptions.data && (
+      {interruptions.data && !finished && (
         <Interruptions
           items={interruptions.data.Items}
           onAnswered={() => {
