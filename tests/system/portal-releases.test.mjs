@@ -173,6 +173,23 @@ test('variables, a channel, a release with an older package, a deployment the li
   assert.equal(hotfix.LifecycleId, null);
   assert.deepEqual(hotfix.Rules.map((r) => [r.VersionRange, r.ActionPackages[0].DeploymentAction]), [['[1.0,1.1)', 'Deploy web']]);
   await session.screenshot('channels');
+  // Edit, then delete a second channel.
+  await page.getByRole('button', { name: 'Add channel', exact: true }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Scratch');
+  await page.getByRole('button', { name: 'Create channel', exact: true }).click();
+  await page.getByRole('rowheader', { name: 'Scratch' }).waitFor();
+  await page.getByRole('button', { name: 'Edit Scratch', exact: true }).click();
+  await page.getByLabel('Description', { exact: true }).fill('edited');
+  await page.getByLabel('Lifecycle', { exact: true }).selectOption({ label: 'Dev then Prod' });
+  await page.getByRole('button', { name: 'Save channel', exact: true }).click();
+  await page.getByRole('row').filter({ hasText: 'edited' }).waitFor();
+  const scratch = (await ok('GET', `/api/projects/${ids.project}/channels`)).Items.find((c) => c.Name === 'Scratch');
+  assert.equal(scratch.Description, 'edited');
+  assert.ok(scratch.LifecycleId, 'the lifecycle was chosen');
+  assert.equal(await page.getByRole('button', { name: 'Delete Default', exact: true }).count(), 0, 'the default channel cannot be deleted');
+  await page.getByRole('button', { name: 'Delete Scratch', exact: true }).click();
+  await page.getByRole('rowheader', { name: 'Scratch' }).waitFor({ state: 'detached' });
+  assert.equal((await ok('GET', `/api/projects/${ids.project}/channels`)).Items.length, 2);
 
   // --- create a release, picking the older package version ---
   await page.goto(`${projectUrl}/releases/new`);
@@ -196,6 +213,17 @@ test('variables, a channel, a release with an older package, a deployment the li
   assert.deepEqual(release.SelectedPackages.map((p) => [p.ActionName, p.Version]), [['Deploy web', '1.0.0']]);
   assert.equal(release.ReleaseNotes, 'The first release.');
   assert.equal(release.ChannelId, channels.find((c) => c.IsDefault).Id);
+
+  // The next release is proposed as 0.0.2; a taken version is refused with the API's message.
+  await page.goto(`${projectUrl}/releases/new`);
+  await eventually(async () => (await version.inputValue()) === '0.0.2', { what: 'the proposed version 0.0.2' });
+  await version.fill('0.0.1');
+  await page.getByRole('button', { name: 'Create release', exact: true }).click();
+  const refused = await node.api('POST', '/api/releases', { body: { ProjectId: ids.project, Version: '0.0.1' } });
+  assert.ok(refused.status >= 400 && refused.json?.ErrorMessage, refused.text);
+  await page.getByRole('alert').filter({ hasText: refused.json.ErrorMessage }).waitFor();
+  await page.goto(`${projectUrl}/releases/0.0.1`);
+  await page.getByRole('heading', { name: 'Release 0.0.1', level: 1 }).waitFor();
 
   // --- deploy: only Dev is offered; deploying opens the task ---
   const deployButtons = page.getByRole('button', { name: /^Deploy to / });
@@ -249,5 +277,5 @@ test('variables, a channel, a release with an older package, a deployment the li
   assert.deepEqual(runs.map((r) => [r.RunbookId, r.EnvironmentId, r.TaskId]), [[runbook.Id, ids.dev, runTask]]);
   assert.equal((await waitTask(runTask)).State, 'Success');
   await session.screenshot('runbook-task');
-  assert.deepEqual(session.consoleErrors.filter((e) => !/status of (401|409)/.test(e)), []);
+  assert.deepEqual(session.consoleErrors.filter((e) => !/status of 4\d\d/.test(e)), []);
 });
