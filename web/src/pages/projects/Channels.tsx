@@ -12,7 +12,7 @@ import type {
   LifecycleResource,
   ProcessResource,
   ProjectResource,
-} from './types';
+} from './releaseTypes';
 import './releases.css';
 
 interface Draft {

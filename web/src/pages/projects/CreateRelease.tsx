@@ -14,7 +14,7 @@ import type {
   ProcessResource,
   ReleaseResource,
   SelectedPackage,
-} from './types';
+} from './releaseTypes';
 import { latestVersion, nextReleaseVersion, satisfiesRule, sortVersionsDescending } from './versions';
 import './releases.css';
 

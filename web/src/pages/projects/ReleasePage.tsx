@@ -17,7 +17,7 @@ import type {
   ProgressionResource,
   ProjectResource,
   ReleaseResource,
-} from './types';
+} from './releaseTypes';
 import './releases.css';
 
 const POLL_MS = 2000;

@@ -7,7 +7,7 @@ import { Page, ErrorMessage } from '../../components/Page';
 import { api, ApiError } from '../../api/client';
 import { ProcessEditor } from './ProcessEditor';
 import { useProjectById, useResource } from './useProjectById';
-import type { Named, RunbookResource, RunbookRunAnswer, RunbookSnapshotResource } from './types';
+import type { Named, RunbookResource, RunbookRunAnswer, RunbookSnapshotResource } from './releaseTypes';
 import './releases.css';
 
 // The process editor takes the process to edit (processUrl); typed here so this page builds

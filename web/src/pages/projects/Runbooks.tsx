@@ -4,7 +4,7 @@ import { Link, useNavigate } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
 import { api, ApiError } from '../../api/client';
 import { useProjectById, useResource } from './useProjectById';
-import type { Collection, RunbookResource } from './types';
+import type { Collection, RunbookResource } from './releaseTypes';
 import './releases.css';
 
 export function Runbooks() {

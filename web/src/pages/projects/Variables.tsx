@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Page, ErrorMessage } from '../../components/Page';
 import { api, ApiError } from '../../api/client';
 import { useProjectById, useResource } from './useProjectById';
-import type { Named, ScopeKey, VariableResource, VariableScope, VariableSetResource } from './types';
+import type { Named, ScopeKey, VariableResource, VariableScope, VariableSetResource } from './releaseTypes';
 import './releases.css';
 
 interface Row {

@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useParams } from 'react-router-dom';
 import { api, ApiError } from '../../api/client';
-import type { ProjectResource } from './types';
+import type { ProjectResource } from './releaseTypes';
 
 export interface Loaded<T> {
   data?: T;

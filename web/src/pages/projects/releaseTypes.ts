@@ -1,5 +1,5 @@
-// The Octopus resource shapes the project pages read and write (PascalCase, as the API sends
-// them): variables, channels, runbooks, releases and deployments.
+// The Octopus resource shapes the release-area pages (variables, channels, runbooks, releases)
+// read and write (PascalCase, as the API sends them).
 
 export interface Named {
   Id: string;
