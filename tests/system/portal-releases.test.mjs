@@ -268,7 +268,17 @@ test('variables, a channel, a release with an older package, a deployment the li
   await page.getByLabel('Snapshot notes', { exact: true }).fill('first');
   await page.getByRole('button', { name: 'Publish snapshot', exact: true }).click();
   await page.getByRole('status').filter({ hasText: /^Published / }).waitFor();
-  await page.getByLabel('Environment', { exact: true }).selectOption({ label: 'Dev' });
+  // Settings: the runbook runs only in Dev; the run form then offers only Dev.
+  await page.getByLabel('Only these environments', { exact: true }).check();
+  await page.getByLabel('Runs in Dev', { exact: true }).check();
+  await page.getByRole('button', { name: 'Save settings', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+  const scoped = await ok('GET', `/api/runbooks/${runbook.Id}`);
+  assert.deepEqual([scoped.EnvironmentScope, scoped.Environments, scoped.Description], ['Specified', [ids.dev], 'Restarts the shop']);
+  const environment = page.getByLabel('Environment', { exact: true });
+  await eventually(async () => JSON.stringify(await environment.locator('option').allTextContents()) === '["Dev"]',
+                   { what: 'only Dev offered to run in' });
+  await environment.selectOption({ label: 'Dev' });
   await session.screenshot('runbook');
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.waitForURL(/\/app\/tasks\/ServerTasks-\d+$/);

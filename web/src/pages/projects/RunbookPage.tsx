@@ -14,6 +14,95 @@ import './releases.css';
 // against the editor's placeholder too.
 const RunbookProcessEditor = ProcessEditor as unknown as ComponentType<{ processUrl?: string }>;
 
+const SCOPE_CHOICES: { value: string; label: string }[] = [
+  { value: 'All', label: 'All environments' },
+  { value: 'Specified', label: 'Only these environments' },
+  { value: 'FromProjectLifecycles', label: 'The environments of the project’s lifecycle' },
+];
+
+// Name, description and the environments the runbook may run in (PUT /api/runbooks/{id}).
+function RunbookSettings({ runbook, environments, onSaved }: { runbook: RunbookResource; environments: Named[]; onSaved: () => void }) {
+  const [name, setName] = useState(runbook.Name);
+  const [description, setDescription] = useState(runbook.Description ?? '');
+  const [scope, setScope] = useState(runbook.EnvironmentScope || 'All');
+  const [chosen, setChosen] = useState<string[]>(runbook.Environments ?? []);
+  const [error, setError] = useState<ApiError>();
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setSaved(false);
+    try {
+      await api.put(`/api/runbooks/${encodeURIComponent(runbook.Id)}`, {
+        ...runbook,
+        Name: name,
+        Description: description,
+        EnvironmentScope: scope,
+        Environments: scope === 'Specified' ? chosen : [],
+      });
+      setSaved(true);
+      onSaved();
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="rel-form" onSubmit={save} aria-labelledby="runbook-settings">
+      <h2 id="runbook-settings">Settings</h2>
+      <label htmlFor="runbook-name">Runbook name</label>
+      <input id="runbook-name" value={name} required onChange={(e) => setName(e.target.value)} />
+      <label htmlFor="runbook-description">Runbook description</label>
+      <textarea id="runbook-description" value={description} onChange={(e) => setDescription(e.target.value)} />
+      <fieldset>
+        <legend>Runs in</legend>
+        {SCOPE_CHOICES.map((c) => (
+          <div className="check" key={c.value}>
+            <input
+              type="radio"
+              id={`runbook-scope-${c.value}`}
+              name="runbook-scope"
+              value={c.value}
+              checked={scope === c.value}
+              onChange={() => setScope(c.value)}
+            />
+            <label htmlFor={`runbook-scope-${c.value}`}>{c.label}</label>
+          </div>
+        ))}
+        {scope === 'Specified' &&
+          environments.map((env) => (
+            <div className="check" key={env.Id}>
+              <input
+                type="checkbox"
+                id={`runbook-env-${env.Id}`}
+                checked={chosen.includes(env.Id)}
+                onChange={(e) => setChosen((c) => (e.target.checked ? [...c, env.Id] : c.filter((x) => x !== env.Id)))}
+              />
+              <label htmlFor={`runbook-env-${env.Id}`}>
+                <span className="visually-hidden">Runs in </span>
+                {env.Name}
+              </label>
+            </div>
+          ))}
+      </fieldset>
+      <ErrorMessage error={error} />
+      <div className="rel-actions">
+        <button type="submit" disabled={busy}>
+          Save settings
+        </button>
+        <span role="status" className="status">
+          {saved ? 'Settings saved.' : ''}
+        </span>
+      </div>
+    </form>
+  );
+}
+
 export function RunbookPage() {
   const { data: project, error: projectError, projectId } = useProjectById();
   const runbookId = useParams().runbookId ?? '';
@@ -134,9 +223,10 @@ export function RunbookPage() {
               <ErrorMessage error={publishError} />
             </section>
             <section aria-labelledby="runbook-process">
-              <h2 id="runbook-process">Process</h2>
+              <h2 id="runbook-process">Runbook process</h2>
               <RunbookProcessEditor processUrl={`/api/runbookProcesses/${encodeURIComponent(rb.RunbookProcessId)}`} />
             </section>
+            <RunbookSettings key={rb.Id} runbook={rb} environments={environments.data ?? []} onSaved={runbook.reload} />
           </>
         )}
       </div>
