@@ -87,9 +87,19 @@ export function CreateRelease() {
     }
   }, [channels.data, channelId]);
 
+  // A donor package gives the release its version (the picked version of that package).
+  const donor = project?.VersioningStrategy?.DonorPackage;
+  const donorKey = donor?.DeploymentAction ? `${donor.DeploymentAction}\u0000${donor.PackageReference ?? ''}` : undefined;
+  const donorVersion = donorKey ? picked[donorKey] : undefined;
+
   // The proposed version, until the user types one.
   useEffect(() => {
-    if (versionEdited || !project || !last.data || !channel || !channelLast.data) return;
+    if (versionEdited) return;
+    if (donorKey) {
+      setVersion(donorVersion ?? '');
+      return;
+    }
+    if (!project || !last.data || !channel || !channelLast.data) return;
     setVersion(
       nextReleaseVersion(project.VersioningStrategy?.Template, {
         lastVersion: last.data.Items[0]?.Version,
@@ -97,7 +107,7 @@ export function CreateRelease() {
         channelName: channel.Name,
       }),
     );
-  }, [versionEdited, project, last.data, channel, channelLast.data]);
+  }, [versionEdited, donorKey, donorVersion, project, last.data, channel, channelLast.data]);
 
   // The feed's versions of each package.
   useEffect(() => {
@@ -190,6 +200,9 @@ export function CreateRelease() {
                 setVersion(e.target.value);
               }}
             />
+            {donorKey && (
+              <p className="hint">The project takes release versions from the package of the step {donor?.DeploymentAction}.</p>
+            )}
             <label htmlFor="release-channel">Channel</label>
             <select id="release-channel" value={channelId} onChange={(e) => setChannelId(e.target.value)}>
               {channels.data!.Items.map((c) => (

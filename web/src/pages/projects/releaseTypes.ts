@@ -18,7 +18,12 @@ export interface ProjectResource {
   LifecycleId: string;
   DeploymentProcessId: string;
   VariableSetId: string;
-  VersioningStrategy?: { Template?: string; DonorPackage?: unknown; DonorPackageStepId?: string | null };
+  VersioningStrategy?: {
+    Template?: string;
+    // The release takes this package's version (its action and package reference).
+    DonorPackage?: { DeploymentAction?: string; PackageReference?: string | null } | null;
+    DonorPackageStepId?: string | null;
+  };
 }
 
 export type ScopeKey = 'Environment' | 'Role' | 'Machine' | 'Channel' | 'Action' | 'ProcessOwner' | 'TenantTag';
