@@ -78,8 +78,8 @@ export function Machines() {
       </p>
       <div className="filters" role="search" aria-label="Filter deployment targets">
         <label>
-          Environment
-          <select value={environment} onChange={(e) => setFilter('environment', e.target.value)}>
+          <span id="filter-environment-label">Environment</span>
+          <select aria-labelledby="filter-environment-label" value={environment} onChange={(e) => setFilter('environment', e.target.value)}>
             <option value="">All environments</option>
             {envList.map((e) => (
               <option key={e.Id} value={e.Id}>
@@ -89,8 +89,8 @@ export function Machines() {
           </select>
         </label>
         <label>
-          Role
-          <select value={role} onChange={(e) => setFilter('role', e.target.value)}>
+          <span id="filter-role-label">Role</span>
+          <select aria-labelledby="filter-role-label" value={role} onChange={(e) => setFilter('role', e.target.value)}>
             <option value="">All roles</option>
             {roles.map((r) => (
               <option key={r} value={r}>
@@ -100,8 +100,8 @@ export function Machines() {
           </select>
         </label>
         <label>
-          Health
-          <select value={health} onChange={(e) => setFilter('health', e.target.value)}>
+          <span id="filter-health-label">Health</span>
+          <select aria-labelledby="filter-health-label" value={health} onChange={(e) => setFilter('health', e.target.value)}>
             <option value="">Any health</option>
             {HEALTH_STATUSES.map((s) => (
               <option key={s} value={s}>

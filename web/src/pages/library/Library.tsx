@@ -239,8 +239,9 @@ export function Library() {
       <h2>Packages</h2>
       <div className="lib-search" role="search">
         <label>
-          Search packages
+          <span id="package-search-label">Search packages</span>
           <input
+            aria-labelledby="package-search-label"
             type="search"
             value={filter}
             onChange={(e) => {
