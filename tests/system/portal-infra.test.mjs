@@ -98,6 +98,23 @@ test('sign in, then create two environments and reorder them through the Environ
   await alert.waitFor();
   assert.match((await alert.textContent()).trim(), new RegExp('^' + refused.json.ErrorMessage.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   await session.screenshot('environments-duplicate');
+
+  // Edit, then delete (confirmed) a third one.
+  await page.getByLabel('Name', { exact: true }).fill('Scratch');
+  await page.getByRole('button', { name: 'Create environment', exact: true }).click();
+  await table.getByRole('rowheader', { name: 'Scratch', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Edit Scratch', exact: true }).click();
+  await page.getByLabel('New name', { exact: true }).fill('Scratchpad');
+  await page.getByLabel('New description', { exact: true }).fill('To throw away');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await table.getByRole('rowheader', { name: 'Scratchpad', exact: true }).waitFor();
+  assert.equal((await envNamed('Scratchpad'))?.Description, 'To throw away');
+  await page.getByRole('button', { name: 'Delete Scratchpad', exact: true }).click();
+  await page.getByText('Delete the environment Scratchpad?').waitFor();
+  await session.screenshot('environments-confirm-delete');
+  await page.getByRole('button', { name: 'Yes, delete', exact: true }).click();
+  await table.getByRole('rowheader', { name: 'Scratchpad', exact: true }).waitFor({ state: 'detached' });
+  assert.equal(await envNamed('Scratchpad'), undefined);
   assert.deepEqual(unexpected(session.consoleErrors), []);
 });
 
