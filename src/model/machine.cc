@@ -1,5 +1,6 @@
 #include "model/machine.h"
 
+#include "core/strings.h"
 #include "model/document.h"
 
 namespace cuttle::model {
@@ -57,6 +58,8 @@ nlohmann::json MachineJson(const repo::MachineRow& m) {
                {{"Self", self},
                 {"Connection", self + "/connection"},
                 {"TasksTemplate", self + "/tasks{?skip,take}"}}}};
+  // Cuttle's own: the agent's last contact (ISO 8601), null for a target without an agent.
+  doc["LastContact"] = m.last_contact_ms ? json(core::FormatIso8601(*m.last_contact_ms)) : json();
   AddExtras(doc, m.doc);
   doc.erase(kStatusSummaryOf);  // Cuttle's own bookkeeping, not Octopus's shape
   if (!doc.contains("Slug")) doc["Slug"] = Slugify(m.name);

@@ -26,7 +26,8 @@ inline constexpr std::string_view kMachineFields[] = {"Name",
                                                       "Thumbprint",
                                                       "Uri",
                                                       "HasLatestCalamari",
-                                                      "IsInProcess"};
+                                                      "IsInProcess",
+                                                      "LastContact"};
 
 // The document key beside "StatusSummary" naming the HealthStatus the summary was written for
 // (by the Health task); the summary is shown only while the machine still has that status. Not

@@ -25,6 +25,9 @@ struct MachineRow {
   std::optional<std::string> thumbprint;  // the endpoint's, for an agent
   std::vector<std::string> roles;
   std::vector<std::string> environment_ids;
+  // An agent's last authenticated request (its registration until it polls), database clock in
+  // ms; nullopt for a target without an agent. Read from `agents`, never written through here.
+  std::optional<int64_t> last_contact_ms;
   // Endpoint, Slug, TenantIds, TenantTags, TenantedDeploymentParticipation and unknown keys.
   nlohmann::json doc = nlohmann::json::object();
 };

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -540,6 +541,51 @@ TEST_F(AgentProtocolTest, LivenessMarksASilentAgentUnavailableAndBackWhenItPolls
   auto seen = db_->Execute("SELECT last_seen_node FROM agents WHERE machine_id = $1", {a.id});
   EXPECT_EQ(seen->front().GetString(0), "n1");
   EXPECT_EQ(*service_->hub().MarkUnavailable(), 0);
+}
+
+// The machines resource carries Cuttle's LastContact: the agent's last_seen_at as ISO 8601 on the
+// one target, the list and the environment's list; null for a target without an agent; a PUT
+// neither changes nor stores it.
+TEST_F(AgentProtocolTest, MachinesShowTheirAgentsLastContact) {
+  Agent a = NewAgent("a");
+  ASSERT_TRUE(
+      db_->Execute("UPDATE agents SET last_seen_at = 1767225600000 WHERE machine_id = $1", {a.id}));
+  auto cloud = WithKey("POST", "/api/machines",
+                       {{"Name", "cloud"},
+                        {"EnvironmentIds", {env_ids_[0]}},
+                        {"Roles", {"web"}},
+                        {"Endpoint", {{"CommunicationStyle", "None"}}}});
+  ASSERT_EQ(cloud.status, 201) << cloud.body;
+  EXPECT_TRUE(cloud.Json()["LastContact"].is_null()) << cloud.body;
+  const std::string cloud_id = cloud.Json()["Id"];
+
+  auto one = WithKey("GET", "/api/Spaces-1/machines/" + a.id, nullptr);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.Json()["LastContact"], "2026-01-01T00:00:00.000+00:00") << one.body;
+  const std::vector<std::string> lists = {"/api/machines",
+                                          "/api/environments/" + env_ids_[0] + "/machines"};
+  for (const std::string& list : lists) {
+    auto page = WithKey("GET", list, nullptr);
+    ASSERT_EQ(page.status, 200) << page.body;
+    std::map<std::string, json> by_name;
+    const json items = page.Json()["Items"];
+    for (const auto& m : items) {
+      by_name[m["Name"].get<std::string>()] = m["LastContact"];
+    }
+    EXPECT_EQ(by_name["a"], "2026-01-01T00:00:00.000+00:00") << list << ": " << page.body;
+    EXPECT_TRUE(by_name["cloud"].is_null()) << list;
+  }
+
+  // A client's LastContact is not the server's: ignored, not kept as an extra property.
+  auto put = WithKey("PUT", "/api/machines/" + cloud_id, {{"LastContact", "2020-01-01T00:00:00Z"}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_TRUE(put.Json()["LastContact"].is_null()) << put.body;
+
+  // A poll moves it forward.
+  EXPECT_EQ(Signed(a, "GET", Path("/poll?wait=0")).status, 204);
+  ASSERT_TRUE(service_->hub().FlushLiveness());
+  auto after = WithKey("GET", "/api/machines/" + a.id, nullptr).Json();
+  EXPECT_GT(after["LastContact"].get<std::string>(), "2026-01-01T00:00:00.000+00:00");
 }
 
 TEST_F(AgentProtocolTest, APackageDownloadsWholeAndResumesWithARange) {
