@@ -395,18 +395,12 @@ Result<http::Response> GetDashboard(ApiContext& ctx, http::Request& req) {
     return etag;
   };
   auto answer = [&](int64_t version, std::shared_ptr<const std::string> body) {
-    auto r = body ? http::Response::Text(200, "", "application/json; charset=utf-8")
-                  : http::Response::Text(304, "");
-    if (body) r.shared_body = std::move(body);
-    r.SetHeader("ETag", etag_of(version));
-    r.SetHeader("Cache-Control", "no-cache");  // revalidate on every use
-    return r;
+    return TaggedAnswer(req, etag_of(version), std::move(body));
   };
   // The counter is read before the rows: a change committed in between is then either in the
   // rows (and the next request, seeing a higher counter, builds again) or not yet committed.
   CUTTLE_TRY(auto versions, repo::ReadDashboardVersions(ctx.db, space));
-  if (auto match = req.Header("If-None-Match");
-      match && http::IfNoneMatch(*match, etag_of(versions.version))) {
+  if (ClientHasTag(req, etag_of(versions.version))) {
     return answer(versions.version, nullptr);
   }
   if (auto body = ctx.dashboard->Find(key, versions.version)) {

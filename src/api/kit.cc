@@ -105,6 +105,22 @@ http::Admission Gate(ApiContext& ctx, Access access, Permission permission) {
   };
 }
 
+bool ClientHasTag(const http::Request& req, const std::string& etag) {
+  auto match = req.Header("If-None-Match");
+  return match && http::IfNoneMatch(*match, etag);
+}
+
+http::Response TaggedAnswer(const http::Request& req, const std::string& etag,
+                            std::shared_ptr<const std::string> body) {
+  const bool not_modified = body == nullptr || ClientHasTag(req, etag);
+  auto r = not_modified ? http::Response::Text(304, "")
+                        : http::Response::Text(200, "", "application/json; charset=utf-8");
+  if (!not_modified) r.shared_body = std::move(body);
+  r.SetHeader("ETag", etag);
+  r.SetHeader("Cache-Control", "no-cache");
+  return r;
+}
+
 Result<repo::PageQuery> ReadListParams(const http::Request& req) {
   repo::PageQuery q;
   // Huge values such as 2147483647 are fine; negative or non-numeric ones are 400.

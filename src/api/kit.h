@@ -130,6 +130,16 @@ http::Response ListResponse(std::string_view item_type, const http::Request& req
                               CollectionJson(item_type, req.path, std::move(items), page.total, q));
 }
 
+// A polled resource's answer under an entity tag: sets ETag and "Cache-Control: no-cache"
+// (revalidate on every use), and answers 304 without a body when the request's If-None-Match
+// lists `etag`. `body` may be null when the caller already knows the tag matches. Used by the
+// dashboard and the nodes summary, which the portal polls every second.
+http::Response TaggedAnswer(const http::Request& req, const std::string& etag,
+                            std::shared_ptr<const std::string> body);
+
+// True when the request's If-None-Match lists `etag`.
+bool ClientHasTag(const http::Request& req, const std::string& etag);
+
 // The `/all` form: a bare array.
 template <class Row>
 http::Response AllResponse(const std::vector<Row>& rows,

@@ -1,8 +1,11 @@
 #include "repo/nodes.h"
 
+#include <fmt/format.h>
+
 #include "api/handlers.h"
 #include "api/kit.h"
 #include "core/strings.h"
+#include "crypto/crypto.h"
 #include "model/node.h"
 
 namespace cuttle::api {
@@ -97,16 +100,28 @@ Result<http::Response> DeleteNode(ApiContext& ctx, http::Request& req) {
   return http::Response::Json(200, json::object());
 }
 
-Result<http::Response> NodesSummary(ApiContext& ctx, http::Request&) {
+// Polled by the portal's Nodes page every second, so it answers under an ETag: the SHA-256 of
+// the body. LastSeen is given to the whole second (the page shows seconds; the milliseconds of a
+// heartbeat would change the tag on every beat for nothing). A live node still heartbeats every
+// heartbeat_ms (1 s by default), so while nodes are live the tag moves about once a second and
+// the 304 saves most when nothing heartbeats (a stopped cluster's rows) or heartbeat_ms is longer
+// than the poll; the page's "seen N s ago" column is what makes the body change that often.
+Result<http::Response> NodesSummary(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto nodes, repo::ListAllNodes(ctx.db, Timeout(ctx)));
   json items = json::array();
-  for (const auto& n : nodes) {
+  for (auto& n : nodes) {
+    n.last_seen -= n.last_seen % 1000;
     json j = model::NodeJson(n);
     j.erase("Links");
     items.push_back(std::move(j));
   }
-  return http::Response::Json(
-      200, {{"Nodes", std::move(items)}, {"Links", {{"Self", "/api/octopusservernodes/summary"}}}});
+  json body = {{"Nodes", std::move(items)},
+               {"Links", {{"Self", "/api/octopusservernodes/summary"}}}};
+  auto text = std::make_shared<const std::string>(body.dump());
+  // The installation id keeps one database's tag from matching another's.
+  const std::string etag =
+      fmt::format("\"nodes-{}-{}\"", ctx.installation_id, crypto::Sha256Hex(*text).substr(0, 32));
+  return TaggedAnswer(req, etag, std::move(text));
 }
 
 }  // namespace cuttle::api

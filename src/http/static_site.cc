@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -129,10 +131,56 @@ std::vector<std::string> AcceptedEncodings(std::string_view accept_encoding) {
   return out;
 }
 
-StaticSite::StaticSite(std::string root) : root_(std::move(root)) {
-  while (root_.size() > 1 && root_.back() == '/') {
-    root_.pop_back();
+StaticSite::StaticSite(std::string root, std::string shared_assets)
+    : root_(std::move(root)), shared_assets_(std::move(shared_assets)) {
+  for (std::string* dir : {&root_, &shared_assets_}) {
+    while (dir->size() > 1 && dir->back() == '/') {
+      dir->pop_back();
+    }
   }
+}
+
+Result<int> StaticSite::PublishAssets() const {
+  namespace fs = std::filesystem;
+  const fs::path from = fs::path(root_) / std::string(kImmutableDir);
+  std::error_code ec;
+  if (shared_assets_.empty() || !fs::is_directory(from, ec)) {
+    return 0;
+  }
+  const fs::path to(shared_assets_);
+  fs::create_directories(to, ec);
+  if (ec) {
+    return Fail(Error::Internal(
+        fmt::format("cannot create the shared assets folder {}: {}", to.string(), ec.message())));
+  }
+  int copied = 0;
+  for (const fs::directory_entry& entry : fs::directory_iterator(from, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.front() == '.' || !entry.is_regular_file(ec)) {
+      continue;
+    }
+    const fs::path target = to / name;
+    std::error_code size_ec;
+    const auto have = fs::file_size(target, size_ec);
+    if (!size_ec && have == entry.file_size(ec)) {
+      continue;  // published already (names are content hashes)
+    }
+    const fs::path temp = to / fmt::format(".{}.{}.tmp", name, ::getpid());
+    fs::copy_file(entry.path(), temp, fs::copy_options::overwrite_existing, ec);
+    if (!ec) {
+      fs::rename(temp, target, ec);
+    }
+    if (ec) {
+      fs::remove(temp, size_ec);
+      return Fail(Error::Internal(
+          fmt::format("cannot publish {} into {}: {}", name, to.string(), ec.message())));
+    }
+    ++copied;
+  }
+  if (ec) {
+    return Fail(Error::Internal(fmt::format("cannot list {}: {}", from.string(), ec.message())));
+  }
+  return copied;
 }
 
 bool StaticSite::HasIndex() const {
@@ -146,6 +194,11 @@ Response StaticSite::Serve(const Request& req, std::string_view rest) const {
   std::string name(rest.empty() ? kIndex : rest);
   std::string path = root_ + "/" + name;
   std::optional<struct stat> st = RegularFile(path);
+  if (!st && name.starts_with(kImmutableDir) && !shared_assets_.empty()) {
+    // Another build's asset (a rolling upgrade): what some node published.
+    path = shared_assets_ + "/" + name.substr(kImmutableDir.size());
+    st = RegularFile(path);
+  }
   if (!st) {
     if (name.starts_with(kImmutableDir)) {
       return Response::Error(404, "The resource '" + req.path + "' was not found.");

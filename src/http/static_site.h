@@ -12,6 +12,12 @@
 // - Only plain names are served: a segment that is empty, ".", "..", starts with '.', or holds a
 //   backslash or NUL is refused (404), so nothing outside the folder is reachable.
 //
+// - Rolling upgrades: nodes of two builds serve at once, and an index.html from an upgraded node
+//   names hashed assets that an old node does not have (and the reverse). So each node publishes
+//   its `assets/` into a folder every node shares (PublishAssets, at start), and a name under
+//   `assets/` missing from the node's own build is served from that folder, with the same rules
+//   (immutable, compressed twins). Published assets are never removed here.
+//
 // Thread-safety: immutable after construction; Serve may be called from any thread. It reads
 // the file system on each call (stat), so a rebuild is served without a restart.
 #pragma once
@@ -27,7 +33,8 @@ namespace cuttle::http {
 class StaticSite {
  public:
   // `root`: the folder holding index.html (it may be missing: every answer is then 404).
-  explicit StaticSite(std::string root);
+  // `shared_assets`: the folder every node publishes its assets into ("" for none).
+  explicit StaticSite(std::string root, std::string shared_assets = "");
 
   // `rest`: the path below the mount point, without a leading '/' ("" is the app's root).
   Response Serve(const Request& req, std::string_view rest) const;
@@ -35,10 +42,18 @@ class StaticSite {
   // True when `root` holds an index.html (checked at start to warn about an unbuilt portal).
   bool HasIndex() const;
 
+  // Copies each file of `<root>/assets/` into `shared_assets` (created if missing): written under
+  // a hidden temporary name, then renamed, so another node never serves half a file; a file that
+  // is already there with the same size is left alone. Returns how many files it copied; an error
+  // (the shared folder cannot be written) names the path. Nothing to publish is not an error.
+  Result<int> PublishAssets() const;
+
   const std::string& root() const { return root_; }
+  const std::string& shared_assets() const { return shared_assets_; }
 
  private:
   std::string root_;
+  std::string shared_assets_;
 };
 
 // The encodings a request's Accept-Encoding allows among "br" and "gzip", best first; a coding

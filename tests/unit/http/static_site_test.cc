@@ -168,6 +168,78 @@ TEST_F(StaticSiteTest, UnbuiltPortalIs404) {
   EXPECT_NE(r.body.find("not installed"), std::string::npos);
 }
 
+// A rolling upgrade: two builds' sites share one published folder and serve each other's assets.
+TEST_F(StaticSiteTest, SitesOfTwoBuildsServeEachOthersAssetsThroughTheSharedFolder) {
+  Write("new/index.html", "<script src=/app/assets/index-new999.js></script>");
+  Write("new/assets/index-new999.js", "console.log(2)");
+  Write("new/assets/index-new999.js.br", "br2");
+  Write("shared/.half-written.tmp", "x");
+  const std::string shared = dir_.Sub("shared/portal-assets");
+  StaticSite old_site(dir_.Sub("site"), shared);
+  StaticSite new_site(dir_.Sub("new"), shared);
+
+  // Before anything is published the old build lacks the new script: a 404, not index.html.
+  Request req;
+  req.method = "GET";
+  req.path = "/app/assets/index-new999.js";
+  EXPECT_EQ(old_site.Serve(req, "assets/index-new999.js").status, 404);
+
+  auto old_published = old_site.PublishAssets();
+  ASSERT_TRUE(old_published) << old_published.error().message();
+  EXPECT_EQ(*old_published, 5);  // 2 files and their 3 twins
+  auto new_published = new_site.PublishAssets();
+  ASSERT_TRUE(new_published);
+  EXPECT_EQ(*new_published, 2);
+  // Again (the next start, or another node of the same build): nothing to copy.
+  EXPECT_EQ(*old_site.PublishAssets(), 0);
+  EXPECT_EQ(*new_site.PublishAssets(), 0);
+
+  Response r = old_site.Serve(req, "assets/index-new999.js");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_TRUE(r.file);
+  EXPECT_EQ(std::filesystem::path(r.file->path), std::filesystem::path(shared) / "index-new999.js");
+  EXPECT_EQ(HeaderOf(r, "Cache-Control"), "public, max-age=31536000, immutable");
+  EXPECT_EQ(r.content_type, "text/javascript; charset=utf-8");
+  req.headers["Accept-Encoding"] = "br, gzip";
+  Response br = old_site.Serve(req, "assets/index-new999.js");
+  EXPECT_EQ(HeaderOf(br, "Content-Encoding"), "br");
+  ASSERT_TRUE(br.file);
+  EXPECT_EQ(std::filesystem::path(br.file->path),
+            std::filesystem::path(shared) / "index-new999.js.br");
+  req.headers.erase("Accept-Encoding");
+
+  // And the new build serves the old one's.
+  req.path = "/app/assets/style-def456.css";
+  Response css = new_site.Serve(req, "assets/style-def456.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(css.content_type, "text/css; charset=utf-8");
+  // Its own assets it still serves from its own build.
+  req.path = "/app/assets/index-new999.js";
+  ASSERT_TRUE(new_site.Serve(req, "assets/index-new999.js").file);
+  EXPECT_EQ(std::filesystem::path(new_site.Serve(req, "assets/index-new999.js").file->path),
+            std::filesystem::path(dir_.Sub("new/assets/index-new999.js")));
+  // No temporary file is left, and what neither build has is still a 404.
+  for (const auto& e : std::filesystem::directory_iterator(shared)) {
+    EXPECT_NE(e.path().filename().string().front(), '.') << e.path();
+  }
+  req.path = "/app/assets/index-gone.js";
+  EXPECT_EQ(new_site.Serve(req, "assets/index-gone.js").status, 404);
+  EXPECT_EQ(new_site.Serve(req, "assets/../../secret.txt").status, 404);
+}
+
+TEST_F(StaticSiteTest, PublishingWithoutASharedFolderOrAssetsDoesNothing) {
+  EXPECT_EQ(*site_.PublishAssets(), 0);
+  StaticSite unbuilt(dir_.Sub("nowhere"), dir_.Sub("shared2"));
+  EXPECT_EQ(*unbuilt.PublishAssets(), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("shared2")));
+  // A shared folder that cannot be made is an error that names it.
+  Write("file-not-dir", "x");
+  StaticSite blocked(dir_.Sub("site"), dir_.Sub("file-not-dir/portal-assets"));
+  auto r = blocked.PublishAssets();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("file-not-dir"), std::string::npos);
+}
+
 TEST(AcceptedEncodingsTest, ParsesWeightsAndWildcards) {
   using V = std::vector<std::string>;
   EXPECT_EQ(AcceptedEncodings(""), V{});
