@@ -259,15 +259,22 @@ test('library: upload a package with progress to 100%, see it listed, a duplicat
       if (el && window.__percents.at(-1) !== el.textContent) window.__percents.push(el.textContent);
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
+  // Upload throttled to ~4 MB/s (Chromium's network emulation), so the bar has steps to show.
+  const cdp = await session.context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions',
+    { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024 });
   await page.getByLabel('Package file', { exact: true }).setInputFiles(file);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
   await page.getByText('Uploaded Portal.Upload 1.0.0').waitFor();
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   const progress = page.getByLabel('Upload progress', { exact: true });
   assert.equal(await progress.evaluate((el) => el.tagName), 'PROGRESS');
   assert.equal(await progress.evaluate((el) => el.value), 100);
   assert.equal((await page.getByTestId('upload-percent').textContent()).trim(), '100%');
   const percents = await page.evaluate(() => window.__percents);
   assert.equal(percents.at(-1), '100%', `percents shown: ${percents}`);
+  assert.ok(percents.some((p) => parseInt(p, 10) > 0 && parseInt(p, 10) < 100), `progress between 0 and 100 shown: ${percents}`);
   const listed = page.getByRole('table', { name: 'Packages' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Portal.Upload' }) });
   await listed.getByText('1.0.0', { exact: true }).waitFor();
   const stored = await ok('GET', '/api/packages?nuGetPackageId=Portal.Upload');

@@ -4,7 +4,7 @@
 // call, and a failure becomes an ApiError carrying the API's ErrorMessage (and Errors).
 // The request is Octopus's clients' own: POST /api/packages/raw, multipart/form-data with the file
 // as "fileToUpload", ?replace=true to overwrite an existing version (src/api/packages.cc).
-import { ApiError, CSRF_HEADER, csrfToken } from '../../api/client';
+import { ApiError, CSRF_HEADER, csrfToken, request } from '../../api/client';
 import type { PackageResource } from './types';
 
 export interface UploadProgress {
@@ -51,6 +51,8 @@ export function uploadPackage(file: File, options: UploadOptions = {}): Promise<
           reject(new ApiError(xhr.status, 'The server answered with something that is not a package.'));
         }
       } else {
+        // A lost session: ask client.ts, which tells the app (its 401 listeners) as for any call.
+        if (xhr.status === 401) void request('GET', '/api/users/me').catch(() => undefined);
         reject(errorOf(xhr));
       }
     };

@@ -210,7 +210,7 @@ export function Channels() {
   const [editing, setEditing] = useState<Draft>();
   const [error, setError] = useState<ApiError>();
   const lifecycleName = (id: string | null) =>
-    id ? (lifecycles.data?.find((l) => l.Id === id)?.Name ?? id) : 'Project default';
+    id ? (lifecycles.data?.find((l) => l.Id === id)?.Name ?? id) : 'Inherited from the project';
 
   const remove = async (c: ChannelResource) => {
     setError(undefined);
@@ -280,7 +280,8 @@ export function Channels() {
                         ? 'None'
                         : c.Rules.map((r) => [r.VersionRange, r.Tag && `tag ${r.Tag}`].filter(Boolean).join(' ')).join('; ')}
                     </td>
-                    <td className="rel-actions">
+                    <td>
+                      <div className="rel-actions">
                       <button
                         type="button"
                         onClick={() =>
@@ -301,6 +302,7 @@ export function Channels() {
                           Delete<span className="visually-hidden"> {c.Name}</span>
                         </button>
                       )}
+                      </div>
                     </td>
                   </tr>
                 ))}
