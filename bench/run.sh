@@ -22,3 +22,6 @@ echo "== cuttle-agent (issue 12): 2,000 simulated agents long-polling one node; 
 npm ci --prefix "$root/tests/system" --no-audit --no-fund --loglevel=error >/dev/null
 CUTTLE_SERVER_BIN=$(cd "$build" && pwd)/src/apps/cuttle-server \
   "$root/scripts/with-postgres.sh" node "$here/agent_bench.mjs"
+echo "== portal (issue 13): the task page on a 100,000-line log in headless Chromium"
+"$root/scripts/build-web.sh" >/dev/null
+CUTTLE_SERVER_BIN=$(cd "$build" && pwd)/src/apps/cuttle-server node "$here/portal_log_bench.mjs"
