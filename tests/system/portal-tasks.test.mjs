@@ -275,16 +275,38 @@ test('guided failure offers its buttons in place; a refused answer shows the API
   await log.locator('.log-message', { hasText: 'second time lucky' }).waitFor();
 });
 
-test('a running task is cancelled from its page', async (t) => {
+test('the log follows its tail until the reader scrolls up; a running task is cancelled from its page', async (t) => {
   const { page, screenshot } = await browser(t);
-  const { taskId } = await deployProject('Sleepy', [scriptAction('Sleep', 'echo "going to sleep"; sleep 60; echo "woke up"')]);
+  const { taskId } = await deployProject('Sleepy', [scriptAction('Tick',
+    'echo "going to sleep"; for i in $(seq 1 1200); do echo "tick $i"; sleep 0.05; done; echo "woke up"')]);
   await page.goto(`/app/tasks/${taskId}`);
-  await page.getByRole('log', { name: 'Task log' }).locator('.log-message', { hasText: 'going to sleep' }).waitFor({ timeout: 30000 });
+  const log = page.getByRole('log', { name: 'Task log' });
+  await log.locator('.log-message', { hasText: 'going to sleep' }).waitFor({ timeout: 30000 });
   await waitState(page, 'Executing');
+  const count = async () => Number(await log.getAttribute('data-line-count'));
+  const position = () => log.evaluate((el) => ({ top: el.scrollTop, bottom: el.scrollHeight - el.clientHeight }));
+  // Following: as lines arrive the view stays at the bottom.
+  await eventually(async () => (await count()) > 60, { timeoutMs: 15000, what: 'a screenful of ticks' });
+  await eventually(async () => { const p = await position(); return p.bottom > 0 && p.top >= p.bottom - 1; },
+    { what: 'the view at the bottom' });
+  // Scrolled up by the reader: more lines arrive, the view stays where the reader put it.
+  await log.evaluate((el) => { el.scrollTop = 100; });
+  let seen = await count();
+  await eventually(async () => (await count()) > seen + 20, { what: 'more ticks' });
+  assert.equal((await position()).top, 100, 'no auto-scroll once scrolled up');
+  // Back at the bottom (End key on the focused log), following resumes.
+  await log.focus();
+  await page.keyboard.press('End');
+  seen = await count();
+  await eventually(async () => (await count()) > seen + 20, { what: 'more ticks again' });
+  await eventually(async () => { const p = await position(); return p.top >= p.bottom - 1; }, { what: 'following again' });
+  await screenshot('task-following');
+
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   await waitState(page, 'Canceled');
   assert.equal(await page.getByRole('button', { name: 'Cancel', exact: true }).count(), 0);
   assert.equal((await node.get(`/api/tasks/${taskId}`)).json.State, 'Canceled');
+  await eventually(async () => (await log.getAttribute('data-log-complete')) === 'true', { what: 'the whole log read' });
   await screenshot('task-canceled');
   ids.canceled = taskId;
 });
