@@ -12,7 +12,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ADMIN_KEY, Node, freePort, tempDir, SERVER_BIN, eventually } from './lib/cluster.mjs';
-import { openBrowser, WEB_DIR } from './lib/browser.mjs';
+import { openBrowser, readLogView, WEB_DIR } from './lib/browser.mjs';
 import { action, step } from './lib/octopus.mjs';
 
 const require = createRequire(import.meta.url);
@@ -147,24 +147,7 @@ test('a running deployment\'s log is followed live: every line once, in order; v
 
   // Read the whole log back out of the view by scrolling it: every line of the log, once, in
   // order, with its category and message (the view only holds the rows in sight).
-  const seen = new Map();
-  const height = await log.evaluate((el) => el.clientHeight);
-  for (let top = 0; ; top += height / 2) {
-    const rows = await log.evaluate((el, y) => {
-      el.scrollTop = y;
-      return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve({
-        atEnd: el.scrollTop + el.clientHeight >= el.scrollHeight - 1,
-        rows: [...el.querySelectorAll('[data-line-number]')].map((r) => [Number(r.dataset.lineNumber),
-          r.querySelector('.log-category').textContent, r.querySelector('.log-message').textContent]),
-      }))));
-    }, top);
-    for (const [n, category, message] of rows.rows) {
-      const before = seen.get(n);
-      if (before) assert.deepEqual(before, [category, message], `row ${n} is stable`);
-      seen.set(n, [category, message]);
-    }
-    if (rows.atEnd) break;
-  }
+  const seen = await readLogView(log);
   assert.equal(seen.size, lines.length, 'every line has its row');
   lines.forEach((line, i) => {
     const bar = line.indexOf(' | ');

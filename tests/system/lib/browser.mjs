@@ -59,3 +59,29 @@ export async function openBrowser(name, { baseURL, log = console.log } = {}) {
     },
   };
 }
+
+// Reads a task page's virtualised log view (role log, rows [data-line-number] with .log-category
+// and .log-message) by scrolling it from top to bottom, since only the rows in sight are in the
+// DOM. Returns Map(line number -> [category, message]); a row seen twice must read the same.
+export async function readLogView(log) {
+  const seen = new Map();
+  const height = await log.evaluate((el) => el.clientHeight);
+  for (let top = 0; ; top += height / 2) {
+    const rows = await log.evaluate((el, y) => {
+      el.scrollTop = y;
+      return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve({
+        atEnd: el.scrollTop + el.clientHeight >= el.scrollHeight - 1,
+        rows: [...el.querySelectorAll('[data-line-number]')].map((r) => [Number(r.dataset.lineNumber),
+          r.querySelector('.log-category').textContent, r.querySelector('.log-message').textContent]),
+      }))));
+    }, top);
+    for (const [n, category, message] of rows.rows) {
+      const before = seen.get(n);
+      if (before && (before[0] !== category || before[1] !== message)) {
+        throw new Error(`row ${n} changed: ${JSON.stringify(before)} then ${JSON.stringify([category, message])}`);
+      }
+      seen.set(n, [category, message]);
+    }
+    if (rows.atEnd) return seen;
+  }
+}
