@@ -12,6 +12,11 @@ export interface Polled<T> {
   refresh: () => void;
 }
 
+// A poll that has not been answered within this time (a node that hung rather than died: a dead
+// node's connection fails at once and HAProxy retries the GET on another) is given up and sent
+// again, so a hung node stalls a live page for seconds, not for the balancer's server timeout.
+const POLL_TIMEOUT_MS = 5000;
+
 export function usePoll<T>(path: string, intervalMs: number): Polled<T> {
   const [state, setState] = useState<Omit<Polled<T>, 'refresh'>>({});
   const etag = useRef<string | undefined>(undefined);
@@ -28,8 +33,15 @@ export function usePoll<T>(path: string, intervalMs: number): Polled<T> {
       if (stopped) return;
       controller?.abort();
       controller = new AbortController();
+      const mine = controller;
+      let hung = false;
+      const watchdog = setTimeout(() => {
+        hung = true;
+        mine.abort();
+      }, POLL_TIMEOUT_MS);
       try {
         const r = await request<T>('GET', path, { etag: etag.current, signal: controller.signal });
+        clearTimeout(watchdog);
         if (stopped) return;
         etag.current = r.etag;
         setState((s) =>
@@ -38,8 +50,14 @@ export function usePoll<T>(path: string, intervalMs: number): Polled<T> {
             : { data: r.data, error: undefined, confirmedAt: Date.now() },
         );
       } catch (e) {
-        if (stopped || (e instanceof DOMException && e.name === 'AbortError')) return;
-        setState((s) => ({ ...s, error: e instanceof ApiError ? e : new ApiError(0, String(e)) }));
+        clearTimeout(watchdog);
+        if (stopped) return;
+        if (e instanceof DOMException && e.name === 'AbortError') {
+          if (!hung) return; // replaced by a newer poll
+          setState((s) => ({ ...s, error: new ApiError(0, 'The server did not answer in time; trying again.') }));
+        } else {
+          setState((s) => ({ ...s, error: e instanceof ApiError ? e : new ApiError(0, String(e)) }));
+        }
       }
       if (!stopped && !document.hidden) timer = setTimeout(poll, intervalMs);
     };

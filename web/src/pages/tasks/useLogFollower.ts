@@ -13,7 +13,10 @@ export const CHUNK_BYTES = 1024 * 1024;
 const FIRST_CHUNK_BYTES = 64 * 1024;
 const FOLLOW_MS = 500;
 const RETRY_MS = 250;
-// A read hanging longer than this (a node that died without closing) is given up and retried.
+// A read hanging longer than this (a node that hung or died without closing) is given up and
+// retried: short while following (a caught-up read brings a few lines), so a page following a live
+// task moves on within ~2 s; longer while catching up on a big log (a 1 MiB chunk on a slow link).
+const FOLLOW_READ_TIMEOUT_MS = 1500;
 const READ_TIMEOUT_MS = 10000;
 
 export interface LogFollow {
@@ -52,9 +55,10 @@ export function useLogFollower(taskId: string): LogFollow {
 
     const run = async () => {
       let version = 0;
+      let caughtUp = false;
       while (!stopped) {
         controller = new AbortController();
-        const hung = setTimeout(() => controller?.abort(), READ_TIMEOUT_MS);
+        const hung = setTimeout(() => controller?.abort(), caughtUp ? FOLLOW_READ_TIMEOUT_MS : READ_TIMEOUT_MS);
         try {
           const limit = store.offset === 0 ? FIRST_CHUNK_BYTES : CHUNK_BYTES;
           const chunk = await fetchRaw(taskId, store.offset, limit, controller.signal);
@@ -66,7 +70,8 @@ export function useLogFollower(taskId: string): LogFollow {
           if (done && store.finish() > 0) version++;
           setStatus({ version, size: chunk.size, state: chunk.state, reconnecting: false, done });
           if (done) return;
-          if (store.offset < chunk.size && chunk.bytes.length > 0) continue; // behind: read on at once
+          caughtUp = store.offset >= chunk.size;
+          if (!caughtUp && chunk.bytes.length > 0) continue; // behind: read on at once
           await sleep(FOLLOW_MS);
         } catch (e) {
           clearTimeout(hung);
