@@ -12,7 +12,7 @@ import './configuration.css';
 const TAKE = 30;
 
 // The URL's filter names are the API's.
-const FILTERS = ['users', 'eventCategories', 'projects', 'environments', 'regarding', 'partialName', 'from', 'to'] as const;
+const FILTERS = ['users', 'eventCategories', 'documentTypes', 'projects', 'environments', 'regarding', 'partialName', 'from', 'to'] as const;
 type Filter = (typeof FILTERS)[number];
 type Filters = Record<Filter, string>;
 
@@ -20,6 +20,23 @@ interface Named {
   Id: string;
   Name: string;
 }
+
+// documentTypes: the prefix of the ids of the documents an event is about.
+const DOCUMENT_TYPES: Named[] = [
+  ['APIKeys', 'API keys'],
+  ['Channels', 'Channels'],
+  ['Deployments', 'Deployments'],
+  ['Environments', 'Environments'],
+  ['Lifecycles', 'Lifecycles'],
+  ['Machines', 'Machines'],
+  ['ProjectGroups', 'Project groups'],
+  ['Projects', 'Projects'],
+  ['Releases', 'Releases'],
+  ['Runbooks', 'Runbooks'],
+  ['ServerTasks', 'Tasks'],
+  ['Spaces', 'Spaces'],
+  ['Users', 'Users'],
+].map(([Id, Name]) => ({ Id, Name }));
 
 function filtersOf(params: URLSearchParams): Filters {
   const f = {} as Filters;
@@ -130,6 +147,7 @@ export function Events() {
       <form className="events-filters" onSubmit={submit} aria-label="Filter events" noValidate>
         {select('users', 'User', 'All users', users)}
         {select('eventCategories', 'Category', 'All categories', categories)}
+        {select('documentTypes', 'Document type', 'All document types', DOCUMENT_TYPES)}
         {select('projects', 'Project', 'All projects', projects)}
         {select('environments', 'Environment', 'All environments', environments)}
         <div>
