@@ -6,7 +6,7 @@ import { api } from '../../api/client';
 import { ErrorMessage, Page } from '../../components/Page';
 import type { AuditEvent, Collection, EventCategory, User } from './types';
 import { formatTime } from './types';
-import { problemOf } from './Users';
+import { problemOf, type Problem } from './action';
 import './configuration.css';
 
 const TAKE = 30;
@@ -81,7 +81,7 @@ export function Events() {
   const skip = Math.max(0, Number(params.get('skip') ?? 0) || 0);
   const [draft, setDraft] = useState<Filters>(applied);
   const [page, setPage] = useState<Collection<AuditEvent>>();
-  const [error, setError] = useState<{ message: string; details?: string[] }>();
+  const [error, setError] = useState<Problem>();
   const [loading, setLoading] = useState(true);
 
   const users = useNamed<User>('/api/users/all', (u) => ({ Id: u.Id, Name: u.DisplayName && u.DisplayName !== u.Username ? `${u.DisplayName} (${u.Username})` : u.Username }));
