@@ -62,6 +62,25 @@ TEST_F(NodesSummaryTest, AnswersNotModifiedWhileTheShownFieldsAreUnchanged) {
   EXPECT_NE(capped.Header("ETag"), etag2);
 }
 
+// The dashboard answers through the same TaggedAnswer.
+TEST_F(UsersApiTest, TheDashboardStillAnswersNotModifiedToItsTag) {
+  auto first = WithKey(*a_, "GET", "/api/dashboard");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string etag = first.Header("ETag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(first.Header("Cache-Control"), "no-cache");
+  auto again = Send(b_->server->port(), "GET", "/api/dashboard", "",
+                    {{"X-Octopus-ApiKey", api_key_}, {"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(again.Header("ETag"), etag);
+  ASSERT_EQ(WithKey(*a_, "POST", "/api/environments", {{"Name", "Prod"}}).status, 201);
+  auto changed = Send(a_->server->port(), "GET", "/api/dashboard", "",
+                      {{"X-Octopus-ApiKey", api_key_}, {"If-None-Match", etag}});
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_NE(changed.Header("ETag"), etag);
+}
+
 TEST_F(UsersApiTest, EventsAreFilteredByTheTypeOfTheirDocuments) {
   std::string id = CreateUser("frank", "frank's password");
   auto created = WithKey(*a_, "POST", "/api/users/" + id + "/apikeys", {{"Purpose", "x"}});
