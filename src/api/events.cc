@@ -83,6 +83,32 @@ Result<http::Response> GetEvent(ApiContext& ctx, http::Request& req) {
   return http::Response::Json(200, model::EventJson(*e));
 }
 
+// What documentTypes can name: the prefixes of the ids of documents events are recorded about.
+Result<http::Response> ListEventDocumentTypes(ApiContext&, http::Request&) {
+  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"APIKeys", "API keys"},
+      {"Channels", "Channels"},
+      {"Deployments", "Deployments"},
+      {"Environments", "Environments"},
+      {"Interruptions", "Interruptions"},
+      {"LibraryVariableSets", "Library variable sets"},
+      {"Lifecycles", "Lifecycles"},
+      {"MachinePolicies", "Machine policies"},
+      {"Machines", "Deployment targets"},
+      {"ProjectGroups", "Project groups"},
+      {"Projects", "Projects"},
+      {"Releases", "Releases"},
+      {"RunbookRuns", "Runbook runs"},
+      {"Runbooks", "Runbooks"},
+      {"ServerTasks", "Tasks"},
+      {"Spaces", "Spaces"},
+      {"Users", "Users"},
+  };
+  json out = json::array();
+  for (auto [id, name] : kTypes) out.push_back({{"Id", id}, {"Name", name}});
+  return http::Response::Json(200, out);
+}
+
 Result<http::Response> ListEventCategories(ApiContext&, http::Request&) {
   json out = json::array();
   for (auto c : model::kEventCategories) out.push_back({{"Id", c}, {"Name", c}});

@@ -136,6 +136,15 @@ test('users, API keys shown once and revoked, and the audit log, through the UI'
     assert.equal(await page.getByLabel('Category', { exact: true }).inputValue(), 'Deleted');
     await session.screenshot('events-filtered');
 
+    // By the type of document: API keys (the created and the revoked key, not the user).
+    await page.getByLabel('Category', { exact: true }).selectOption('');
+    await page.getByLabel('Document type', { exact: true }).selectOption({ label: 'API keys' });
+    await page.getByRole('button', { name: 'Apply filters', exact: true }).click();
+    await page.waitForURL((u) => u.searchParams.get('documentTypes') === 'APIKeys' && !u.searchParams.has('eventCategories'));
+    await page.getByRole('row').filter({ hasText: 'An API key was created for user alice.' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'An API key of user alice was revoked.' }).waitFor();
+    assert.equal(await page.getByRole('row').filter({ hasText: 'User alice was created.' }).count(), 0);
+
     assert.deepEqual(session.consoleErrors.filter((e) => !/status of 4\d\d/.test(e)), []);
   } finally {
     await session.close();

@@ -92,6 +92,12 @@ TEST_F(UsersApiTest, EventsAreFilteredByTheTypeOfTheirDocuments) {
   ASSERT_EQ(keys.status, 200) << keys.body;
   ASSERT_EQ(keys.Json()["TotalResults"], 1);
   EXPECT_EQ(keys.Json()["Items"][0]["Message"], "An API key was created for user frank.");
+  // The lookup names the types, Octopus's /api/events/documenttypes.
+  auto types = WithKey(*a_, "GET", "/api/events/documenttypes");
+  ASSERT_EQ(types.status, 200) << types.body;
+  bool users_listed = false;
+  for (const auto& t : types.Json()) users_listed |= t.value("Id", "") == "Users";
+  EXPECT_TRUE(users_listed) << types.body;
   auto bad = WithKey(*a_, "GET", "/api/events?documentTypes=Us_rs");
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.Message().find("Us_rs"), std::string::npos) << bad.body;

@@ -21,22 +21,6 @@ interface Named {
   Name: string;
 }
 
-// documentTypes: the prefix of the ids of the documents an event is about.
-const DOCUMENT_TYPES: Named[] = [
-  ['APIKeys', 'API keys'],
-  ['Channels', 'Channels'],
-  ['Deployments', 'Deployments'],
-  ['Environments', 'Environments'],
-  ['Lifecycles', 'Lifecycles'],
-  ['Machines', 'Machines'],
-  ['ProjectGroups', 'Project groups'],
-  ['Projects', 'Projects'],
-  ['Releases', 'Releases'],
-  ['Runbooks', 'Runbooks'],
-  ['ServerTasks', 'Tasks'],
-  ['Spaces', 'Spaces'],
-  ['Users', 'Users'],
-].map(([Id, Name]) => ({ Id, Name }));
 
 function filtersOf(params: URLSearchParams): Filters {
   const f = {} as Filters;
@@ -86,6 +70,8 @@ export function Events() {
 
   const users = useNamed<User>('/api/users/all', (u) => ({ Id: u.Id, Name: u.DisplayName && u.DisplayName !== u.Username ? `${u.DisplayName} (${u.Username})` : u.Username }));
   const categories = useNamed<EventCategory>('/api/events/categories', (c) => ({ Id: c.Id, Name: c.Name }));
+  // documentTypes: the prefixes of the ids of the documents events are about.
+  const documentTypes = useNamed<Named>('/api/events/documenttypes', (t) => ({ Id: t.Id, Name: t.Name }));
   const projects = useNamed<Named>('/api/projects/all', (p) => ({ Id: p.Id, Name: p.Name }));
   const environments = useNamed<Named>('/api/environments/all', (e) => ({ Id: e.Id, Name: e.Name }));
 
@@ -147,7 +133,7 @@ export function Events() {
       <form className="events-filters" onSubmit={submit} aria-label="Filter events" noValidate>
         {select('users', 'User', 'All users', users)}
         {select('eventCategories', 'Category', 'All categories', categories)}
-        {select('documentTypes', 'Document type', 'All document types', DOCUMENT_TYPES)}
+        {select('documentTypes', 'Document type', 'All document types', documentTypes)}
         {select('projects', 'Project', 'All projects', projects)}
         {select('environments', 'Environment', 'All environments', environments)}
         <div>
