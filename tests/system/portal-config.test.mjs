@@ -92,6 +92,10 @@ test('users, API keys shown once and revoked, and the audit log, through the UI'
     const key = await box.getByLabel('New API key value').inputValue();
     assert.match(key, /^API-[A-Z0-9]+$/);
     await page.getByRole('row').filter({ hasText: 'CI test' }).waitFor();
+    await session.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: node.url });
+    await box.getByRole('button', { name: 'Copy API key' }).click();
+    await box.getByText('Copied to the clipboard.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
     await session.screenshot('api-key-created');
 
     const me = await node.api('GET', '/api/users/me', { key });
