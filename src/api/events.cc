@@ -29,7 +29,8 @@ Result<std::optional<int64_t>> TimeQuery(const http::Request& req, const char* n
 }
 
 // Octopus's filters: regarding (all of these documents), regardingAny (any of them), user/users,
-// eventCategories, spaces, projects and environments (events about any of them), from, to.
+// eventCategories, documentTypes (about a document of any of these types: "Users", "Projects"...),
+// spaces, projects and environments (events about any of them), from, to.
 Result<repo::EventFilter> ReadEventFilter(ApiContext& ctx, const http::Request& req) {
   repo::EventFilter f;
   f.regarding_all = ListQuery(req, "regarding");
@@ -43,6 +44,15 @@ Result<repo::EventFilter> ReadEventFilter(ApiContext& ctx, const http::Request& 
     f.users->push_back(*user);
   }
   f.categories = ListQuery(req, "eventCategories");
+  f.document_types = ListQuery(req, "documentTypes");
+  for (const auto& type : f.document_types.value_or(std::vector<std::string>{})) {
+    if (type.empty() ||
+        type.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") !=
+            std::string::npos) {
+      return Fail(Error::InvalidArgument(std::string("The documentTypes parameter's '") + type +
+                                         "' is not a document type (letters only, as in Users)."));
+    }
+  }
   if (!req.Param("spaceId").empty()) {
     CUTTLE_TRY(auto space, RouteSpace(ctx, req));
     f.spaces = std::vector<std::string>{space};
@@ -71,6 +81,32 @@ Result<http::Response> GetEvent(ApiContext& ctx, http::Request& req) {
     if (e->space_id != space) return Fail(Error::NotFound("event", req.Param("id")));
   }
   return http::Response::Json(200, model::EventJson(*e));
+}
+
+// What documentTypes can name: the prefixes of the ids of documents events are recorded about.
+Result<http::Response> ListEventDocumentTypes(ApiContext&, http::Request&) {
+  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"APIKeys", "API keys"},
+      {"Channels", "Channels"},
+      {"Deployments", "Deployments"},
+      {"Environments", "Environments"},
+      {"Interruptions", "Interruptions"},
+      {"LibraryVariableSets", "Library variable sets"},
+      {"Lifecycles", "Lifecycles"},
+      {"MachinePolicies", "Machine policies"},
+      {"Machines", "Deployment targets"},
+      {"ProjectGroups", "Project groups"},
+      {"Projects", "Projects"},
+      {"Releases", "Releases"},
+      {"RunbookRuns", "Runbook runs"},
+      {"Runbooks", "Runbooks"},
+      {"ServerTasks", "Tasks"},
+      {"Spaces", "Spaces"},
+      {"Users", "Users"},
+  };
+  json out = json::array();
+  for (auto [id, name] : kTypes) out.push_back({{"Id", id}, {"Name", name}});
+  return http::Response::Json(200, out);
 }
 
 Result<http::Response> ListEventCategories(ApiContext&, http::Request&) {

@@ -179,5 +179,6 @@ Result<http::Response> DeleteMachine(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListEvents(ApiContext& ctx, http::Request& req);
 Result<http::Response> GetEvent(ApiContext& ctx, http::Request& req);
 Result<http::Response> ListEventCategories(ApiContext& ctx, http::Request& req);
+Result<http::Response> ListEventDocumentTypes(ApiContext& ctx, http::Request& req);
 
 }  // namespace cuttle::api

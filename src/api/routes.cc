@@ -163,6 +163,7 @@ std::shared_ptr<http::Router> BuildRouter(ApiContext& ctx) {
     {"GET",    "/environments/{id}/machines",            kApiKey,    kMachineView, Bind(ctx, ListEnvironmentMachines)},
     {"GET",    "/events",                                kApiKey,    kEventView, Bind(ctx, ListEvents)},
     {"GET",    "/events/categories",                     kApiKey,    kEventView, Bind(ctx, ListEventCategories)},
+    {"GET",    "/events/documenttypes",                  kApiKey,    kEventView, Bind(ctx, ListEventDocumentTypes)},
     {"GET",    "/events/{id}",                           kApiKey,    kEventView, Bind(ctx, GetEvent)},
   };
   // Releases, deployments, the dashboard and runbooks (issue 10), space-scoped like `scoped`.

@@ -84,6 +84,18 @@ Result<Page<EventRow>> ListEvents(db::Database& db, const EventFilter& f, const 
     for (const auto& id : *f.regarding_all) regarding_any({id});
   }
   for (const auto& group : f.regarding_any_groups) regarding_any(group);
+  if (f.document_types) {
+    // An id is "<Type>-<n>": its type is the part before the dash (any case).
+    std::string sub = "e.seq IN (SELECT d.event_seq FROM event_documents d WHERE ";
+    std::vector<db::Value> prefixes;
+    for (const auto& type : *f.document_types) {
+      sub += prefixes.empty() ? "lower(d.document_id) LIKE {}" : " OR lower(d.document_id) LIKE {}";
+      prefixes.emplace_back(core::ToLower(type) + "-%");
+    }
+    if (prefixes.empty()) sub += "1 = 0";
+    sub += ")";
+    w.AddList(sub, std::move(prefixes));
+  }
   if (f.users) w.In("e.user_id", *f.users);
   if (f.categories) w.InIgnoreCase("e.category", *f.categories);
   if (f.spaces) w.In("e.space_id", *f.spaces);

@@ -35,6 +35,8 @@ struct EventFilter {
   // Further "any of these documents" conditions, each ANDed (projects, environments...).
   std::vector<std::vector<std::string>> regarding_any_groups;
   std::optional<std::vector<std::string>> users;  // user ids
+  // About a document of any of these types, named as ids are ("Users" for "Users-2"); letters only.
+  std::optional<std::vector<std::string>> document_types;
   std::optional<std::vector<std::string>> categories;
   std::optional<std::vector<std::string>> spaces;
   std::optional<int64_t> from;  // occurred >= from (ms)

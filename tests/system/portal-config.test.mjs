@@ -92,6 +92,10 @@ test('users, API keys shown once and revoked, and the audit log, through the UI'
     const key = await box.getByLabel('New API key value').inputValue();
     assert.match(key, /^API-[A-Z0-9]+$/);
     await page.getByRole('row').filter({ hasText: 'CI test' }).waitFor();
+    await session.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: node.url });
+    await box.getByRole('button', { name: 'Copy API key' }).click();
+    await box.getByText('Copied to the clipboard.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
     await session.screenshot('api-key-created');
 
     const me = await node.api('GET', '/api/users/me', { key });
@@ -135,6 +139,15 @@ test('users, API keys shown once and revoked, and the audit log, through the UI'
     await page.getByRole('row').filter({ hasText: 'An API key of user alice was revoked.' }).waitFor();
     assert.equal(await page.getByLabel('Category', { exact: true }).inputValue(), 'Deleted');
     await session.screenshot('events-filtered');
+
+    // By the type of document: API keys (the created and the revoked key, not the user).
+    await page.getByLabel('Category', { exact: true }).selectOption('');
+    await page.getByLabel('Document type', { exact: true }).selectOption({ label: 'API keys' });
+    await page.getByRole('button', { name: 'Apply filters', exact: true }).click();
+    await page.waitForURL((u) => u.searchParams.get('documentTypes') === 'APIKeys' && !u.searchParams.has('eventCategories'));
+    await page.getByRole('row').filter({ hasText: 'An API key was created for user alice.' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'An API key of user alice was revoked.' }).waitFor();
+    assert.equal(await page.getByRole('row').filter({ hasText: 'User alice was created.' }).count(), 0);
 
     assert.deepEqual(session.consoleErrors.filter((e) => !/status of 4\d\d/.test(e)), []);
   } finally {

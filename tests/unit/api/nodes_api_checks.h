@@ -1,5 +1,6 @@
-// The nodes summary's ETag (issue 13: the portal's Nodes page polls it every second), through the
-// HTTP interface of UsersApiTest's two nodes. Included after users_api_checks.h by
+// The nodes summary's ETag (issue 13: the portal's Nodes page polls it every second) and the audit
+// log's documentTypes filter (the portal's Events page), through the HTTP interface of
+// UsersApiTest's two nodes. Included after users_api_checks.h by
 // users_api_test.cc (SQLite) and users_api_pgtest.cc (PostgreSQL).
 #pragma once
 
@@ -59,6 +60,47 @@ TEST_F(NodesSummaryTest, AnswersNotModifiedWhileTheShownFieldsAreUnchanged) {
   auto capped = Summary(etag2);
   EXPECT_EQ(capped.status, 200);
   EXPECT_NE(capped.Header("ETag"), etag2);
+}
+
+// The dashboard answers through the same TaggedAnswer.
+TEST_F(UsersApiTest, TheDashboardStillAnswersNotModifiedToItsTag) {
+  auto first = WithKey(*a_, "GET", "/api/dashboard");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string etag = first.Header("ETag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(first.Header("Cache-Control"), "no-cache");
+  auto again = Send(b_->server->port(), "GET", "/api/dashboard", "",
+                    {{"X-Octopus-ApiKey", api_key_}, {"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(again.Header("ETag"), etag);
+  ASSERT_EQ(WithKey(*a_, "POST", "/api/environments", {{"Name", "Prod"}}).status, 201);
+  auto changed = Send(a_->server->port(), "GET", "/api/dashboard", "",
+                      {{"X-Octopus-ApiKey", api_key_}, {"If-None-Match", etag}});
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_NE(changed.Header("ETag"), etag);
+}
+
+TEST_F(UsersApiTest, EventsAreFilteredByTheTypeOfTheirDocuments) {
+  std::string id = CreateUser("frank", "frank's password");
+  auto created = WithKey(*a_, "POST", "/api/users/" + id + "/apikeys", {{"Purpose", "x"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto users = WithKey(*a_, "GET", "/api/events?documentTypes=Users&eventCategories=Created");
+  ASSERT_EQ(users.status, 200) << users.body;
+  EXPECT_EQ(users.Json()["TotalResults"], 2);  // the user and its key (about the user too)
+  auto keys = WithKey(*b_, "GET", "/api/events?documentTypes=apikeys,Projects");
+  ASSERT_EQ(keys.status, 200) << keys.body;
+  ASSERT_EQ(keys.Json()["TotalResults"], 1);
+  EXPECT_EQ(keys.Json()["Items"][0]["Message"], "An API key was created for user frank.");
+  // The lookup names the types, Octopus's /api/events/documenttypes.
+  auto types = WithKey(*a_, "GET", "/api/events/documenttypes");
+  ASSERT_EQ(types.status, 200) << types.body;
+  bool users_listed = false;
+  for (const auto& t : types.Json()) users_listed |= t.value("Id", "") == "Users";
+  EXPECT_TRUE(users_listed) << types.body;
+  auto bad = WithKey(*a_, "GET", "/api/events?documentTypes=Us_rs");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.Message().find("Us_rs"), std::string::npos) << bad.body;
 }
 
 }  // namespace

@@ -7,5 +7,5 @@ std::unique_ptr<db::Database> NewUsersDatabase(const testing::TempDir&) {
 }
 }  // namespace cuttle::api
 
-#include "api/users_api_checks.h"
 #include "api/nodes_api_checks.h"
+#include "api/users_api_checks.h"

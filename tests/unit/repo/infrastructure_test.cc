@@ -342,6 +342,18 @@ TEST_F(InfrastructureTest, EventsRegardingAllOrAnyOfTheirDocuments) {
   f = {};
   f.regarding_any_groups = {{"Projects-1"}, {"Environments-1", "Environments-2"}};
   EXPECT_EQ(count(f), 1);
+  // By the type of a document they are about, as Octopus's documentTypes: the id's prefix.
+  write({"Users-2"});
+  write({"Users-2", "ApiKeys-3"});
+  f = {};
+  f.document_types = std::vector<std::string>{"users"};
+  EXPECT_EQ(count(f), 2);
+  f.document_types = std::vector<std::string>{"Environments", "ApiKeys"};
+  EXPECT_EQ(count(f), 3);
+  f.document_types = std::vector<std::string>{"User"};  // the whole type, not a prefix of it
+  EXPECT_EQ(count(f), 0);
+  f.document_types = std::vector<std::string>{};
+  EXPECT_EQ(count(f), 0);
 }
 
 }  // namespace

@@ -6,13 +6,13 @@ import { api } from '../../api/client';
 import { ErrorMessage, Page } from '../../components/Page';
 import type { AuditEvent, Collection, EventCategory, User } from './types';
 import { formatTime } from './types';
-import { problemOf } from './Users';
+import { problemOf, type Problem } from './action';
 import './configuration.css';
 
 const TAKE = 30;
 
 // The URL's filter names are the API's.
-const FILTERS = ['users', 'eventCategories', 'projects', 'environments', 'regarding', 'partialName', 'from', 'to'] as const;
+const FILTERS = ['users', 'eventCategories', 'documentTypes', 'projects', 'environments', 'regarding', 'partialName', 'from', 'to'] as const;
 type Filter = (typeof FILTERS)[number];
 type Filters = Record<Filter, string>;
 
@@ -20,6 +20,7 @@ interface Named {
   Id: string;
   Name: string;
 }
+
 
 function filtersOf(params: URLSearchParams): Filters {
   const f = {} as Filters;
@@ -64,11 +65,13 @@ export function Events() {
   const skip = Math.max(0, Number(params.get('skip') ?? 0) || 0);
   const [draft, setDraft] = useState<Filters>(applied);
   const [page, setPage] = useState<Collection<AuditEvent>>();
-  const [error, setError] = useState<{ message: string; details?: string[] }>();
+  const [error, setError] = useState<Problem>();
   const [loading, setLoading] = useState(true);
 
   const users = useNamed<User>('/api/users/all', (u) => ({ Id: u.Id, Name: u.DisplayName && u.DisplayName !== u.Username ? `${u.DisplayName} (${u.Username})` : u.Username }));
   const categories = useNamed<EventCategory>('/api/events/categories', (c) => ({ Id: c.Id, Name: c.Name }));
+  // documentTypes: the prefixes of the ids of the documents events are about.
+  const documentTypes = useNamed<Named>('/api/events/documenttypes', (t) => ({ Id: t.Id, Name: t.Name }));
   const projects = useNamed<Named>('/api/projects/all', (p) => ({ Id: p.Id, Name: p.Name }));
   const environments = useNamed<Named>('/api/environments/all', (e) => ({ Id: e.Id, Name: e.Name }));
 
@@ -130,6 +133,7 @@ export function Events() {
       <form className="events-filters" onSubmit={submit} aria-label="Filter events" noValidate>
         {select('users', 'User', 'All users', users)}
         {select('eventCategories', 'Category', 'All categories', categories)}
+        {select('documentTypes', 'Document type', 'All document types', documentTypes)}
         {select('projects', 'Project', 'All projects', projects)}
         {select('environments', 'Environment', 'All environments', environments)}
         <div>

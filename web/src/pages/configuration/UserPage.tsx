@@ -1,36 +1,21 @@
 // A user (issue 13): details, password, sessions, deletion, and the user's API keys. A new API
 // key is shown once, in the box that follows its creation, and is kept nowhere else: the API
 // lists keys by purpose and dates only.
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { api } from '../../api/client';
 import { ErrorMessage, Page } from '../../components/Page';
 import { useSession } from '../../session';
 import type { ApiKey, Collection, CreatedApiKey, User } from './types';
 import { formatTime } from './types';
-import { problemOf } from './Users';
+import { useAction, useResource } from './action';
 import './configuration.css';
-
-type Problem = { message: string; details?: string[] };
 
 export function UserPage() {
   const { userId = '' } = useParams();
   const location = useLocation();
-  const [user, setUser] = useState<User>();
-  const [loadError, setLoadError] = useState<Problem>();
   const path = `/api/users/${encodeURIComponent(userId)}`;
-
-  const load = useCallback(async () => {
-    try {
-      setUser(await api.get<User>(path));
-      setLoadError(undefined);
-    } catch (e) {
-      setLoadError(problemOf(e));
-    }
-  }, [path]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { data: user, setData: setUser, error: loadError } = useResource<User>(path);
 
   const created = (location.state as { created?: boolean } | null)?.created;
   return (
@@ -67,24 +52,17 @@ function Details({ user, path, onSaved }: Part & { onSaved: (u: User) => void })
   const [displayName, setDisplayName] = useState(user.DisplayName);
   const [email, setEmail] = useState(user.EmailAddress);
   const [active, setActive] = useState(user.IsActive);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Problem>();
+  const { busy, error, run } = useAction();
   const [saved, setSaved] = useState(false);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setSaved(false);
-    try {
-      const u = await api.put<User>(path, { DisplayName: displayName, EmailAddress: email, IsActive: active });
-      onSaved(u);
-      setSaved(true);
-    } catch (err) {
-      setError(problemOf(err));
-    } finally {
-      setBusy(false);
-    }
+    setSaved(
+      await run(async () => {
+        onSaved(await api.put<User>(path, { DisplayName: displayName, EmailAddress: email, IsActive: active }));
+      }),
+    );
   };
 
   return (
@@ -120,28 +98,22 @@ function ChangePassword({ user, path }: Part) {
   const [oldPassword, setOldPassword] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Problem>();
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState(false);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setDone(false);
-    try {
-      const body: Record<string, string> = { NewPassword: next, ConfirmPassword: confirm };
-      if (user.IsRequestor) body.OldPassword = oldPassword;
-      await api.post(`${path}/changepassword`, body);
-      setOldPassword('');
-      setNext('');
-      setConfirm('');
-      setDone(true);
-    } catch (err) {
-      setError(problemOf(err));
-    } finally {
-      setBusy(false);
-    }
+    setDone(
+      await run(async () => {
+        const body: Record<string, string> = { NewPassword: next, ConfirmPassword: confirm };
+        if (user.IsRequestor) body.OldPassword = oldPassword;
+        await api.post(`${path}/changepassword`, body);
+        setOldPassword('');
+        setNext('');
+        setConfirm('');
+      }),
+    );
   };
 
   return (
@@ -173,37 +145,22 @@ function ChangePassword({ user, path }: Part) {
 }
 
 function ApiKeys({ user, path }: Part) {
-  const [keys, setKeys] = useState<ApiKey[]>();
-  const [loadError, setLoadError] = useState<Problem>();
   const [purpose, setPurpose] = useState('');
   const [expires, setExpires] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Problem>();
+  const creating = useAction();
   // The new key: in this component's state only, gone once dismissed or the page is left.
   const [created, setCreated] = useState<CreatedApiKey>();
   const [copied, setCopied] = useState<string>();
-  const [revokeError, setRevokeError] = useState<Problem>();
-  const [revoking, setRevoking] = useState<string>();
+  const revoking = useAction();
+  const [revokingId, setRevokingId] = useState<string>();
 
-  const load = useCallback(async () => {
-    try {
-      const page = await api.get<Collection<ApiKey>>(`${path}/apikeys?take=1000`);
-      setKeys(page.Items);
-      setLoadError(undefined);
-    } catch (e) {
-      setLoadError(problemOf(e));
-    }
-  }, [path]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { data: page, error: loadError, reload: load } = useResource<Collection<ApiKey>>(`${path}/apikeys?take=1000`);
+  const keys = page?.Items;
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setCopied(undefined);
-    try {
+    void creating.run(async () => {
       const body: Record<string, string> = { Purpose: purpose };
       // A date means the end of that day, local time.
       if (expires) body.Expires = new Date(`${expires}T23:59:59`).toISOString();
@@ -211,11 +168,7 @@ function ApiKeys({ user, path }: Part) {
       setPurpose('');
       setExpires('');
       await load();
-    } catch (err) {
-      setError(problemOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const copy = async () => {
@@ -229,17 +182,13 @@ function ApiKeys({ user, path }: Part) {
   };
 
   const revoke = async (k: ApiKey) => {
-    setRevoking(k.Id);
-    setRevokeError(undefined);
-    try {
+    setRevokingId(k.Id);
+    await revoking.run(async () => {
       await api.del(`${path}/apikeys/${encodeURIComponent(k.Id)}`);
       if (created?.Id === k.Id) setCreated(undefined);
       await load();
-    } catch (err) {
-      setRevokeError(problemOf(err));
-    } finally {
-      setRevoking(undefined);
-    }
+    });
+    setRevokingId(undefined);
   };
 
   return (
@@ -268,7 +217,7 @@ function ApiKeys({ user, path }: Part) {
         </div>
       )}
       <ErrorMessage error={loadError} />
-      <ErrorMessage error={revokeError} />
+      <ErrorMessage error={revoking.error} />
       {keys && keys.length === 0 && <p className="muted">No API keys.</p>}
       {keys && keys.length > 0 && (
         <div className="table-wrap">
@@ -292,7 +241,7 @@ function ApiKeys({ user, path }: Part) {
                     <button
                       type="button"
                       onClick={() => revoke(k)}
-                      disabled={revoking === k.Id}
+                      disabled={revokingId === k.Id}
                       aria-label={`Revoke API key ${k.Purpose || k.Id}`}
                     >
                       Revoke
@@ -310,8 +259,8 @@ function ApiKeys({ user, path }: Part) {
         <input id="new-key-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)} autoComplete="off" />
         <label htmlFor="new-key-expires">Expires (optional)</label>
         <input id="new-key-expires" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
-        <ErrorMessage error={error} />
-        <button type="submit" disabled={busy}>
+        <ErrorMessage error={creating.error} />
+        <button type="submit" disabled={creating.busy}>
           Create API key
         </button>
       </form>
@@ -321,23 +270,16 @@ function ApiKeys({ user, path }: Part) {
 
 function Sessions({ user, path }: Part) {
   const { signOut } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Problem>();
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState(false);
 
   const revoke = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+    const ok = await run(async () => {
       await api.put(`${path}/revokesessions`, {});
-      setDone(true);
-      // One's own sessions included: this browser is signed out too.
-      if (user.IsRequestor) await signOut().catch(() => undefined);
-    } catch (err) {
-      setError(problemOf(err));
-    } finally {
-      setBusy(false);
-    }
+    });
+    setDone(ok);
+    // One's own sessions included: this browser is signed out too.
+    if (ok && user.IsRequestor) await signOut().catch(() => undefined);
   };
 
   return (
@@ -360,20 +302,13 @@ function Sessions({ user, path }: Part) {
 function DeleteUser({ user, path }: Part) {
   const navigate = useNavigate();
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Problem>();
+  const { busy, error, run } = useAction();
 
-  const remove = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const remove = () =>
+    run(async () => {
       await api.del(path);
       navigate('/configuration/users');
-    } catch (err) {
-      setError(problemOf(err));
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <section className="config-section" aria-labelledby="user-delete-title">

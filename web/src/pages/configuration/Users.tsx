@@ -1,31 +1,14 @@
 // Users (issue 13): every user, a form that creates one, and a link to each user's page.
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { api, ApiError, messageOf } from '../../api/client';
+import { api } from '../../api/client';
 import { ErrorMessage, Page } from '../../components/Page';
 import type { User } from './types';
+import { useAction, useResource } from './action';
 import './configuration.css';
 
-type Problem = { message: string; details?: string[] };
-
-export function problemOf(e: unknown): Problem {
-  return e instanceof ApiError ? { message: e.message, details: e.details } : { message: messageOf(e) };
-}
-
 export function Users() {
-  const [users, setUsers] = useState<User[]>();
-  const [loadError, setLoadError] = useState<Problem>();
-  const load = useCallback(async () => {
-    try {
-      setUsers(await api.get<User[]>('/api/users/all'));
-      setLoadError(undefined);
-    } catch (e) {
-      setLoadError(problemOf(e));
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { data: users, error: loadError } = useResource<User[]>('/api/users/all');
 
   const sorted = [...(users ?? [])].sort((a, b) => a.Username.localeCompare(b.Username));
   return (
@@ -73,14 +56,11 @@ function CreateUser() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [isService, setIsService] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Problem>();
+  const { busy, error, run } = useAction();
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    void run(async () => {
       const body: Record<string, unknown> = {
         Username: username,
         DisplayName: displayName,
@@ -91,10 +71,7 @@ function CreateUser() {
       if (!isService && password !== '') body.Password = password;
       const created = await api.post<User>('/api/users', body);
       navigate(`/configuration/users/${encodeURIComponent(created.Id)}`, { state: { created: true } });
-    } catch (err) {
-      setError(problemOf(err));
-      setBusy(false);
-    }
+    });
   };
 
   return (
