@@ -2,7 +2,7 @@
 // enough data seeded through the API that every page has content (an environment, a target, a
 // project whose process has a script and a manual step, a variable, a runbook, a release deployed
 // to completion, a package). Every route of web/src/App.tsx is visited and checked with axe-core
-// (WCAG 2 A and AA rules); on each page Tab must reach the main navigation and no element may
+// (WCAG 2 A and AA rules), in the light and the dark colour scheme; on each page Tab must reach the main navigation and no element may
 // have a positive tabindex. A failure lists every violation: page, rule, impact, targets.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -146,7 +146,11 @@ test('every page: no WCAG 2 A/AA violation (axe), Tab reaches the main navigatio
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
 
-  for (const [name, url, text, opens = []] of routes()) {
+  // Both colour schemes: the portal follows the system's (styles.css), contrast is checked in each.
+  for (const scheme of ['light', 'dark']) {
+  await page.emulateMedia({ colorScheme: scheme });
+  for (const [route, url, text, opens = []] of routes()) {
+    const name = scheme === 'light' ? route : `${route} (dark)`;
     await page.goto(url);
     // Loaded: a page heading, the expected data, and nothing saying Loading….
     await page.locator('main h1').first().waitFor();
@@ -175,6 +179,7 @@ test('every page: no WCAG 2 A/AA violation (axe), Tab reaches the main navigatio
       await page.locator('main').getByRole('button', { name: button, exact: true }).first().click();
       await axe(`${name} after "${button}"`);
     }
+  }
   }
   assert.deepEqual(problems, [], `accessibility problems:\n${problems.join('\n')}`);
   assert.deepEqual(consoleErrors.filter((e) => !/status of 40[14]/.test(e)), []);
