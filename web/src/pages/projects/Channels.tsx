@@ -4,7 +4,8 @@
 import { useState, type FormEvent } from 'react';
 import { Page, ErrorMessage } from '../../components/Page';
 import { api, ApiError } from '../../api/client';
-import { useProjectById, useResource } from './useProjectById';
+import { useProject } from './context';
+import { useResource } from './useResource';
 import type {
   ChannelResource,
   ChannelRule,
@@ -199,13 +200,14 @@ function ChannelForm({
 }
 
 export function Channels() {
-  const { data: project, error: projectError, projectId } = useProjectById();
+  const { project } = useProject();
+  const projectId = project.Id;
   const channels = useResource<Collection<ChannelResource>>(
-    projectId ? `/api/projects/${encodeURIComponent(projectId)}/channels?take=1000` : undefined,
+    `/api/projects/${encodeURIComponent(projectId)}/channels?take=1000`,
   );
   const lifecycles = useResource<LifecycleResource[]>('/api/lifecycles/all');
   const process = useResource<ProcessResource>(
-    project ? `/api/deploymentprocesses/${encodeURIComponent(project.DeploymentProcessId)}` : undefined,
+    `/api/deploymentprocesses/${encodeURIComponent(project.DeploymentProcessId)}`,
   );
   const [editing, setEditing] = useState<Draft>();
   const [error, setError] = useState<ApiError>();
@@ -226,7 +228,6 @@ export function Channels() {
     <Page
       title="Channels"
       actions={
-        project &&
         !editing && (
           <button type="button" className="primary" onClick={() => setEditing({ ...emptyDraft })}>
             Add channel
@@ -235,10 +236,10 @@ export function Channels() {
       }
     >
       <div className="rel-page">
-        <ErrorMessage error={projectError ?? channels.error ?? lifecycles.error} />
+        <ErrorMessage error={channels.error ?? lifecycles.error} />
         <ErrorMessage error={error} />
         {!channels.data && !channels.error && <p role="status">Loading…</p>}
-        {editing && project && (
+        {editing && (
           <ChannelForm
             key={editing.Id ?? 'new'}
             project={project}

@@ -6,7 +6,8 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
 import { api, ApiError } from '../../api/client';
-import { useProjectById, useResource } from './useProjectById';
+import { useProject } from './context';
+import { useResource } from './useResource';
 import type {
   ChannelResource,
   Collection,
@@ -54,14 +55,15 @@ function slotLabel(s: PackageSlot): string {
 }
 
 export function CreateRelease() {
-  const { data: project, error: projectError, projectId } = useProjectById();
+  const { project } = useProject();
+  const projectId = project.Id;
   const navigate = useNavigate();
   const encodedProject = encodeURIComponent(projectId);
-  const channels = useResource<Collection<ChannelResource>>(projectId ? `/api/projects/${encodedProject}/channels?take=1000` : undefined);
+  const channels = useResource<Collection<ChannelResource>>(`/api/projects/${encodedProject}/channels?take=1000`);
   const process = useResource<ProcessResource>(
-    project ? `/api/deploymentprocesses/${encodeURIComponent(project.DeploymentProcessId)}` : undefined,
+    `/api/deploymentprocesses/${encodeURIComponent(project.DeploymentProcessId)}`,
   );
-  const last = useResource<Collection<ReleaseResource>>(projectId ? `/api/projects/${encodedProject}/releases?take=1` : undefined);
+  const last = useResource<Collection<ReleaseResource>>(`/api/projects/${encodedProject}/releases?take=1`);
 
   const [channelId, setChannelId] = useState('');
   const [version, setVersion] = useState('');
@@ -88,7 +90,7 @@ export function CreateRelease() {
   }, [channels.data, channelId]);
 
   // A donor package gives the release its version (the picked version of that package).
-  const donor = project?.VersioningStrategy?.DonorPackage;
+  const donor = project.VersioningStrategy?.DonorPackage;
   const donorKey = donor?.DeploymentAction ? `${donor.DeploymentAction}\u0000${donor.PackageReference ?? ''}` : undefined;
   const donorVersion = donorKey ? picked[donorKey] : undefined;
 
@@ -99,7 +101,7 @@ export function CreateRelease() {
       setVersion(donorVersion ?? '');
       return;
     }
-    if (!project || !last.data || !channel || !channelLast.data) return;
+    if (!last.data || !channel || !channelLast.data) return;
     setVersion(
       nextReleaseVersion(project.VersioningStrategy?.Template, {
         lastVersion: last.data.Items[0]?.Version,
@@ -158,7 +160,6 @@ export function CreateRelease() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!project) return;
     setBusy(true);
     setError(undefined);
     const SelectedPackages: SelectedPackage[] = slots
@@ -180,8 +181,8 @@ export function CreateRelease() {
     }
   };
 
-  const loadError = projectError ?? channels.error ?? process.error ?? last.error ?? versionsError;
-  const ready = project && channels.data && process.data;
+  const loadError = channels.error ?? process.error ?? last.error ?? versionsError;
+  const ready = channels.data && process.data;
 
   return (
     <Page title="Create release">

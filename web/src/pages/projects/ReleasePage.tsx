@@ -6,7 +6,8 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
 import { api, ApiError } from '../../api/client';
 import { usePoll } from '../../api/poll';
-import { useProjectById, useResource } from './useProjectById';
+import { useProject } from './context';
+import { useResource } from './useResource';
 import type {
   ChannelResource,
   Collection,
@@ -203,19 +204,20 @@ function ReleaseBody({ project, release }: { project: ProjectResource; release: 
 }
 
 export function ReleasePage() {
-  const { data: project, error: projectError, projectId } = useProjectById();
+  const { project } = useProject();
+  const projectId = project.Id;
   const version = useParams().version ?? '';
   const release = useResource<ReleaseResource>(
-    projectId && version
+    version
       ? `/api/projects/${encodeURIComponent(projectId)}/releases/${encodeURIComponent(version)}`
       : undefined,
   );
   return (
     <Page title={`Release ${version}`}>
       <div className="rel-page">
-        <ErrorMessage error={projectError ?? release.error} />
-        {(!project || !release.data) && !projectError && !release.error && <p role="status">Loading…</p>}
-        {project && release.data && <ReleaseBody project={project} release={release.data} />}
+        <ErrorMessage error={release.error} />
+        {!release.data && !release.error && <p role="status">Loading…</p>}
+        {release.data && <ReleaseBody project={project} release={release.data} />}
       </div>
     </Page>
   );

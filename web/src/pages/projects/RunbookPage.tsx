@@ -1,18 +1,15 @@
 // One runbook (issue 13): its process (the shared process editor on the runbook's process),
 // publishing a snapshot, and running the published snapshot in an environment, which opens the
 // run's task.
-import { useEffect, useState, type ComponentType, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
 import { api, ApiError } from '../../api/client';
 import { ProcessEditor } from './ProcessEditor';
-import { useProjectById, useResource } from './useProjectById';
+import { useProject } from './context';
+import { useResource } from './useResource';
 import type { Named, RunbookResource, RunbookRunAnswer, RunbookSnapshotResource } from './releaseTypes';
 import './releases.css';
-
-// The process editor takes the process to edit (processUrl); typed here so this page builds
-// against the editor's placeholder too.
-const RunbookProcessEditor = ProcessEditor as unknown as ComponentType<{ processUrl?: string }>;
 
 const SCOPE_CHOICES: { value: string; label: string }[] = [
   { value: 'All', label: 'All environments' },
@@ -104,7 +101,8 @@ function RunbookSettings({ runbook, environments, onSaved }: { runbook: RunbookR
 }
 
 export function RunbookPage() {
-  const { data: project, error: projectError, projectId } = useProjectById();
+  const { project } = useProject();
+  const projectId = project.Id;
   const runbookId = useParams().runbookId ?? '';
   const runbook = useResource<RunbookResource>(runbookId ? `/api/runbooks/${encodeURIComponent(runbookId)}` : undefined);
   const snapshot = useResource<RunbookSnapshotResource>(
@@ -177,9 +175,9 @@ export function RunbookPage() {
     <Page title={rb ? `Runbook ${rb.Name}` : 'Runbook'}>
       <div className="rel-page">
         <p>
-          <Link to={`/projects/${encodeURIComponent(projectId)}/runbooks`}>All runbooks{project ? ` of ${project.Name}` : ''}</Link>
+          <Link to={`/projects/${encodeURIComponent(projectId)}/runbooks`}>All runbooks of {project.Name}</Link>
         </p>
-        <ErrorMessage error={projectError ?? runbook.error ?? environments.error} />
+        <ErrorMessage error={runbook.error ?? environments.error} />
         {!rb && !runbook.error && <p role="status">Loading…</p>}
         {rb && (
           <>
@@ -224,7 +222,7 @@ export function RunbookPage() {
             </section>
             <section aria-labelledby="runbook-process">
               <h2 id="runbook-process">Runbook process</h2>
-              <RunbookProcessEditor processUrl={`/api/runbookProcesses/${encodeURIComponent(rb.RunbookProcessId)}`} />
+              <ProcessEditor processUrl={`/api/runbookProcesses/${encodeURIComponent(rb.RunbookProcessId)}`} />
             </section>
             <RunbookSettings key={rb.Id} runbook={rb} environments={environments.data ?? []} onSaved={runbook.reload} />
           </>

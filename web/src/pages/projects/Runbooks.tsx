@@ -3,14 +3,16 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
 import { api, ApiError } from '../../api/client';
-import { useProjectById, useResource } from './useProjectById';
+import { useProject } from './context';
+import { useResource } from './useResource';
 import type { Collection, RunbookResource } from './releaseTypes';
 import './releases.css';
 
 export function Runbooks() {
-  const { error: projectError, projectId } = useProjectById();
+  const { project } = useProject();
+  const projectId = project.Id;
   const runbooks = useResource<Collection<RunbookResource>>(
-    projectId ? `/api/projects/${encodeURIComponent(projectId)}/runbooks?take=1000` : undefined,
+    `/api/projects/${encodeURIComponent(projectId)}/runbooks?take=1000`,
   );
   const navigate = useNavigate();
   const [adding, setAdding] = useState(false);
@@ -49,7 +51,7 @@ export function Runbooks() {
       }
     >
       <div className="rel-page">
-        <ErrorMessage error={projectError ?? runbooks.error} />
+        <ErrorMessage error={runbooks.error} />
         {adding && (
           <form className="rel-form" onSubmit={create} aria-labelledby="runbook-form-title">
             <h2 id="runbook-form-title">New runbook</h2>

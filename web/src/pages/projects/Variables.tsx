@@ -6,7 +6,8 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Page, ErrorMessage } from '../../components/Page';
 import { api, ApiError } from '../../api/client';
-import { useProjectById, useResource } from './useProjectById';
+import { useProject } from './context';
+import { useResource } from './useResource';
 import type { Named, ScopeKey, VariableResource, VariableScope, VariableSetResource } from './releaseTypes';
 import './releases.css';
 
@@ -103,9 +104,9 @@ function ScopeChooser({
 }
 
 export function Variables() {
-  const { data: project, error: projectError } = useProjectById();
+  const { project } = useProject();
   const loaded = useResource<VariableSetResource>(
-    project ? `/api/variables/${encodeURIComponent(project.VariableSetId)}` : undefined,
+    `/api/variables/${encodeURIComponent(project.VariableSetId)}`,
   );
   const [set, setSet] = useState<VariableSetResource>();
   const [rows, setRows] = useState<Row[]>([]);
@@ -168,8 +169,8 @@ export function Variables() {
   return (
     <Page title="Variables">
       <div className="rel-page">
-        <ErrorMessage error={projectError ?? loaded.error} />
-        {!set && !projectError && !loaded.error && <p role="status">Loading…</p>}
+        <ErrorMessage error={loaded.error} />
+        {!set && !loaded.error && <p role="status">Loading…</p>}
         {set && (
           <form onSubmit={save} aria-label="Project variables">
             {rows.length === 0 ? (

@@ -11,20 +11,8 @@ export interface Collection<T> {
   TotalResults?: number;
 }
 
-export interface ProjectResource {
-  Id: string;
-  Name: string;
-  Slug?: string;
-  LifecycleId: string;
-  DeploymentProcessId: string;
-  VariableSetId: string;
-  VersioningStrategy?: {
-    Template?: string;
-    // The release takes this package's version (its action and package reference).
-    DonorPackage?: { DeploymentAction?: string; PackageReference?: string | null } | null;
-    DonorPackageStepId?: string | null;
-  };
-}
+// One project shape for all project pages (ProjectLayout hands it over through useProject()).
+export type { ProjectResource } from './types';
 
 export type ScopeKey = 'Environment' | 'Role' | 'Machine' | 'Channel' | 'Action' | 'ProcessOwner' | 'TenantTag';
 export type VariableScope = Partial<Record<ScopeKey, string[]>>;

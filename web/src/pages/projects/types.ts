@@ -9,9 +9,16 @@ export interface ProjectResource {
   Description?: string;
   ProjectGroupId: string;
   LifecycleId: string;
-  DeploymentProcessId?: string;
-  VariableSetId?: string;
+  // The server always sends both (a project is created with its process and variable set).
+  DeploymentProcessId: string;
+  VariableSetId: string;
   IsDisabled?: boolean;
+  VersioningStrategy?: {
+    Template?: string;
+    // The release takes this package's version (its action and package reference).
+    DonorPackage?: { DeploymentAction?: string; PackageReference?: string | null } | null;
+    DonorPackageStepId?: string | null;
+  };
   [key: string]: unknown;
 }
 

@@ -1,10 +1,7 @@
-// The project of the route (`projects/:projectId`), read with GET /api/projects/{id}, and a
-// one-shot GET hook for the other resources the project pages read. (Until the project frame's
-// context is merged, each page loads its project itself.)
+// A one-shot GET hook for the resources the project pages read (the project itself comes from
+// ProjectLayout through useProject()).
 import { useCallback, useEffect, useState } from 'react';
-import { useParams } from 'react-router-dom';
 import { api, ApiError } from '../../api/client';
-import type { ProjectResource } from './releaseTypes';
 
 export interface Loaded<T> {
   data?: T;
@@ -32,10 +29,4 @@ export function useResource<T>(path: string | undefined): Loaded<T> {
   // Data read for another path is not this path's.
   const data = state.path === path ? state.data : undefined;
   return { data, error: state.error, reload };
-}
-
-export function useProjectById(): Loaded<ProjectResource> & { projectId: string } {
-  const projectId = useParams().projectId ?? '';
-  const loaded = useResource<ProjectResource>(projectId ? `/api/projects/${encodeURIComponent(projectId)}` : undefined);
-  return { ...loaded, projectId };
 }
