@@ -4,45 +4,31 @@
 // portal assets every node publishes into the shared store for rolling upgrades.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { Node, freePort, tempDir, SERVER_BIN, eventually } from './lib/cluster.mjs';
+import { tempDir, eventually } from './lib/cluster.mjs';
 import { openBrowser, WEB_DIR } from './lib/browser.mjs';
+import { adminPassword, signIn, startPortalNode } from './lib/portal.mjs';
 
 let node;
 let sharedDir;
-let adminPassword;
+let password;
 
 before(async () => {
-  assert.ok(existsSync(path.join(WEB_DIR, 'index.html')),
-    `${WEB_DIR}/index.html is missing: \`make\` builds the portal (scripts/build-web.sh)`);
-  const masterKey = execFileSync(SERVER_BIN, ['master-key', 'generate']).toString().trim();
   sharedDir = tempDir();
-  node = new Node({ name: 'config1', sharedDir, masterKey, port: await freePort(),
-                    extraArgs: ['--web-dir', WEB_DIR] });
-  await node.start();
-  adminPassword = node.output.match(/^\s*Password:\s*(\S+)\s*$/m)?.[1];
-  assert.ok(adminPassword, `a new node prints the admin's password on a line of its own:\n${node.output}`);
+  node = await startPortalNode('config1', { sharedDir });
+  password = adminPassword(node);
 });
 
 after(async () => {
   await node?.kill();
 });
 
-async function signIn(page, username, password) {
-  await page.goto('/app/sign-in');
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
-}
-
 test('users, API keys shown once and revoked, and the audit log, through the UI', async (t) => {
   const session = await openBrowser('portal-config', { baseURL: node.url, log: (m) => t.diagnostic(m) });
   const { page } = session;
   try {
-    await signIn(page, 'admin', adminPassword);
+    await signIn(page, 'admin', password);
 
     // --- create a user ---
     await page.goto('/app/configuration/users');

@@ -10,19 +10,20 @@
 // the engine's adoption (issue 8's tests cover that). Screenshots of each page are saved.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ADMIN_KEY, eventually, startCluster, tempDir } from './lib/cluster.mjs';
+import { eventually, startCluster, tempDir } from './lib/cluster.mjs';
 import { Haproxy } from './lib/haproxy.mjs';
 import { freePort } from './lib/cluster.mjs';
 import { openBrowser, readLogView, WEB_DIR } from './lib/browser.mjs';
+import { adminPassword, assertPortalBuilt, signIn } from './lib/portal.mjs';
 import { zip } from './lib/archives.mjs';
 
 const LINES = 2000;
 let cluster, lb, session;
 
 before(async () => {
-  assert.ok(existsSync(path.join(WEB_DIR, 'index.html')), `${WEB_DIR}/index.html is missing: \`make\` builds the portal`);
+  assertPortalBuilt();
   cluster = await startCluster(2, { prefix: 'ha', extraArgs: ['--web-dir', WEB_DIR] });
   lb = await new Haproxy({ port: await freePort(), servers: cluster.nodes.map((n) => ({ name: n.name, port: n.port })) }).start();
 });
@@ -36,8 +37,7 @@ after(async () => {
 test('an operator deploys through the portal while the node serving it dies', async (t) => {
   const [n1, n2] = cluster.nodes;
   const note = (m) => t.diagnostic(m);
-  const password = cluster.nodes.map((n) => n.output.match(/^Password: (\S+)$/m)?.[1]).find(Boolean);
-  assert.ok(password, 'the node that created the database printed the admin password');
+  const password = adminPassword(...cluster.nodes);
   // n1 runs no tasks: the deployment runs on n2, so killing n1 tests the page alone.
   const cap = await n1.api('PUT', `/api/octopusservernodes/${(await n1.get('/api/octopusservernodes')).json.Items.find((x) => x.Name === n1.name).Id}`,
     { body: { MaxConcurrentTasks: 0 } });
@@ -52,11 +52,7 @@ test('an operator deploys through the portal while the node serving it dies', as
   });
 
   // Sign in.
-  await page.goto('/app');
-  await page.getByLabel('Username', { exact: true }).fill('admin');
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  await signIn(page, 'admin', password);
   await session.screenshot('dashboard');
 
   await createEnvironment(page, 'Production');

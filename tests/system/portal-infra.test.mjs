@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { Node, freePort, tempDir, SERVER_BIN, eventually, ADMIN_KEY, runProcess } from './lib/cluster.mjs';
-import { openBrowser, WEB_DIR } from './lib/browser.mjs';
+import { tempDir, eventually, ADMIN_KEY, runProcess } from './lib/cluster.mjs';
+import { openBrowser } from './lib/browser.mjs';
+import { adminPassword, signIn, startPortalNode } from './lib/portal.mjs';
 import { Identity, registerIdentity } from './lib/agents.mjs';
 import { zip, multipart } from './lib/archives.mjs';
 
@@ -33,13 +33,8 @@ const envNamed = async (name) => (await ok('GET', '/api/environments/all')).find
 const unexpected = (errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
 
 before(async () => {
-  assert.ok(existsSync(path.join(WEB_DIR, 'index.html')),
-    `${WEB_DIR}/index.html is missing: \`make\` builds the portal (scripts/build-web.sh)`);
   assert.ok(existsSync(AGENT_BIN), `the cuttle-agent binary (CUTTLE_AGENT_BIN) is missing: ${AGENT_BIN}`);
-  const masterKey = execFileSync(SERVER_BIN, ['master-key', 'generate']).toString().trim();
-  node = new Node({ name: 'infra1', sharedDir: tempDir(), masterKey, port: await freePort(),
-                    extraArgs: ['--web-dir', WEB_DIR] });
-  await node.start();
+  node = await startPortalNode('infra1');
 });
 
 after(async () => {
@@ -48,15 +43,9 @@ after(async () => {
 });
 
 test('sign in, then create two environments and reorder them through the Environments page', async (t) => {
-  const password = node.output.match(/^\s*Password:\s*(\S+)\s*$/m)?.[1];
-  assert.ok(password, `a new node prints the admin's password:\n${node.output}`);
   session = await openBrowser('portal-infra', { baseURL: node.url, log: (m) => t.diagnostic(m) });
   const { page } = session;
-  await page.goto('/app/sign-in');
-  await page.getByLabel('Username', { exact: true }).fill('admin');
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  await signIn(page, 'admin', adminPassword(node));
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Infrastructure', exact: true }).click();
   await page.getByRole('heading', { name: 'Infrastructure', level: 1 }).waitFor();

@@ -6,11 +6,9 @@
 // overview lists a release with its deployment's state, linked to the task.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { Node, freePort, tempDir, SERVER_BIN, eventually, ADMIN_KEY } from './lib/cluster.mjs';
-import { openBrowser, WEB_DIR } from './lib/browser.mjs';
+import { eventually, ADMIN_KEY } from './lib/cluster.mjs';
+import { openBrowser } from './lib/browser.mjs';
+import { adminPassword, signIn, startPortalNode } from './lib/portal.mjs';
 import { multipart, zip } from './lib/archives.mjs';
 
 let node;
@@ -27,12 +25,7 @@ const ok = async (method, p, body) => {
 };
 
 before(async () => {
-  assert.ok(existsSync(path.join(WEB_DIR, 'index.html')),
-    `${WEB_DIR}/index.html is missing: \`make\` builds the portal (scripts/build-web.sh)`);
-  const masterKey = execFileSync(SERVER_BIN, ['master-key', 'generate']).toString().trim();
-  node = new Node({ name: 'projects1', sharedDir: tempDir(), masterKey, port: await freePort(),
-                    extraArgs: ['--web-dir', WEB_DIR] });
-  await node.start();
+  node = await startPortalNode('projects1');
   staging = (await ok('POST', '/api/environments', { Name: 'Staging' })).Id;
   production = (await ok('POST', '/api/environments', { Name: 'Production' })).Id;
   // A package in the built-in feed, for the package step's list.
@@ -49,15 +42,9 @@ after(async () => {
 });
 
 test('sign in and create a project; a taken name shows the API\'s message', async (t) => {
-  const password = node.output.match(/^\s*Password:\s*(\S+)\s*$/m)?.[1];
-  assert.ok(password, `a new node prints the admin's password:\n${node.output}`);
   session = await openBrowser('portal-projects', { baseURL: node.url, log: (m) => t.diagnostic(m) });
   page = session.page;
-  await page.goto('/app/sign-in?returnUrl=%2Fprojects');
-  await page.getByLabel('Username', { exact: true }).fill('admin');
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
+  await signIn(page, 'admin', adminPassword(node), { returnUrl: '/projects', landing: 'Projects' });
   await page.getByText('No projects yet').waitFor();
   await session.screenshot('projects-empty');
 

@@ -8,11 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { Node, freePort, tempDir, SERVER_BIN, eventually, ADMIN_KEY } from './lib/cluster.mjs';
-import { openBrowser, WEB_DIR } from './lib/browser.mjs';
+import { eventually, ADMIN_KEY } from './lib/cluster.mjs';
+import { openBrowser } from './lib/browser.mjs';
+import { adminPassword, signIn, startPortalNode } from './lib/portal.mjs';
 import { multipart, zip } from './lib/archives.mjs';
 import { action, step, script } from './lib/octopus.mjs';
 
@@ -47,12 +45,7 @@ async function waitTask(id) {
 }
 
 before(async () => {
-  assert.ok(existsSync(path.join(WEB_DIR, 'index.html')),
-    `${WEB_DIR}/index.html is missing: \`make\` builds the portal (scripts/build-web.sh)`);
-  const masterKey = execFileSync(SERVER_BIN, ['master-key', 'generate']).toString().trim();
-  node = new Node({ name: 'portalrel1', sharedDir: tempDir(), masterKey, port: await freePort(),
-                    extraArgs: ['--web-dir', WEB_DIR] });
-  await node.start();
+  node = await startPortalNode('portalrel1');
 
   ids.dev = (await ok('POST', '/api/environments', { Name: 'Dev' })).Id;
   ids.prod = (await ok('POST', '/api/environments', { Name: 'Prod' })).Id;
@@ -93,15 +86,9 @@ after(async () => {
 });
 
 test('variables, a channel, a release with an older package, a deployment the lifecycle allows, a runbook', async (t) => {
-  const password = node.output.match(/^\s*Password:\s*(\S+)\s*$/m)?.[1];
-  assert.ok(password, `a new node prints the admin's password:\n${node.output}`);
   session = await openBrowser('portal-releases', { baseURL: node.url, log: (m) => t.diagnostic(m) });
   const { page } = session;
-  await page.goto('/app/sign-in');
-  await page.getByLabel('Username', { exact: true }).fill('admin');
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  await signIn(page, 'admin', adminPassword(node));
   const projectUrl = `/app/projects/${ids.project}`;
 
   // --- variables: one scoped to Dev, one sensitive ---

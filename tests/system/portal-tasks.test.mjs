@@ -8,11 +8,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { ADMIN_KEY, Node, freePort, tempDir, SERVER_BIN, eventually } from './lib/cluster.mjs';
-import { openBrowser, readLogView, WEB_DIR } from './lib/browser.mjs';
+import { ADMIN_KEY, tempDir, eventually } from './lib/cluster.mjs';
+import { openBrowser, readLogView } from './lib/browser.mjs';
+import { startPortalNode } from './lib/portal.mjs';
 import { action, step } from './lib/octopus.mjs';
 
 const require = createRequire(import.meta.url);
@@ -39,11 +39,8 @@ let node, dir, client, session;
 const ids = {};
 
 before(async () => {
-  assert.ok(existsSync(path.join(WEB_DIR, 'index.html')), `${WEB_DIR}/index.html is missing (scripts/build-web.sh)`);
   dir = tempDir();
-  const masterKey = execFileSync(SERVER_BIN, ['master-key', 'generate']).toString().trim();
-  node = new Node({ name: 'tasks1', sharedDir: dir, masterKey, port: await freePort(), extraArgs: ['--web-dir', WEB_DIR] });
-  await node.start();
+  node = await startPortalNode('tasks1', { sharedDir: dir });
   client = await Client.create({ instanceURL: node.url, apiKey: ADMIN_KEY, userAgentApp: 'cuttle-test' });
   ids.env = (await new EnvironmentRepository(client, SPACE).create({ Name: 'Dev' })).Id;
   ids.lifecycle = (await new LifecycleRepository(client, SPACE).list({ take: 100 })).Items[0];

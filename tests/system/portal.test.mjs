@@ -4,22 +4,17 @@
 // admin's password on a new database); until then that step is skipped, saying why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Node, freePort, tempDir, SERVER_BIN, eventually, ADMIN_KEY } from './lib/cluster.mjs';
+import { eventually, ADMIN_KEY } from './lib/cluster.mjs';
 import { openBrowser, WEB_DIR } from './lib/browser.mjs';
-import { execFileSync } from 'node:child_process';
+import { adminPassword, signIn, startPortalNode } from './lib/portal.mjs';
 
 let node;
 let session;
 
 before(async () => {
-  assert.ok(existsSync(path.join(WEB_DIR, 'index.html')),
-    `${WEB_DIR}/index.html is missing: \`make\` builds the portal (scripts/build-web.sh)`);
-  const masterKey = execFileSync(SERVER_BIN, ['master-key', 'generate']).toString().trim();
-  node = new Node({ name: 'portal1', sharedDir: tempDir(), masterKey, port: await freePort(),
-                    extraArgs: ['--web-dir', WEB_DIR] });
-  await node.start();
+  node = await startPortalNode('portal1');
 });
 
 after(async () => {
@@ -177,15 +172,9 @@ test('with an API key: navigation by keyboard, the dashboard, and the nodes page
 });
 
 test('signing in as admin shows the dashboard and the nodes page', async (t) => {
-  const password = node.output.match(/^\s*Password:\s*(\S+)\s*$/m)?.[1];
-  assert.ok(password, `a new node prints the admin's password on a line of its own:\n${node.output}`);
   session ??= await openBrowser('portal', { baseURL: node.url, log: (m) => t.diagnostic(m) });
   const { page } = session;
-  await page.goto('/app/sign-in');
-  await page.getByLabel('Username', { exact: true }).fill('admin');
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  await signIn(page, 'admin', adminPassword(node));
   const nav = page.getByRole('navigation', { name: 'Main' });
   for (const area of ['Dashboard', 'Projects', 'Tasks', 'Infrastructure', 'Library', 'Configuration']) {
     await nav.getByRole('link', { name: area, exact: true }).waitFor();
