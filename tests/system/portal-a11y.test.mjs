@@ -1,7 +1,7 @@
 // The portal's accessibility (issue 13): one node on SQLite, signed in as admin in Chromium, with
 // enough data seeded through the API that every page has content (an environment, a target, a
 // project whose process has a script and a manual step, a variable, a runbook, a release deployed
-// to completion, a package). Every route of web/src/App.tsx is visited and checked with axe-core
+// to completion, a failed deployment, one waiting on a manual intervention, a package). Every route of web/src/App.tsx is visited and checked with axe-core
 // (WCAG 2 A and AA rules), in the light and the dark colour scheme; on each page Tab must reach the main navigation and no element may
 // have a positive tabindex. A failure lists every violation: page, rule, impact, targets.
 import { test, before, after } from 'node:test';
@@ -77,6 +77,25 @@ before(async () => {
   assert.equal(r.status, 201, `upload: ${await r.text()}`);
 
   ids.admin = (await ok('GET', '/api/users/me')).Id;
+
+  // Two more states: a deployment that failed, and one waiting on a manual intervention.
+  const deployOf = async (Name, steps) => {
+    const p = await ok('POST', '/api/projects', { Name, ProjectGroupId: group.Id, LifecycleId: lifecycle.Id });
+    const proc = await ok('GET', `/api/deploymentprocesses/${p.DeploymentProcessId}`);
+    proc.Steps = steps;
+    await ok('PUT', `/api/deploymentprocesses/${p.DeploymentProcessId}`, proc);
+    const rel = await ok('POST', '/api/releases', { ProjectId: p.Id, Version: '1.0.0' });
+    return (await ok('POST', '/api/deployments', { ReleaseId: rel.Id, EnvironmentId: ids.env })).TaskId;
+  };
+  ids.failed = await deployOf('Broken', [step('Fail', '', action('Fail', 'Octopus.Script',
+    script('Bash', 'echo "about to fail" >&2; exit 3', true)))]);
+  ids.waiting = await deployOf('Gated', [step('Approve', '', action('Approve', 'Octopus.Manual', {
+    'Octopus.Action.Manual.Instructions': 'Check the release notes.', 'Octopus.Action.RunOnServer': 'true',
+  }))]);
+  await eventually(async () => (await ok('GET', `/api/tasks/${ids.failed}`)).State === 'Failed',
+    { timeoutMs: 20000, what: 'the failing deployment fails' });
+  await eventually(async () => (await ok('GET', `/api/tasks/${ids.waiting}`)).HasPendingInterruptions,
+    { timeoutMs: 20000, what: 'the gated deployment waits for its intervention' });
 });
 
 after(async () => {
@@ -101,8 +120,11 @@ function routes() {
     ['release', `${p}/releases/1.0.0`, 'Dev'],
     ['tasks', '/app/tasks', 'Shop'],
     ['task', `/app/tasks/${ids.task}`, 'hello from the a11y test'],
+    ['failed task', `/app/tasks/${ids.failed}`, 'about to fail'],
+    ['waiting task', `/app/tasks/${ids.waiting}`, 'Check the release notes.'],
     ['infrastructure', '/app/infrastructure', null],
     ['environments', '/app/infrastructure/environments', 'Dev', ['Edit Dev']],
+    ['environments', '/app/infrastructure/environments', 'Dev', ['Delete Dev']],
     ['machines', '/app/infrastructure/machines', 'web-1'],
     ['machine', `/app/infrastructure/machines/${ids.machine}`, 'web-1'],
     ['add agent', '/app/infrastructure/machines/new-agent', null],

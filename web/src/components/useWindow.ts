@@ -1,7 +1,8 @@
 // useWindow: which rows of a long, fixed-row-height list are in view inside a scroller, so a page
 // renders those (plus a margin) and stands the rest in with two spacers. The dashboard's 1,000
 // projects and the task log's 100,000 lines are drawn this way: the DOM stays a few dozen rows
-// whatever the data's size, so the first paint and every scroll frame cost the same.
+// whatever the data's size, so the first paint and every scroll frame cost the same. (The task log,
+// pages/tasks/LogView.tsx, measures its scroller itself to follow the tail, and shares windowOf.)
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 export interface RowWindow {

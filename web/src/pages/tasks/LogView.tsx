@@ -7,6 +7,7 @@
 // a finished task's whole log is read), data-reconnecting ("true" while reads fail and are
 // retried). Each row carries data-line-number (1-based, in the log).
 import { useCallback, useLayoutEffect, useRef, useState } from 'react';
+import { windowOf } from '../../components/useWindow';
 import { KIND_ERROR, KIND_VERBOSE, KIND_WARNING, parseLine } from './rawLog';
 import type { LogFollow } from './useLogFollower';
 
@@ -45,8 +46,11 @@ export function LogView({ follow, showVerbose }: { follow: LogFollow; showVerbos
     setView({ top: el.scrollTop, height: el.clientHeight });
   }, [follow.version, shown, showVerbose]);
 
-  const first = Math.max(0, Math.floor(view.top / ROW_HEIGHT) - MARGIN_ROWS);
-  const last = Math.min(shown, Math.ceil((view.top + view.height) / ROW_HEIGHT) + MARGIN_ROWS);
+  // Which rows are in view: the dashboard's computation (windowOf). The view itself is measured
+  // here, not by useWindow, because following the tail must scroll and re-measure in the same
+  // layout pass (useLayoutEffect above) rather than on the next animation frame. The rows are
+  // placed absolutely in a full-height body, so the spacer heights are not needed.
+  const { first, last } = windowOf(shown, ROW_HEIGHT, view.top, view.height, MARGIN_ROWS);
   const rows = [];
   for (let row = first; row < last; row++) {
     const index = lineAt(row);
