@@ -1,7 +1,8 @@
 // Configuration → Nodes: the page an operator watches during a rolling upgrade. Polled every
 // second; "last seen" is counted from the node's own heartbeat time, re-rendered each second.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Page, ErrorMessage } from '../components/Page';
+import { ago, useNow } from '../components/time';
 import { usePoll } from '../api/poll';
 import { api, messageOf } from '../api/client';
 import type { NodesSummary, ServerNode } from '../api/types';
@@ -14,26 +15,11 @@ function status(n: ServerNode): string {
   return 'Running';
 }
 
-function ago(iso: string, now: number): string {
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return 'never';
-  const s = Math.max(0, Math.round((now - t) / 1000));
-  if (s < 2) return 'just now';
-  if (s < 120) return `${s} s ago`;
-  if (s < 7200) return `${Math.round(s / 60)} min ago`;
-  return new Date(t).toLocaleString();
-}
-
 export function Nodes() {
   const { data, error, refresh } = usePoll<NodesSummary>('/api/octopusservernodes/summary', POLL_MS);
-  const [now, setNow] = useState(Date.now());
+  const now = useNow();
   const [actionError, setActionError] = useState<string>();
   const [pending, setPending] = useState<string>();
-
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
 
   const setDrain = async (n: ServerNode, drain: boolean) => {
     setPending(n.Id);

@@ -1,7 +1,10 @@
 // Pieces the Infrastructure and Library pages share: health labels, "x ago" times, a ticking
 // clock and an in-place delete confirmation.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
+import { ago } from '../../components/time';
 import type { HealthStatus, MachineResource } from './types';
+
+export { ago, useNow } from '../../components/time';
 
 export const HEALTH_LABEL: Record<HealthStatus, string> = {
   Healthy: 'Healthy',
@@ -20,28 +23,6 @@ export function endpointKind(m: MachineResource): string {
   if (style === 'TentacleActive') return 'Agent';
   if (style === 'None') return 'Cloud region';
   return style || 'Other';
-}
-
-// The current time, re-read every second, so "12 s ago" counts up between polls.
-export function useNow(intervalMs = 1000): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(t);
-  }, [intervalMs]);
-  return now;
-}
-
-export function ago(iso: string | null | undefined, now: number): string {
-  if (!iso) return 'Never';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return 'Never';
-  const s = Math.max(0, Math.round((now - t) / 1000));
-  if (s < 2) return 'just now';
-  if (s < 120) return `${s} s ago`;
-  if (s < 7200) return `${Math.round(s / 60)} min ago`;
-  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
-  return new Date(t).toLocaleString();
 }
 
 export function LastContact({ iso, now }: { iso?: string | null; now: number }) {
