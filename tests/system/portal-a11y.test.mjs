@@ -111,8 +111,8 @@ function routes() {
     ['dashboard', '/app', 'Shop'],
     ['projects', '/app/projects', 'Shop'],
     ['project overview', p, '1.0.0'],
-    ['process', `${p}/process`, 'Approve'],
-    ['variables', `${p}/variables`, null],
+    ['process', `${p}/process`, 'Approve', ['Approve']],
+    ['variables', `${p}/variables`, null, [{ text: 'Unscoped' }]],
     ['channels', `${p}/channels`, 'Default', ['Add channel', 'Add version rule']],
     ['runbooks', `${p}/runbooks`, 'Restart', ['Add runbook']],
     ['runbook', `${p}/runbooks/${ids.runbook}`, 'Restart'],
@@ -128,7 +128,7 @@ function routes() {
     ['machines', '/app/infrastructure/machines', 'web-1'],
     ['machine', `/app/infrastructure/machines/${ids.machine}`, 'web-1'],
     ['add agent', '/app/infrastructure/machines/new-agent', null],
-    ['library', '/app/library', 'Shop.Web'],
+    ['library', '/app/library', 'Shop.Web', ['Versions of Shop.Web']],
     ['configuration', '/app/configuration', null],
     ['nodes', '/app/configuration/nodes', 'a11y1'],
     ['users', '/app/configuration/users', 'admin'],
@@ -197,9 +197,12 @@ test('every page: no WCAG 2 A/AA violation (axe), Tab reaches the main navigatio
     }
     if (!reached) problems.push(`${name}: Tab does not reach the main navigation within 4 presses from the top`);
 
-    for (const button of opens) {
-      await page.locator('main').getByRole('button', { name: button, exact: true }).first().click();
-      await axe(`${name} after "${button}"`);
+    for (const open of opens) {
+      const main = page.locator('main');
+      const what = typeof open === 'string' ? open : open.text;
+      await (typeof open === 'string' ? main.getByRole('button', { name: open, exact: true }) : main.getByText(open.text))
+        .first().click();
+      await axe(`${name} after "${what}"`);
     }
   }
   }
