@@ -6,12 +6,11 @@
 // have a positive tabindex. A failure lists every violation: page, rule, impact, targets.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { Node, freePort, tempDir, SERVER_BIN, eventually, ADMIN_KEY } from './lib/cluster.mjs';
-import { openBrowser, WEB_DIR } from './lib/browser.mjs';
+import { eventually, ADMIN_KEY } from './lib/cluster.mjs';
+import { openBrowser } from './lib/browser.mjs';
+import { adminPassword, signIn, startPortalNode } from './lib/portal.mjs';
 import { multipart, zip } from './lib/archives.mjs';
 import { action, step, script } from './lib/octopus.mjs';
 
@@ -29,12 +28,7 @@ async function ok(method, p, body) {
 }
 
 before(async () => {
-  assert.ok(existsSync(path.join(WEB_DIR, 'index.html')),
-    `${WEB_DIR}/index.html is missing: \`make\` builds the portal (scripts/build-web.sh)`);
-  const masterKey = execFileSync(SERVER_BIN, ['master-key', 'generate']).toString().trim();
-  node = new Node({ name: 'a11y1', sharedDir: tempDir(), masterKey, port: await freePort(),
-                    extraArgs: ['--web-dir', WEB_DIR] });
-  await node.start();
+  node = await startPortalNode('a11y1');
 
   ids.env = (await ok('POST', '/api/environments', { Name: 'Dev' })).Id;
   ids.machine = (await ok('POST', '/api/machines', {
@@ -139,8 +133,6 @@ function routes() {
 }
 
 test('every page: no WCAG 2 A/AA violation (axe), Tab reaches the main navigation, no positive tabindex', async (t) => {
-  const password = node.output.match(/^\s*Password:\s*(\S+)\s*$/m)?.[1];
-  assert.ok(password, `a new node prints the admin's password:\n${node.output}`);
   session = await openBrowser('portal-a11y', { baseURL: node.url, log: (m) => t.diagnostic(m) });
   // axe is injected as a script: a context that bypasses the portal's Content-Security-Policy.
   const context = await session.browser.newContext({ baseURL: node.url, bypassCSP: true, viewport: { width: 1280, height: 800 } });
@@ -163,10 +155,7 @@ test('every page: no WCAG 2 A/AA violation (axe), Tab reaches the main navigatio
     }
   };
   await axe('sign-in');
-  await page.getByLabel('Username', { exact: true }).fill('admin');
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+  await signIn(page, 'admin', adminPassword(node));
 
   // Both colour schemes: the portal follows the system's (styles.css), contrast is checked in each.
   for (const scheme of ['light', 'dark']) {
