@@ -21,11 +21,7 @@ let node;
 let session;
 const ids = {};
 
-async function ok(method, p, body) {
-  const r = await node.api(method, p, { body });
-  assert.ok(r.status < 300, `${method} ${p}: ${r.status} ${r.text}`);
-  return r.json;
-}
+const ok = (method, p, body) => node.ok(method, p, body);
 
 before(async () => {
   node = await startPortalNode('a11y1');

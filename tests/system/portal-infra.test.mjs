@@ -22,11 +22,7 @@ let session;
 const work = tempDir('cuttle-portal-infra-');
 
 // The API's own answers, for comparing with what the pages show.
-async function ok(method, p, body) {
-  const r = await node.api(method, p, { body });
-  assert.ok(r.status < 300, `${method} ${p}: ${r.status} ${r.text}`);
-  return r.json;
-}
+const ok = (method, p, body) => node.ok(method, p, body);
 const envIdsInOrder = async () => ok('GET', '/api/environments/sortorder');
 const envNamed = async (name) => (await ok('GET', '/api/environments/all')).find((e) => e.Name === name);
 // 4xx answers the tests provoke on purpose (a duplicate) are logged by Chromium as console errors.

@@ -18,11 +18,7 @@ let projectId;
 let production;
 let staging;
 
-const ok = async (method, p, body) => {
-  const r = await node.api(method, p, { body });
-  assert.ok(r.status < 300, `${method} ${p}: ${r.status} ${r.text}`);
-  return r.json;
-};
+const ok = (method, p, body) => node.ok(method, p, body);
 
 before(async () => {
   node = await startPortalNode('projects1');

@@ -152,6 +152,13 @@ export class Node {
   }
 
   get(p, opts) { return this.api('GET', p, opts); }
+
+  // An API call that must succeed (2xx): its JSON, or an error naming the call and the answer.
+  async ok(method, pathname, body) {
+    const r = await this.api(method, pathname, { body });
+    if (r.status >= 300) throw new Error(`${method} ${pathname}: ${r.status} ${r.text}`);
+    return r.json;
+  }
 }
 
 // Starts `count` nodes on one new PostgreSQL database and one shared directory.
