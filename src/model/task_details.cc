@@ -22,6 +22,22 @@ bool IsWarning(const tasks::LogElement& e) {
   return e.category == "Warning" || e.category == "Error" || e.category == "Fatal";
 }
 
+// IsWarning over a raw log without building its elements: a line's category is what ParseLog
+// would make of it (between the first space and the first " | "; a line without them is Info).
+bool AnyWarning(std::string_view log) {
+  while (!log.empty()) {
+    const size_t end = std::min(log.find('\n'), log.size());
+    const std::string_view line = log.substr(0, end);
+    log.remove_prefix(std::min(end + 1, log.size()));
+    const size_t space = line.find(' ');
+    const size_t bar = line.find(" | ");
+    if (space == std::string_view::npos || bar == std::string_view::npos || bar < space) continue;
+    const std::string_view category = core::Trim(line.substr(space, bar - space));
+    if (category == "Warning" || category == "Error" || category == "Fatal") return true;
+  }
+  return false;
+}
+
 json Elements(const std::vector<tasks::LogElement>& elements, std::optional<int64_t> tail) {
   size_t from = 0;
   if (tail && *tail >= 0 && static_cast<size_t>(*tail) < elements.size()) {
@@ -107,8 +123,14 @@ std::string StepActivityStatus(const std::vector<std::string>& statuses, const t
 Details BuildTaskDetails(const DetailsInput& in) {
   const tasks::Task& task = in.task;
   const bool done = tasks::IsFinal(task.state);
-  std::vector<tasks::LogElement> task_elements = tasks::ParseLog(in.task_log);
-  bool task_warnings = std::any_of(task_elements.begin(), task_elements.end(), IsWarning);
+  // tail=0 asks for the tree alone (the portal polls it every second while a task runs): the logs
+  // are only scanned for warnings, never parsed into elements or matched unit to task.
+  const bool tree_only = in.tail && *in.tail == 0;
+  std::vector<tasks::LogElement> task_elements;
+  if (!tree_only) task_elements = tasks::ParseLog(in.task_log);
+  bool task_warnings = tree_only
+                           ? AnyWarning(in.task_log)
+                           : std::any_of(task_elements.begin(), task_elements.end(), IsWarning);
   Details out;
   if (in.units.empty()) {
     out.progress_percentage = done ? 100 : 0;
@@ -128,9 +150,18 @@ Details BuildTaskDetails(const DetailsInput& in) {
   std::vector<bool> claimed(task_elements.size(), false);
   std::vector<std::optional<int64_t>> task_times;
   for (const auto& e : task_elements) task_times.push_back(core::ParseIso8601(e.occurred_at));
+  std::vector<bool> unit_warnings;
   for (size_t i = 0; i < in.units.size(); ++i) {
-    unit_elements.push_back(
-        tasks::ParseLog(i < in.unit_logs.size() ? std::string_view(in.unit_logs[i]) : ""));
+    const std::string_view unit_log =
+        i < in.unit_logs.size() ? std::string_view(in.unit_logs[i]) : "";
+    if (tree_only) {
+      unit_elements.emplace_back();
+      unit_warnings.push_back(AnyWarning(unit_log));
+      continue;
+    }
+    unit_elements.push_back(tasks::ParseLog(unit_log));
+    unit_warnings.push_back(
+        std::any_of(unit_elements.back().begin(), unit_elements.back().end(), IsWarning));
     size_t from = 0;  // a unit's lines come in the task's log in the same order
     for (const auto& e : unit_elements.back()) {
       const auto at = core::ParseIso8601(e.occurred_at);
@@ -173,8 +204,7 @@ Details BuildTaskDetails(const DetailsInput& in) {
     for (size_t i : indexes) {
       const auto& u = in.units[i];
       const auto& elements = unit_elements[i];
-      bool warnings = std::any_of(elements.begin(), elements.end(), IsWarning);
-      std::string status = UnitActivityStatus(u, warnings, task);
+      std::string status = UnitActivityStatus(u, unit_warnings[i], task);
       const bool final_unit = IsFinalUnit(u.state);
       all_final = all_final && final_unit;
       if (final_unit) ++step_finished;
@@ -204,9 +234,7 @@ Details BuildTaskDetails(const DetailsInput& in) {
         json::array(), std::move(children)));
   }
   out.progress_percentage = done ? 100 : static_cast<int>(finished_units * 100 / in.units.size());
-  for (const auto& e : unit_elements) {
-    task_warnings = task_warnings || std::any_of(e.begin(), e.end(), IsWarning);
-  }
+  for (bool w : unit_warnings) task_warnings = task_warnings || w;
   out.activity_logs.push_back(
       Activity(task.id, task.description.empty() ? task.name : task.description,
                IsoOrNullJson(task.start_time), IsoOrNullJson(task.completed_time),

@@ -143,6 +143,51 @@ TEST(TaskDetailsTest, ADeploymentHasOneActivityPerStepAndPerUnitWithTheirOwnLine
   EXPECT_EQ(steps[2]["Children"][0]["LogElements"], json::array());
 }
 
+// tail=0 (the portal's step tree, polled every second) scans the logs for warnings only: the tree,
+// statuses included, is the full answer's with every activity's lines left out.
+TEST(TaskDetailsTest, TailZeroIsTheSameTreeWithoutLines) {
+  std::vector<deploy::UnitRow> units = {
+      Unit(0, 1, "Hello", "1", "", "Succeeded"),
+      Unit(1, 2, "Web", "2", "1", "Succeeded"),
+      Unit(2, 2, "Web", "2", "2", "Running"),
+  };
+  std::vector<std::string> unit_logs = {
+      Line("01.100", "Info     ", "hello") + "a line without a category | at all\n",
+      Line("03.100", "Info     ", "deploying") + Line("03.200", "Error    ", "slow disk"),
+      Line("02.600", "Verbose  ", "Warning | not a category: the message says it"),
+  };
+  std::string task_log = Line("00.500", "Info     ", "start") + unit_logs[0] + unit_logs[2] +
+                         unit_logs[1] + Line("05.000", "Fatal    ", "the root's own");
+  auto strip = [](json j, auto& self) -> json {
+    if (j.contains("LogElements")) j["LogElements"] = json::array();
+    for (auto& c : j["Children"]) c = self(c, self);
+    return j;
+  };
+  for (auto state : {tasks::TaskState::kExecuting, tasks::TaskState::kSuccess}) {
+    auto task = DeployTask(state);
+    auto full = BuildTaskDetails(
+        {.task = task, .task_log = task_log, .units = units, .unit_logs = unit_logs});
+    auto tree = BuildTaskDetails(
+        {.task = task, .task_log = task_log, .units = units, .unit_logs = unit_logs, .tail = 0});
+    ASSERT_EQ(tree.activity_logs.size(), 1u);
+    EXPECT_EQ(tree.activity_logs[0], strip(full.activity_logs[0], strip));
+    EXPECT_EQ(tree.progress_percentage, full.progress_percentage);
+    EXPECT_EQ(tree.activity_logs[0]["Children"][1]["Children"][0]["Status"], "SuccessWithWarning")
+        << "the unit's Error line counts, scanned from the raw log";
+  }
+  // Without units: the flat activity's status still sees the warning.
+  auto adhoc = DeployTask(tasks::TaskState::kSuccess);
+  const std::vector<deploy::UnitRow> no_units;
+  const std::vector<std::string> no_logs;
+  auto flat = BuildTaskDetails({.task = adhoc,
+                                .task_log = Line("01.000", "Warning  ", "w"),
+                                .units = no_units,
+                                .unit_logs = no_logs,
+                                .tail = 0});
+  EXPECT_EQ(flat.activity_logs[0]["Status"], "SuccessWithWarning");
+  EXPECT_EQ(flat.activity_logs[0]["LogElements"], json::array());
+}
+
 TEST(TaskDetailsTest, AWaitingUnitRunsWhileParkedAndEndsWithItsTask) {
   auto task = DeployTask(tasks::TaskState::kQueued);
   task.parked = true;
