@@ -16,6 +16,7 @@
 #include "feed/package_store.h"
 #include "http/http.h"
 #include "tasks/artifacts.h"
+#include "tasks/task_log.h"
 #include "tasks/task_queue.h"
 
 namespace cuttle::api {
@@ -33,6 +34,9 @@ struct ApiContext {
   const crypto::SecretBox& secrets;
   // The dashboards this node built, each under the change counter it was built at.
   std::shared_ptr<DashboardCache> dashboard = std::make_shared<DashboardCache>();
+  // How far each task log was scanned for warnings (the step tree, /details?tail=0).
+  std::shared_ptr<tasks::WarningScanCache> warning_scans =
+      std::make_shared<tasks::WarningScanCache>();
   // The agent protocol (/api/agent/v1); its routes are left out when null.
   agents::AgentService* agents = nullptr;
   // Seals sign-in session cookies under a key derived from the master key (auth/sessions.h).

@@ -210,24 +210,52 @@ Result<http::Response> GetTaskDetails(ApiContext& ctx, http::Request& req) {
   constexpr uint64_t kMaxLog = 64 * 1024 * 1024;
   std::string path = tasks::TaskLogPath(ctx.options.tasklogs_dir, task->id);
   CUTTLE_TRY(auto recorded, ctx.queue.LogText(task->id));
-  CUTTLE_TRY(auto text, tasks::ReadTaskLog(path, recorded, kMaxLog));
   // A deployment's units, each with its own log file (deploy/units.h); none for other tasks.
   CUTTLE_TRY(auto units, deploy::UnitsOfTask(ctx.db, task->id));
+  std::string text;
   std::vector<std::string> unit_logs;
-  for (const auto& u : units) {
-    CUTTLE_TRY(auto log,
-               tasks::ReadLog(deploy::UnitLogPath(ctx.options.tasklogs_dir, task->id, u.ordinal), 0,
-                              kMaxLog));
-    unit_logs.push_back(std::move(log));
+  uint64_t log_size = 0;
+  std::optional<bool> task_warnings;
+  std::vector<bool> unit_warnings;
+  if (tail && *tail == 0) {
+    // The tree alone (the portal polls it every second while a task runs): whether each log has
+    // a warning line, from what was appended since the last poll (tasks::WarningScanCache).
+    if (recorded) {
+      task_warnings = tasks::HasWarningLine(*recorded);
+      log_size = recorded->size();
+    } else {
+      CUTTLE_TRY(task_warnings, ctx.warning_scans->HasWarnings(path));
+      log_size = tasks::LogSize(path);
+    }
+    for (const auto& u : units) {
+      CUTTLE_TRY(auto w, ctx.warning_scans->HasWarnings(
+                             deploy::UnitLogPath(ctx.options.tasklogs_dir, task->id, u.ordinal)));
+      unit_warnings.push_back(w);
+    }
+    unit_logs.resize(units.size());
+  } else {
+    CUTTLE_TRY(text, tasks::ReadTaskLog(path, recorded, kMaxLog));
+    log_size = text.size();
+    for (const auto& u : units) {
+      CUTTLE_TRY(auto log,
+                 tasks::ReadLog(deploy::UnitLogPath(ctx.options.tasklogs_dir, task->id, u.ordinal),
+                                0, kMaxLog));
+      unit_logs.push_back(std::move(log));
+    }
   }
-  model::Details details = model::BuildTaskDetails(
-      {.task = *task, .task_log = text, .units = units, .unit_logs = unit_logs, .tail = tail});
+  model::Details details = model::BuildTaskDetails({.task = *task,
+                                                    .task_log = text,
+                                                    .units = units,
+                                                    .unit_logs = unit_logs,
+                                                    .tail = tail,
+                                                    .task_warnings = task_warnings,
+                                                    .unit_warnings = &unit_warnings});
   CUTTLE_TRY(auto task_json, WithInterruptions(ctx, *task));
   return http::Response::Json(
       200, {{"Task", std::move(task_json)},
             {"Progress",
              {{"ProgressPercentage", details.progress_percentage}, {"EstimatedTimeRemaining", ""}}},
-            {"PhysicalLogSize", text.size()},
+            {"PhysicalLogSize", log_size},
             {"ActivityLogs", std::move(details.activity_logs)},
             {"Links", {{"Self", "/api/tasks/" + task->id + "/details"}}}});
 }

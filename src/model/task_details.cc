@@ -22,22 +22,6 @@ bool IsWarning(const tasks::LogElement& e) {
   return e.category == "Warning" || e.category == "Error" || e.category == "Fatal";
 }
 
-// IsWarning over a raw log without building its elements: a line's category is what ParseLog
-// would make of it (between the first space and the first " | "; a line without them is Info).
-bool AnyWarning(std::string_view log) {
-  while (!log.empty()) {
-    const size_t end = std::min(log.find('\n'), log.size());
-    const std::string_view line = log.substr(0, end);
-    log.remove_prefix(std::min(end + 1, log.size()));
-    const size_t space = line.find(' ');
-    const size_t bar = line.find(" | ");
-    if (space == std::string_view::npos || bar == std::string_view::npos || bar < space) continue;
-    const std::string_view category = core::Trim(line.substr(space, bar - space));
-    if (category == "Warning" || category == "Error" || category == "Fatal") return true;
-  }
-  return false;
-}
-
 json Elements(const std::vector<tasks::LogElement>& elements, std::optional<int64_t> tail) {
   size_t from = 0;
   if (tail && *tail >= 0 && static_cast<size_t>(*tail) < elements.size()) {
@@ -128,9 +112,9 @@ Details BuildTaskDetails(const DetailsInput& in) {
   const bool tree_only = in.tail && *in.tail == 0;
   std::vector<tasks::LogElement> task_elements;
   if (!tree_only) task_elements = tasks::ParseLog(in.task_log);
-  bool task_warnings = tree_only
-                           ? AnyWarning(in.task_log)
-                           : std::any_of(task_elements.begin(), task_elements.end(), IsWarning);
+  bool task_warnings =
+      tree_only ? (in.task_warnings ? *in.task_warnings : tasks::HasWarningLine(in.task_log))
+                : std::any_of(task_elements.begin(), task_elements.end(), IsWarning);
   Details out;
   if (in.units.empty()) {
     out.progress_percentage = done ? 100 : 0;
@@ -156,7 +140,9 @@ Details BuildTaskDetails(const DetailsInput& in) {
         i < in.unit_logs.size() ? std::string_view(in.unit_logs[i]) : "";
     if (tree_only) {
       unit_elements.emplace_back();
-      unit_warnings.push_back(AnyWarning(unit_log));
+      unit_warnings.push_back(in.unit_warnings && i < in.unit_warnings->size()
+                                  ? (*in.unit_warnings)[i]
+                                  : tasks::HasWarningLine(unit_log));
       continue;
     }
     unit_elements.push_back(tasks::ParseLog(unit_log));

@@ -29,6 +29,10 @@ struct DetailsInput {
   const std::vector<std::string>& unit_logs;
   // Only the last `tail` log elements of each activity (the `tail` query parameter).
   std::optional<int64_t> tail;
+  // With tail == 0 the tree needs only whether each log has a warning line: a caller that knows
+  // (tasks::WarningScanCache) passes it here and the logs' text may be left empty.
+  std::optional<bool> task_warnings;
+  const std::vector<bool>* unit_warnings = nullptr;  // index for index with `units`
 };
 
 struct Details {

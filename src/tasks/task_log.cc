@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -206,6 +207,48 @@ std::vector<LogElement> ParseLog(std::string_view text) {
                    line.substr(bar + 3)});
   }
   return out;
+}
+
+bool HasWarningLine(std::string_view text) {
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    const size_t space = line.find(' ');
+    const size_t bar = line.find(" | ");
+    if (space == std::string_view::npos || bar == std::string_view::npos || bar < space) continue;
+    const std::string_view category = core::Trim(line.substr(space, bar - space));
+    if (category == "Warning" || category == "Error" || category == "Fatal") return true;
+  }
+  return false;
+}
+
+Result<bool> WarningScanCache::HasWarnings(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return false;
+    return Fail(Error::Io(fmt::format("'{}': cannot stat: {}", path, std::strerror(errno))));
+  }
+  const auto inode = static_cast<uint64_t>(st.st_ino);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  Entry entry;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = entries_.find(path); it != entries_.end()) entry = it->second;
+  }
+  if (entry.inode != inode || size < entry.scanned) entry = Entry{.inode = inode};
+  if (!entry.found && size > entry.scanned) {
+    CUTTLE_TRY(auto text, ReadLog(path, entry.scanned, size - entry.scanned));
+    const size_t whole = text.rfind('\n');
+    if (whole != std::string::npos) {
+      entry.found = HasWarningLine(std::string_view(text).substr(0, whole + 1));
+      entry.scanned += whole + 1;
+    }
+  }
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= kMaxEntries && !entries_.contains(path)) entries_.clear();
+  entries_[path] = entry;
+  return entry.found;
 }
 
 }  // namespace cuttle::tasks

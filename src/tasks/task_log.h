@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -99,5 +100,29 @@ Result<std::string> ReadTaskLog(const std::string& path, const std::optional<std
                                 uint64_t max_bytes);
 uint64_t LogSize(const std::string& path);
 std::vector<LogElement> ParseLog(std::string_view text);
+
+// True when a line of `text` is at Warning, Error or Fatal, the categories that make a finished
+// task SuccessWithWarning. A line's category is what ParseLog makes of it.
+bool HasWarningLine(std::string_view text);
+
+// Remembers how far each log file was scanned for warning lines, so a log that only grows is read
+// once however often its status is asked: the portal polls a running task's step tree every
+// second, and a 100,000-line log is 12 MB. Thread-safe. A file that shrank or was replaced (another
+// inode) is scanned again from its start; a partial last line waits for its newline.
+class WarningScanCache {
+ public:
+  Result<bool> HasWarnings(const std::string& path);
+
+ private:
+  struct Entry {
+    uint64_t inode = 0;
+    uint64_t scanned = 0;  // bytes up to the last newline seen
+    bool found = false;
+  };
+  // Past this many files, the cache starts over (a node serves a few running tasks at a time).
+  static constexpr size_t kMaxEntries = 4096;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
 
 }  // namespace cuttle::tasks

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "testing/fake_clock.h"
@@ -104,6 +105,43 @@ TEST(TaskLogTest, ALargeLogGoesToTheFileAtOnce) {
   ASSERT_TRUE(log.Append(LogCategory::kInfo, std::string(TaskLogWriter::kMaxHeldBytes, 'x')));
   EXPECT_GT(LogSize(path), TaskLogWriter::kMaxHeldBytes);
   EXPECT_EQ(log.TextForResult().value(), std::nullopt);
+}
+
+TEST(TaskLogTest, HasWarningLineReadsCategoriesAsParseLogDoes) {
+  EXPECT_FALSE(HasWarningLine(""));
+  EXPECT_FALSE(HasWarningLine("2026-01-01T00:00:00Z Info      | a Warning | in the text\n"));
+  EXPECT_FALSE(HasWarningLine("no category at all | Warning\n"));
+  EXPECT_TRUE(HasWarningLine("t Info      | one\nt Warning   | two\n"));
+  EXPECT_TRUE(HasWarningLine("t Error     | e"));  // no final newline
+  EXPECT_TRUE(HasWarningLine("t Fatal     | f\n"));
+}
+
+// The cache reads only what was appended since it last looked, waits for a partial line's
+// newline, and starts over for a file that was replaced or shrank.
+TEST(TaskLogTest, WarningScanCacheReadsOnlyWhatWasAppended) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("servertasks-9.log");
+  auto append = [&](const std::string& text) { std::ofstream(path, std::ios::app) << text; };
+  WarningScanCache cache;
+  EXPECT_FALSE(cache.HasWarnings(dir.Sub("missing.log")).value());
+  append("t Info      | one\n");
+  EXPECT_FALSE(cache.HasWarnings(path).value());
+  append("t Warn");  // a partial line: not judged yet
+  EXPECT_FALSE(cache.HasWarnings(path).value());
+  append("ing   | careful\n");
+  EXPECT_TRUE(cache.HasWarnings(path).value());
+  append("t Info      | later\n");
+  EXPECT_TRUE(cache.HasWarnings(path).value()) << "a warning stays found while the log only grows";
+
+  // Rewritten in place with the same inode but shorter: scanned again from the start.
+  std::filesystem::resize_file(path, 0);
+  append("t Info      | fresh\n");
+  EXPECT_FALSE(cache.HasWarnings(path).value());
+  // Replaced by another file (another inode), longer than what was scanned: from the start too.
+  const std::string other = dir.Sub("other.log");
+  std::ofstream(other) << "t Error     | early\n" << std::string(100, 'x') << "\n";
+  std::filesystem::rename(other, path);
+  EXPECT_TRUE(cache.HasWarnings(path).value());
 }
 
 }  // namespace
