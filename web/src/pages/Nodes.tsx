@@ -1,6 +1,6 @@
 // Configuration → Nodes: the page an operator watches during a rolling upgrade. Polled every
 // second; "last seen" is counted from the node's own heartbeat time, re-rendered each second.
-import { useState } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Page, ErrorMessage } from '../components/Page';
 import { ago, useNow } from '../components/time';
 import { usePoll } from '../api/poll';
@@ -21,14 +21,16 @@ export function Nodes() {
   const [actionError, setActionError] = useState<string>();
   const [pending, setPending] = useState<string>();
 
-  const setDrain = async (n: ServerNode, drain: boolean) => {
+  const update = async (n: ServerNode, change: Partial<ServerNode>) => {
     setPending(n.Id);
     setActionError(undefined);
     try {
-      await api.put(`/api/octopusservernodes/${encodeURIComponent(n.Id)}`, { IsInMaintenanceMode: drain });
+      await api.put(`/api/octopusservernodes/${encodeURIComponent(n.Id)}`, change);
       refresh();
+      return true;
     } catch (e) {
       setActionError(messageOf(e));
+      return false;
     } finally {
       setPending(undefined);
     }
@@ -66,7 +68,13 @@ export function Nodes() {
                     </time>
                   </td>
                   <td>{n.RunningTaskCount}</td>
-                  <td>{n.MaxConcurrentTasks}</td>
+                  <td>
+                    <TaskCap
+                      node={n}
+                      busy={pending === n.Id}
+                      onSet={(cap) => update(n, { MaxConcurrentTasks: cap as number })}
+                    />
+                  </td>
                   <td>{n.Version}</td>
                   <td>
                     <button
@@ -75,7 +83,7 @@ export function Nodes() {
                       aria-checked={n.IsInMaintenanceMode}
                       aria-label={`Drain ${n.Name}`}
                       disabled={pending === n.Id}
-                      onClick={() => setDrain(n, !n.IsInMaintenanceMode)}
+                      onClick={() => update(n, { IsInMaintenanceMode: !n.IsInMaintenanceMode })}
                       className="switch"
                     >
                       {n.IsInMaintenanceMode ? 'On' : 'Off'}
@@ -88,5 +96,44 @@ export function Nodes() {
         </div>
       )}
     </Page>
+  );
+}
+
+// The node's task cap, shown as it is and changed in place: the field keeps what the operator
+// typed until it is set (a poll does not overwrite it), and the API's refusal is shown above.
+function TaskCap({
+  node,
+  busy,
+  onSet,
+}: {
+  node: ServerNode;
+  busy: boolean;
+  onSet: (cap: number | string) => Promise<boolean>;
+}) {
+  const [draft, setDraft] = useState<string>();
+  const value = draft ?? String(node.MaxConcurrentTasks);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (draft === undefined) return;
+    // Sent as typed when it is not a number, so the API's own message says what it expects.
+    const n = Number(draft);
+    if (await onSet(draft.trim() !== '' && Number.isFinite(n) ? n : draft)) setDraft(undefined);
+  };
+  return (
+    <form className="inline-form" onSubmit={submit} noValidate>
+      <input
+        type="number"
+        min={0}
+        max={1000}
+        step={1}
+        required
+        aria-label={`Task cap of ${node.Name}`}
+        value={value}
+        onChange={(e) => setDraft(e.target.value)}
+      />
+      <button type="submit" disabled={busy || draft === undefined} aria-label={`Set the task cap of ${node.Name}`}>
+        Set
+      </button>
+    </form>
   );
 }
