@@ -191,7 +191,7 @@ class CommandWorker {
       // Lost (its lease ran out while this agent was away) with a runner that started it: the
       // step failed on the server, but what the script did is reported once it ends, for audit.
       const auto state = journal_.state().state;
-      if (r->status == 409 && IsLostMessage(r->ErrorMessage()) && journal_.state().epoch > 0 &&
+      if (r->status == 409 && IsLost(*r) && journal_.state().epoch > 0 &&
           (state == CommandState::kStarted || state == CommandState::kExited)) {
         GoLate("the claim was refused: the command is lost");
         claimed_ = true;
@@ -277,7 +277,7 @@ class CommandWorker {
     s.state = CommandState::kStarted;
     s.changed_ms = NowMs();
     if (!journal_.Save(s)) return Outcome::kRetry;
-    auto pid = SpawnRunner(opts_.self_exe, opts_.home, journal_.id());
+    auto pid = SpawnRunner(opts_.self_exe, opts_.home, journal_.id(), opts_.max_spool_bytes);
     if (!pid) {
       Note(journal_.id(), pid.error().message());
       return Outcome::kOk;  // Report() finds no runner and no result: unknown
@@ -336,8 +336,14 @@ class CommandWorker {
     Note(journal_.id(),
          fmt::format("{}; its result will be sent once the step ends, for audit", why));
   }
-  static bool IsLostMessage(std::string_view message) {
-    return message.find(" is lost") != std::string_view::npos;
+  // Whether a refusal (409/410) says the command is lost: its CommandState field, or, from an
+  // older server without the field, " is lost" in its message (docs/agent.md, "Refusals").
+  static bool IsLost(const HttpResponse& r) {
+    auto json = core::ParseJson(r.body);
+    const nlohmann::json* state =
+        json && json->is_object() ? core::FindKeyIgnoreCase(*json, "CommandState") : nullptr;
+    if (state != nullptr && state->is_string()) return state->get<std::string>() == "lost";
+    return r.ErrorMessage().find(" is lost") != std::string::npos;
   }
 
   Outcome Report() {
@@ -410,7 +416,7 @@ class CommandWorker {
 
   // A 410 on a chunk or heartbeat: lost (a late result follows) or any other end (settled).
   Outcome Fenced(const HttpResponse& r) {
-    if (IsLostMessage(r.ErrorMessage()) && journal_.state().state != CommandState::kAcked) {
+    if (IsLost(r) && journal_.state().state != CommandState::kAcked) {
       GoLate("the server fenced the command (HTTP 410: it is lost)");
       return Outcome::kOk;
     }

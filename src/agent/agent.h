@@ -31,6 +31,8 @@ struct AgentOptions {
   std::chrono::hours prune_after{24};
   std::chrono::milliseconds cut_interval{250};
   uint64_t chunk_bytes = 256 * 1024;
+  // The cap on each command's spool of output not yet sent (`run --max-spool-bytes`).
+  uint64_t max_spool_bytes = uint64_t{1} << 30;
 };
 
 class CommandWorker;

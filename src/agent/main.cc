@@ -119,7 +119,7 @@ int Me(const std::string& home, const char* method) {
   return 0;
 }
 
-int Run(const std::string& home) {
+int Run(const std::string& home, uint64_t max_spool_bytes) {
   auto config = LoadConfig(home);
   if (!config) return Die(kExitFailed, config.error().message());
   auto key = LoadKey(home, false);
@@ -136,6 +136,7 @@ int Run(const std::string& home) {
   o.self_exe = SelfExe();
   o.config = *config;
   o.key = *key;
+  o.max_spool_bytes = max_spool_bytes;
   Agent agent(std::move(o));
   std::thread waiter([&] {
     int sig = 0;
@@ -173,6 +174,10 @@ int Main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "poll the server and run what it sends");
   run->add_option("--home", home, "the agent's folder")->required();
+  std::string max_spool = "1G";
+  run->add_option("--max-spool-bytes", max_spool,
+                  "cap on each step's output spooled while the server is unreachable; past it "
+                  "lines are dropped and counted (bytes, or with K, M, G; default 1G)");
   auto* deregister = app.add_subcommand("deregister", "delete this machine from the server");
   deregister->add_option("--home", home, "the agent's folder")->required();
   auto* show = app.add_subcommand("show", "print this machine as the server knows it");
@@ -188,6 +193,8 @@ int Main(int argc, char** argv) {
   exec->add_option("--command", command_id)->required();
   exec->add_option("--report-fd", report_fd);
   exec->add_flag("--foreground", foreground);
+  std::string exec_max_spool = std::to_string(kDefaultMaxSpoolBytes);
+  exec->add_option("--max-spool-bytes", exec_max_spool);
 
   try {
     app.parse(argc, argv);
@@ -216,9 +223,15 @@ int Main(int argc, char** argv) {
     GlobalInit();
     return Register(reg, home);
   }
-  if (*exec) return ExecRunner(home, command_id, report_fd, foreground);
+  if (*exec) {
+    auto cap = ParseByteSize(exec_max_spool, "--max-spool-bytes");
+    if (!cap) return Die(kExitUsage, cap.error().message());
+    return ExecRunner(home, command_id, report_fd, foreground, *cap);
+  }
+  auto cap = ParseByteSize(max_spool, "--max-spool-bytes");
+  if (*run && !cap) return Die(kExitUsage, cap.error().message());
   GlobalInit();
-  if (*run) return Run(home);
+  if (*run) return Run(home, *cap);
   if (*deregister) return Me(home, "DELETE");
   if (*show) return Me(home, "GET");
   return Die(kExitUsage, "no subcommand");

@@ -11,10 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -33,26 +35,6 @@ namespace {
 std::atomic<bool> g_terminate{false};
 
 void OnTerminate(int) { g_terminate.store(true); }
-
-// Appends one line per write(2) with O_APPEND, so the agent never reads half a line but at the
-// very end of a spool being written.
-class Spool {
- public:
-  explicit Spool(const std::string& path)
-      : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {}
-  ~Spool() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  void Line(engine::LogCategory c, std::string_view text) {
-    if (fd_ < 0) return;
-    agentwire::LogLine line{c, std::string(text),
-                            core::ToUnixMillis(core::SystemClock::Instance().Now())};
-    (void)storage::WriteAll(fd_, agentwire::EncodeLine(line), "spool");
-  }
-
- private:
-  int fd_;
-};
 
 // The name the package file had in the feed (the envelope's FileName), or one made from its id,
 // version and first bytes when the envelope has none that is usable.
@@ -98,7 +80,7 @@ engine::ActionRequest RequestOf(const agentwire::Envelope& e, const std::string&
 }
 
 agentwire::CommandResult Run(const agentwire::Envelope& e, const std::string& home,
-                             const CommandJournal& journal, Spool& spool) {
+                             const CommandJournal& journal, SpoolWriter& spool) {
   agentwire::CommandResult result;
   engine::Evaluator evaluator(e.variables);
   engine::ActionRequest request = RequestOf(e, home, evaluator);
@@ -161,6 +143,101 @@ void WritePid(int report_fd) {
 }
 
 }  // namespace
+
+SpoolWriter::SpoolWriter(const CommandJournal& journal, uint64_t max_bytes,
+                         const core::Clock& clock)
+    : root_(journal.dir().substr(0, journal.dir().rfind('/'))),
+      command_id_(journal.id()),
+      max_bytes_(max_bytes),
+      clock_(clock),
+      fd_(::open(journal.PathOf("spool.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                 0600)) {
+  struct stat st {};
+  if (fd_ >= 0 && ::fstat(fd_, &st) == 0) size_ = static_cast<uint64_t>(st.st_size);
+  if (!journal.chunks().empty() && journal.state().acked_seq >= 0) Refresh();
+}
+
+SpoolWriter::~SpoolWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void SpoolWriter::Refresh() {
+  next_refresh_ = clock_.SteadyNow() + kRecheck;
+  auto journal = CommandJournal::Open(root_, command_id_);
+  if (!journal) return;
+  const int64_t acked = journal->state().acked_seq;
+  for (const auto& mark : journal->chunks()) {
+    if (mark.seq == acked) acked_end_ = std::max(acked_end_, mark.offset + mark.length);
+  }
+}
+
+void SpoolWriter::Write(const std::string& encoded) {
+  if (fd_ < 0) return;
+  if (storage::WriteAll(fd_, encoded, "spool")) size_ += encoded.size();
+}
+
+void SpoolWriter::Line(engine::LogCategory c, std::string_view text) {
+  agentwire::LogLine line{c, std::string(text),
+                          core::ToUnixMillis(core::SystemClock::Instance().Now())};
+  const std::string encoded = agentwire::EncodeLine(line);
+  auto over = [&] { return size_ - std::min(size_, acked_end_) + encoded.size() > max_bytes_; };
+  if (over() && clock_.SteadyNow() >= next_refresh_) Refresh();
+  if (over()) {
+    ++dropped_lines_;
+    dropped_bytes_ += text.size();
+    return;
+  }
+  SayDropped();
+  Write(encoded);
+}
+
+void SpoolWriter::Finish() { SayDropped(); }
+
+void SpoolWriter::SayDropped() {
+  if (dropped_lines_ == 0) return;
+  agentwire::LogLine line{
+      engine::LogCategory::kWarning,
+      fmt::format("{} line(s) of output ({} bytes) were dropped: the agent's spool was full "
+                  "({} bytes not yet sent) while the server was unreachable",
+                  dropped_lines_, dropped_bytes_, max_bytes_),
+      core::ToUnixMillis(core::SystemClock::Instance().Now())};
+  dropped_lines_ = 0;
+  dropped_bytes_ = 0;
+  Write(agentwire::EncodeLine(line));  // past the cap if need be: it is one line
+}
+
+Result<uint64_t> ParseByteSize(std::string_view text, std::string_view flag) {
+  auto bad = [&] {
+    return Fail(Error::InvalidArgument(
+        fmt::format("{} must be a positive number of bytes, optionally with K, M or G (got '{}')",
+                    flag, text)));
+  };
+  std::string_view digits = text;
+  int shift = 0;
+  if (!digits.empty()) {
+    switch (std::toupper(static_cast<unsigned char>(digits.back()))) {
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      default:
+        break;
+    }
+    if (shift != 0) digits.remove_suffix(1);
+  }
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos ||
+      digits.size() > 15) {
+    return bad();
+  }
+  uint64_t n = std::strtoull(std::string(digits).c_str(), nullptr, 10);
+  if (n == 0 || n > (uint64_t{1} << (50 - shift))) return bad();
+  return n << shift;
+}
 
 std::string PackagePath(const std::string& home, const agentwire::PackageInfo& p) {
   std::string sha;
@@ -232,7 +309,7 @@ bool RunnerAlive(const CommandJournal& journal) {
 }
 
 Result<int> SpawnRunner(const std::string& self_exe, const std::string& home,
-                        const std::string& command_id) {
+                        const std::string& command_id, uint64_t max_spool_bytes) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     return Fail(Error(ErrorCode::kIo, fmt::format("pipe: {}", std::strerror(errno))));
@@ -240,8 +317,16 @@ Result<int> SpawnRunner(const std::string& self_exe, const std::string& home,
   // Everything the child needs is built before fork: between fork and exec only
   // async-signal-safe calls (this process has threads).
   const std::string report = "3";
-  std::vector<std::string> args = {self_exe,    "exec",     "--home",      home,
-                                   "--command", command_id, "--report-fd", report};
+  std::vector<std::string> args = {self_exe,
+                                   "exec",
+                                   "--home",
+                                   home,
+                                   "--command",
+                                   command_id,
+                                   "--report-fd",
+                                   report,
+                                   "--max-spool-bytes",
+                                   std::to_string(max_spool_bytes)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -293,7 +378,7 @@ Result<int> SpawnRunner(const std::string& self_exe, const std::string& home,
 }
 
 int ExecRunner(const std::string& home, const std::string& command_id, int report_fd,
-               bool foreground) {
+               bool foreground, uint64_t max_spool_bytes) {
   if (!foreground) {
     // setsid in the first child (not a group leader), fork again and let it exit: the runner is
     // in a session and group of its own, never a session leader, and init's child.
@@ -346,7 +431,7 @@ int ExecRunner(const std::string& home, const std::string& command_id, int repor
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
 
-  Spool spool(journal->PathOf("spool.jsonl"));
+  SpoolWriter spool(*journal, max_spool_bytes);
   agentwire::CommandResult result;
   auto json = core::ParseJson(*text);
   auto envelope =
@@ -359,6 +444,7 @@ int ExecRunner(const std::string& home, const std::string& command_id, int repor
   } else {
     result = Run(*envelope, home, *journal, spool);
   }
+  spool.Finish();
   auto wrote = WriteFileDurably(journal->PathOf("result.json"),
                                 agentwire::ResultToJson(result).dump() + "\n");
   if (!wrote) {

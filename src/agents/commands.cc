@@ -44,9 +44,32 @@ Result<std::optional<CommandRow>> ReadCommand(db::Transaction& tx, const std::st
 
 Error NotFound(const std::string& id) { return Error::NotFound("agent command", id); }
 
-Error Fenced(const std::string& id, int64_t epoch, const CommandRow& row) {
-  return Error::LostOwnership(fmt::format("{} is {} at epoch {}; a write of epoch {} is refused.",
-                                          id, row.state, row.epoch, epoch));
+// A transaction carries only an Error out; a refusal about the command is noted here too, with
+// the state (and epoch) its answer carries beside the message.
+class Refusal {
+ public:
+  void Reset() { noted_.reset(); }
+  Error Note(Error e, std::string state, std::optional<int64_t> epoch = std::nullopt) {
+    noted_.emplace(e, std::move(state), epoch);
+    return e;
+  }
+  // The call's error: `e` with what was noted about it, if anything.
+  CommandError Of(Error e) const {
+    if (noted_ && noted_->error.code() == e.code() && noted_->error.message() == e.message()) {
+      return *noted_;
+    }
+    return CommandError(std::move(e));
+  }
+
+ private:
+  std::optional<CommandError> noted_;
+};
+
+Error Fenced(Refusal& refusal, const std::string& id, int64_t epoch, const CommandRow& row) {
+  return refusal.Note(
+      Error::LostOwnership(fmt::format("{} is {} at epoch {}; a write of epoch {} is refused.", id,
+                                       row.state, row.epoch, epoch)),
+      row.state, row.epoch);
 }
 
 bool IsFinal(std::string_view state) {
@@ -54,22 +77,26 @@ bool IsFinal(std::string_view state) {
 }
 
 // Runs `fenced` when the command is this agent's, running at `epoch`; otherwise the error the
-// caller answers (404 or fenced), unless `otherwise` handles the row itself.
+// caller answers (404 or fenced), unless `otherwise` handles the row itself. Both note their
+// refusals in the Refusal they are given.
 template <class T, class Fenced, class Otherwise>
-Result<T> WhenFenced(db::Database& db, const std::string& machine_id, const std::string& id,
-                     int64_t epoch, Fenced fenced, Otherwise otherwise) {
+CommandResult<T> WhenFenced(db::Database& db, const std::string& machine_id, const std::string& id,
+                            int64_t epoch, Fenced fenced, Otherwise otherwise) {
   T out{};
-  CUTTLE_TRY_VOID(db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+  Refusal refusal;
+  auto done = db.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    refusal.Reset();
     CUTTLE_TRY(auto lock, tx.Execute(kFenced, {id, machine_id, epoch, kLeaseMs}));
     if (!lock.empty()) {
-      CUTTLE_TRY(out, fenced(tx, lock.front().GetBool(0)));
+      CUTTLE_TRY(out, fenced(tx, lock.front().GetBool(0), refusal));
       return {};
     }
     CUTTLE_TRY(auto row, ReadCommand(tx, id));
     if (!row || row->machine_id != machine_id) return Fail(NotFound(id));
-    CUTTLE_TRY(out, otherwise(tx, *row));
+    CUTTLE_TRY(out, otherwise(tx, *row, refusal));
     return {};
-  }));
+  });
+  if (!done) return std::unexpected(refusal.Of(std::move(done).error()));
   return out;
 }
 
@@ -128,9 +155,11 @@ Result<std::set<std::string>> CommandStore::MachinesWithWork() {
   return ids;
 }
 
-Result<int64_t> CommandStore::Claim(const std::string& machine_id, const std::string& id) {
+CommandResult<int64_t> CommandStore::Claim(const std::string& machine_id, const std::string& id) {
   int64_t epoch = 0;
-  CUTTLE_TRY_VOID(db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
+  Refusal refusal;
+  auto done = db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    refusal.Reset();
     CUTTLE_TRY(auto claimed,
                tx.Execute("UPDATE agent_commands SET state = 'running', epoch = epoch + 1, "
                           "claimed_at = now_ms(), lease_expires_at = now_ms() + $3, "
@@ -148,13 +177,17 @@ Result<int64_t> CommandStore::Claim(const std::string& machine_id, const std::st
       epoch = row->epoch;
       return {};
     }
-    return Fail(Error::Conflict(fmt::format("{} is {}; it cannot be claimed.", id, row->state)));
-  }));
+    return Fail(refusal.Note(
+        Error::Conflict(fmt::format("{} is {}; it cannot be claimed.", id, row->state)),
+        row->state));
+  });
+  if (!done) return std::unexpected(refusal.Of(std::move(done).error()));
   return epoch;
 }
 
-Result<ChunkOutcome> CommandStore::PutChunk(const std::string& machine_id, const std::string& id,
-                                            int64_t epoch, int64_t seq, const std::string& data) {
+CommandResult<ChunkOutcome> CommandStore::PutChunk(const std::string& machine_id,
+                                                   const std::string& id, int64_t epoch,
+                                                   int64_t seq, const std::string& data) {
   if (seq < 0) return Fail(Error::InvalidArgument("A chunk's sequence number is 0 or more."));
   if (data.size() > agentwire::kMaxChunkBytes) {
     return Fail(Error::TooLarge("A chunk is at most 1 MiB."));
@@ -163,7 +196,7 @@ Result<ChunkOutcome> CommandStore::PutChunk(const std::string& machine_id, const
   const std::string digest = crypto::Sha256Hex(data);
   return WhenFenced<ChunkOutcome>(
       db_, machine_id, id, epoch,
-      [&](db::Transaction& tx, bool cancel) -> Result<ChunkOutcome> {
+      [&](db::Transaction& tx, bool cancel, Refusal& refusal) -> Result<ChunkOutcome> {
         CUTTLE_TRY(auto inserted,
                    tx.Execute("INSERT INTO agent_command_output (command_id, seq, digest, data, "
                               "received_node, received_at) VALUES ($1, $2, $3, $4, $5, "
@@ -174,36 +207,37 @@ Result<ChunkOutcome> CommandStore::PutChunk(const std::string& machine_id, const
                                           "command_id = $1 AND seq = $2",
                                           {id, seq}));
           if (had.empty() || had.front().GetString(0) != digest) {
-            return Fail(
-                Error::Conflict(fmt::format("{} has a different chunk {} already.", id, seq)));
+            return Fail(refusal.Note(
+                Error::Conflict(fmt::format("{} has a different chunk {} already.", id, seq)),
+                "running"));
           }
         }
         return ChunkOutcome{inserted.affected > 0, cancel};
       },
-      [&](db::Transaction&, const CommandRow& row) -> Result<ChunkOutcome> {
-        return Fail(Fenced(id, epoch, row));
+      [&](db::Transaction&, const CommandRow& row, Refusal& refusal) -> Result<ChunkOutcome> {
+        return Fail(Fenced(refusal, id, epoch, row));
       });
 }
 
-Result<bool> CommandStore::Heartbeat(const std::string& machine_id, const std::string& id,
-                                     int64_t epoch) {
+CommandResult<bool> CommandStore::Heartbeat(const std::string& machine_id, const std::string& id,
+                                            int64_t epoch) {
   return WhenFenced<bool>(
       db_, machine_id, id, epoch,
-      [](db::Transaction&, bool cancel) -> Result<bool> { return cancel; },
-      [&](db::Transaction&, const CommandRow& row) -> Result<bool> {
-        return Fail(Fenced(id, epoch, row));
+      [](db::Transaction&, bool cancel, Refusal&) -> Result<bool> { return cancel; },
+      [&](db::Transaction&, const CommandRow& row, Refusal& refusal) -> Result<bool> {
+        return Fail(Fenced(refusal, id, epoch, row));
       });
 }
 
-Result<ResultOutcome> CommandStore::PutResult(const std::string& machine_id, const std::string& id,
-                                              int64_t epoch,
-                                              const agentwire::CommandResult& result) {
+CommandResult<ResultOutcome> CommandStore::PutResult(const std::string& machine_id,
+                                                     const std::string& id, int64_t epoch,
+                                                     const agentwire::CommandResult& result) {
   // Canonical, so an identical repeat compares equal whatever the agent's spelling.
   const std::string text = agentwire::ResultToJson(result).dump();
   const std::string state(agentwire::ResultStateName(result.state));
   return WhenFenced<ResultOutcome>(
       db_, machine_id, id, epoch,
-      [&](db::Transaction& tx, bool) -> Result<ResultOutcome> {
+      [&](db::Transaction& tx, bool, Refusal&) -> Result<ResultOutcome> {
         ResultOutcome out;
         if (result.last_seq >= 0) {
           CUTTLE_TRY(auto seqs, tx.Execute("SELECT seq FROM agent_command_output WHERE "
@@ -226,8 +260,8 @@ Result<ResultOutcome> CommandStore::PutResult(const std::string& machine_id, con
         }
         return out;
       },
-      [&](db::Transaction& tx, const CommandRow& row) -> Result<ResultOutcome> {
-        if (row.epoch != epoch) return Fail(Fenced(id, epoch, row));
+      [&](db::Transaction& tx, const CommandRow& row, Refusal& refusal) -> Result<ResultOutcome> {
+        if (row.epoch != epoch) return Fail(Fenced(refusal, id, epoch, row));
         if (row.state == "lost") {  // its lease ran out: kept for audit, changes nothing else
           CUTTLE_TRY_VOID(
               tx.Execute("UPDATE agent_commands SET late_result = $2 WHERE id = $1 "
@@ -240,10 +274,11 @@ Result<ResultOutcome> CommandStore::PutResult(const std::string& machine_id, con
           if (stored && *stored == text) return ResultOutcome{};  // an identical repeat
         }
         if (IsFinal(row.state)) {
-          return Fail(Error::Conflict(
-              fmt::format("{} is {} with a different result already.", id, row.state)));
+          return Fail(refusal.Note(Error::Conflict(fmt::format(
+                                       "{} is {} with a different result already.", id, row.state)),
+                                   row.state));
         }
-        return Fail(Fenced(id, epoch, row));
+        return Fail(Fenced(refusal, id, epoch, row));
       });
 }
 

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -47,6 +49,21 @@ struct ResultOutcome {
 // Errors of the calls below: kNotFound (no such command, or another agent's), kConflict (claim
 // of a final command; a different chunk or result already recorded), kLostOwnership (fenced: the
 // epoch is not the command's or it is not running; nothing was written), kInvalidArgument.
+// A refusal about the command (kConflict, kLostOwnership) also says the state the command was
+// found in and, when the message names one, its epoch: the agent reads these fields of the answer
+// (docs/agent.md, "Refusals"), never the message.
+struct CommandError {
+  CommandError(Error e) : error(std::move(e)) {}  // NOLINT(google-explicit-constructor): Fail()
+  CommandError(Error e, std::string found_state, std::optional<int64_t> found_epoch)
+      : error(std::move(e)), state(std::move(found_state)), epoch(found_epoch) {}
+
+  Error error;
+  std::optional<std::string> state;
+  std::optional<int64_t> epoch;
+};
+template <class T>
+using CommandResult = std::expected<T, CommandError>;
+
 class CommandStore {
  public:
   static constexpr int kMaxOffers = 10;
@@ -67,17 +84,18 @@ class CommandStore {
 
   // queued|offered → running with epoch + 1 and a lease; the current epoch of a command already
   // running for this agent.
-  Result<int64_t> Claim(const std::string& machine_id, const std::string& command_id);
+  CommandResult<int64_t> Claim(const std::string& machine_id, const std::string& command_id);
 
-  Result<ChunkOutcome> PutChunk(const std::string& machine_id, const std::string& command_id,
-                                int64_t epoch, int64_t seq, const std::string& data);
+  CommandResult<ChunkOutcome> PutChunk(const std::string& machine_id, const std::string& command_id,
+                                       int64_t epoch, int64_t seq, const std::string& data);
 
   // Renews the lease; true when a cancel was requested.
-  Result<bool> Heartbeat(const std::string& machine_id, const std::string& command_id,
-                         int64_t epoch);
+  CommandResult<bool> Heartbeat(const std::string& machine_id, const std::string& command_id,
+                                int64_t epoch);
 
-  Result<ResultOutcome> PutResult(const std::string& machine_id, const std::string& command_id,
-                                  int64_t epoch, const agentwire::CommandResult& result);
+  CommandResult<ResultOutcome> PutResult(const std::string& machine_id,
+                                         const std::string& command_id, int64_t epoch,
+                                         const agentwire::CommandResult& result);
 
  private:
   db::Database& db_;

@@ -27,6 +27,20 @@ http::Response Answer(const Error& e) {
   return http::Response::FromError(e);
 }
 
+// A refusal about a command carries, beside Octopus's {ErrorMessage, Errors}, the state the
+// command was found in ("CommandState") and, when the message names one, its "Epoch": the agent
+// reads these rather than the message (docs/agent.md, "Refusals").
+http::Response Answer(const CommandError& e) {
+  if (!e.state) return Answer(e.error);
+  const int status =
+      e.error.code() == ErrorCode::kLostOwnership ? 410 : http::Response::StatusFor(e.error.code());
+  json body = {{"ErrorMessage", e.error.message()},
+               {"Errors", e.error.details()},
+               {"CommandState", *e.state}};
+  if (e.epoch) body["Epoch"] = *e.epoch;
+  return http::Response::Json(status, body);
+}
+
 std::optional<int64_t> ParseInt(std::string_view text) {
   int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

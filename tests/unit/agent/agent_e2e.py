@@ -190,6 +190,29 @@ class AgentE2E(unittest.TestCase):
         self.assertGreaterEqual(len(c["chunks"]), 2)  # streamed while running, not at the end
         self.assertEqual(self.server.log_texts("AgentCommands-6"), ["line1", "line2", "line3"])
 
+    def _a_lost_command_sends_a_late_result(self, cid):
+        self.server.enqueue(cid, {"ScriptBody": "echo before; sleep 3; echo after\n"})
+        self.start()
+        self.wait_log(cid, "before")
+        self.server.lose(cid)
+        ok = self.server.wait(lambda s: s.commands[cid]["late_result"] is not None, 30)
+        self.assertTrue(ok, f"no late result: {self.server.command(cid)}")
+        c = self.server.command(cid)
+        self.assertEqual(c["state"], "lost")
+        self.assertEqual(c["late_result"]["State"], "succeeded")  # the script was not stopped
+        deadline = time.time() + 10  # the agent saves "acked" once the answer is in
+        while self.journal_state(cid)["State"] != "acked" and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.journal_state(cid)["State"], "acked")
+
+    def test_a_lost_command_is_told_by_the_refusals_command_state(self):
+        # The refusals' messages do not say "is lost": only CommandState does.
+        self._a_lost_command_sends_a_late_result("AgentCommands-20")
+
+    def test_a_lost_command_is_told_by_an_older_servers_message(self):
+        self.server.state.structured_refusals = False  # no CommandState: "<id> is lost at ..."
+        self._a_lost_command_sends_a_late_result("AgentCommands-21")
+
     def test_a_silent_script_heartbeats(self):
         self.server.enqueue("AgentCommands-9", {"ScriptBody": "sleep 3\n"})
         self.start()

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "agent/runner.h"
 #include "testing/temp_dir.h"
 
 namespace cuttle::agent {
@@ -64,12 +65,31 @@ TEST(CliTest, BadArgumentsAreOneLineAndExitTwo) {
                        "--home /tmp/x"),
            std::string("run --home ''"),
            std::string("exec --home /tmp/x"),
+           std::string("run --home /tmp/x --max-spool-bytes 0"),
+           std::string("run --home /tmp/x --max-spool-bytes -5"),
+           std::string("run --home /tmp/x --max-spool-bytes lots"),
+           std::string("run --home /tmp/x --max-spool-bytes 1T"),
+           std::string("run --home /tmp/x --max-spool-bytes ''"),
+           std::string("run --home /tmp/x --max-spool-bytes 99999999999999999999"),
        }) {
     Ran r = RunAgent(args);
     EXPECT_EQ(r.status, 2) << args << ": " << r.err;
     EXPECT_EQ(Lines(r.err), 1) << args << ": " << r.err;
     EXPECT_EQ(r.err.rfind("cuttle-agent: ", 0), 0u) << args << ": " << r.err;
   }
+}
+
+TEST(CliTest, ParsesASpoolCap) {
+  EXPECT_EQ(ParseByteSize("1G", "--max-spool-bytes").value(), uint64_t{1} << 30);
+  EXPECT_EQ(ParseByteSize("512m", "--max-spool-bytes").value(), uint64_t{512} << 20);
+  EXPECT_EQ(ParseByteSize("64K", "--max-spool-bytes").value(), uint64_t{64} << 10);
+  EXPECT_EQ(ParseByteSize("1000", "--max-spool-bytes").value(), 1000u);
+  auto bad = ParseByteSize("0", "--max-spool-bytes");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("--max-spool-bytes"), std::string::npos);
+  // A good value is taken: the run goes on to find no registration (1, not 2).
+  testing::TempDir tmp;
+  EXPECT_EQ(RunAgent("run --max-spool-bytes 10M --home " + tmp.Sub("home")).status, 1);
 }
 
 TEST(CliTest, HelpAndVersionExitZero) {

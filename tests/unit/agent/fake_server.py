@@ -2,6 +2,8 @@
 
 It keeps the protocol's rules that the agent must cope with — epochs and 410 fencing, chunk
 seqs (duplicate 200, different 409), result 412 with MissingSeqs, 401 "is not registered",
+the refusals' CommandState and Epoch fields (or, with structured_refusals off, an older server's
+messages that only name the state), a lost command's late result,
 Range downloads — and verifies every request's Ed25519 signature over the exact target and body
 (python3-cryptography). Test hooks live under /_test/.
 """
@@ -34,6 +36,9 @@ class State:
         self.bad_signatures = 0
         self.requests = []  # (method, path)
         self.registrations = 0
+        # True: refusals carry CommandState/Epoch and messages that do not name the state (the
+        # agent must read the fields). False: an older server's, "<id> is <state> ...", no fields.
+        self.structured_refusals = True
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -104,10 +109,19 @@ class Handler(BaseHTTPRequestHandler):
             self._error(404, f"The command {cid} was not found.")
         return c
 
+    def _refuse(self, status, c, older_message, epoch=True):
+        if not self.state.structured_refusals:
+            return self._error(status, older_message)
+        extra = {"CommandState": c["state"]}
+        if epoch:
+            extra["Epoch"] = c["epoch"]
+        self._error(status, "The command's write was refused.", **extra)
+
     def _epoch_ok(self, c):
         epoch = int(self.headers.get("Cuttle-Epoch") or -1)
         if c["state"] != "running" or epoch != c["epoch"]:
-            self._error(410, "The command is fenced.")
+            self._refuse(410, c, f"{c['id']} is {c['state']} at epoch {c['epoch']}; a write of "
+                                 f"epoch {epoch} is refused.")
             return False
         return True
 
@@ -220,7 +234,8 @@ class Handler(BaseHTTPRequestHandler):
                 c["state"] = "running"
                 c["epoch"] += 1
             elif c["state"] != "running":
-                return self._error(409, f"The command is {c['state']}.")
+                return self._refuse(409, c, f"{c['id']} is {c['state']}; it cannot be claimed.",
+                                    epoch=False)
             return self._send(200, {"Epoch": c["epoch"], "LeaseSeconds": 45, "HeartbeatSeconds": 1})
         if rest == ["heartbeat"] and method == "POST":
             if not self._epoch_ok(c):
@@ -245,6 +260,11 @@ class Handler(BaseHTTPRequestHandler):
             c["chunks"][seq] = body
             return self._send(201, {"Cancel": c["cancel"]})
         if rest == ["result"] and method == "PUT":
+            epoch = int(self.headers.get("Cuttle-Epoch") or -1)
+            if c["state"] == "lost" and epoch == c["epoch"]:  # kept for audit only
+                c["late_result"] = json.loads(body)
+                s.lock.notify_all()
+                return self._send(200, {"Late": True})
             if not self._epoch_ok(c):
                 if c["state"] not in ("running",) and c["result"] is not None:
                     pass
@@ -315,8 +335,14 @@ class FakeServer:
             self.state.commands[cid] = {
                 "id": cid, "envelope": envelope, "state": "queued", "epoch": 0, "claims": 0,
                 "deliveries": 0, "offer_expires": 0, "cancel": False, "chunks": {}, "puts": [],
-                "result": None, "heartbeats": 0, "missing_answers": 0}
+                "result": None, "late_result": None, "heartbeats": 0, "missing_answers": 0}
             self.state.order.append(cid)
+            self.state.lock.notify_all()
+
+    def lose(self, cid):
+        """The owner's lease ran out: the command is lost (its late result is kept)."""
+        with self.state.lock:
+            self.state.commands[cid]["state"] = "lost"
             self.state.lock.notify_all()
 
     def add_package(self, space, pid, version, data):

@@ -1,6 +1,7 @@
 // The detached runner, started from the real binary as the agent starts it.
 #include "agent/runner.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -14,6 +15,7 @@
 
 #include "agent/journal.h"
 #include "core/json.h"
+#include "testing/fake_clock.h"
 #include "testing/temp_dir.h"
 
 namespace cuttle::agent {
@@ -97,6 +99,54 @@ TEST(RunnerTest, RunsTheCommandDetachedAndWritesSpoolAndResult) {
   EXPECT_EQ(texts[1], "********");     // sensitive values are masked before the spool
   EXPECT_EQ(texts[2], "oops");
   EXPECT_FALSE(Exists(home + "/work/C1"));
+}
+
+// The spool's cap: past it lines are dropped and counted, never waited for; once the server has
+// taken enough (the agent's AckedSeq), one Warning says how many were dropped.
+TEST(RunnerTest, TheSpoolIsCappedAndSaysWhatItDropped) {
+  testing::TempDir tmp;
+  auto j = CommandJournal::Create(tmp.Sub("journal"), "C9", 1);
+  ASSERT_TRUE(j);
+  testing::FakeClock clock;
+  const std::string one =
+      agentwire::EncodeLine({engine::LogCategory::kInfo, "line-00", 1'800'000'000'000});
+  const uint64_t cap = 4 * one.size() + 10;  // room for 4 lines of this size
+  SpoolWriter spool(*j, cap, clock);
+  for (int i = 0; i < 10; ++i) spool.Line(engine::LogCategory::kInfo, fmt::format("line-{:02}", i));
+  EXPECT_EQ(SpoolTexts(j->dir()),
+            (std::vector<std::string>{"line-00", "line-01", "line-02", "line-03"}));
+  EXPECT_EQ(spool.dropped_lines(), 6u);
+
+  // The agent sends what it cut and the server takes it: the backlog is empty, which the writer
+  // reads again at most every kRecheck; meanwhile lines are still dropped, not waited for.
+  auto cut = j->CutChunk(1 << 20);
+  ASSERT_TRUE(cut && *cut);
+  JournalState s = j->state();
+  s.acked_seq = (*cut)->seq;
+  ASSERT_TRUE(j->Save(s));
+  spool.Line(engine::LogCategory::kInfo, "line-10");
+  EXPECT_EQ(spool.dropped_lines(), 7u);
+  clock.Advance(SpoolWriter::kRecheck);
+  spool.Line(engine::LogCategory::kInfo, "line-11");
+  auto texts = SpoolTexts(j->dir());
+  ASSERT_EQ(texts.size(), 6u);
+  EXPECT_EQ(texts[4], "7 line(s) of output (49 bytes) were dropped: the agent's spool was full (" +
+                          std::to_string(cap) +
+                          " bytes not yet sent) while the server was unreachable");
+  EXPECT_EQ(texts[5], "line-11");
+  EXPECT_EQ(spool.dropped_lines(), 0u);
+  auto lines = agentwire::DecodeChunk(*ReadWholeFile(j->PathOf("spool.jsonl")));
+  ASSERT_TRUE(lines);
+  EXPECT_EQ((*lines)[4].category, engine::LogCategory::kWarning);
+
+  // Full again until the step ends: the warning is the spool's last line, past the cap.
+  for (int i = 12; i < 20; ++i) spool.Line(engine::LogCategory::kInfo, fmt::format("line-{}", i));
+  EXPECT_GT(spool.dropped_lines(), 0u);
+  spool.Finish();
+  texts = SpoolTexts(j->dir());
+  EXPECT_NE(texts.back().find("line(s) of output"), std::string::npos) << texts.back();
+  spool.Finish();  // said once
+  EXPECT_EQ(SpoolTexts(j->dir()).size(), texts.size());
 }
 
 TEST(RunnerTest, SurvivesTheAgentBeingKilledAndRunsOnlyOnce) {

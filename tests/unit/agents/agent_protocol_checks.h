@@ -376,16 +376,30 @@ TEST_F(AgentProtocolTest, OffersClaimsAndEpochFencing) {
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->front().GetString(0), "n1");
   EXPECT_EQ(stored->front().GetString(1), crypto::Sha256Hex(Chunk("one")));
-  EXPECT_EQ(Put(a, log0, Chunk("one"), 1).status, 200);    // the same chunk again
-  EXPECT_EQ(Put(a, log0, Chunk("other"), 1).status, 409);  // a different one
-  EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/1"), Chunk("two"), 2).status, 410);
+  EXPECT_EQ(Put(a, log0, Chunk("one"), 1).status, 200);  // the same chunk again
+  auto other = Put(a, log0, Chunk("other"), 1);          // a different one
+  EXPECT_EQ(other.status, 409);
+  EXPECT_EQ(other.Json()["CommandState"], "running");
+  EXPECT_FALSE(other.Json().contains("Epoch"));
+  // A refusal says the command's state (and epoch) in fields of its own, beside the message.
+  auto fenced = Put(a, Path("/commands/" + id + "/log/1"), Chunk("two"), 2);
+  EXPECT_EQ(fenced.status, 410);
+  EXPECT_EQ(fenced.Json()["CommandState"], "running");
+  EXPECT_EQ(fenced.Json()["Epoch"], 1);
+  EXPECT_EQ(fenced.Json()["Errors"], json::array());
+  EXPECT_NE(fenced.Json().value("ErrorMessage", "").find(" is running at epoch 1"),
+            std::string::npos);
   EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/1"), "not json\n", 1).status, 400);
-  EXPECT_EQ(Put(b, Path("/commands/" + id + "/log/1"), Chunk("two"), 1).status, 404);
+  auto not_ours = Put(b, Path("/commands/" + id + "/log/1"), Chunk("two"), 1);
+  EXPECT_EQ(not_ours.status, 404);
+  EXPECT_FALSE(not_ours.Json().contains("CommandState"));  // nothing to say about another's
   auto hb = Signed(a, "POST", Path("/commands/" + id + "/heartbeat"), "", {{"Cuttle-Epoch", "1"}});
   EXPECT_EQ(hb.status, 200) << hb.body;
-  EXPECT_EQ(
-      Signed(a, "POST", Path("/commands/" + id + "/heartbeat"), "", {{"Cuttle-Epoch", "0"}}).status,
-      410);
+  auto stale =
+      Signed(a, "POST", Path("/commands/" + id + "/heartbeat"), "", {{"Cuttle-Epoch", "0"}});
+  EXPECT_EQ(stale.status, 410);
+  EXPECT_EQ(stale.Json()["CommandState"], "running");
+  EXPECT_EQ(stale.Json()["Epoch"], 1);
 
   // A cancel request shows in the heartbeat's answer and in polls.
   ASSERT_TRUE(
@@ -407,7 +421,10 @@ TEST_F(AgentProtocolTest, OffersClaimsAndEpochFencing) {
   EXPECT_EQ(State(id), "running");
   EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/1"), Chunk("two"), 1).status, 201);
   EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/2"), Chunk("three"), 1).status, 201);
-  EXPECT_EQ(Put(a, result, ResultBody(2), 2).status, 410);
+  auto wrong_epoch = Put(a, result, ResultBody(2), 2);
+  EXPECT_EQ(wrong_epoch.status, 410);
+  EXPECT_EQ(wrong_epoch.Json()["CommandState"], "running");
+  EXPECT_EQ(wrong_epoch.Json()["Epoch"], 1);
   auto recorded = Put(a, result, ResultBody(2), 1);
   ASSERT_EQ(recorded.status, 200) << recorded.body;
   EXPECT_FALSE(recorded.Json().contains("Late"));
@@ -418,10 +435,18 @@ TEST_F(AgentProtocolTest, OffersClaimsAndEpochFencing) {
   EXPECT_TRUE(sealed.starts_with(crypto::SecretBox::kPrefix));
   EXPECT_EQ(*core::ParseJson(*secrets_.Open(sealed)), *core::ParseJson(ResultBody(2)));
   EXPECT_EQ(row->front().GetInt(1), 2);
-  EXPECT_EQ(Put(a, result, ResultBody(2), 1).status, 200);     // an identical repeat
-  EXPECT_EQ(Put(a, result, ResultBody(2, 1), 1).status, 409);  // a different result
-  EXPECT_EQ(Put(a, Path("/commands/" + id + "/log/3"), Chunk("late"), 1).status, 410);
-  EXPECT_EQ(Signed(a, "POST", Path("/commands/" + id + "/claim")).status, 409);
+  EXPECT_EQ(Put(a, result, ResultBody(2), 1).status, 200);  // an identical repeat
+  auto different = Put(a, result, ResultBody(2, 1), 1);     // a different result
+  EXPECT_EQ(different.status, 409);
+  EXPECT_EQ(different.Json()["CommandState"], "succeeded");
+  auto after = Put(a, Path("/commands/" + id + "/log/3"), Chunk("late"), 1);
+  EXPECT_EQ(after.status, 410);
+  EXPECT_EQ(after.Json()["CommandState"], "succeeded");
+  EXPECT_EQ(after.Json()["Epoch"], 1);
+  auto reclaim = Signed(a, "POST", Path("/commands/" + id + "/claim"));
+  EXPECT_EQ(reclaim.status, 409);
+  EXPECT_EQ(reclaim.Json()["CommandState"], "succeeded");
+  EXPECT_FALSE(reclaim.Json().contains("Epoch"));
 }
 
 TEST_F(AgentProtocolTest, AnExpiredOfferIsMadeAgain) {
@@ -449,7 +474,18 @@ TEST_F(AgentProtocolTest, AResultForALostCommandIsKeptAsLateOnly) {
   auto row = db_->Execute("SELECT result, late_result FROM agent_commands WHERE id = $1", {id});
   EXPECT_TRUE(row->front().IsNull(0));
   EXPECT_TRUE(row->front().GetString(1).starts_with(crypto::SecretBox::kPrefix));
-  EXPECT_EQ(Put(a, Path("/commands/" + id + "/result"), ResultBody(-1), 2).status, 410);
+  auto fenced = Put(a, Path("/commands/" + id + "/result"), ResultBody(-1), 2);
+  EXPECT_EQ(fenced.status, 410);
+  EXPECT_EQ(fenced.Json()["CommandState"], "lost");
+  EXPECT_EQ(fenced.Json()["Epoch"], 1);
+  // The agent keeps a lost command's script running on these fields (docs/agent.md, "Refusals").
+  auto hb = Signed(a, "POST", Path("/commands/" + id + "/heartbeat"), "", {{"Cuttle-Epoch", "1"}});
+  EXPECT_EQ(hb.status, 410);
+  EXPECT_EQ(hb.Json()["CommandState"], "lost");
+  EXPECT_EQ(hb.Json()["Epoch"], 1);
+  auto claim = Signed(a, "POST", Path("/commands/" + id + "/claim"));
+  EXPECT_EQ(claim.status, 409);
+  EXPECT_EQ(claim.Json()["CommandState"], "lost");
 }
 
 TEST_F(AgentProtocolTest, AHeldPollIsWokenByANewCommandWellUnderASecond) {
