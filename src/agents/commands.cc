@@ -153,6 +153,15 @@ Result<int64_t> CommandStore::Claim(const std::string& machine_id, const std::st
   return epoch;
 }
 
+Result<void> CommandStore::Fence(db::Transaction& tx, const std::string& machine_id,
+                                 const std::string& id, int64_t epoch) {
+  CUTTLE_TRY(auto lock, tx.Execute(kFenced, {id, machine_id, epoch, kLeaseMs}));
+  if (!lock.empty()) return {};
+  CUTTLE_TRY(auto row, ReadCommand(tx, id));
+  if (!row || row->machine_id != machine_id) return Fail(NotFound(id));
+  return Fail(Fenced(id, epoch, *row));
+}
+
 Result<ChunkOutcome> CommandStore::PutChunk(const std::string& machine_id, const std::string& id,
                                             int64_t epoch, int64_t seq, const std::string& data) {
   if (seq < 0) return Fail(Error::InvalidArgument("A chunk's sequence number is 0 or more."));
