@@ -352,7 +352,7 @@ class FakeServer:
 
     def command(self, cid):
         with self.state.lock:
-            return json.loads(json.dumps(self.state.commands[cid], default=lambda b: b.decode()))
+            return json.loads(json.dumps(self.state.commands[cid], default=lambda b: b.decode("utf-8", "replace")))
 
     def wait(self, predicate, timeout=30):
         deadline = time.time() + timeout
