@@ -139,6 +139,7 @@ AgentService::AgentService(db::Database& db, const crypto::SecretBox& secrets,
       packages_(packages),
       auth_(db, *options.clock),
       commands_(db, secrets, options.node_name),
+      node_name_(options.node_name),
       hub_(db, commands_, auth_, std::move(options)) {}
 
 AgentService::~AgentService() { Stop(); }
@@ -405,7 +406,7 @@ http::Response AgentService::PutArtifact(http::Request& req) {
   }
   bool raced = false;
   auto stored = artifacts_->Store(
-      space_id, *task_id, req.body, name,
+      node_name_, space_id, *task_id, req.body, name,
       [&](db::Transaction& tx, const tasks::Artifact&) {
         return commands_.Fence(tx, agent->machine_id, id, *epoch);
       },

@@ -80,6 +80,7 @@ class AgentService {
   feed::PackageStore& packages_;
   Authenticator auth_;
   CommandStore commands_;
+  std::string node_name_;  // names this node's temporary upload files (SweepTemporaries)
   PollHub hub_;
   tasks::ArtifactStore* artifacts_ = nullptr;
   uint64_t max_artifact_bytes_ = 0;

@@ -218,9 +218,10 @@ Result<Artifact> ArtifactStore::Collect(const Lease& lease, const std::string& s
   return a;
 }
 
-Result<Artifact> ArtifactStore::Store(const std::string& space_id, const std::string& task_id,
-                                      std::string_view bytes, const std::string& name,
-                                      const InTx& fence, const InTx& then) {
+Result<Artifact> ArtifactStore::Store(const std::string& node, const std::string& space_id,
+                                      const std::string& task_id, std::string_view bytes,
+                                      const std::string& name, const InTx& fence,
+                                      const InTx& then) {
   if (!storage::IsPlainFileName(name)) {
     return Fail(Error::InvalidArgument(fmt::format(
         "the artifact name '{}' is not a plain file name: it may not contain '/', '\\', '..' or "
@@ -232,7 +233,8 @@ Result<Artifact> ArtifactStore::Store(const std::string& space_id, const std::st
   std::filesystem::create_directories(dir, ec);
   if (ec) return Fail(Error::Io(fmt::format("cannot create '{}': {}", dir, ec.message())));
   std::string final_path = dir + "/" + name;
-  CUTTLE_TRY(auto file, storage::AtomicFile::Create(final_path, {.hint = "artifact-upload@"}));
+  const std::string hint = TempHint(node);
+  CUTTLE_TRY(auto file, storage::AtomicFile::Create(final_path, {.hint = hint}));
   CUTTLE_TRY_VOID(file.Write(bytes));
   CUTTLE_TRY_VOID(file.SyncData());  // the slow part, before the transaction holds the row
   Artifact a;
