@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "agent/artifacts.h"
 #include "agent/backoff.h"
 #include "agent/http_client.h"
 #include "agent/journal.h"
@@ -13,6 +14,7 @@
 #include "agent/runner.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/strings.h"
 
 namespace cuttle::agent {
 
@@ -364,6 +366,10 @@ class CommandWorker {
     }
     const bool exited = journal_.state().state == CommandState::kExited;
     if (late_) return exited ? SendResult() : Outcome::kOk;
+    if (exited) {
+      auto uploaded = UploadArtifacts();
+      if (uploaded != Outcome::kOk || late_) return uploaded;
+    }
     for (;;) {
       auto cut = journal_.CutChunk(opts_.chunk_bytes);
       if (!cut) {
@@ -410,6 +416,46 @@ class CommandWorker {
       s.acked_seq = mark.seq;
       s.changed_ms = NowMs();
       if (!journal_.Save(s)) return Outcome::kRetry;
+    }
+    return Outcome::kOk;
+  }
+
+  // The staged artifacts not uploaded yet, before the chunks and the result: each accepted one
+  // is recorded in the journal first, then its line goes to the spool.
+  Outcome UploadArtifacts() {
+    const auto sent = SentArtifacts(journal_);
+    for (const auto& a : StagedArtifacts(journal_)) {
+      if (sent.contains(a.n)) continue;
+      auto bytes = ReadWholeFile(journal_.PathOf(a.file));
+      if (!bytes) {
+        AppendSpoolLine(journal_, engine::LogCategory::kWarning,
+                        fmt::format("The artifact '{}' was not collected: {}", a.name,
+                                    bytes.error().message()));
+        if (!MarkArtifactSent(journal_, a)) return Outcome::kRetry;
+        continue;
+      }
+      std::vector<std::string> headers = EpochHeader();
+      headers.push_back(fmt::format("{}: {}", agentwire::kSha256Header, a.sha256));
+      auto r = client_.Call(
+          "PUT", CommandPath(fmt::format("artifacts/{}?name={}", a.n, core::UrlEncode(a.name))),
+          *bytes, std::move(headers), std::chrono::seconds(300));
+      if (r && r->status == 410) return Fenced(*r);
+      std::string line;
+      engine::LogCategory category = engine::LogCategory::kInfo;
+      if (r && (r->status == 200 || r->status == 201)) {
+        line = fmt::format("Collected artifact {} ({} bytes)", a.name, a.size);
+      } else if (r && r->status >= 400 && r->status < 500 && r->status != 401 && r->status != 408 &&
+                 r->status != 429) {
+        // Refused for good (409 another file has the number, 413 too large for the server...).
+        category = engine::LogCategory::kWarning;
+        line = fmt::format("The artifact '{}' was not collected: HTTP {}: {}", a.name, r->status,
+                           r->ErrorMessage());
+      } else {
+        return Failed(fmt::format("artifact {}", a.n), r);
+      }
+      last_sent_ = std::chrono::steady_clock::now();
+      if (!MarkArtifactSent(journal_, a)) return Outcome::kRetry;
+      AppendSpoolLine(journal_, category, line);
     }
     return Outcome::kOk;
   }

@@ -22,6 +22,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/artifacts.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "engine/action_runner.h"
@@ -106,6 +107,16 @@ agentwire::CommandResult Run(const agentwire::Envelope& e, const std::string& ho
   };
   const auto timeout = std::chrono::milliseconds(std::max<int64_t>(e.timeout_seconds, 1) * 1000);
   auto outcome = engine::RunAction(request, callbacks, work_dir, home, timeout);
+  if (outcome && !outcome->artifacts.empty()) {
+    // Staged into the journal before the folder goes; the agent uploads them (artifacts.h).
+    auto warn = [&](const std::string& w) { spool.Line(engine::LogCategory::kWarning, w); };
+    if (outcome->killed_reason.empty()) {
+      StageArtifacts(work_dir, outcome->artifacts, journal, agentwire::kMaxArtifactBytes, warn);
+    } else {
+      warn(fmt::format("{} artifact(s) were not collected: the step was stopped",
+                       outcome->artifacts.size()));
+    }
+  }
   std::filesystem::remove_all(work_dir, ec);
   if (!outcome) {
     spool.Line(engine::LogCategory::kError, outcome.error().message());
@@ -114,12 +125,6 @@ agentwire::CommandResult Run(const agentwire::Envelope& e, const std::string& ho
     result.outcome.result_message = outcome.error().message();
     result.message = outcome.error().message();
     return result;
-  }
-  if (!outcome->artifacts.empty()) {
-    spool.Line(engine::LogCategory::kWarning,
-               fmt::format("{} artifact(s) were not collected: the agent does not upload "
-                           "artifacts yet",
-                           outcome->artifacts.size()));
   }
   result.outcome = std::move(*outcome);
   if (result.outcome.killed_reason == kCanceledReason) {

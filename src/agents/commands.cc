@@ -185,6 +185,16 @@ CommandResult<int64_t> CommandStore::Claim(const std::string& machine_id, const 
   return epoch;
 }
 
+Result<void> CommandStore::Fence(db::Transaction& tx, const std::string& machine_id,
+                                 const std::string& id, int64_t epoch) {
+  CUTTLE_TRY(auto lock, tx.Execute(kFenced, {id, machine_id, epoch, kLeaseMs}));
+  if (!lock.empty()) return {};
+  CUTTLE_TRY(auto row, ReadCommand(tx, id));
+  if (!row || row->machine_id != machine_id) return Fail(NotFound(id));
+  Refusal unused;  // an artifact's refusal carries its message only
+  return Fail(Fenced(unused, id, epoch, *row));
+}
+
 CommandResult<ChunkOutcome> CommandStore::PutChunk(const std::string& machine_id,
                                                    const std::string& id, int64_t epoch,
                                                    int64_t seq, const std::string& data) {

@@ -93,6 +93,12 @@ class CommandStore {
   CommandResult<bool> Heartbeat(const std::string& machine_id, const std::string& command_id,
                                 int64_t epoch);
 
+  // The fence of a write that is not the store's own (an artifact's row): inside `tx`, the command
+  // is this agent's and running at `epoch` (the lease renewed, the row locked), or kNotFound /
+  // kLostOwnership as the other writes.
+  Result<void> Fence(db::Transaction& tx, const std::string& machine_id,
+                     const std::string& command_id, int64_t epoch);
+
   CommandResult<ResultOutcome> PutResult(const std::string& machine_id,
                                          const std::string& command_id, int64_t epoch,
                                          const agentwire::CommandResult& result);

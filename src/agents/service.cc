@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -9,10 +10,13 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "crypto/crypto.h"
 #include "model/machine.h"
 #include "repo/events.h"
 #include "repo/machines.h"
 #include "repo/spaces.h"
+#include "storage/storage.h"
+#include "tasks/artifacts.h"
 
 namespace cuttle::agents {
 
@@ -149,6 +153,7 @@ AgentService::AgentService(db::Database& db, const crypto::SecretBox& secrets,
       packages_(packages),
       auth_(db, *options.clock),
       commands_(db, secrets, options.node_name),
+      node_name_(options.node_name),
       hub_(db, commands_, auth_, std::move(options)) {}
 
 AgentService::~AgentService() { Stop(); }
@@ -340,6 +345,102 @@ http::Response AgentService::PutResult(http::Request& req) {
   }
   if (put->late) return http::Response::Json(200, {{"Late", true}});
   return http::Response::Json(200, json::object());
+}
+
+namespace {
+
+struct UploadedArtifact {
+  std::string sha256;
+  std::string artifact_id;
+};
+
+Result<std::optional<UploadedArtifact>> FindUploaded(db::Database& db, const std::string& id,
+                                                     int64_t n) {
+  CUTTLE_TRY(auto rows, db.Execute("SELECT sha256, artifact_id FROM agent_command_artifacts WHERE "
+                                   "command_id = $1 AND n = $2",
+                                   {id, n}));
+  if (rows.empty()) return std::optional<UploadedArtifact>();
+  return std::optional<UploadedArtifact>(
+      UploadedArtifact{rows.front().GetString(0), rows.front().GetString(1)});
+}
+
+// The answer to an upload whose number is taken: the same file again is a success.
+http::Response AnswerUploaded(const UploadedArtifact& u, const std::string& sha,
+                              const std::string& id, int64_t n) {
+  if (u.sha256 == sha) return http::Response::Json(200, {{"ArtifactId", u.artifact_id}});
+  return http::Response::Error(
+      409, fmt::format("Artifact {} of {} is another file already ({}).", n, id, u.artifact_id));
+}
+
+}  // namespace
+
+http::Response AgentService::PutArtifact(http::Request& req) {
+  auto agent = Admit(req);
+  if (!agent) return Answer(agent.error());
+  if (artifacts_ == nullptr) {
+    return http::Response::Error(404, "This server does not collect artifacts from agents.");
+  }
+  auto epoch = EpochOf(req);
+  if (!epoch) return Answer(epoch.error());
+  auto n = ParseInt(req.Param("n"));
+  if (!n || *n < 0) return http::Response::Error(400, "The artifact's number is 0 or more.");
+  const std::string name = req.Query("name").value_or("");
+  if (name.empty() || !storage::IsPlainFileName(name)) {
+    return http::Response::Error(
+        400,
+        "The name parameter must be a plain file name (no '/', '\\', '..' or control "
+        "characters).");
+  }
+  const std::string sha =
+      core::ToLower(core::Trim(req.Header(agentwire::kSha256Header).value_or("")));
+  if (req.body.size() > std::min<uint64_t>(agentwire::kMaxArtifactBytes, max_artifact_bytes_)) {
+    return http::Response::Error(
+        413, fmt::format("An artifact from an agent is at most {} bytes.",
+                         std::min<uint64_t>(agentwire::kMaxArtifactBytes, max_artifact_bytes_)));
+  }
+  if (sha != crypto::Sha256Hex(req.body)) {
+    return http::Response::Error(
+        400, fmt::format("The {} header must be the body's SHA-256.", agentwire::kSha256Header));
+  }
+  const std::string& id = req.Param("id");
+  auto rows =
+      db_.Execute("SELECT machine_id, space_id, task_id FROM agent_commands WHERE id = $1", {id});
+  if (!rows) return Answer(rows.error());
+  if (rows->empty() || rows->front().GetString(0) != agent->machine_id) {
+    return http::Response::Error(404, fmt::format("The agent command {} was not found.", id));
+  }
+  const std::string space_id = rows->front().GetString(1);
+  const std::optional<std::string> task_id = rows->front().GetOptionalString("task_id");
+  auto uploaded = FindUploaded(db_, id, *n);
+  if (!uploaded) return Answer(uploaded.error());
+  if (*uploaded) return AnswerUploaded(**uploaded, sha, id, *n);
+  if (!task_id) {
+    return http::Response::Error(409,
+                                 fmt::format("{} belongs to no task: it has no artifacts.", id));
+  }
+  bool raced = false;
+  auto stored = artifacts_->Store(
+      node_name_, space_id, *task_id, req.body, name,
+      [&](db::Transaction& tx, const tasks::Artifact&) {
+        return commands_.Fence(tx, agent->machine_id, id, *epoch);
+      },
+      [&](db::Transaction& tx, const tasks::Artifact& a) -> Result<void> {
+        CUTTLE_TRY(auto ins, tx.Execute("INSERT INTO agent_command_artifacts (command_id, n, "
+                                        "sha256, artifact_id, received_at) VALUES ($1, $2, $3, "
+                                        "$4, now_ms()) ON CONFLICT (command_id, n) DO NOTHING",
+                                        {id, *n, sha, a.id}));
+        if (ins.affected == 0) {
+          raced = true;
+          return Fail(Error::Conflict("another upload of the same number won"));
+        }
+        return {};
+      });
+  if (!stored && raced) {
+    auto again = FindUploaded(db_, id, *n);
+    if (again && *again) return AnswerUploaded(**again, sha, id, *n);
+  }
+  if (!stored) return Answer(stored.error());
+  return http::Response::Json(201, {{"ArtifactId", stored->id}});
 }
 
 http::Response AgentService::GetPackage(http::Request& req) {

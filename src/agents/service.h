@@ -18,6 +18,10 @@
 #include "feed/package_store.h"
 #include "http/http.h"
 
+namespace cuttle::tasks {
+class ArtifactStore;
+}
+
 namespace cuttle::agents {
 
 // Who registers an agent (the API key's user), for the audit event.
@@ -38,6 +42,13 @@ class AgentService {
                HubOptions options);
   ~AgentService();
 
+  // Where uploaded artifacts go (PUT /commands/{id}/artifacts/{n}), with the node's limit
+  // (tasks.max_artifact_bytes); without it uploads are refused (404).
+  void SetArtifacts(tasks::ArtifactStore* store, uint64_t max_bytes) {
+    artifacts_ = store;
+    max_artifact_bytes_ = max_bytes;
+  }
+
   void Start();  // the hub's thread
   void Stop();   // held polls answered 204 (call before the HTTP server's Shutdown)
 
@@ -52,6 +63,7 @@ class AgentService {
   http::Response PutLog(http::Request& req);
   http::Response Heartbeat(http::Request& req);
   http::Response PutResult(http::Request& req);
+  http::Response PutArtifact(http::Request& req);
   http::Response GetPackage(http::Request& req);
   http::Response GetMe(http::Request& req);
   http::Response DeleteMe(http::Request& req);
@@ -68,7 +80,10 @@ class AgentService {
   feed::PackageStore& packages_;
   Authenticator auth_;
   CommandStore commands_;
+  std::string node_name_;  // names this node's temporary upload files (SweepTemporaries)
   PollHub hub_;
+  tasks::ArtifactStore* artifacts_ = nullptr;
+  uint64_t max_artifact_bytes_ = 0;
 };
 
 }  // namespace cuttle::agents

@@ -34,6 +34,10 @@ inline constexpr int kClaimTimeoutSeconds = 60;  // a command not claimed by the
 inline constexpr int kClockSkewSeconds = 120;    // signed time must be within this of the server
 inline constexpr int kNonceSeconds = 300;        // nonces are remembered this long
 inline constexpr size_t kMaxChunkBytes = 1024 * 1024;
+// An artifact an agent uploads (PUT /commands/{id}/artifacts/{n}) is at most this long: the body
+// is read whole before its signature is checked. Its SHA-256 (lower-case hex) is this header.
+inline constexpr size_t kMaxArtifactBytes = 16 * 1024 * 1024;
+inline constexpr std::string_view kSha256Header = "Cuttle-Sha256";
 
 // ---- keys and signatures ----------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ void AddAgentRoutes(ApiContext& ctx, http::Router& router) {
     {"PUT",    "/commands/{id}/log/{seq}",            &agents::AgentService::PutLog,     agentwire::kMaxChunkBytes},
     {"POST",   "/commands/{id}/heartbeat",            &agents::AgentService::Heartbeat,  kSmall},
     {"PUT",    "/commands/{id}/result",               &agents::AgentService::PutResult,  4 * 1024 * 1024},
+    {"PUT",    "/commands/{id}/artifacts/{n}",        &agents::AgentService::PutArtifact, agentwire::kMaxArtifactBytes},
     {"GET",    "/packages/{spaceId}/{packageId}/{version}", &agents::AgentService::GetPackage, 0},
     {"GET",    "/me",                                 &agents::AgentService::GetMe,      0},
     {"DELETE", "/me",                                 &agents::AgentService::DeleteMe,   0},

@@ -184,6 +184,7 @@ int Run(const config::Options& o) {
     return registry.stopping() || registry.row().is_in_maintenance_mode;
   };
   agents::AgentService agent_service(db, secrets, packages, hub_options);
+  agent_service.SetArtifacts(&artifacts, o.max_artifact_bytes);
   ctx.agents = &agent_service;
   http::ServerOptions http_options;
   http_options.host = o.listen_host;

@@ -453,13 +453,9 @@ Result<engine::StepOutcome> AgentTarget::Run(const StepRequest& request,
       }
       if (*end) {
         engine::StepOutcome o = OutcomeOf(**end, machine_name_, follower.cancel_requested());
-        if (!o.artifacts.empty()) {
-          on_line(LogCategory::kWarning,
-                  fmt::format("{} artifact(s) stay on {}: artifacts are not collected from agents "
-                              "yet.",
-                              o.artifacts.size(), machine_name_));
-          o.artifacts.clear();
-        }
+        // The agent uploaded them before its result (docs/agent.md, "PUT /commands/{id}/
+        // artifacts/{n}"): they are the task's already, nothing is left to collect here.
+        o.artifacts.clear();
         return o;
       }
       next_read = Clock::now() + options_.poll;

@@ -218,6 +218,53 @@ Result<Artifact> ArtifactStore::Collect(const Lease& lease, const std::string& s
   return a;
 }
 
+Result<Artifact> ArtifactStore::Store(const std::string& node, const std::string& space_id,
+                                      const std::string& task_id, std::string_view bytes,
+                                      const std::string& name, const InTx& fence,
+                                      const InTx& then) {
+  if (!storage::IsPlainFileName(name)) {
+    return Fail(Error::InvalidArgument(fmt::format(
+        "the artifact name '{}' is not a plain file name: it may not contain '/', '\\', '..' or "
+        "control characters",
+        name)));
+  }
+  std::string dir = root_ + "/" + core::ToLower(task_id);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Fail(Error::Io(fmt::format("cannot create '{}': {}", dir, ec.message())));
+  std::string final_path = dir + "/" + name;
+  const std::string hint = TempHint(node);
+  CUTTLE_TRY(auto file, storage::AtomicFile::Create(final_path, {.hint = hint}));
+  CUTTLE_TRY_VOID(file.Write(bytes));
+  CUTTLE_TRY_VOID(file.SyncData());  // the slow part, before the transaction holds the row
+  Artifact a;
+  auto inserted = db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    Artifact pending;
+    pending.space_id = space_id;
+    pending.server_task_id = task_id;
+    pending.filename = name;
+    pending.size = static_cast<int64_t>(bytes.size());
+    if (fence) {
+      CUTTLE_TRY_VOID(fence(tx, pending));
+    }
+    CUTTLE_TRY(a.id, repo::NextId(tx, "Artifacts"));
+    CUTTLE_TRY(auto rs, tx.Execute(std::string("INSERT INTO artifacts (id, space_id, "
+                                               "server_task_id, filename, size, created) VALUES "
+                                               "($1, $2, $3, $4, $5, now_ms()) RETURNING ") +
+                                       kColumns,
+                                   {a.id, space_id, task_id, name, pending.size}));
+    a = ReadArtifact(rs.front());
+    if (then) {
+      CUTTLE_TRY_VOID(then(tx, a));
+    }
+    // Moved into place only once fenced and recorded: a refused upload never replaces the file
+    // of an earlier artifact of the same name (an uncommitted temporary is removed).
+    return file.Commit();
+  });
+  if (!inserted) return Fail(inserted.error());
+  return a;
+}
+
 void ArtifactStore::SweepTemporaries(const std::string& node) {
   namespace fs = std::filesystem;
   std::string prefix = ".tmp-" + TempHint(node);

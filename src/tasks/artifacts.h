@@ -71,6 +71,17 @@ class ArtifactStore {
   Result<Artifact> Collect(const Lease& lease, const std::string& space_id, ArtifactSource& source,
                            const std::string& name, const StopCheck& should_stop);
 
+  // Writes `bytes` as `name` into the task's artifact directory and records it, for a file that
+  // arrived whole from elsewhere (an agent's upload). The row is inserted in a transaction that
+  // runs `fence` first and `then` after the insert, and the file is moved into place only then:
+  // either one failing rolls the row back and leaves no file (the fence is the writer's, as the
+  // lease is Collect's). `node` names the temporary file, as Collect's lease does, so that
+  // SweepTemporaries(node) removes what a killed node left.
+  using InTx = std::function<Result<void>(db::Transaction&, const Artifact&)>;
+  Result<Artifact> Store(const std::string& node, const std::string& space_id,
+                         const std::string& task_id, std::string_view bytes,
+                         const std::string& name, const InTx& fence, const InTx& then);
+
   // Removes the temporary files of copies `node` had in progress when it was killed (their names
   // carry the node's name, so a cluster's other nodes' copies are left alone). Best effort.
   void SweepTemporaries(const std::string& node);

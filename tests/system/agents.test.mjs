@@ -199,7 +199,9 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
     await project('Agents Web', [
       packageStep('Deploy web', 'web', 'Cuttle.Agent.Web'),
       step('Say hello', 'web', action('Say hello', 'Octopus.Script', script('Bash',
-        `echo "run #{Octopus.Machine.Name}" >> ${f.runs}\necho "hello from #{Octopus.Machine.Name}"`))),
+        `echo "run #{Octopus.Machine.Name}" >> ${f.runs}\necho "hello from #{Octopus.Machine.Name}"\n` +
+        `printf 'artifact from %s\\001\\377\\n' "#{Octopus.Machine.Name}" > report.bin\n` +
+        `new_octopusartifact report.bin "report-#{Octopus.Machine.Name}.bin"`))),
     ]);
     const created = Date.now();
     const id = await deploy('Agents Web');
@@ -216,6 +218,17 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
       assert.ok(existsSync(path.join(a.home, 'packages', sha)), `${a.name} has no cached ${sha}`);
     }
     assert.equal((raw.match(/deployed from web 1\.0\.0/g) ?? []).length, 3, raw);
+    // Each agent's artifact is the task's, and downloads with the bytes the script wrote.
+    const arts = (await api('GET', `/api/artifacts?regarding=${id}`)).json.Items;
+    assert.deepEqual(arts.map((x) => x.Filename).sort(), trio.map((a) => `report-${a.name}.bin`), JSON.stringify(arts));
+    for (const a of trio) {
+      const art = arts.find((x) => x.Filename === `report-${a.name}.bin`);
+      const got = await fetch(`${lb.url}/api/artifacts/${art.Id}/content`, { headers: { 'X-Octopus-ApiKey': ADMIN_KEY } });
+      assert.equal(got.status, 200);
+      const want = Buffer.concat([Buffer.from(`artifact from ${a.name}`), Buffer.from([1, 0xff, 0x0a])]);
+      assert.deepEqual(Buffer.from(await got.arrayBuffer()), want, a.name);
+      assert.match(raw, new RegExp(`Collected artifact report-${a.name}\\.bin \\(${want.length} bytes\\)`));
+    }
 
     // A Health task through the API: HealthStatus on /machines.
     const h = await api('POST', '/api/tasks', {

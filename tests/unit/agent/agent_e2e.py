@@ -221,6 +221,56 @@ class AgentE2E(unittest.TestCase):
         self.assertGreaterEqual(c["heartbeats"], 1)
         self.assertEqual(c["result"]["LastSeq"], -1)
 
+    def test_artifacts_are_uploaded_before_the_result(self):
+        self.server.enqueue("AgentCommands-10", {"ScriptBody": (
+            "printf 'report\\001\\377\\n' > report.bin\n"
+            "new_octopusartifact report.bin 'the report.bin'\n"
+            "echo gone > gone.txt\nnew_octopusartifact gone.txt\nrm gone.txt\n"
+            "truncate -s 17M big.bin\nnew_octopusartifact big.bin\n"
+            "echo done\n")})
+        self.start()
+        c = self.wait_state("AgentCommands-10", {"succeeded", "failed", "unknown"})
+        self.assertEqual(c["state"], "succeeded", (c["result"], self.server.log_texts("AgentCommands-10")))
+        with self.server.state.lock:
+            arts = dict(self.server.state.commands["AgentCommands-10"]["artifacts"])
+        self.assertEqual(sorted(arts), [0])
+        self.assertEqual(arts[0]["name"], "the report.bin")
+        self.assertEqual(arts[0]["data"], b"report\x01\xff\n")
+        self.assertTrue(arts[0]["before_result"])
+        texts = self.server.log_texts("AgentCommands-10")
+        self.assertIn("Collected artifact the report.bin (9 bytes)", texts)
+        warnings = [t for t in texts if "was not collected" in t]
+        self.assertEqual(len(warnings), 2, texts)
+        self.assertIn("The artifact 'gone.txt' was not collected: there is no such file", warnings)
+        self.assertTrue(any("big.bin" in w and "16777216" in w for w in warnings), warnings)
+        self.assertEqual(self.server.state.bad_signatures, 0)
+
+    def test_a_restarted_agent_neither_resends_nor_loses_an_artifact(self):
+        cid = "AgentCommands-11"
+        with self.server.state.lock:
+            self.server.state.fail_artifacts[(cid, 1)] = 1000
+        self.server.enqueue(cid, {"ScriptBody": (
+            "echo one > one.txt\nnew_octopusartifact one.txt\n"
+            "echo two > two.txt\nnew_octopusartifact two.txt\n")})
+        agent = self.start()
+        ok = self.server.wait(lambda s: 0 in s.commands[cid]["artifacts"]
+                              and 1 in s.commands[cid]["artifact_puts"])
+        self.assertTrue(ok, self.server.command(cid)["artifact_puts"])
+        agent.kill()  # kill -9 while artifact 1 is refused with 503
+        agent.wait()
+        with self.server.state.lock:
+            self.server.state.fail_artifacts[(cid, 1)] = 0
+            self.assertIsNone(self.server.state.commands[cid]["result"])
+        self.start()
+        c = self.wait_state(cid, {"succeeded", "failed", "unknown"})
+        self.assertEqual(c["state"], "succeeded", c["result"])
+        with self.server.state.lock:
+            cmd = self.server.state.commands[cid]
+            self.assertEqual(cmd["artifact_puts"].count(0), 1, cmd["artifact_puts"])
+            self.assertEqual(cmd["artifacts"][0]["data"], b"one\n")
+            self.assertEqual(cmd["artifacts"][1]["data"], b"two\n")
+            self.assertTrue(cmd["artifacts"][1]["before_result"])
+
     def _package(self):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:

@@ -33,6 +33,7 @@ class State:
         self.nonces = set()
         self.drop_chunks = set()  # (command id, seq) accepted but not stored, once
         self.fail_logs = 0  # next N log PUTs answer 503
+        self.fail_artifacts = {}  # (command id, n) -> how many more PUTs of it answer 503
         self.bad_signatures = 0
         self.requests = []  # (method, path)
         self.registrations = 0
@@ -259,6 +260,31 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, {"Cancel": c["cancel"]})
             c["chunks"][seq] = body
             return self._send(201, {"Cancel": c["cancel"]})
+        if len(rest) == 2 and rest[0] == "artifacts" and method == "PUT":
+            # As the server: signed, fenced on the epoch, idempotent on (n, SHA-256), 16 MiB.
+            n = int(rest[1])
+            key = (c["id"], n)
+            if s.fail_artifacts.get(key, 0) > 0:
+                s.fail_artifacts[key] -= 1
+                c["artifact_puts"].append(n)
+                return self._error(503, "The server is busy.")
+            name = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("name", [""])[0]
+            sha = (self.headers.get("Cuttle-Sha256") or "").strip().lower()
+            if sha != hashlib.sha256(body).hexdigest():
+                return self._error(400, "The Cuttle-Sha256 header must be the body's SHA-256.")
+            if len(body) > 16 * 1024 * 1024:
+                return self._error(413, "An artifact from an agent is at most 16777216 bytes.")
+            if n in c["artifacts"]:
+                if c["artifacts"][n]["sha"] != sha:
+                    return self._error(409, f"Artifact {n} is another file already.")
+                return self._send(200, {"ArtifactId": f"Artifacts-{n}"})
+            if not self._epoch_ok(c):
+                return
+            c["artifact_puts"].append(n)
+            c["artifacts"][n] = {"name": name, "sha": sha, "data": body,
+                                 "before_result": c["result"] is None}
+            s.lock.notify_all()
+            return self._send(201, {"ArtifactId": f"Artifacts-{n}"})
         if rest == ["result"] and method == "PUT":
             epoch = int(self.headers.get("Cuttle-Epoch") or -1)
             if c["state"] == "lost" and epoch == c["epoch"]:  # kept for audit only
@@ -335,7 +361,8 @@ class FakeServer:
             self.state.commands[cid] = {
                 "id": cid, "envelope": envelope, "state": "queued", "epoch": 0, "claims": 0,
                 "deliveries": 0, "offer_expires": 0, "cancel": False, "chunks": {}, "puts": [],
-                "result": None, "late_result": None, "heartbeats": 0, "missing_answers": 0}
+                "result": None, "late_result": None, "heartbeats": 0, "missing_answers": 0,
+                "artifacts": {}, "artifact_puts": []}
             self.state.order.append(cid)
             self.state.lock.notify_all()
 
@@ -351,7 +378,7 @@ class FakeServer:
 
     def command(self, cid):
         with self.state.lock:
-            return json.loads(json.dumps(self.state.commands[cid], default=lambda b: b.decode()))
+            return json.loads(json.dumps(self.state.commands[cid], default=lambda b: b.decode("utf-8", "replace")))
 
     def wait(self, predicate, timeout=30):
         deadline = time.time() + timeout

@@ -89,6 +89,7 @@ class AgentProtocolTest : public ::testing::Test {
     hub.node_name = "n1";
     hub.draining = [this] { return draining_.load(); };
     service_ = std::make_unique<AgentService>(*db_, secrets_, packages_, hub);
+    service_->SetArtifacts(&artifacts_, 1 << 20);
     ctx_.agents = service_.get();
     http::ServerOptions o;
     o.port = 0;
@@ -447,6 +448,71 @@ TEST_F(AgentProtocolTest, OffersClaimsAndEpochFencing) {
   EXPECT_EQ(reclaim.status, 409);
   EXPECT_EQ(reclaim.Json()["CommandState"], "succeeded");
   EXPECT_FALSE(reclaim.Json().contains("Epoch"));
+}
+
+TEST_F(AgentProtocolTest, AnUploadedArtifactIsTheTasksLikeABuiltInWorkersOne) {
+  Agent a = NewAgent("a");
+  Agent b = NewAgent("b");
+  const std::string id = Queue(a);
+  const int64_t epoch = Claimed(a, id);
+  ASSERT_EQ(epoch, 1);
+  const std::string bytes = std::string("report\n\0binary\xff", 15);
+  const std::string sha = crypto::Sha256Hex(bytes);
+  auto upload = [&](const Agent& who, int n, const std::string& body, const std::string& digest,
+                    int64_t at, const std::string& name = "report%20one.txt") {
+    return Signed(who, "PUT", Path(fmt::format("/commands/{}/artifacts/{}?name={}", id, n, name)),
+                  body, {{"Cuttle-Epoch", std::to_string(at)}, {"Cuttle-Sha256", digest}});
+  };
+  auto first = upload(a, 0, bytes, sha, epoch);
+  ASSERT_EQ(first.status, 201) << first.body;
+  const std::string artifact_id = first.Json().value("ArtifactId", "");
+  ASSERT_FALSE(artifact_id.empty());
+  // The same file again (a restarted agent that did not record the answer): 200, stored once.
+  auto again = upload(a, 0, bytes, sha, epoch);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.Json().value("ArtifactId", ""), artifact_id);
+  // Another file at the same number: 409.
+  EXPECT_EQ(upload(a, 0, "other", crypto::Sha256Hex("other"), epoch).status, 409);
+  // A digest that is not the body's, a name that leaves the folder, another agent: refused.
+  EXPECT_EQ(upload(a, 1, bytes, crypto::Sha256Hex("x"), epoch).status, 400);
+  EXPECT_EQ(upload(a, 1, bytes, sha, epoch, "..%2Fescape").status, 400);
+  EXPECT_EQ(upload(b, 1, bytes, sha, 1).status, 404);
+  // Above the node's limit (1 MiB here): 413.
+  const std::string big(1024 * 1024 + 1, 'x');
+  EXPECT_EQ(upload(a, 1, big, crypto::Sha256Hex(big), epoch).status, 413);
+  // A wrong epoch is fenced: 410, nothing stored.
+  auto fenced = upload(a, 1, "late", crypto::Sha256Hex("late"), epoch + 1);
+  EXPECT_EQ(fenced.status, 410) << fenced.body;
+  // A bad signature: 401.
+  const std::string target = Path(fmt::format("/commands/{}/artifacts/2?name=x.txt", id));
+  const int64_t now = core::ToUnixMillis(core::SystemClock::Instance().Now());
+  auto header = agentwire::AuthorizationHeader(a.id, a.key, "PUT", target, now, "signed");
+  EXPECT_EQ(Send(port(), "PUT", target, "tampered",
+                 {{"Authorization", header},
+                  {"Cuttle-Epoch", "1"},
+                  {"Cuttle-Sha256", crypto::Sha256Hex("tampered")}})
+                .status,
+            401);
+
+  // Listed for the task and downloadable, as a built-in worker's artifact is.
+  auto listed = WithKey("GET", "/api/artifacts?regarding=ServerTasks-1", nullptr);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const json items = listed.Json()["Items"];
+  ASSERT_EQ(items.size(), 1u) << listed.body;
+  EXPECT_EQ(items[0]["Id"], artifact_id);
+  EXPECT_EQ(items[0]["Filename"], "report one.txt");
+  EXPECT_EQ(items[0]["ServerTaskId"], "ServerTasks-1");
+  auto content = WithKey("GET", "/api/artifacts/" + artifact_id + "/content", nullptr);
+  EXPECT_EQ(content.status, 200);
+  EXPECT_EQ(content.body, bytes);
+
+  // Once the command is final, uploads are fenced; the recorded one still answers 200.
+  ASSERT_EQ(Put(a, Path("/commands/" + id + "/result"), ResultBody(-1), epoch).status, 200);
+  EXPECT_EQ(upload(a, 1, "late", crypto::Sha256Hex("late"), epoch).status, 410);
+  EXPECT_EQ(upload(a, 0, bytes, sha, epoch).status, 200);
+  auto count = db_->Execute("SELECT COUNT(*) FROM artifacts");
+  ASSERT_TRUE(count);
+  EXPECT_EQ(count->front().GetInt(0), 1);
 }
 
 TEST_F(AgentProtocolTest, AnExpiredOfferIsMadeAgain) {
