@@ -118,6 +118,12 @@ export const api = {
   del: <T>(path: string, options?: RequestOptions) => call<T>('DELETE', path, options),
 };
 
+// Any failure as an ApiError: the API's own as it is, anything else (a bug, a network
+// failure the fetch did not wrap) with its message and no status.
+export function apiErrorOf(e: unknown): ApiError {
+  return e instanceof ApiError ? e : new ApiError(0, messageOf(e));
+}
+
 export function messageOf(e: unknown): string {
   if (e instanceof ApiError) return e.message;
   if (e instanceof Error) return e.message;

@@ -2,7 +2,7 @@
 // a 304 without a body. Polling pauses while the tab is hidden and resumes at once when it is
 // shown again; a failed poll keeps the last good data and reports the error.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, request } from './client';
+import { ApiError, request, apiErrorOf } from './client';
 
 export interface Polled<T> {
   data?: T;
@@ -56,7 +56,7 @@ export function usePoll<T>(path: string, intervalMs: number): Polled<T> {
           if (!hung) return; // replaced by a newer poll
           setState((s) => ({ ...s, error: new ApiError(0, 'The server did not answer in time; trying again.') }));
         } else {
-          setState((s) => ({ ...s, error: e instanceof ApiError ? e : new ApiError(0, String(e)) }));
+          setState((s) => ({ ...s, error: apiErrorOf(e) }));
         }
       }
       if (!stopped && !document.hidden) timer = setTimeout(poll, intervalMs);

@@ -2,11 +2,10 @@
 // kept in the page's URL, so a filtered view can be reloaded, bookmarked and shared.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { api } from '../../api/client';
+import { api, apiErrorOf, type ApiError } from '../../api/client';
 import { ErrorMessage, Page } from '../../components/Page';
 import type { AuditEvent, Collection, EventCategory, User } from './types';
 import { formatTime } from './types';
-import { problemOf, type Problem } from './action';
 import './configuration.css';
 
 const TAKE = 30;
@@ -65,7 +64,7 @@ export function Events() {
   const skip = Math.max(0, Number(params.get('skip') ?? 0) || 0);
   const [draft, setDraft] = useState<Filters>(applied);
   const [page, setPage] = useState<Collection<AuditEvent>>();
-  const [error, setError] = useState<Problem>();
+  const [error, setError] = useState<ApiError>();
   const [loading, setLoading] = useState(true);
 
   const users = useNamed<User>('/api/users/all', (u) => ({ Id: u.Id, Name: u.DisplayName && u.DisplayName !== u.Username ? `${u.DisplayName} (${u.Username})` : u.Username }));
@@ -89,7 +88,7 @@ export function Events() {
         setPage(p);
         setError(undefined);
       })
-      .catch((e) => live && setError(problemOf(e)))
+      .catch((e) => live && setError(apiErrorOf(e)))
       .finally(() => live && setLoading(false));
     return () => {
       live = false;

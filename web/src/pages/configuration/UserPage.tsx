@@ -8,7 +8,8 @@ import { ErrorMessage, Page } from '../../components/Page';
 import { useSession } from '../../session';
 import type { ApiKey, Collection, CreatedApiKey, User } from './types';
 import { formatTime } from './types';
-import { useAction, useResource } from './action';
+import { useAction } from './action';
+import { useResource } from '../../api/resource';
 import './configuration.css';
 
 export function UserPage() {

@@ -4,7 +4,8 @@ import { Link, useNavigate } from 'react-router-dom';
 import { api } from '../../api/client';
 import { ErrorMessage, Page } from '../../components/Page';
 import type { User } from './types';
-import { useAction, useResource } from './action';
+import { useAction } from './action';
+import { useResource } from '../../api/resource';
 import './configuration.css';
 
 export function Users() {

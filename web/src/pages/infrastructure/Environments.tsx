@@ -5,24 +5,19 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
 import { usePoll } from '../../api/poll';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { ConfirmDelete } from './common';
 import type { EnvironmentResource } from './types';
 import './infrastructure.css';
 
 const POLL_MS = 5000;
 
-type Failure = { message: string; details?: string[] };
-function failureOf(e: unknown): Failure {
-  if (e instanceof ApiError) return { message: e.message, details: e.details };
-  return { message: e instanceof Error ? e.message : String(e) };
-}
 
 function CreateForm({ onCreated }: { onCreated: (env: EnvironmentResource) => void }) {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Failure>();
+  const [error, setError] = useState<ApiError>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -33,7 +28,7 @@ function CreateForm({ onCreated }: { onCreated: (env: EnvironmentResource) => vo
       setDescription('');
       onCreated(env);
     } catch (err) {
-      setError(failureOf(err));
+      setError(apiErrorOf(err));
     } finally {
       setBusy(false);
     }
@@ -59,7 +54,7 @@ function EditRow({ env, onDone }: { env: EnvironmentResource; onDone: (saved: bo
   const [name, setName] = useState(env.Name);
   const [description, setDescription] = useState(env.Description ?? '');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Failure>();
+  const [error, setError] = useState<ApiError>();
   const save = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -68,7 +63,7 @@ function EditRow({ env, onDone }: { env: EnvironmentResource; onDone: (saved: bo
       await api.put(`/api/environments/${encodeURIComponent(env.Id)}`, { ...env, Name: name, Description: description });
       onDone(true);
     } catch (err) {
-      setError(failureOf(err));
+      setError(apiErrorOf(err));
       setBusy(false);
     }
   };
@@ -102,7 +97,7 @@ export function Environments() {
   const { data, error, refresh } = usePoll<EnvironmentResource[]>('/api/environments/all', POLL_MS);
   // The order just saved, shown until the next poll confirms it.
   const [pendingOrder, setPendingOrder] = useState<string[]>();
-  const [actionError, setActionError] = useState<Failure>();
+  const [actionError, setActionError] = useState<ApiError>();
   const [editing, setEditing] = useState<string>();
   const [deleting, setDeleting] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -136,7 +131,7 @@ export function Environments() {
       setNotice(`Moved ${envs[index].Name} ${delta < 0 ? 'up' : 'down'}.`);
     } catch (err) {
       setPendingOrder(undefined);
-      setActionError(failureOf(err));
+      setActionError(apiErrorOf(err));
     } finally {
       setBusy(false);
       refresh();
@@ -152,7 +147,7 @@ export function Environments() {
       setDeleting(undefined);
       setPendingOrder((o) => o?.filter((id) => id !== env.Id));
     } catch (err) {
-      setActionError(failureOf(err));
+      setActionError(apiErrorOf(err));
     } finally {
       setBusy(false);
       refresh();

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
 import { usePoll } from '../../api/poll';
-import { api, ApiError, messageOf } from '../../api/client';
+import { api, ApiError, messageOf, apiErrorOf } from '../../api/client';
 import { ConfirmDelete, endpointKind, healthLabel, LastContact, splitRoles, useNow } from './common';
 import { startHealthCheck } from './health';
 import type { EnvironmentResource, MachineResource } from './types';
@@ -12,7 +12,6 @@ import './infrastructure.css';
 
 const POLL_MS = 3000;
 
-type Failure = { message: string; details?: string[] };
 
 function EditForm({
   machine,
@@ -26,7 +25,7 @@ function EditForm({
   const [envIds, setEnvIds] = useState<string[]>(machine.EnvironmentIds);
   const [roles, setRoles] = useState(machine.Roles.join(', '));
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Failure>();
+  const [error, setError] = useState<ApiError>();
   const toggle = (id: string, on: boolean) =>
     setEnvIds((ids) => (on ? [...ids.filter((x) => x !== id), id] : ids.filter((x) => x !== id)));
   const save = async (e: FormEvent) => {
@@ -40,7 +39,7 @@ function EditForm({
       });
       onDone(true);
     } catch (err) {
-      setError(err instanceof ApiError ? { message: err.message, details: err.details } : { message: messageOf(err) });
+      setError(apiErrorOf(err));
       setBusy(false);
     }
   };

@@ -4,7 +4,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { Page, ErrorMessage } from '../../components/Page';
 import { usePoll } from '../../api/poll';
-import { api, ApiError, messageOf } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { ConfirmDelete } from '../infrastructure/common';
 import { uploadPackage } from './upload';
 import type { PackageCollection, PackageResource } from './types';
@@ -13,9 +13,6 @@ import './library.css';
 const PAGE_SIZE = 30;
 const POLL_MS = 10000;
 
-type Failure = { message: string; details?: string[] };
-const failureOf = (e: unknown): Failure =>
-  e instanceof ApiError ? { message: e.message, details: e.details } : { message: messageOf(e) };
 
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -29,7 +26,7 @@ function Upload({ onUploaded }: { onUploaded: (p: PackageResource) => void }) {
   const [replace, setReplace] = useState(false);
   const [percent, setPercent] = useState<number>();
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Failure>();
+  const [error, setError] = useState<ApiError>();
   const [done, setDone] = useState<string>();
   const controller = useRef<AbortController>();
   const input = useRef<HTMLInputElement>(null);
@@ -37,7 +34,7 @@ function Upload({ onUploaded }: { onUploaded: (p: PackageResource) => void }) {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!file) {
-      setError({ message: 'Choose a package file to upload.' });
+      setError(new ApiError(0, 'Choose a package file to upload.'));
       return;
     }
     setBusy(true);
@@ -58,10 +55,10 @@ function Upload({ onUploaded }: { onUploaded: (p: PackageResource) => void }) {
       onUploaded(p);
     } catch (err) {
       if (err instanceof DOMException && err.name === 'AbortError') {
-        setError({ message: 'The upload was canceled.' });
+        setError(new ApiError(0, 'The upload was canceled.'));
         setPercent(undefined);
       } else {
-        setError(failureOf(err));
+        setError(apiErrorOf(err));
       }
     } finally {
       setBusy(false);
@@ -128,7 +125,7 @@ function Versions({ packageId, onChanged }: { packageId: string; onChanged: () =
   const { data, error, refresh } = usePoll<PackageCollection>(path, POLL_MS);
   const [deleting, setDeleting] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<Failure>();
+  const [actionError, setActionError] = useState<ApiError>();
   const [notice, setNotice] = useState<string>();
 
   const remove = async (p: PackageResource) => {
@@ -141,7 +138,7 @@ function Versions({ packageId, onChanged }: { packageId: string; onChanged: () =
       refresh();
       onChanged();
     } catch (e) {
-      setActionError(failureOf(e));
+      setActionError(apiErrorOf(e));
     } finally {
       setBusy(false);
     }

@@ -3,9 +3,9 @@
 // that limit the package versions of chosen steps (a NuGet range and a pre-release tag regex).
 import { useState, type FormEvent } from 'react';
 import { Page, ErrorMessage } from '../../components/Page';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { useProject } from './context';
-import { useResource } from './useResource';
+import { useResource } from '../../api/resource';
 import type {
   ChannelResource,
   ChannelRule,
@@ -82,7 +82,7 @@ function ChannelForm({
       else await api.post('/api/channels', body);
       onDone();
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+      setError(apiErrorOf(err));
     } finally {
       setBusy(false);
     }
@@ -220,7 +220,7 @@ export function Channels() {
       await api.del(`/api/channels/${encodeURIComponent(c.Id)}`);
       channels.reload();
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+      setError(apiErrorOf(err));
     }
   };
 

@@ -5,9 +5,9 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { useProject } from './context';
-import { useResource } from './useResource';
+import { useResource } from '../../api/resource';
 import type {
   ChannelResource,
   Collection,
@@ -129,7 +129,7 @@ export function CreateRelease() {
       .then((pairs) => setVersions(Object.fromEntries(pairs)))
       .catch((e: unknown) => {
         if (e instanceof DOMException && e.name === 'AbortError') return;
-        setVersionsError(e instanceof ApiError ? e : new ApiError(0, String(e)));
+        setVersionsError(apiErrorOf(e));
       });
     return () => controller.abort();
   }, [slots]);
@@ -175,7 +175,7 @@ export function CreateRelease() {
       });
       navigate(`/projects/${encodedProject}/releases/${encodeURIComponent(release.Version)}`);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+      setError(apiErrorOf(err));
     } finally {
       setBusy(false);
     }

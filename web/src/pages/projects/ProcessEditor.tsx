@@ -5,7 +5,7 @@
 // (Move up / Move down), delete it. Save PUTs the whole process with the Version it was read at, so
 // a save over someone else's shows the API's conflict message and changes nothing.
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { ErrorMessage, Page } from '../../components/Page';
 import { CodeEditor } from './CodeEditor';
 import { useProject } from './context';
@@ -48,10 +48,6 @@ interface Row {
 let nextKey = 0;
 const rowsOf = (steps: DeploymentStep[]): Row[] => steps.map((step) => ({ key: `s${++nextKey}`, step }));
 
-function errorOf(e: unknown): ApiError {
-  return e instanceof ApiError ? e : new ApiError(0, String(e));
-}
-
 export function ProcessEditor({ processUrl }: { processUrl?: string }) {
   const { project } = useProject();
   const url = processUrl ?? `/api/projects/${encodeURIComponent(project.Id)}/deploymentprocesses`;
@@ -82,7 +78,7 @@ export function ProcessEditor({ processUrl }: { processUrl?: string }) {
         })
         .catch((e: unknown) => {
           if (e instanceof DOMException && e.name === 'AbortError') return;
-          setLoadError(errorOf(e));
+          setLoadError(apiErrorOf(e));
         });
     },
     [url],
@@ -199,7 +195,7 @@ export function ProcessEditor({ processUrl }: { processUrl?: string }) {
       setRows((rs) => (result.Steps ?? []).map((step, i) => ({ key: rs[i]?.key ?? `s${++nextKey}`, step })));
       setJustSaved(true);
     } catch (e) {
-      setSaveError(errorOf(e));
+      setSaveError(apiErrorOf(e));
     } finally {
       setSaving(false);
     }

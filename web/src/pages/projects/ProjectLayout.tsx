@@ -3,7 +3,7 @@
 // and handed to the child pages through ProjectContext (useProject()).
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, NavLink, Outlet, useParams } from 'react-router-dom';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { ErrorMessage } from '../../components/Page';
 import { ProjectContext, type ProjectContextValue } from './context';
 import type { ProjectResource } from './types';
@@ -31,7 +31,7 @@ export function ProjectLayout() {
       .then((p) => setProject(p))
       .catch((e: unknown) => {
         if (e instanceof DOMException && e.name === 'AbortError') return;
-        setError(e instanceof ApiError ? e : new ApiError(0, String(e)));
+        setError(apiErrorOf(e));
       });
     return () => controller.abort();
   }, [projectId, generation]);

@@ -4,7 +4,7 @@
 // gives the environments and marks what is current in each.
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { usePoll } from '../../api/poll';
 import { ErrorMessage, Page } from '../../components/Page';
 import type { DashboardResource } from '../../api/types';
@@ -129,7 +129,7 @@ function useTasks(ids: string[], tick: number | undefined): { data?: TaskResourc
       .then((r) => setState({ data: r.Items }))
       .catch((e: unknown) => {
         if (e instanceof DOMException && e.name === 'AbortError') return;
-        setState((s) => ({ ...s, error: e instanceof ApiError ? e : new ApiError(0, String(e)) }));
+        setState((s) => ({ ...s, error: apiErrorOf(e) }));
       });
     return () => controller.abort();
   }, [key, tick]);

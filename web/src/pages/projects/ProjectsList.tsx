@@ -3,17 +3,13 @@
 // the API's own message (a taken name, a missing field).
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { usePoll } from '../../api/poll';
 import { ErrorMessage, Page } from '../../components/Page';
 import type { NamedResource, ProjectResource } from './types';
 import './projects.css';
 
 const POLL_MS = 5000;
-
-function errorOf(e: unknown): ApiError {
-  return e instanceof ApiError ? e : new ApiError(0, String(e));
-}
 
 export function ProjectsList() {
   const projects = usePoll<ProjectResource[]>('/api/projects/all', POLL_MS);
@@ -33,7 +29,7 @@ export function ProjectsList() {
       })
       .catch((e: unknown) => {
         if (e instanceof DOMException && e.name === 'AbortError') return;
-        setLoadError(errorOf(e));
+        setLoadError(apiErrorOf(e));
       });
     return () => controller.abort();
   }, []);
@@ -125,7 +121,7 @@ function CreateProjectForm({ groups, lifecycles }: { groups?: NamedResource[]; l
       });
       navigate(`/projects/${encodeURIComponent(created.Id)}`);
     } catch (err) {
-      setError(errorOf(err));
+      setError(apiErrorOf(err));
       setBusy(false);
     }
   };

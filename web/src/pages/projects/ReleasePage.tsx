@@ -4,10 +4,10 @@
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { usePoll } from '../../api/poll';
 import { useProject } from './context';
-import { useResource } from './useResource';
+import { useResource } from '../../api/resource';
 import type {
   ChannelResource,
   Collection,
@@ -68,7 +68,7 @@ function ReleaseBody({ project, release }: { project: ProjectResource; release: 
       const d = await api.post<DeploymentResource>('/api/deployments', { ReleaseId: release.Id, EnvironmentId: env.Id });
       navigate(`/tasks/${encodeURIComponent(d.TaskId)}`);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+      setError(apiErrorOf(err));
       setDeploying(undefined);
       template.refresh();
     }

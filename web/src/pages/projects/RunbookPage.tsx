@@ -4,10 +4,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { ProcessEditor } from './ProcessEditor';
 import { useProject } from './context';
-import { useResource } from './useResource';
+import { useResource } from '../../api/resource';
 import type { Named, RunbookResource, RunbookRunAnswer, RunbookSnapshotResource } from './releaseTypes';
 import './releases.css';
 
@@ -43,7 +43,7 @@ function RunbookSettings({ runbook, environments, onSaved }: { runbook: RunbookR
       setSaved(true);
       onSaved();
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+      setError(apiErrorOf(err));
     } finally {
       setBusy(false);
     }
@@ -145,7 +145,7 @@ export function RunbookPage() {
       setNotes('');
       runbook.reload();
     } catch (err) {
-      setPublishError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+      setPublishError(apiErrorOf(err));
     } finally {
       setBusy(false);
     }
@@ -165,7 +165,7 @@ export function RunbookPage() {
       const task = answer.RunbookRunServerTasks[0]?.ServerTaskId;
       if (task) navigate(`/tasks/${encodeURIComponent(task)}`);
     } catch (err) {
-      setRunError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+      setRunError(apiErrorOf(err));
     } finally {
       setBusy(false);
     }

@@ -2,9 +2,9 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { Page, ErrorMessage } from '../../components/Page';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { useProject } from './context';
-import { useResource } from './useResource';
+import { useResource } from '../../api/resource';
 import type { Collection, RunbookResource } from './releaseTypes';
 import './releases.css';
 
@@ -33,7 +33,7 @@ export function Runbooks() {
       });
       navigate(`/projects/${encodeURIComponent(projectId)}/runbooks/${encodeURIComponent(rb.Id)}`);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+      setError(apiErrorOf(err));
     } finally {
       setBusy(false);
     }

@@ -5,9 +5,9 @@
 // Save sends the Version read, so a concurrent save is refused with the API's message.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Page, ErrorMessage } from '../../components/Page';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, apiErrorOf } from '../../api/client';
 import { useProject } from './context';
-import { useResource } from './useResource';
+import { useResource } from '../../api/resource';
 import type { Named, ScopeKey, VariableResource, VariableScope, VariableSetResource } from './releaseTypes';
 import './releases.css';
 
@@ -152,7 +152,7 @@ export function Variables() {
       setRows(rowsOf(answer));
       setSaved(true);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+      setError(apiErrorOf(err));
     } finally {
       setSaving(false);
     }
