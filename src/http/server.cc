@@ -199,8 +199,8 @@ class Fd {
 bool IsReservedHeader(std::string_view name) {
   return core::EqualsIgnoreCase(name, "Content-Length") ||
          core::EqualsIgnoreCase(name, "Transfer-Encoding") ||
-         core::EqualsIgnoreCase(name, "Connection") || core::EqualsIgnoreCase(name, "Server") ||
-         core::EqualsIgnoreCase(name, "Octopus-Node");
+         core::EqualsIgnoreCase(name, "Connection") || core::EqualsIgnoreCase(name, "Keep-Alive") ||
+         core::EqualsIgnoreCase(name, "Server") || core::EqualsIgnoreCase(name, "Octopus-Node");
 }
 
 // Appends a header value with CR and LF removed (no response splitting through handler data).
@@ -992,7 +992,17 @@ asio::awaitable<Written> Server::Impl::Write(Connection& conn, Response& respons
     AppendNumber(out, length);
     out += "\r\n";
   }
-  out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  if (keep_alive) {
+    // How long an idle connection is kept, so that a client (Node's fetch, for one) closes its
+    // pooled connection before this server does rather than send a request into the close.
+    out += "Connection: keep-alive\r\nKeep-Alive: timeout=";
+    const auto idle_s =
+        std::chrono::duration_cast<std::chrono::seconds>(options_.idle_timeout).count();
+    AppendNumber(out, static_cast<uint64_t>(std::max<int64_t>(1, idle_s)));
+    out += "\r\n\r\n";
+  } else {
+    out += "Connection: close\r\n\r\n";
+  }
 
   beast::error_code ec;
   conn.stream.expires_after(options_.body_timeout);

@@ -4,12 +4,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ADMIN_KEY, startCluster, tempDir, eventually } from './lib/cluster.mjs';
+import { ADMIN_KEY, startCluster, tempDir, eventually, runProcess } from './lib/cluster.mjs';
 import { multipart, zip } from './lib/archives.mjs';
 
 const require = createRequire(import.meta.url);
@@ -240,37 +239,39 @@ describe('package repository on two nodes', async () => {
   describe("Debian's nuget.exe 2.8.7", async () => {
     const home = path.join(work, 'home');
     const pkgDir = path.join(work, 'nuget');
-    before(() => {
+    before(async () => {
       mkdirSync(path.join(pkgDir, 'content'), { recursive: true });
       writeFileSync(path.join(pkgDir, 'content', 'hello.txt'), 'hello from nuget');
       writeFileSync(path.join(pkgDir, 'Hello.Lib.nuspec'), `<?xml version="1.0"?>
 <package><metadata><id>Hello.Lib</id><version>1.0.5</version><title>Hello Lib</title><authors>tester</authors>
 <description>A test library</description><releaseNotes>First &amp; best</releaseNotes></metadata>
 <files><file src="content/hello.txt" target="content/hello.txt"/></files></package>`);
-      const packed = nuget(['pack', 'Hello.Lib.nuspec'], pkgDir);
+      const packed = await nuget(['pack', 'Hello.Lib.nuspec'], pkgDir);
       assert.equal(packed.status, 0, packed.output);
     });
     // nuget.exe keeps state under $HOME; the list command needs a terminal width (a pty).
-    function nuget(args, cwd = work, { pty = false } = {}) {
+    // Asynchronous (runProcess): mono takes seconds per run, and a blocked event loop would
+    // leave this process's idle connections to the nodes open past their idle timeout.
+    async function nuget(args, cwd = work, { pty = false } = {}) {
       // Mono reads the terminal width through terminfo: a "dumb" terminal has none.
       const env = { ...process.env, HOME: home, TERM: 'xterm' };
       const cmd = pty
-        ? spawnSync('script', ['-qec', `stty cols 200; nuget ${args.map((x) => `'${x}'`).join(' ')}`, '/dev/null'], { cwd, env, timeout: 120000 })
-        : spawnSync('nuget', [...args, '-NonInteractive'], { cwd, env, timeout: 120000 });
-      return { status: cmd.status, output: `${cmd.stdout}${cmd.stderr}` };
+        ? await runProcess('script', ['-qec', `stty cols 200; nuget ${args.map((x) => `'${x}'`).join(' ')}`, '/dev/null'], { cwd, env, timeoutMs: 120000 })
+        : await runProcess('nuget', [...args, '-NonInteractive'], { cwd, env, timeoutMs: 120000 });
+      return { status: cmd.code, output: `${cmd.stdout}${cmd.stderr}` };
     }
     const source = () => `${a.url}/nuget/packages`;
 
     test('push (a bad key is 403, a duplicate 409), list and install', async () => {
       // Mono's nuget.exe mangles absolute paths: run it beside the file.
       const file = 'Hello.Lib.1.0.5.nupkg';
-      const bad = nuget(['push', file, '-ApiKey', 'API-NOTAVALIDKEY0000000000000', '-Source', source()], pkgDir);
+      const bad = await nuget(['push', file, '-ApiKey', 'API-NOTAVALIDKEY0000000000000', '-Source', source()], pkgDir);
       assert.notEqual(bad.status, 0);
       assert.match(bad.output, /403|Forbidden/);
-      const pushed = nuget(['push', file, '-ApiKey', ADMIN_KEY, '-Source', source()], pkgDir);
+      const pushed = await nuget(['push', file, '-ApiKey', ADMIN_KEY, '-Source', source()], pkgDir);
       assert.equal(pushed.status, 0, pushed.output);
       assert.match(pushed.output, /Your package was pushed/);
-      const again = nuget(['push', file, '-ApiKey', ADMIN_KEY, '-Source', source()], pkgDir);
+      const again = await nuget(['push', file, '-ApiKey', ADMIN_KEY, '-Source', source()], pkgDir);
       assert.notEqual(again.status, 0);
       assert.match(again.output, /409|Conflict/);
 
@@ -279,20 +280,20 @@ describe('package repository on two nodes', async () => {
       assert.equal(meta.json.Title, 'Hello Lib');
       assert.equal(meta.json.ReleaseNotes, 'First & best');
 
-      const listed = nuget(['list', '-Source', `${b.url}/nuget/packages`, '-NonInteractive'], work, { pty: true });
+      const listed = await nuget(['list', '-Source', `${b.url}/nuget/packages`, '-NonInteractive'], work, { pty: true });
       assert.equal(listed.status, 0, listed.output);
       assert.match(listed.output, /Hello\.Lib 1\.0\.5/);
       assert.doesNotMatch(listed.output, /HelloApp/, 'zip packages are not NuGet packages');
 
       rmSync(path.join(home, '.local/share/NuGet/Cache'), { recursive: true, force: true });
       const out = path.join(work, 'installed');
-      const installed = nuget(['install', 'Hello.Lib', '-Source', `${b.url}/nuget/packages`, '-OutputDirectory', 'installed']);
+      const installed = await nuget(['install', 'Hello.Lib', '-Source', `${b.url}/nuget/packages`, '-OutputDirectory', 'installed']);
       assert.equal(installed.status, 0, installed.output);
       assert.equal(readFileSync(path.join(out, 'Hello.Lib.1.0.5', 'content', 'hello.txt'), 'utf8'), 'hello from nuget');
       rmSync(path.join(home, '.local/share/NuGet/Cache'), { recursive: true, force: true });
-      const pinned = nuget(['install', 'Hello.Lib', '-Version', '1.0.5.0', '-Source', source(), '-OutputDirectory', 'pinned']);
+      const pinned = await nuget(['install', 'Hello.Lib', '-Version', '1.0.5.0', '-Source', source(), '-OutputDirectory', 'pinned']);
       assert.equal(pinned.status, 0, pinned.output);
-      const missing = nuget(['install', 'Nope.Pkg', '-Source', source(), '-OutputDirectory', 'installed']);
+      const missing = await nuget(['install', 'Nope.Pkg', '-Source', source(), '-OutputDirectory', 'installed']);
       assert.notEqual(missing.status, 0);
       assert.match(missing.output, /Unable to find package 'Nope.Pkg'/);
     });
@@ -305,7 +306,7 @@ describe('package repository on two nodes', async () => {
       assert.match(metadata, /IsAbsoluteLatestVersion/);
       const denied = await fetch(`${a.url}/nuget/packages/Hello.Lib/1.0.5`, { method: 'DELETE' });
       assert.equal(denied.status, 403);
-      const del = nuget(['delete', 'Hello.Lib', '1.0.5', '-ApiKey', ADMIN_KEY, '-Source', source()]);
+      const del = await nuget(['delete', 'Hello.Lib', '1.0.5', '-ApiKey', ADMIN_KEY, '-Source', source()]);
       assert.equal(del.status, 0, del.output);
       assert.equal((await a.get('/api/Spaces-1/packages/packages-Hello.Lib.1.0.5')).status, 404);
       assert.deepEqual(filesOf('Hello.Lib'), []);

@@ -49,9 +49,12 @@ export async function freePort() {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Runs a program to completion: { code, signal, stdout, stderr }; killed after timeoutMs.
-export function runProcess(bin, args, { env = process.env, timeoutMs = 20000 } = {}) {
+// Asynchronously, unlike spawnSync: a test's event loop blocked for a minute keeps its pooled
+// keep-alive connections past the server's idle timeout, and its next fetch fails on a socket the
+// server has closed ("other side closed"), which is what a slow nuget.exe run did in CI.
+export function runProcess(bin, args, { env = process.env, cwd = undefined, timeoutMs = 20000 } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(bin, args, { env });
+    const child = spawn(bin, args, { env, cwd });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
@@ -100,8 +103,15 @@ export class Node {
     this.pid = this.child.pid;
     this.child.stdout.on('data', (d) => (this.output += d));
     this.child.stderr.on('data', (d) => (this.output += d));
+    this.stopping = false;
     this.exitPromise = new Promise((resolve) => this.child.on('exit', (code, signal) => {
       this.exited = { code, signal };
+      // A node that dies on its own leaves its last words in the test's output, since CI keeps
+      // nothing else of a failed run.
+      if (!this.stopping) {
+        process.stderr.write(`# node ${this.name} exited on its own ${JSON.stringify(this.exited)}; ` +
+          `its last output:\n${this.output.slice(-4000).replace(/^/gm, '#   ')}\n`);
+      }
       resolve(this.exited);
     }));
     if (waitReady) await this.waitReady(timeoutMs);
@@ -121,16 +131,22 @@ export class Node {
     throw new Error(`node ${this.name} not ready after ${timeoutMs} ms:\n${this.output}`);
   }
 
-  signal(sig) { if (!this.exited) this.child.kill(sig); }
+  signal(sig) {
+    if (this.exited) return;
+    if (sig !== 'SIGSTOP' && sig !== 'SIGCONT') this.stopping = true;
+    this.child.kill(sig);
+  }
 
   async kill() {
     if (this.exited) return this.exited;
+    this.stopping = true;
     this.child.kill('SIGKILL');
     return this.exitPromise;
   }
 
   async stop() {
     if (this.exited) return this.exited;
+    this.stopping = true;
     this.child.kill('SIGTERM');
     const t = setTimeout(() => this.child.kill('SIGKILL'), 15000);
     const r = await this.exitPromise;

@@ -294,7 +294,29 @@ TEST_F(ServerTest, Http10KeepAliveIsHonoured) {
     auto r = c.Read();
     ASSERT_TRUE(r) << "request " << i;
     EXPECT_EQ(Std((*r)["Connection"]), "keep-alive");
+    // The idle timeout (60 s by default) in whole seconds, for clients that pool connections.
+    EXPECT_EQ(Std((*r)["Keep-Alive"]), "timeout=60");
   }
+}
+
+TEST_F(ServerTest, KeepAliveNamesAtLeastOneSecond) {
+  options_.idle_timeout = 200ms;
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send(Get("/api/ping")));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Std((*r)["Keep-Alive"]), "timeout=1");
+}
+
+TEST_F(ServerTest, CloseSendsNoKeepAlive) {
+  Start();
+  TestClient c(port());
+  ASSERT_TRUE(c.Send("GET /api/ping HTTP/1.0\r\n\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Std((*r)["Connection"]), "close");
+  EXPECT_EQ((*r).count("Keep-Alive"), 0u);
 }
 
 TEST_F(ServerTest, HeadHasContentLengthButNoBody) {
