@@ -18,6 +18,7 @@
 #include "agent/http_client.h"
 #include "agent/runner.h"
 #include "core/json.h"
+#include "core/signals.h"
 
 namespace cuttle::agent {
 namespace {
@@ -124,13 +125,8 @@ int Run(const std::string& home, uint64_t max_spool_bytes) {
   if (!config) return Die(kExitFailed, config.error().message());
   auto key = LoadKey(home, false);
   if (!key) return Die(kExitFailed, key.error().message());
-  // SIGTERM/SIGINT are taken by sigwait on a thread of their own; every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  // SIGTERM/SIGINT are taken on a thread of their own; every thread inherits the mask.
+  const core::StopSignals signals;
   AgentOptions o;
   o.home = home;
   o.self_exe = SelfExe();
@@ -139,8 +135,7 @@ int Run(const std::string& home, uint64_t max_spool_bytes) {
   o.max_spool_bytes = max_spool_bytes;
   Agent agent(std::move(o));
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    signals.Wait();
     agent.Stop();
   });
   std::fprintf(stderr, "cuttle-agent: %s (%s) polling %s\n", config->name.c_str(),

@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/signals.h"
 #include "core/strings.h"
 #include "crypto/password.h"
 #include "crypto/session_seal.h"
@@ -78,13 +79,8 @@ int Run(const config::Options& o) {
   core::InitLogging(o.node_name, o.verbose);
   HideFromScripts();
 
-  // Signals are handled by sigwait on this thread; every thread started later inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  // Signals are taken on this thread; every thread started later inherits the mask.
+  const core::StopSignals signals;
 
   if (auto r = storage::Prepare(RootsOf(o)); !r) return Die(r.error());
   RaiseOpenFileLimit(o);
@@ -228,8 +224,7 @@ int Run(const config::Options& o) {
   }
   std::fflush(stdout);
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  const int sig = signals.Wait();
   CUTTLE_LOG_INFO("received {}; draining in-flight requests",
                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
   // Stop taking work first, then finish requests and running tasks within the same 10 s.
