@@ -17,13 +17,16 @@ void AddPortalRoutes(ApiContext& ctx, http::Router& router) {
         "server.web_dir: '{}' holds no index.html, so /app answers 404 (build the portal with "
         "`make`, or point --web-dir at a built one)",
         site->root());
-  } else if (auto published = site->PublishAssets(); !published) {
+  } else if (auto published = site->PublishAssets(core::SystemClock::Instance().Now());
+             !published) {
     CUTTLE_LOG_WARN(
         "the portal's assets could not be published into the shared store, so during a rolling "
         "upgrade a page from another build may miss them: {}",
         published.error().message());
-  } else if (*published > 0) {
-    CUTTLE_LOG_INFO("published {} portal asset(s) into {}", *published, site->shared_assets());
+  } else if (published->copied > 0 || published->pruned > 0) {
+    CUTTLE_LOG_INFO("published {} portal asset(s) into {}, removed {} of builds unused for {} days",
+                    published->copied, site->shared_assets(), published->pruned,
+                    http::kAssetRetention.count() / 24);
   }
   const http::Router::Options anonymous{
       .max_body_bytes = std::nullopt, .stream_body = false, .admit = {}, .probe = false};

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "core/strings.h"
@@ -140,12 +141,12 @@ StaticSite::StaticSite(std::string root, std::string shared_assets)
   }
 }
 
-Result<int> StaticSite::PublishAssets() const {
+Result<PublishedAssets> StaticSite::PublishAssets(core::TimePoint now) const {
   namespace fs = std::filesystem;
   const fs::path from = fs::path(root_) / std::string(kImmutableDir);
   std::error_code ec;
   if (shared_assets_.empty() || !fs::is_directory(from, ec)) {
-    return 0;
+    return PublishedAssets{};
   }
   const fs::path to(shared_assets_);
   fs::create_directories(to, ec);
@@ -153,34 +154,57 @@ Result<int> StaticSite::PublishAssets() const {
     return Fail(Error::Internal(
         fmt::format("cannot create the shared assets folder {}: {}", to.string(), ec.message())));
   }
-  int copied = 0;
-  for (const fs::directory_entry& entry : fs::directory_iterator(from, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name.front() == '.' || !entry.is_regular_file(ec)) {
+  const auto marked = std::chrono::file_clock::from_sys(now);
+  PublishedAssets done;
+  std::set<std::string> own;
+  for (fs::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.front() == '.' || !it->is_regular_file(ec)) {
       continue;
     }
+    own.insert(name);
     const fs::path target = to / name;
     std::error_code size_ec;
     const auto have = fs::file_size(target, size_ec);
-    if (!size_ec && have == entry.file_size(ec)) {
-      continue;  // published already (names are content hashes)
+    if (size_ec || have != it->file_size(ec)) {
+      const fs::path temp = to / fmt::format(".{}.{}.tmp", name, ::getpid());
+      fs::copy_file(it->path(), temp, fs::copy_options::overwrite_existing, ec);
+      if (!ec) {
+        fs::rename(temp, target, ec);
+      }
+      if (ec) {
+        fs::remove(temp, size_ec);
+        return Fail(Error::Internal(
+            fmt::format("cannot publish {} into {}: {}", name, to.string(), ec.message())));
+      }
+      ++done.copied;
     }
-    const fs::path temp = to / fmt::format(".{}.{}.tmp", name, ::getpid());
-    fs::copy_file(entry.path(), temp, fs::copy_options::overwrite_existing, ec);
-    if (!ec) {
-      fs::rename(temp, target, ec);
-    }
-    if (ec) {
-      fs::remove(temp, size_ec);
-      return Fail(Error::Internal(
-          fmt::format("cannot publish {} into {}: {}", name, to.string(), ec.message())));
-    }
-    ++copied;
+    // Names are content hashes, so a file of the same size is this build's: mark it current.
+    fs::last_write_time(target, marked, size_ec);
   }
   if (ec) {
     return Fail(Error::Internal(fmt::format("cannot list {}: {}", from.string(), ec.message())));
   }
-  return copied;
+
+  const auto keep_before = std::chrono::file_clock::from_sys(now - kAssetRetention);
+  const auto temp_before = std::chrono::file_clock::from_sys(now - std::chrono::hours(1));
+  std::error_code list_ec;
+  for (fs::directory_iterator it(to, list_ec), end; !list_ec && it != end; it.increment(list_ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code file_ec;
+    if (own.contains(name) || !it->is_regular_file(file_ec)) {
+      continue;
+    }
+    const auto modified = fs::last_write_time(it->path(), file_ec);
+    const bool temporary = name.front() == '.' && name.ends_with(".tmp");
+    if (file_ec || modified >= (temporary ? temp_before : keep_before)) {
+      continue;
+    }
+    if (fs::remove(it->path(), file_ec)) {
+      ++done.pruned;
+    }
+  }
+  return done;
 }
 
 bool StaticSite::HasIndex() const {

@@ -16,19 +16,31 @@
 //   names hashed assets that an old node does not have (and the reverse). So each node publishes
 //   its `assets/` into a folder every node shares (PublishAssets, at start), and a name under
 //   `assets/` missing from the node's own build is served from that folder, with the same rules
-//   (immutable, compressed twins). Published assets are never removed here.
+//   (immutable, compressed twins). Each start also marks its own build's published files as
+//   current (their modification time) and removes other builds' files not marked for
+//   kAssetRetention: no node has started with that build for a month, so no page of it is open.
 //
 // Thread-safety: immutable after construction; Serve may be called from any thread. It reads
 // the file system on each call (stat), so a rebuild is served without a restart.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "http/http.h"
 
 namespace cuttle::http {
+
+// How long a published asset of another build is kept after a node of that build last started.
+inline constexpr std::chrono::hours kAssetRetention{24 * 30};
+
+struct PublishedAssets {
+  int copied = 0;  // files of this build copied into the shared folder
+  int pruned = 0;  // files of other builds (or a killed copy's leftovers) removed
+};
 
 class StaticSite {
  public:
@@ -44,9 +56,12 @@ class StaticSite {
 
   // Copies each file of `<root>/assets/` into `shared_assets` (created if missing): written under
   // a hidden temporary name, then renamed, so another node never serves half a file; a file that
-  // is already there with the same size is left alone. Returns how many files it copied; an error
-  // (the shared folder cannot be written) names the path. Nothing to publish is not an error.
-  Result<int> PublishAssets() const;
+  // is already there with the same size is not copied again. Every file of this build there gets
+  // `now` as its modification time; then files not of this build last marked before
+  // now - kAssetRetention are removed, and temporary files older than an hour (a node killed
+  // while copying). An error (the shared folder cannot be written) names the path; nothing to
+  // publish is not an error. A file that cannot be pruned is left for the next start.
+  Result<PublishedAssets> PublishAssets(core::TimePoint now) const;
 
   const std::string& root() const { return root_; }
   const std::string& shared_assets() const { return shared_assets_; }

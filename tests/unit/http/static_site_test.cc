@@ -10,6 +10,8 @@
 namespace cuttle::http {
 namespace {
 
+const core::TimePoint kNow{std::chrono::milliseconds(1'800'000'000'000)};
+
 std::string HeaderOf(const Response& r, std::string_view name) {
   for (const auto& [n, v] : r.headers) {
     if (n == name) return v;
@@ -184,15 +186,16 @@ TEST_F(StaticSiteTest, SitesOfTwoBuildsServeEachOthersAssetsThroughTheSharedFold
   req.path = "/app/assets/index-new999.js";
   EXPECT_EQ(old_site.Serve(req, "assets/index-new999.js").status, 404);
 
-  auto old_published = old_site.PublishAssets();
+  auto old_published = old_site.PublishAssets(kNow);
   ASSERT_TRUE(old_published) << old_published.error().message();
-  EXPECT_EQ(*old_published, 5);  // 2 files and their 3 twins
-  auto new_published = new_site.PublishAssets();
+  EXPECT_EQ(old_published->copied, 5);  // 2 files and their 3 twins
+  auto new_published = new_site.PublishAssets(kNow);
   ASSERT_TRUE(new_published);
-  EXPECT_EQ(*new_published, 2);
+  EXPECT_EQ(new_published->copied, 2);
+  EXPECT_EQ(new_published->pruned, 0);  // the old build's files are current
   // Again (the next start, or another node of the same build): nothing to copy.
-  EXPECT_EQ(*old_site.PublishAssets(), 0);
-  EXPECT_EQ(*new_site.PublishAssets(), 0);
+  EXPECT_EQ(old_site.PublishAssets(kNow)->copied, 0);
+  EXPECT_EQ(new_site.PublishAssets(kNow)->copied, 0);
 
   Response r = old_site.Serve(req, "assets/index-new999.js");
   ASSERT_EQ(r.status, 200);
@@ -227,15 +230,57 @@ TEST_F(StaticSiteTest, SitesOfTwoBuildsServeEachOthersAssetsThroughTheSharedFold
   EXPECT_EQ(new_site.Serve(req, "assets/../../secret.txt").status, 404);
 }
 
+// Another build's files go once no node of that build has started for kAssetRetention; a start
+// of a build marks its files current again, and a killed copy's temporary file goes after an hour.
+TEST_F(StaticSiteTest, PublishingPrunesBuildsUnusedForTheRetention) {
+  using std::chrono::hours;
+  Write("new/index.html", "<script src=/app/assets/index-new999.js></script>");
+  Write("new/assets/index-new999.js", "console.log(2)");
+  const std::string shared = dir_.Sub("shared/portal-assets");
+  StaticSite old_site(dir_.Sub("site"), shared);
+  StaticSite new_site(dir_.Sub("new"), shared);
+  ASSERT_EQ(old_site.PublishAssets(kNow)->copied, 5);
+  Write("shared/portal-assets/.index-new999.js.4242.tmp", "half");
+  std::filesystem::last_write_time(dir_.Sub("shared/portal-assets/.index-new999.js.4242.tmp"),
+                                   std::chrono::file_clock::from_sys(kNow));
+
+  // A day later the new build starts: the old build's files stay; the day-old temporary goes.
+  auto day = new_site.PublishAssets(kNow + hours(24));
+  ASSERT_TRUE(day);
+  EXPECT_EQ(day->copied, 1);
+  EXPECT_EQ(day->pruned, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("shared/portal-assets/.index-new999.js.4242.tmp")));
+  EXPECT_TRUE(std::filesystem::exists(dir_.Sub("shared/portal-assets/style-def456.css")));
+
+  // The old build starts once more 20 days on, then the new one 40 days after the old one's first
+  // start: the old build was marked 20 days before, so it stays.
+  EXPECT_EQ(old_site.PublishAssets(kNow + hours(24 * 20))->pruned, 0);
+  EXPECT_EQ(new_site.PublishAssets(kNow + hours(24 * 40))->pruned, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_.Sub("shared/portal-assets/index-abc123.js.br")));
+
+  // 31 days after the old build's last start its five files go; the new build's stay and serve.
+  auto month = new_site.PublishAssets(kNow + hours(24 * 51));
+  ASSERT_TRUE(month);
+  EXPECT_EQ(month->pruned, 5);
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(shared)) {
+    left.push_back(e.path().filename().string());
+  }
+  EXPECT_EQ(left, std::vector<std::string>{"index-new999.js"});
+  Request req;
+  req.path = "/app/assets/style-def456.css";
+  EXPECT_EQ(new_site.Serve(req, "assets/style-def456.css").status, 404);
+}
+
 TEST_F(StaticSiteTest, PublishingWithoutASharedFolderOrAssetsDoesNothing) {
-  EXPECT_EQ(*site_.PublishAssets(), 0);
+  EXPECT_EQ(site_.PublishAssets(kNow)->copied, 0);
   StaticSite unbuilt(dir_.Sub("nowhere"), dir_.Sub("shared2"));
-  EXPECT_EQ(*unbuilt.PublishAssets(), 0);
+  EXPECT_EQ(unbuilt.PublishAssets(kNow)->copied, 0);
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("shared2")));
   // A shared folder that cannot be made is an error that names it.
   Write("file-not-dir", "x");
   StaticSite blocked(dir_.Sub("site"), dir_.Sub("file-not-dir/portal-assets"));
-  auto r = blocked.PublishAssets();
+  auto r = blocked.PublishAssets(kNow);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("file-not-dir"), std::string::npos);
 }
