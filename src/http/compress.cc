@@ -3,6 +3,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "core/strings.h"
 #include "http/static_site.h"
@@ -45,6 +48,36 @@ const std::string* HeaderValue(const Response& r, std::string_view name) {
   return nullptr;
 }
 
+// Gzipped copies of shared bodies, each kept while its body lives (a weak key: a replaced
+// dashboard's entry expires with it and is dropped at the next store).
+class SharedGzips {
+ public:
+  using Body = std::shared_ptr<const std::string>;
+
+  Body Find(const Body& body) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(body);
+    return it == entries_.end() ? nullptr : it->second;
+  }
+
+  void Store(const Body& body, Body gzipped) {
+    std::lock_guard lock(mu_);
+    std::erase_if(entries_, [](const auto& e) { return e.first.expired(); });
+    if (entries_.size() >= kMaxEntries) entries_.erase(entries_.begin());
+    entries_.emplace(body, std::move(gzipped));
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 64;
+  std::mutex mu_;
+  std::map<std::weak_ptr<const std::string>, Body, std::owner_less<>> entries_;
+};
+
+SharedGzips& Gzips() {
+  static SharedGzips* gzips = new SharedGzips();  // never destroyed: used until exit
+  return *gzips;
+}
+
 }  // namespace
 
 void CompressForClient(const Request& req, Response& r) {
@@ -62,12 +95,19 @@ void CompressForClient(const Request& req, Response& r) {
   if (std::find(accepted.begin(), accepted.end(), "gzip") == accepted.end()) {
     return;
   }
-  auto gzipped = Gzip(body);
-  if (!gzipped || gzipped->size() >= body.size()) {
-    return;  // nothing gained (or zlib failed): the body goes as it is
+  // Held elsewhere too (use_count > 1): the same bytes will be answered again.
+  const bool reused = r.shared_body && r.shared_body.use_count() > 1;
+  std::shared_ptr<const std::string> gzipped = reused ? Gzips().Find(r.shared_body) : nullptr;
+  if (!gzipped) {
+    auto made = Gzip(body);
+    if (!made || made->size() >= body.size()) {
+      return;  // nothing gained (or zlib failed): the body goes as it is
+    }
+    gzipped = std::make_shared<const std::string>(std::move(*made));
+    if (reused) Gzips().Store(r.shared_body, gzipped);
   }
-  r.body = std::move(*gzipped);
-  r.shared_body.reset();
+  r.shared_body = std::move(gzipped);
+  r.body.clear();
   r.SetHeader("Content-Encoding", "gzip");
 }
 

@@ -25,6 +25,10 @@ Result<std::string> Gzip(std::string_view data);
 // compressed, so a cache keeps the two forms apart. An ETag is left as it is: the API's tags name
 // a resource's version (the dashboard's counter), not its bytes, a 304 must carry the same tag as
 // the 200 it stands for, and no compressed answer serves Range requests.
+//
+// A shared body that something else also holds (the dashboard's, kept in the node's memory until
+// the next change) is gzipped once: its gzip is kept, shared the same way, for as long as the
+// body lives, so each client that sees a change does not pay for compressing it again.
 void CompressForClient(const Request& req, Response& r);
 
 }  // namespace cuttle::http

@@ -50,6 +50,9 @@ Request Accepting(std::string accept_encoding) {
   return req;
 }
 
+// The answer's bytes: its shared body when it has one.
+const std::string& Sent(const Response& r) { return r.shared_body ? *r.shared_body : r.body; }
+
 TEST(CompressTest, GzipRoundTrips) {
   const std::string body = BigJson();
   auto gz = Gzip(body);
@@ -70,7 +73,7 @@ TEST(CompressTest, LargeJsonIsGzippedForAClientThatAcceptsItWithItsETagUnchanged
   EXPECT_EQ(*Header(r, "Content-Encoding"), "gzip");
   EXPECT_EQ(*Header(r, "Vary"), "Accept-Encoding");
   EXPECT_EQ(*Header(r, "ETag"), "\"v42\"");  // the version's tag, as its 304 carries it
-  EXPECT_EQ(Gunzip(r.body), body);
+  EXPECT_EQ(Gunzip(Sent(r)), body);
 }
 
 TEST(CompressTest, ASharedBodyIsCompressedWithoutTouchingTheSharedCopy) {
@@ -78,9 +81,35 @@ TEST(CompressTest, ASharedBodyIsCompressedWithoutTouchingTheSharedCopy) {
   Response r = Response::Text(200, "", "application/json; charset=utf-8");
   r.shared_body = shared;
   CompressForClient(Accepting("gzip"), r);
-  EXPECT_EQ(r.shared_body, nullptr);
-  EXPECT_EQ(Gunzip(r.body), *shared);
+  EXPECT_NE(r.shared_body, shared);
+  EXPECT_EQ(Gunzip(Sent(r)), *shared);
   EXPECT_EQ(*shared, BigJson());
+}
+
+// The dashboard keeps its body until the next change: every client's answer shares one gzip of
+// it, and a new body gets a gzip of its own.
+TEST(CompressTest, AKeptSharedBodyIsGzippedOnceForEveryClient) {
+  auto kept = std::make_shared<const std::string>(BigJson());
+  auto answer = [](std::shared_ptr<const std::string> body) {
+    Response r = Response::Text(200, "", "application/json; charset=utf-8");
+    r.shared_body = std::move(body);
+    CompressForClient(Accepting("gzip"), r);
+    return r;
+  };
+  Response first = answer(kept);
+  Response second = answer(kept);
+  ASSERT_NE(first.shared_body, nullptr);
+  EXPECT_EQ(first.shared_body, second.shared_body);  // the same bytes, made once
+  EXPECT_EQ(Gunzip(*second.shared_body), *kept);
+
+  auto next = std::make_shared<const std::string>(BigJson() + " ");
+  Response third = answer(next);
+  EXPECT_NE(third.shared_body, first.shared_body);
+  EXPECT_EQ(Gunzip(*third.shared_body), *next);
+  // A body nobody else holds (built for this answer alone) is compressed and not kept.
+  Response own = answer(std::make_shared<const std::string>(BigJson()));
+  Response own_again = answer(std::make_shared<const std::string>(BigJson()));
+  EXPECT_NE(own.shared_body, own_again.shared_body);
 }
 
 TEST(CompressTest, LeftAloneWhenRefusedSmallAFileAnErrorOrAlreadyEncoded) {
