@@ -114,6 +114,12 @@ class CommandFollower {
 
  private:
   Result<void> Deliver();
+  // false after a transient database failure: nothing is lost, the next Step looks again.
+  Result<bool> DeliverOrLookAgain();
+  // One batch; true when it was full (more may follow).
+  Result<bool> DeliverBatch();
+  // Whether the lease still holds.
+  Result<bool> Held();
   Result<std::optional<CommandEnd>> Judge();
 
   db::Database& db_;
