@@ -135,50 +135,106 @@ CommandFollower::CommandFollower(db::Database& db, const crypto::SecretBox& secr
       on_line_(std::move(on_line)),
       flush_(std::move(flush)) {}
 
+Result<bool> CommandFollower::Held() {
+  Fence fence(lease_);
+  CUTTLE_TRY(auto rs, db_.Execute("SELECT 1 FROM server_tasks" + fence.where.Sql(), fence.params));
+  return !rs.empty();
+}
+
 Result<void> CommandFollower::Deliver() {
   for (;;) {
-    CUTTLE_TRY(auto rs,
-               db_.Execute(fmt::format("SELECT seq, data FROM agent_command_output WHERE "
-                                       "command_id = $1 AND seq > $2 ORDER BY seq LIMIT {}",
-                                       kChunkBatch),
-                           {row_.id, row_.delivered_seq}));
-    int64_t next = row_.delivered_seq + 1;
-    for (const auto& r : rs.rows) {
-      if (r.GetInt("seq") != next) break;  // a gap: the missing chunk comes first
-      auto lines = agentwire::DecodeChunk(r.Text(1));
-      if (!lines) {
-        if (on_line_) {
-          on_line_(LogCategory::kWarning,
-                   fmt::format("The agent's log chunk {} could not be read: {}", next,
-                               lines.error().message()));
-        }
-      } else if (on_line_) {
-        for (const auto& l : *lines) on_line_(l.category, l.text);
-      }
-      ++next;
-    }
-    const int64_t delivered = next - 1;
-    if (delivered == row_.delivered_seq) return {};
-    // The lines are written out before the row says they are: a node dying between the two
-    // repeats them on adoption instead of losing them.
-    if (flush_) CUTTLE_TRY_VOID(flush_());
-    Fence fence(lease_);
-    db::Params params = fence.params;
-    params.push_back(delivered);
-    params.push_back(row_.id);
-    params.push_back(row_.delivered_seq);
-    CUTTLE_TRY(auto moved, db_.Execute("UPDATE agent_commands SET delivered_seq = $4 WHERE id = $5 "
-                                       "AND delivered_seq = $6" +
-                                           fence.Sql() + " RETURNING id",
-                                       params));
-    if (moved.empty()) {
-      return Fail(Error::LostOwnership(
-          fmt::format("{}: the log of {} is no longer delivered by {} (claim {})", lease_.task_id,
-                      row_.id, lease_.node, lease_.epoch)));
-    }
-    row_.delivered_seq = delivered;
-    if (static_cast<int>(rs.rows.size()) < kChunkBatch) return {};
+    CUTTLE_TRY(bool more, DeliverBatch());
+    if (!more) return {};
   }
+}
+
+Result<bool> CommandFollower::DeliverOrLookAgain() {
+  auto delivered = Deliver();
+  // A transient database failure (a failover): the next Step looks again. Lines written whose
+  // delivery did not commit are written once more then, as after a crash.
+  if (!delivered && delivered.error().code() == ErrorCode::kUnavailable) return false;
+  CUTTLE_TRY_VOID(delivered);
+  return true;
+}
+
+// One transaction per batch, holding the command's row (PostgreSQL: FOR UPDATE; SQLite: the one
+// writer of BEGIN IMMEDIATE) from reading delivered_seq to moving it past the lines written: a
+// node adopting the task meanwhile waits here, then starts after them, so no line is written
+// twice. Not InTransaction: a retried body would write the lines again.
+Result<bool> CommandFollower::DeliverBatch() {
+  CUTTLE_TRY(auto tx, db_.Begin());
+  CUTTLE_TRY(auto locked,
+             tx->Execute(std::string("SELECT delivered_seq FROM agent_commands WHERE id = $1") +
+                             (db_.dialect() == db::Dialect::kPostgres ? " FOR UPDATE" : ""),
+                         {row_.id}));
+  if (locked.empty()) return false;  // deleted: Step's next read says so
+  const int64_t from = locked.front().GetInt("delivered_seq");
+  // Checked under the row's lock: an adoption before it is seen here; an adopter claiming after
+  // it gets the row only once this delivery has committed, and starts after its lines.
+  Fence fence(lease_);
+  CUTTLE_TRY(auto held,
+             tx->Execute("SELECT 1 FROM server_tasks" + fence.where.Sql(), fence.params));
+  if (held.empty()) {
+    tx->Rollback();
+    return Fail(Error::LostOwnership(
+        fmt::format("{}: the log of {} is no longer delivered by {} (claim {})", lease_.task_id,
+                    row_.id, lease_.node, lease_.epoch)));
+  }
+  row_.delivered_seq = from;
+  CUTTLE_TRY(auto rs, tx->Execute(fmt::format("SELECT seq, data FROM agent_command_output WHERE "
+                                              "command_id = $1 AND seq > $2 ORDER BY seq LIMIT {}",
+                                              kChunkBatch),
+                                  {row_.id, from}));
+  int64_t next = from + 1;
+  for (const auto& r : rs.rows) {
+    if (r.GetInt("seq") != next) break;  // a gap: the missing chunk comes first
+    auto lines = agentwire::DecodeChunk(r.Text(1));
+    if (!lines) {
+      if (on_line_) {
+        on_line_(LogCategory::kWarning,
+                 fmt::format("The agent's log chunk {} could not be read: {}", next,
+                             lines.error().message()));
+      }
+    } else if (on_line_) {
+      for (const auto& l : *lines) on_line_(l.category, l.text);
+    }
+    ++next;
+  }
+  const int64_t delivered = next - 1;
+  if (delivered == from) {
+    tx->Rollback();
+    return false;
+  }
+  // The lines are written out before the row says they are: a node dying between the two
+  // repeats them on adoption instead of losing them.
+  if (flush_) CUTTLE_TRY_VOID(flush_());
+  // Not fenced on the lease: the lines are written, so the row must say so even if the task was
+  // adopted since the check above (the adopter is waiting for this row). Whether it was is
+  // returned beside, so that this node stops at once.
+  db::Params params = fence.params;
+  params.push_back(delivered);
+  params.push_back(row_.id);
+  params.push_back(from);
+  CUTTLE_TRY(auto moved, tx->Execute("UPDATE agent_commands SET delivered_seq = $4 WHERE id = $5 "
+                                     "AND delivered_seq = $6 RETURNING EXISTS (SELECT 1 FROM "
+                                     "server_tasks" +
+                                         fence.where.Sql() + ") AS held",
+                                     params));
+  if (moved.empty()) {
+    // Cannot happen under the lock; if it does, delivered_seq is not this node's to move.
+    tx->Rollback();
+    return Fail(Error::LostOwnership(fmt::format(
+        "{}: another node delivered the log of {} meanwhile", lease_.task_id, row_.id)));
+  }
+  const bool still_held = moved.front().GetBool("held");
+  CUTTLE_TRY_VOID(tx->Commit());
+  row_.delivered_seq = delivered;
+  if (!still_held) {
+    return Fail(Error::LostOwnership(
+        fmt::format("{}: the log of {} is no longer delivered by {} (claim {})", lease_.task_id,
+                    row_.id, lease_.node, lease_.epoch)));
+  }
+  return static_cast<int>(rs.rows.size()) == kChunkBatch;
 }
 
 Result<std::optional<CommandEnd>> CommandFollower::Step() {
@@ -191,14 +247,21 @@ Result<std::optional<CommandEnd>> CommandFollower::Step() {
     return std::optional(end);
   }
   if (read->delivered_seq != row_.delivered_seq) {
-    return Fail(Error::LostOwnership(
-        fmt::format("{}: another node delivers the log of {}", lease_.task_id, row_.id)));
+    // Another node delivered since this one last looked: the node this one adopted the task from
+    // (a delivery it began before the adoption ends first), or the node that adopted it from
+    // this one. The lease tells which.
+    CUTTLE_TRY(bool held, Held());
+    if (!held) {
+      return Fail(Error::LostOwnership(
+          fmt::format("{}: another node delivers the log of {}", lease_.task_id, row_.id)));
+    }
   }
-  const int64_t delivered = row_.delivered_seq;
   row_ = std::move(*read);
-  row_.delivered_seq = delivered;
   // A wake-up for another command's chunk costs this one read.
-  if (row_.received_seq > row_.delivered_seq) CUTTLE_TRY_VOID(Deliver());
+  if (row_.received_seq > row_.delivered_seq) {
+    CUTTLE_TRY(bool done, DeliverOrLookAgain());
+    if (!done) return std::optional<CommandEnd>();
+  }
   const std::string& state = row_.state;
 
   if (HasResult(state) && !row_.result.empty()) {
@@ -252,7 +315,10 @@ Result<std::optional<CommandEnd>> CommandFollower::Step() {
                                         fence.Sql() + " RETURNING id",
                                     params));
     if (rs.empty()) return std::optional<CommandEnd>();  // it answered meanwhile: look again
-    CUTTLE_TRY_VOID(Deliver());  // a chunk accepted just before the CAS (none can come after it)
+    // A chunk accepted just before the CAS (none can come after it); on a transient failure the
+    // next Step delivers it and ends on the state.
+    CUTTLE_TRY(bool done, DeliverOrLookAgain());
+    if (!done) return std::optional<CommandEnd>();
     CommandEnd end;
     end.kind = CommandEnd::Kind::kLost;
     end.message = message;

@@ -8,7 +8,8 @@
 //
 // The pieces under AgentTarget (EnsureCommand, CommandFollower) serve the Health task kind too.
 // Every write here is fenced on the task's lease (tasks::AddLeaseHeld), so a node that lost the
-// task delivers nothing more. Times are the database clock's (now_ms()).
+// task delivers nothing more — except the one move of delivered_seq past lines already written
+// (CommandFollower). Times are the database clock's (now_ms()).
 //
 // Thread-safety: an AgentTarget and a CommandFollower are used by one thread at a time; the free
 // functions are thread-safe.
@@ -89,10 +90,16 @@ struct CommandEnd {
 };
 
 // Follows one command for its owner. Step() looks once: delivers the chunks after delivered_seq
-// that are there in sequence (a gap waits for the missing chunk), advances delivered_seq (fenced:
-// `WHERE delivered_seq = <old>` and the lease), and judges the command: lost when running past
-// its lease, expired when unclaimed past the claim timeout (each a CAS on the state). It returns
-// the end once the command is final and every chunk up to last_seq is delivered.
+// that are there in sequence (a gap waits for the missing chunk) and judges the command: lost
+// when running past its lease, expired when unclaimed past the claim timeout (each a CAS on the
+// state). It returns the end once the command is final and every chunk up to last_seq is
+// delivered.
+//
+// A delivery is one transaction per batch holding the command's row (PostgreSQL FOR UPDATE,
+// SQLite BEGIN IMMEDIATE): delivered_seq read under the lock, the lease checked there (lost:
+// nothing written), the lines written and flushed, delivered_seq moved by a CAS the lease does
+// not fence (the lines are written), commit. An owner that lost the task without knowing it and
+// the node adopting it therefore never both write a chunk (docs/engine.md, "Targets").
 class CommandFollower {
  public:
   using LineFn = std::function<void(engine::LogCategory, std::string_view)>;
@@ -103,7 +110,8 @@ class CommandFollower {
                   AgentCommandRow row, std::string machine_name, int64_t claim_timeout_ms,
                   LineFn on_line, std::function<Result<void>()> flush);
 
-  // kLostOwnership when the lease no longer holds or another node delivered meanwhile.
+  // kLostOwnership when the lease no longer holds (also right after delivering lines, when the
+  // task was adopted while this node wrote them).
   Result<std::optional<CommandEnd>> Step();
   // queued/offered → canceled at once; running → cancel_requested (the agent hears it on its
   // next poll, log upload or heartbeat). NOTIFY cuttle_agent.
@@ -114,6 +122,12 @@ class CommandFollower {
 
  private:
   Result<void> Deliver();
+  // false after a transient database failure: nothing is lost, the next Step looks again.
+  Result<bool> DeliverOrLookAgain();
+  // One batch; true when it was full (more may follow).
+  Result<bool> DeliverBatch();
+  // Whether the lease still holds.
+  Result<bool> Held();
   Result<std::optional<CommandEnd>> Judge();
 
   db::Database& db_;

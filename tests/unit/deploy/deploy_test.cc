@@ -6,6 +6,7 @@
 #include "../engine/package_fixtures.h"
 #include "agentwire/wire.h"
 #include "core/json.h"
+#include "deploy/agent_target.h"
 #include "deploy/health_kind.h"
 #include "deploy/interruptions.h"
 #include "deploy_fixture.h"
