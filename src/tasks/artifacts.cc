@@ -437,10 +437,14 @@ Result<ArtifactStore::PieceAnswer> ArtifactStore::PutPiece(
   const std::string task_dir = root_ + "/" + core::ToLower(task_id);
   std::filesystem::create_directories(task_dir, ec);
   if (ec) return Fail(Error::Io(fmt::format("cannot create '{}': {}", task_dir, ec.message())));
-  // Node-named, so a node killed from here to the commit leaves what SweepTemporaries removes.
+  // A second name, node-named, so a node killed from here to the commit leaves what
+  // SweepTemporaries removes. The partial file keeps its name (and this node its lock) until the
+  // row is committed: a node waiting for the lock, or one that finds no partial file, then finds
+  // the row.
   const std::string temp = task_dir + "/.tmp-" + TempHint(node) + piece.key;
-  if (::rename(path.c_str(), temp.c_str()) != 0) {
-    return Fail(Error::Io(fmt::format("cannot move '{}': {}", path, std::strerror(errno))));
+  ::unlink(temp.c_str());
+  if (::link(path.c_str(), temp.c_str()) != 0) {
+    return Fail(Error::Io(fmt::format("cannot link '{}': {}", path, std::strerror(errno))));
   }
   const std::string final_path = task_dir + "/" + name;
   Artifact a;
@@ -469,14 +473,11 @@ Result<ArtifactStore::PieceAnswer> ArtifactStore::PutPiece(
     }
     return SyncDir(task_dir);
   });
-  if (!inserted) {
-    const ErrorCode code = inserted.error().code();
-    if (code == ErrorCode::kLostOwnership || code == ErrorCode::kNotFound ||
-        code == ErrorCode::kConflict || ::rename(temp.c_str(), path.c_str()) != 0) {
-      ::unlink(temp.c_str());  // fenced, or another upload of the number won: nothing stays
-    }
-    return Fail(inserted.error());
-  }
+  ::unlink(temp.c_str());  // moved into place already when committed
+  // Fenced, another upload of the number won, or the store failed: the partial file goes either
+  // way (it may share its inode with a file moved into place, so it is never appended to again).
+  ::unlink(path.c_str());
+  if (!inserted) return Fail(inserted.error());
   stored = a;
   return PieceAnswer{Kind::kComplete, size};
 }

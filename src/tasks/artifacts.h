@@ -108,7 +108,7 @@ class ArtifactStore {
   // Appends `piece` and, when that completes the file, verifies its SHA-256 (kInvalidArgument
   // and the partial file removed on a mismatch) and stores it as Store does (the same fenced
   // transaction; the partial file is moved into place, never read into memory): `stored` is then
-  // set. A fence that fails removes the partial file.
+  // set. A fence that fails (or any failure of that last step) removes the partial file.
   Result<PieceAnswer> PutPiece(const Piece& piece, const std::string& sha256,
                                const std::string& node, const std::string& space_id,
                                const std::string& task_id, const std::string& name,

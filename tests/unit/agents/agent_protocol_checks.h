@@ -655,6 +655,47 @@ TEST_F(AgentProtocolTest, AnArtifactUploadedInPiecesIsStoredWholeOnce) {
   EXPECT_TRUE(artifacts_.PartialUploads().empty());
 }
 
+// A node that dies mid-upload loses nothing it answered: the next pieces go to another node, which
+// continues from the shared store. The same last piece sent to two nodes at once (a retry that
+// overlaps a slow answer) is stored once: one 201, the other 200 with the same artifact.
+TEST_F(AgentProtocolTest, AnUploadInPiecesSurvivesANodeAndConcurrentLastPieces) {
+  Agent a = NewAgent("a");
+  const std::string id = Queue(a);
+  const int64_t epoch = Claimed(a, id);
+  std::string file(300'000, '\0');
+  for (size_t i = 0; i < file.size(); ++i) file[i] = static_cast<char>((i * 131 + 7) & 0xff);
+  const std::string sha = crypto::Sha256Hex(file);
+  auto piece = [&](uint16_t to, int n, size_t offset, size_t length) {
+    const std::string target = Path(fmt::format(
+        "/commands/{}/artifacts/{}?name=f{}.bin&offset={}&size={}", id, n, n, offset, file.size()));
+    return SignedTo(to, a, "PUT", target, file.substr(offset, length),
+                    {{"Cuttle-Epoch", std::to_string(epoch)}, {"Cuttle-Sha256", sha}});
+  };
+  {
+    PeerNode n2(*db_, secrets_, packages_, ctx_, dir_.path().string() + "/artifacts");
+    ASSERT_EQ(piece(n2.port(), 0, 0, 100'000).status, 200);
+    ASSERT_EQ(piece(n2.port(), 0, 100'000, 100'000).status, 200);
+  }  // node 2 is gone
+  auto rest = piece(port(), 0, 200'000, 100'000);
+  ASSERT_EQ(rest.status, 201) << rest.body;
+  auto content =
+      WithKey("GET", "/api/artifacts/" + rest.Json().value("ArtifactId", "") + "/content", nullptr);
+  EXPECT_TRUE(content.body == file);
+
+  PeerNode n3(*db_, secrets_, packages_, ctx_, dir_.path().string() + "/artifacts");
+  ASSERT_EQ(piece(port(), 1, 0, 200'000).status, 200);
+  auto one = std::async(std::launch::async, [&] { return piece(port(), 1, 200'000, 100'000); });
+  auto two = std::async(std::launch::async, [&] { return piece(n3.port(), 1, 200'000, 100'000); });
+  Reply r1 = one.get(), r2 = two.get();
+  std::multiset<long> statuses{static_cast<long>(r1.status), static_cast<long>(r2.status)};
+  EXPECT_EQ(statuses, (std::multiset<long>{200, 201})) << r1.body << " / " << r2.body;
+  EXPECT_EQ(r1.Json().value("ArtifactId", ""), r2.Json().value("ArtifactId", ""));
+  auto stored = db_->Execute("SELECT COUNT(*) FROM artifacts WHERE filename = 'f1.bin'");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->front().GetInt(0), 1);
+  EXPECT_TRUE(artifacts_.PartialUploads().empty());
+}
+
 // The sweep removes a partial upload whose command ended while nobody was sending to it.
 TEST_F(AgentProtocolTest, TheSweepRemovesPartialUploadsOfEndedCommands) {
   Agent a = NewAgent("a");
