@@ -433,9 +433,11 @@ class CommandWorker {
     for (const auto& a : StagedArtifacts(journal_)) {
       if (sent.contains(a.n)) continue;
       if (a.size > opts_.artifact_piece_bytes) {
-        auto piecewise = UploadInPieces(a);
-        if (piecewise != Outcome::kOk || late_) return piecewise;
-        continue;
+        // nullopt: a server from before pieces, and a file one request can carry (below).
+        if (auto piecewise = UploadInPieces(a)) {
+          if (*piecewise != Outcome::kOk || late_) return *piecewise;
+          continue;
+        }
       }
       auto bytes = ReadWholeFile(journal_.PathOf(a.file));
       if (!bytes) {
@@ -489,7 +491,7 @@ class CommandWorker {
   // where it stands (a restarted agent resumes there, not from 0), then sends the rest piece by
   // piece from the staged file, following the server's "Received". A failure is retried with
   // the back-off, by the next Report (through the load balancer: any node).
-  Outcome UploadInPieces(const StagedArtifact& a) {
+  std::optional<Outcome> UploadInPieces(const StagedArtifact& a) {
     const std::string sha_header = fmt::format("{}: {}", agentwire::kSha256Header, a.sha256);
     auto progress = [](const HttpResponse& r, const char* field) -> std::optional<nlohmann::json> {
       auto json = core::ParseJson(r.body);
@@ -508,6 +510,9 @@ class CommandWorker {
     auto state = client_.Call("GET", CommandPath(fmt::format("artifacts/{}?size={}", a.n, a.size)),
                               {}, {sha_header});
     if (state && state->status == 200 && progress(*state, "ArtifactId")) return collected();
+    if (state && state->status == 405 && a.size <= agentwire::kMaxArtifactBytes) {
+      return std::nullopt;  // GET is not allowed there: a server from before pieces
+    }
     if (state && state->status != 200 && RefusedForGood(state->status)) return refused(*state);
     if (!state || state->status != 200) return Failed(fmt::format("artifact {}", a.n), state);
     auto held = progress(*state, "Received");

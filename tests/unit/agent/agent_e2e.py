@@ -312,6 +312,21 @@ class AgentE2E(unittest.TestCase):
                       self.server.log_texts(cid))
         self.assertEqual(self.server.state.bad_signatures, 0)
 
+    def test_a_server_from_before_pieces_gets_a_file_in_one_request(self):
+        cid = "AgentCommands-13"
+        with self.server.state.lock:
+            self.server.state.pieces = False
+        self.server.enqueue(cid, {"ScriptBody": "seq 1 20000 > mid.txt\nnew_octopusartifact mid.txt\n"})
+        self.start("--artifact-piece-bytes", "16K")
+        c = self.wait_state(cid, {"succeeded", "failed", "unknown"})
+        self.assertEqual(c["state"], "succeeded", c["result"])
+        expected = "".join(f"{i}\n" for i in range(1, 20001)).encode()
+        with self.server.state.lock:
+            cmd = self.server.state.commands[cid]
+            self.assertEqual(cmd["artifacts"][0]["data"], expected)
+            self.assertEqual(cmd["artifact_puts"], [0])  # one request, after the 405
+            self.assertEqual(cmd["piece_puts"], [])
+
     def _package(self):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:

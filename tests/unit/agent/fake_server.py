@@ -37,6 +37,7 @@ class State:
         # (command id, n) -> pieces at this offset or beyond answer 503 (while set)
         self.fail_pieces_from = {}
         self.max_artifact_bytes = 18 * 1024 * 1024  # the node's tasks.max_artifact_bytes
+        self.pieces = True  # False: a server from before uploads in pieces (GET of one is 405)
         self.bad_signatures = 0
         self.requests = []  # (method, path)
         self.registrations = 0
@@ -265,6 +266,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(201, {"Cancel": c["cancel"]})
         if len(rest) == 2 and rest[0] == "artifacts" and method == "GET":
             # Where a piecewise upload stands (docs/agent.md, "Uploads in pieces").
+            if not s.pieces:
+                return self._error(405, "The method GET is not allowed here.")
             n = int(rest[1])
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
             size = int(query.get("size", ["0"])[0])
@@ -278,7 +281,7 @@ class Handler(BaseHTTPRequestHandler):
             held = c["partials"].get(f"{n}:{sha}", b"")
             return self._send(200, {"Received": len(held), "Size": size})
         if (len(rest) == 2 and rest[0] == "artifacts" and method == "PUT"
-                and "offset=" in self.path):
+                and "offset=" in self.path and s.pieces):
             return self._piece(c, int(rest[1]), body)
         if len(rest) == 2 and rest[0] == "artifacts" and method == "PUT":
             # As the server: signed, fenced on the epoch, idempotent on (n, SHA-256), 16 MiB.
