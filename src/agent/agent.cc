@@ -1,10 +1,16 @@
 #include "agent/agent.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 
 #include "agent/artifacts.h"
 #include "agent/backoff.h"
@@ -426,6 +432,13 @@ class CommandWorker {
     const auto sent = SentArtifacts(journal_);
     for (const auto& a : StagedArtifacts(journal_)) {
       if (sent.contains(a.n)) continue;
+      if (a.size > opts_.artifact_piece_bytes) {
+        // nullopt: a server from before pieces, and a file one request can carry (below).
+        if (auto piecewise = UploadInPieces(a)) {
+          if (*piecewise != Outcome::kOk || late_) return *piecewise;
+          continue;
+        }
+      }
       auto bytes = ReadWholeFile(journal_.PathOf(a.file));
       if (!bytes) {
         AppendSpoolLine(journal_, engine::LogCategory::kWarning,
@@ -458,6 +471,106 @@ class CommandWorker {
       AppendSpoolLine(journal_, category, line);
     }
     return Outcome::kOk;
+  }
+
+  // Whether a 4xx refuses an upload for good (409 another file has the number, 413 too large for
+  // the server, 400...), rather than for now (401, 408, 429).
+  static bool RefusedForGood(long status) {
+    return status >= 400 && status < 500 && status != 401 && status != 408 && status != 429;
+  }
+
+  // Records an artifact as done (collected or refused for good) and says so in the log.
+  Outcome ArtifactDone(const StagedArtifact& a, engine::LogCategory category,
+                       const std::string& line) {
+    if (!MarkArtifactSent(journal_, a)) return Outcome::kRetry;
+    AppendSpoolLine(journal_, category, line);
+    return Outcome::kOk;
+  }
+
+  // A staged file larger than one piece (docs/agent.md, "Uploads in pieces"): asks the server
+  // where it stands (a restarted agent resumes there, not from 0), then sends the rest piece by
+  // piece from the staged file, following the server's "Received". A failure is retried with
+  // the back-off, by the next Report (through the load balancer: any node).
+  std::optional<Outcome> UploadInPieces(const StagedArtifact& a) {
+    const std::string sha_header = fmt::format("{}: {}", agentwire::kSha256Header, a.sha256);
+    auto progress = [](const HttpResponse& r, const char* field) -> std::optional<nlohmann::json> {
+      auto json = core::ParseJson(r.body);
+      if (!json || !json->is_object() || !json->contains(field)) return std::nullopt;
+      return (*json)[field];
+    };
+    auto collected = [&] {
+      return ArtifactDone(a, engine::LogCategory::kInfo,
+                          fmt::format("Collected artifact {} ({} bytes)", a.name, a.size));
+    };
+    auto refused = [&](const HttpResponse& r) {
+      return ArtifactDone(a, engine::LogCategory::kWarning,
+                          fmt::format("The artifact '{}' was not collected: HTTP {}: {}", a.name,
+                                      r.status, r.ErrorMessage()));
+    };
+    auto state = client_.Call("GET", CommandPath(fmt::format("artifacts/{}?size={}", a.n, a.size)),
+                              {}, {sha_header});
+    if (state && state->status == 200 && progress(*state, "ArtifactId")) return collected();
+    if (state && state->status == 405 && a.size <= agentwire::kMaxArtifactBytes) {
+      return std::nullopt;  // GET is not allowed there: a server from before pieces
+    }
+    if (state && state->status != 200 && RefusedForGood(state->status)) return refused(*state);
+    if (!state || state->status != 200) return Failed(fmt::format("artifact {}", a.n), state);
+    auto held = progress(*state, "Received");
+    uint64_t offset = held && held->is_number_unsigned() ? held->get<uint64_t>() : 0;
+    if (offset >= a.size) offset = 0;
+    int fd = ::open(journal_.PathOf(a.file).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return ArtifactDone(a, engine::LogCategory::kWarning,
+                          fmt::format("The artifact '{}' was not collected: the staged file "
+                                      "cannot be opened: {}",
+                                      a.name, std::strerror(errno)));
+    }
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    std::string piece;
+    while (offset < a.size) {
+      if (agent_.stopping()) return Outcome::kRetry;
+      const size_t len = static_cast<size_t>(std::min(opts_.artifact_piece_bytes, a.size - offset));
+      piece.resize(len);
+      size_t done = 0;
+      while (done < len) {
+        ssize_t n = ::pread(fd, piece.data() + done, len - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          Note(journal_.id(), fmt::format("artifact {}: the staged file cannot be read", a.n));
+          return Outcome::kRetry;
+        }
+        done += static_cast<size_t>(n);
+      }
+      std::vector<std::string> headers = EpochHeader();
+      headers.push_back(sha_header);
+      auto r = client_.Call("PUT",
+                            CommandPath(fmt::format("artifacts/{}?name={}&offset={}&size={}", a.n,
+                                                    core::UrlEncode(a.name), offset, a.size)),
+                            piece, std::move(headers), std::chrono::seconds(300));
+      if (r && r->status == 410) return Fenced(*r);
+      if (!r) return Failed(fmt::format("artifact {} at {}", a.n, offset), r);
+      last_sent_ = std::chrono::steady_clock::now();
+      if ((r->status == 200 || r->status == 201) && progress(*r, "ArtifactId")) return collected();
+      auto received = progress(*r, "Received");
+      const bool has_received = received && received->is_number_unsigned();
+      if (r->status == 200 && has_received && received->get<uint64_t>() > offset) {
+        offset = received->get<uint64_t>();
+        continue;
+      }
+      if (r->status == 409 && has_received) {
+        // A gap (the server holds less or other bytes): resume where it says.
+        Note(journal_.id(), fmt::format("artifact {}: {}", a.n, r->ErrorMessage()));
+        offset = received->get<uint64_t>();
+        continue;
+      }
+      if (RefusedForGood(r->status)) return refused(*r);
+      return Failed(fmt::format("artifact {} at {}", a.n, offset), r);
+    }
+    // Everything was sent but no answer said stored (a 409 pointed past the end): ask again.
+    return Outcome::kRetry;
   }
 
   // A 410 on a chunk or heartbeat: lost (a late result follows) or any other end (settled).

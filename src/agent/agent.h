@@ -33,6 +33,9 @@ struct AgentOptions {
   uint64_t chunk_bytes = 256 * 1024;
   // The cap on each command's spool of output not yet sent (`run --max-spool-bytes`).
   uint64_t max_spool_bytes = uint64_t{1} << 30;
+  // A staged artifact larger than this is uploaded in pieces of this size
+  // (`run --artifact-piece-bytes`; docs/agent.md, "Uploads in pieces").
+  uint64_t artifact_piece_bytes = agentwire::kDefaultArtifactPieceBytes;
 };
 
 class CommandWorker;

@@ -25,17 +25,15 @@ std::string RealPath(const std::string& path) {
   return ::realpath(path.c_str(), buf) != nullptr ? std::string(buf) : std::string();
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  std::string hex;
-  for (unsigned char b : digest) hex += fmt::format("{:02x}", b);
-  return hex;
-}
+struct Copied {
+  std::string sha256;  // lower-case hex
+  uint64_t size = 0;
+};
 
-// The file's bytes, or why it is not collected (named as the script named it).
-Result<std::string> ReadArtifact(const std::string& root, const engine::ArtifactRequest& r,
-                                 uint64_t max_bytes) {
+// Copies the file into `dest` durably, hashing it on the way (never whole in memory), or says
+// why it is not collected (named as the script named it).
+Result<Copied> CopyArtifact(const std::string& root, const engine::ArtifactRequest& r,
+                            uint64_t max_bytes, const std::string& dest) {
   const std::string given = !r.path.empty() && r.path[0] == '/' ? r.path : root + "/" + r.path;
   const std::string real = RealPath(given);
   if (real.empty()) return Fail(Error::InvalidArgument("there is no such file"));
@@ -49,39 +47,48 @@ Result<std::string> ReadArtifact(const std::string& root, const engine::Artifact
   if (fd < 0) {
     return Fail(Error::Io(fmt::format("it cannot be opened: {}", std::strerror(errno))));
   }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
     return Fail(Error::InvalidArgument("it is not a regular file"));
   }
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    ::close(fd);
     return Fail(Error::TooLarge(
         fmt::format("it is {} bytes, more than the {} bytes an artifact from an agent may have",
                     st.st_size, max_bytes)));
   }
-  std::string bytes;
-  char buf[64 * 1024];
+  CUTTLE_TRY(auto out, storage::AtomicFile::Create(dest, {.mode = 0600, .hint = "artifact"}));
+  crypto_hash_sha256_state hash;
+  crypto_hash_sha256_init(&hash);
+  uint64_t size = 0;
+  std::string buf(1 << 20, '\0');
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return Fail(Error::Io(fmt::format("it cannot be read: {}", std::strerror(errno))));
-    }
+    if (n < 0) return Fail(Error::Io(fmt::format("it cannot be read: {}", std::strerror(errno))));
     if (n == 0) break;
-    bytes.append(buf, static_cast<size_t>(n));
-    if (bytes.size() > max_bytes) {
-      ::close(fd);
+    size += static_cast<uint64_t>(n);
+    if (size > max_bytes) {
       return Fail(Error::TooLarge("it grew past the limit while it was being read"));
     }
+    crypto_hash_sha256_update(&hash, reinterpret_cast<const unsigned char*>(buf.data()),
+                              static_cast<size_t>(n));
+    CUTTLE_TRY_VOID(out.Write(std::string_view(buf.data(), static_cast<size_t>(n))));
   }
-  ::close(fd);
-  if (r.length && *r.length != static_cast<int64_t>(bytes.size())) {
-    return Fail(Error::InvalidArgument(fmt::format(
-        "it is {} bytes, but the script declared a length of {}", bytes.size(), *r.length)));
+  if (r.length && static_cast<uint64_t>(*r.length) != size) {
+    return Fail(Error::InvalidArgument(
+        fmt::format("it is {} bytes, but the script declared a length of {}", size, *r.length)));
   }
-  return bytes;
+  CUTTLE_TRY_VOID(out.Commit());
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&hash, digest);
+  Copied c;
+  for (unsigned char b : digest) c.sha256 += fmt::format("{:02x}", b);
+  c.size = size;
+  return c;
 }
 
 std::string NameOf(const engine::ArtifactRequest& r) {
@@ -106,22 +113,18 @@ void StageArtifacts(const std::string& work_dir, const std::vector<engine::Artif
                        name));
       continue;
     }
-    auto bytes = root.empty() ? Result<std::string>(Fail(Error::Io("the working folder is gone")))
-                              : ReadArtifact(root, r, max_bytes);
-    if (!bytes) {
-      warn(fmt::format("The artifact '{}' was not collected: {}", name, bytes.error().message()));
-      continue;
-    }
     const std::string file = fmt::format("artifact-{}", i);
-    if (auto wrote = WriteFileDurably(journal.PathOf(file), *bytes); !wrote) {
-      warn(fmt::format("The artifact '{}' was not collected: {}", name, wrote.error().message()));
+    auto copied = root.empty() ? Result<Copied>(Fail(Error::Io("the working folder is gone")))
+                               : CopyArtifact(root, r, max_bytes, journal.PathOf(file));
+    if (!copied) {
+      warn(fmt::format("The artifact '{}' was not collected: {}", name, copied.error().message()));
       continue;
     }
     list.push_back({{"N", i},
                     {"Name", name},
                     {"File", file},
-                    {"Sha256", Sha256Hex(*bytes)},
-                    {"Size", bytes->size()}});
+                    {"Sha256", copied->sha256},
+                    {"Size", copied->size}});
   }
   if (list.empty()) return;
   if (auto wrote = WriteFileDurably(journal.PathOf("artifacts.json"), list.dump() + "\n"); !wrote) {

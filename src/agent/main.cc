@@ -120,7 +120,7 @@ int Me(const std::string& home, const char* method) {
   return 0;
 }
 
-int Run(const std::string& home, uint64_t max_spool_bytes) {
+int Run(const std::string& home, uint64_t max_spool_bytes, uint64_t piece_bytes) {
   auto config = LoadConfig(home);
   if (!config) return Die(kExitFailed, config.error().message());
   auto key = LoadKey(home, false);
@@ -133,6 +133,7 @@ int Run(const std::string& home, uint64_t max_spool_bytes) {
   o.config = *config;
   o.key = *key;
   o.max_spool_bytes = max_spool_bytes;
+  o.artifact_piece_bytes = piece_bytes;
   Agent agent(std::move(o));
   std::thread waiter([&] {
     signals.Wait();
@@ -173,6 +174,10 @@ int Main(int argc, char** argv) {
   run->add_option("--max-spool-bytes", max_spool,
                   "cap on each step's output spooled while the server is unreachable; past it "
                   "lines are dropped and counted (bytes, or with K, M, G; default 1G)");
+  std::string piece = "4M";
+  run->add_option("--artifact-piece-bytes", piece,
+                  "an artifact larger than this is uploaded in pieces of this size (bytes, or "
+                  "with K, M; at most 16M; default 4M)");
   auto* deregister = app.add_subcommand("deregister", "delete this machine from the server");
   deregister->add_option("--home", home, "the agent's folder")->required();
   auto* show = app.add_subcommand("show", "print this machine as the server knows it");
@@ -225,8 +230,14 @@ int Main(int argc, char** argv) {
   }
   auto cap = ParseByteSize(max_spool, "--max-spool-bytes");
   if (*run && !cap) return Die(kExitUsage, cap.error().message());
+  auto piece_bytes = ParseByteSize(piece, "--artifact-piece-bytes");
+  if (*run && !piece_bytes) return Die(kExitUsage, piece_bytes.error().message());
+  if (*run && *piece_bytes > agentwire::kMaxArtifactBytes) {
+    return Die(kExitUsage, fmt::format("--artifact-piece-bytes is at most {} bytes",
+                                       agentwire::kMaxArtifactBytes));
+  }
   GlobalInit();
-  if (*run) return Run(home, *cap);
+  if (*run) return Run(home, *cap, *piece_bytes);
   if (*deregister) return Me(home, "DELETE");
   if (*show) return Me(home, "GET");
   return Die(kExitUsage, "no subcommand");

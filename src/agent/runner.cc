@@ -111,7 +111,8 @@ agentwire::CommandResult Run(const agentwire::Envelope& e, const std::string& ho
     // Staged into the journal before the folder goes; the agent uploads them (artifacts.h).
     auto warn = [&](const std::string& w) { spool.Line(engine::LogCategory::kWarning, w); };
     if (outcome->killed_reason.empty()) {
-      StageArtifacts(work_dir, outcome->artifacts, journal, agentwire::kMaxArtifactBytes, warn);
+      StageArtifacts(work_dir, outcome->artifacts, journal, agentwire::kMaxStagedArtifactBytes,
+                     warn);
     } else {
       warn(fmt::format("{} artifact(s) were not collected: the step was stopped",
                        outcome->artifacts.size()));

@@ -256,6 +256,7 @@ void PollHub::Loop() {
       if (auto r = auth_.SweepNonces(); !r) {
         CUTTLE_LOG_WARN("agents: nonce sweep failed: {}", r.error().message());
       }
+      if (options_.after_nonce_sweep) options_.after_nonce_sweep();
     }
   }
 }

@@ -40,6 +40,8 @@ struct HubOptions {
   std::chrono::milliseconds nonce_sweep{60000};
   // True while the node drains or stops: held polls are answered 204, new ones refused.
   std::function<bool()> draining;
+  // Called after each nonce sweep (the agent service's sweep of abandoned partial uploads).
+  std::function<void()> after_nonce_sweep;
 };
 
 // The answer of a poll with something in it: {"Offers": [...], "Cancels": [...]}.

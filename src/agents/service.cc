@@ -146,6 +146,13 @@ Result<void> Audit(db::Transaction& tx, const std::string& space, const Registra
 
 }  // namespace
 
+namespace {
+HubOptions WithUploadSweep(HubOptions options, AgentService* service) {
+  options.after_nonce_sweep = [service] { service->SweepUploads(); };
+  return options;
+}
+}  // namespace
+
 AgentService::AgentService(db::Database& db, const crypto::SecretBox& secrets,
                            feed::PackageStore& packages, HubOptions options)
     : db_(db),
@@ -154,7 +161,7 @@ AgentService::AgentService(db::Database& db, const crypto::SecretBox& secrets,
       auth_(db, *options.clock),
       commands_(db, secrets, options.node_name),
       node_name_(options.node_name),
-      hub_(db, commands_, auth_, std::move(options)) {}
+      hub_(db, commands_, auth_, WithUploadSweep(std::move(options), this)) {}
 
 AgentService::~AgentService() { Stop(); }
 
@@ -393,6 +400,9 @@ http::Response AgentService::PutArtifact(http::Request& req) {
   }
   const std::string sha =
       core::ToLower(core::Trim(req.Header(agentwire::kSha256Header).value_or("")));
+  if (req.Query("offset") || req.Query("size")) {
+    return PutArtifactPiece(req, *agent, *epoch, *n, name, sha);
+  }
   if (req.body.size() > std::min<uint64_t>(agentwire::kMaxArtifactBytes, max_artifact_bytes_)) {
     return http::Response::Error(
         413, fmt::format("An artifact from an agent is at most {} bytes.",
@@ -441,6 +451,189 @@ http::Response AgentService::PutArtifact(http::Request& req) {
   }
   if (!stored) return Answer(stored.error());
   return http::Response::Json(201, {{"ArtifactId", stored->id}});
+}
+
+namespace {
+bool IsSha256Hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// A partial upload's name in the store: the command, the number and the whole file's SHA-256.
+std::string UploadKey(const std::string& id, int64_t n, const std::string& sha) {
+  return fmt::format("{}.{}.{}", id, n, sha);
+}
+
+json Progress(uint64_t received, uint64_t total) {
+  return {{"Received", received}, {"Size", total}};
+}
+
+// An agent command's space and task, when it is `machine_id`'s.
+struct Owned {
+  std::string space_id;
+  std::optional<std::string> task_id;
+};
+Result<std::optional<Owned>> FindOwned(db::Database& db, const std::string& id,
+                                       const std::string& machine_id) {
+  CUTTLE_TRY(
+      auto rows,
+      db.Execute("SELECT machine_id, space_id, task_id FROM agent_commands WHERE id = $1", {id}));
+  if (rows.empty() || rows.front().GetString(0) != machine_id) return std::optional<Owned>();
+  return std::optional<Owned>(
+      Owned{rows.front().GetString(1), rows.front().GetOptionalString("task_id")});
+}
+}  // namespace
+
+http::Response AgentService::PutArtifactPiece(const http::Request& req, const AgentIdentity& agent,
+                                              int64_t epoch, int64_t n, const std::string& name,
+                                              const std::string& sha) {
+  auto offset = ParseInt(req.Query("offset").value_or(""));
+  auto total = ParseInt(req.Query("size").value_or(""));
+  if (!offset || !total || *offset < 0 || *total <= 0) {
+    return http::Response::Error(
+        400,
+        "The offset and size parameters of a piece must be numbers (offset 0 or more, size "
+        "above 0).");
+  }
+  if (static_cast<uint64_t>(*total) > max_artifact_bytes_) {
+    return http::Response::Error(
+        413,
+        fmt::format("An artifact from an agent is at most {} bytes (tasks.max_artifact_bytes); "
+                    "this one is {}.",
+                    max_artifact_bytes_, *total));
+  }
+  if (!IsSha256Hex(sha)) {
+    return http::Response::Error(
+        400, fmt::format("The {} header must be the whole file's SHA-256 (lower-case hex).",
+                         agentwire::kSha256Header));
+  }
+  if (req.body.empty() ||
+      static_cast<uint64_t>(*offset) + req.body.size() > static_cast<uint64_t>(*total)) {
+    return http::Response::Error(
+        400, fmt::format("A piece of {} bytes at offset {} is not inside a file of {} bytes.",
+                         req.body.size(), *offset, *total));
+  }
+  const std::string& id = req.Param("id");
+  auto owned = FindOwned(db_, id, agent.machine_id);
+  if (!owned) return Answer(owned.error());
+  if (!*owned)
+    return http::Response::Error(404, fmt::format("The agent command {} was not found.", id));
+  auto uploaded = FindUploaded(db_, id, n);
+  if (!uploaded) return Answer(uploaded.error());
+  if (*uploaded) return AnswerUploaded(**uploaded, sha, id, n);
+  if (!(*owned)->task_id) {
+    return http::Response::Error(409,
+                                 fmt::format("{} belongs to no task: it has no artifacts.", id));
+  }
+  const std::string key = UploadKey(id, n, sha);
+  // Each piece is fenced as a chunk is (and renews the lease); a fenced upload is abandoned.
+  auto fenced = db_.InTransaction(
+      [&](db::Transaction& tx) { return commands_.Fence(tx, agent.machine_id, id, epoch); });
+  if (!fenced) {
+    if (fenced.error().code() == ErrorCode::kLostOwnership) artifacts_->DiscardUpload(key);
+    return Answer(fenced.error());
+  }
+  bool raced = false;
+  std::optional<tasks::Artifact> stored;
+  auto answer = artifacts_->PutPiece(
+      {.key = key,
+       .offset = static_cast<uint64_t>(*offset),
+       .total = static_cast<uint64_t>(*total),
+       .bytes = req.body},
+      sha, node_name_, (*owned)->space_id, *(*owned)->task_id, name,
+      [&](db::Transaction& tx, const tasks::Artifact&) {
+        return commands_.Fence(tx, agent.machine_id, id, epoch);
+      },
+      [&](db::Transaction& tx, const tasks::Artifact& a) -> Result<void> {
+        CUTTLE_TRY(auto ins, tx.Execute("INSERT INTO agent_command_artifacts (command_id, n, "
+                                        "sha256, artifact_id, received_at) VALUES ($1, $2, $3, "
+                                        "$4, now_ms()) ON CONFLICT (command_id, n) DO NOTHING",
+                                        {id, n, sha, a.id}));
+        if (ins.affected == 0) {
+          raced = true;
+          return Fail(Error::Conflict("another upload of the same number won"));
+        }
+        return {};
+      },
+      stored);
+  if (!answer) {
+    if (raced) {
+      auto again = FindUploaded(db_, id, n);
+      if (again && *again) return AnswerUploaded(**again, sha, id, n);
+    }
+    return Answer(answer.error());
+  }
+  using Kind = tasks::ArtifactStore::PieceAnswer::Kind;
+  switch (answer->kind) {
+    case Kind::kHeld:
+      return http::Response::Json(200, Progress(answer->received, *total));
+    case Kind::kComplete: {
+      json body = Progress(answer->received, *total);
+      body["ArtifactId"] = stored ? stored->id : "";
+      return http::Response::Json(201, body);
+    }
+    case Kind::kGap:
+      break;
+  }
+  // Another node may have completed it meanwhile (this piece waited for its lock).
+  auto again = FindUploaded(db_, id, n);
+  if (again && *again) return AnswerUploaded(**again, sha, id, n);
+  json body = {{"ErrorMessage",
+                fmt::format("The server holds {} bytes of artifact {} of {}, not the {} bytes "
+                            "before this piece: send from offset {}.",
+                            answer->received, n, id, *offset, answer->received)},
+               {"Errors", json::array()}};
+  body.update(Progress(answer->received, *total));
+  return http::Response::Json(409, body);
+}
+
+http::Response AgentService::GetArtifact(http::Request& req) {
+  auto agent = Admit(req);
+  if (!agent) return Answer(agent.error());
+  if (artifacts_ == nullptr) {
+    return http::Response::Error(404, "This server does not collect artifacts from agents.");
+  }
+  auto n = ParseInt(req.Param("n"));
+  if (!n || *n < 0) return http::Response::Error(400, "The artifact's number is 0 or more.");
+  auto total = ParseInt(req.Query("size").value_or(""));
+  if (!total || *total <= 0) {
+    return http::Response::Error(400, "The size parameter must be the file's size (above 0).");
+  }
+  const std::string sha =
+      core::ToLower(core::Trim(req.Header(agentwire::kSha256Header).value_or("")));
+  if (!IsSha256Hex(sha)) {
+    return http::Response::Error(
+        400, fmt::format("The {} header must be the whole file's SHA-256 (lower-case hex).",
+                         agentwire::kSha256Header));
+  }
+  const std::string& id = req.Param("id");
+  auto owned = FindOwned(db_, id, agent->machine_id);
+  if (!owned) return Answer(owned.error());
+  if (!*owned)
+    return http::Response::Error(404, fmt::format("The agent command {} was not found.", id));
+  auto uploaded = FindUploaded(db_, id, *n);
+  if (!uploaded) return Answer(uploaded.error());
+  if (*uploaded) {
+    http::Response r = AnswerUploaded(**uploaded, sha, id, *n);
+    if (r.status != 200) return r;
+    json body = Progress(static_cast<uint64_t>(*total), *total);
+    body["ArtifactId"] = (*uploaded)->artifact_id;
+    return http::Response::Json(200, body);
+  }
+  uint64_t held = artifacts_->UploadReceived(UploadKey(id, *n, sha));
+  if (held > static_cast<uint64_t>(*total)) held = 0;
+  return http::Response::Json(200, Progress(held, *total));
+}
+
+void AgentService::SweepUploads() {
+  if (artifacts_ == nullptr) return;
+  for (const auto& key : artifacts_->PartialUploads()) {
+    const std::string id = key.substr(0, key.find('.'));
+    auto rows =
+        db_.Execute("SELECT 1 FROM agent_commands WHERE id = $1 AND state = 'running'", {id});
+    if (rows && rows->empty()) artifacts_->DiscardUpload(key);
+  }
 }
 
 http::Response AgentService::GetPackage(http::Request& req) {

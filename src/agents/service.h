@@ -64,9 +64,14 @@ class AgentService {
   http::Response Heartbeat(http::Request& req);
   http::Response PutResult(http::Request& req);
   http::Response PutArtifact(http::Request& req);
+  http::Response GetArtifact(http::Request& req);  // a piecewise upload's state
   http::Response GetPackage(http::Request& req);
   http::Response GetMe(http::Request& req);
   http::Response DeleteMe(http::Request& req);
+
+  // Removes the partial uploads (pieces) of commands no longer running; every node runs it once a
+  // minute, after the nonce sweep.
+  void SweepUploads();
 
   PollHub& hub() { return hub_; }
   Authenticator& authenticator() { return auth_; }
@@ -74,6 +79,9 @@ class AgentService {
  private:
   // Authenticates and records liveness; the refusal as a response otherwise.
   Result<AgentIdentity> Admit(const http::Request& req);
+  http::Response PutArtifactPiece(const http::Request& req, const AgentIdentity& agent,
+                                  int64_t epoch, int64_t n, const std::string& name,
+                                  const std::string& sha);
 
   db::Database& db_;
   const crypto::SecretBox& secrets_;

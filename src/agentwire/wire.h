@@ -38,6 +38,11 @@ inline constexpr size_t kMaxChunkBytes = 1024 * 1024;
 // is read whole before its signature is checked. Its SHA-256 (lower-case hex) is this header.
 inline constexpr size_t kMaxArtifactBytes = 16 * 1024 * 1024;
 inline constexpr std::string_view kSha256Header = "Cuttle-Sha256";
+// A larger file goes in pieces (docs/agent.md, "Uploads in pieces"), each at most this long by
+// default (`run --artifact-piece-bytes`, at most kMaxArtifactBytes). The agent stages files up
+// to kMaxStagedArtifactBytes; the node's tasks.max_artifact_bytes decides (413).
+inline constexpr uint64_t kDefaultArtifactPieceBytes = 4 * 1024 * 1024;
+inline constexpr uint64_t kMaxStagedArtifactBytes = uint64_t{64} << 30;
 
 // ---- keys and signatures ----------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ void AddAgentRoutes(ApiContext& ctx, http::Router& router) {
     {"POST",   "/commands/{id}/heartbeat",            &agents::AgentService::Heartbeat,  kSmall},
     {"PUT",    "/commands/{id}/result",               &agents::AgentService::PutResult,  4 * 1024 * 1024},
     {"PUT",    "/commands/{id}/artifacts/{n}",        &agents::AgentService::PutArtifact, agentwire::kMaxArtifactBytes},
+    {"GET",    "/commands/{id}/artifacts/{n}",        &agents::AgentService::GetArtifact, 0},
     {"GET",    "/packages/{spaceId}/{packageId}/{version}", &agents::AgentService::GetPackage, 0},
     {"GET",    "/me",                                 &agents::AgentService::GetMe,      0},
     {"DELETE", "/me",                                 &agents::AgentService::DeleteMe,   0},

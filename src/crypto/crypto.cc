@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "core/strings.h"
@@ -30,6 +31,27 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
 
 std::string Sha256(std::string_view data) { return Digest(EVP_sha256(), data); }
 std::string Sha256Hex(std::string_view data) { return core::HexEncode(Sha256(data)); }
+Result<std::string> Sha256HexOfFd(int fd) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    return Fail(Error::Internal("cannot start a SHA-256"));
+  }
+  std::string buf(1 << 20, '\0');
+  off_t at = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Fail(Error::Io(fmt::format("cannot read to hash: {}", std::strerror(errno))));
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+    at += n;
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), out, &len);
+  return core::HexEncode(std::string_view(reinterpret_cast<char*>(out), len));
+}
+
 std::string Sha1Hex(std::string_view data) { return core::HexEncode(Digest(EVP_sha1(), data)); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {

@@ -12,6 +12,8 @@ namespace cuttle::crypto {
 
 std::string Sha256(std::string_view data);  // 32 raw bytes
 std::string Sha256Hex(std::string_view data);
+// Of the whole file open as `fd` (read with pread from offset 0 to its end, 1 MiB at a time).
+Result<std::string> Sha256HexOfFd(int fd);
 std::string Sha1Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
 std::string RandomBytes(size_t n);

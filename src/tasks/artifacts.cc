@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/openat2.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <utility>
 
 #include "core/strings.h"
+#include "crypto/crypto.h"
 #include "repo/settings.h"
 #include "storage/storage.h"
 
@@ -263,6 +265,221 @@ Result<Artifact> ArtifactStore::Store(const std::string& node, const std::string
   });
   if (!inserted) return Fail(inserted.error());
   return a;
+}
+
+namespace {
+constexpr const char* kUploadsDir = ".uploads";
+constexpr std::string_view kPartSuffix = ".part";
+
+// Closes the descriptor (and so releases its flock).
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Opens `path` and takes an exclusive flock, making sure the file locked is still the one at
+// `path` (another node may have moved it into place, or removed it, while this one waited).
+// -1 when there is no such file and `create` is false.
+Result<int> OpenLocked(const std::string& path, bool create) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd < 0 && errno == ENOENT && !create) return -1;
+    if (fd < 0) {
+      return Fail(Error::Io(fmt::format("cannot open '{}': {}", path, std::strerror(errno))));
+    }
+    int locked;
+    do {
+      locked = ::flock(fd, LOCK_EX);
+    } while (locked != 0 && errno == EINTR);
+    if (locked != 0) {
+      int saved = errno;
+      ::close(fd);
+      return Fail(Error::Io(fmt::format("cannot lock '{}': {}", path, std::strerror(saved))));
+    }
+    struct stat held {
+    }, at{};
+    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &at) == 0 && held.st_ino == at.st_ino &&
+        held.st_dev == at.st_dev) {
+      return fd;
+    }
+    ::close(fd);
+  }
+  return Fail(Error::Unavailable(fmt::format("'{}' keeps changing; try again", path)));
+}
+
+Result<void> SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return Fail(Error::Io(fmt::format("cannot open '{}': {}", dir, std::strerror(errno))));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Fail(Error::Io(fmt::format("cannot sync '{}'", dir)));
+  return {};
+}
+
+// Reads `len` bytes at `at`; false on a short read.
+bool ReadAt(int fd, uint64_t at, std::string& out, size_t len) {
+  out.resize(len);
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::pread(fd, out.data() + done, len - done, static_cast<off_t>(at + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+Result<void> WriteAt(int fd, uint64_t at, std::string_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(at + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Fail(Error::Io(fmt::format("cannot write: {}", std::strerror(errno))));
+    done += static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) {
+    return Fail(Error::Io(fmt::format("cannot sync: {}", std::strerror(errno))));
+  }
+  return {};
+}
+}  // namespace
+
+uint64_t ArtifactStore::UploadReceived(const std::string& key) {
+  struct stat st {};
+  std::string path = root_ + "/" + kUploadsDir + "/" + key + std::string(kPartSuffix);
+  if (!storage::IsPlainFileName(key) || ::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_size);
+}
+
+void ArtifactStore::DiscardUpload(const std::string& key) {
+  if (!storage::IsPlainFileName(key)) return;
+  std::string path = root_ + "/" + kUploadsDir + "/" + key + std::string(kPartSuffix);
+  ::unlink(path.c_str());
+}
+
+std::vector<std::string> ArtifactStore::PartialUploads() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> keys;
+  std::error_code ec;
+  for (fs::directory_iterator it(root_ + "/" + kUploadsDir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() > kPartSuffix.size() && name.ends_with(kPartSuffix)) {
+      keys.push_back(name.substr(0, name.size() - kPartSuffix.size()));
+    }
+  }
+  return keys;
+}
+
+Result<ArtifactStore::PieceAnswer> ArtifactStore::PutPiece(
+    const Piece& piece, const std::string& sha256, const std::string& node,
+    const std::string& space_id, const std::string& task_id, const std::string& name,
+    const InTx& fence, const InTx& then, std::optional<Artifact>& stored) {
+  using Kind = PieceAnswer::Kind;
+  if (!storage::IsPlainFileName(name)) {
+    return Fail(Error::InvalidArgument(fmt::format(
+        "the artifact name '{}' is not a plain file name: it may not contain '/', '\\', '..' or "
+        "control characters",
+        name)));
+  }
+  if (!storage::IsPlainFileName(piece.key)) {
+    return Fail(Error::InvalidArgument(fmt::format("'{}' names no upload", piece.key)));
+  }
+  if (piece.bytes.empty() || piece.offset + piece.bytes.size() > piece.total) {
+    return Fail(Error::InvalidArgument(
+        fmt::format("a piece of {} bytes at offset {} is not inside a file of {} bytes",
+                    piece.bytes.size(), piece.offset, piece.total)));
+  }
+  const std::string dir = root_ + "/" + kUploadsDir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Fail(Error::Io(fmt::format("cannot create '{}': {}", dir, ec.message())));
+  const std::string path = dir + "/" + piece.key + std::string(kPartSuffix);
+  CUTTLE_TRY(int opened, OpenLocked(path, piece.offset == 0));
+  if (opened < 0) return PieceAnswer{Kind::kGap, 0};
+  Fd fd{opened};
+  struct stat st {};
+  if (::fstat(fd.fd, &st) != 0) return Fail(Error::Io(fmt::format("cannot stat '{}'", path)));
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > piece.total) {
+    // Held for another total under the same key: not this upload's; it starts over.
+    ::unlink(path.c_str());
+    return PieceAnswer{Kind::kGap, 0};
+  }
+  if (piece.offset > size) return PieceAnswer{Kind::kGap, size};
+  const uint64_t end = piece.offset + piece.bytes.size();
+  const uint64_t overlap = std::min(size, end) - piece.offset;
+  if (overlap > 0) {
+    std::string held;
+    if (!ReadAt(fd.fd, piece.offset, held, static_cast<size_t>(overlap)) ||
+        held != piece.bytes.substr(0, static_cast<size_t>(overlap))) {
+      return PieceAnswer{Kind::kGap, size};
+    }
+  }
+  if (end > size) {
+    CUTTLE_TRY_VOID(
+        WriteAt(fd.fd, size, piece.bytes.substr(static_cast<size_t>(size - piece.offset))));
+    size = end;
+  }
+  if (size < piece.total) return PieceAnswer{Kind::kHeld, size};
+
+  // Whole: verify, then move into place as Store does, in the fenced transaction.
+  CUTTLE_TRY(auto digest, crypto::Sha256HexOfFd(fd.fd));
+  if (digest != sha256) {
+    ::unlink(path.c_str());
+    return Fail(Error::InvalidArgument(
+        fmt::format("the {} bytes received have the SHA-256 {}, not {}: the upload starts over",
+                    size, digest, sha256)));
+  }
+  const std::string task_dir = root_ + "/" + core::ToLower(task_id);
+  std::filesystem::create_directories(task_dir, ec);
+  if (ec) return Fail(Error::Io(fmt::format("cannot create '{}': {}", task_dir, ec.message())));
+  // A second name, node-named, so a node killed from here to the commit leaves what
+  // SweepTemporaries removes. The partial file keeps its name (and this node its lock) until the
+  // row is committed: a node waiting for the lock, or one that finds no partial file, then finds
+  // the row.
+  const std::string temp = task_dir + "/.tmp-" + TempHint(node) + piece.key;
+  ::unlink(temp.c_str());
+  if (::link(path.c_str(), temp.c_str()) != 0) {
+    return Fail(Error::Io(fmt::format("cannot link '{}': {}", path, std::strerror(errno))));
+  }
+  const std::string final_path = task_dir + "/" + name;
+  Artifact a;
+  auto inserted = db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
+    Artifact pending;
+    pending.space_id = space_id;
+    pending.server_task_id = task_id;
+    pending.filename = name;
+    pending.size = static_cast<int64_t>(size);
+    if (fence) {
+      CUTTLE_TRY_VOID(fence(tx, pending));
+    }
+    CUTTLE_TRY(a.id, repo::NextId(tx, "Artifacts"));
+    CUTTLE_TRY(auto rs, tx.Execute(std::string("INSERT INTO artifacts (id, space_id, "
+                                               "server_task_id, filename, size, created) VALUES "
+                                               "($1, $2, $3, $4, $5, now_ms()) RETURNING ") +
+                                       kColumns,
+                                   {a.id, space_id, task_id, name, pending.size}));
+    a = ReadArtifact(rs.front());
+    if (then) {
+      CUTTLE_TRY_VOID(then(tx, a));
+    }
+    if (::fsync(fd.fd) != 0 || ::rename(temp.c_str(), final_path.c_str()) != 0) {
+      return Fail(Error::Io(
+          fmt::format("cannot move '{}' into place: {}", final_path, std::strerror(errno))));
+    }
+    return SyncDir(task_dir);
+  });
+  ::unlink(temp.c_str());  // moved into place already when committed
+  // Fenced, another upload of the number won, or the store failed: the partial file goes either
+  // way (it may share its inode with a file moved into place, so it is never appended to again).
+  ::unlink(path.c_str());
+  if (!inserted) return Fail(inserted.error());
+  stored = a;
+  return PieceAnswer{Kind::kComplete, size};
 }
 
 void ArtifactStore::SweepTemporaries(const std::string& node) {

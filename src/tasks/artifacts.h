@@ -82,6 +82,41 @@ class ArtifactStore {
                          const std::string& task_id, std::string_view bytes,
                          const std::string& name, const InTx& fence, const InTx& then);
 
+  // ---- uploads in pieces (docs/agent.md, "Uploads in pieces") ----------------------------------
+  // A partial upload is `<root>/.uploads/<key>.part`, shared by every node: its length is what has
+  // been received. Each call locks the file (flock) for its whole work, so two nodes never
+  // interleave. `key` is a plain file name (the caller's: command, number and SHA-256).
+  struct Piece {
+    std::string key;
+    uint64_t offset = 0;
+    uint64_t total = 0;  // the whole file's size
+    std::string_view bytes;
+  };
+  struct PieceAnswer {
+    enum class Kind {
+      kHeld,      // appended, or the same bytes again: `received` bytes are held
+      kGap,       // the offset is past what is held, or differs from it: nothing written
+      kComplete,  // the file is whole; StoreUpload next (under the same lock)
+    };
+    Kind kind = Kind::kHeld;
+    uint64_t received = 0;
+  };
+  // The bytes held for `key` (0 when none).
+  uint64_t UploadReceived(const std::string& key);
+  // Removes `key`'s partial file (a fenced upload, a bad hash).
+  void DiscardUpload(const std::string& key);
+  // Appends `piece` and, when that completes the file, verifies its SHA-256 (kInvalidArgument
+  // and the partial file removed on a mismatch) and stores it as Store does (the same fenced
+  // transaction; the partial file is moved into place, never read into memory): `stored` is then
+  // set. A fence that fails (or any failure of that last step) removes the partial file.
+  Result<PieceAnswer> PutPiece(const Piece& piece, const std::string& sha256,
+                               const std::string& node, const std::string& space_id,
+                               const std::string& task_id, const std::string& name,
+                               const InTx& fence, const InTx& then,
+                               std::optional<Artifact>& stored);
+  // The keys of the partial uploads in the store.
+  std::vector<std::string> PartialUploads();
+
   // Removes the temporary files of copies `node` had in progress when it was killed (their names
   // carry the node's name, so a cluster's other nodes' copies are left alone). Best effort.
   void SweepTemporaries(const std::string& node);

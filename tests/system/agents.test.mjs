@@ -62,10 +62,10 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
   const db = (sql) => psql(cluster.database, sql);
   const node = (name) => cluster.nodes.find((n) => n.name === name);
 
-  async function newAgent(name, roles = [name]) {
+  async function newAgent(name, roles = [name], runArgs = []) {
     const a = new AgentProcess({
       name, home: path.join(work, 'homes', name), server: lb.url, apiKey: ADMIN_KEY,
-      environments: ['Dev'], roles,
+      environments: ['Dev'], roles, runArgs,
     });
     agents.push(a);
     await a.register();
@@ -167,7 +167,11 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
 
   test('three agents register through the CLI and deploy a package step and a script step', async () => {
     const trio = [];
-    for (const name of ['agent-1', 'agent-2', 'agent-3']) trio.push(await newAgent(name, ['web']));
+    // agent-1 sends artifacts in pieces of 1 MiB (the default is 4 MiB), so its 20 MiB one is 20
+    // requests, which the balancer spreads over the nodes.
+    for (const name of ['agent-1', 'agent-2', 'agent-3']) {
+      trio.push(await newAgent(name, ['web'], name === 'agent-1' ? ['--artifact-piece-bytes', '1M'] : []));
+    }
 
     // Registered as polling targets with their environments, roles and thumbprints.
     const machines = (await api('GET', '/api/Spaces-1/machines?take=100')).json.Items;
@@ -201,7 +205,11 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
       step('Say hello', 'web', action('Say hello', 'Octopus.Script', script('Bash',
         `echo "run #{Octopus.Machine.Name}" >> ${f.runs}\necho "hello from #{Octopus.Machine.Name}"\n` +
         `printf 'artifact from %s\\001\\377\\n' "#{Octopus.Machine.Name}" > report.bin\n` +
-        `new_octopusartifact report.bin "report-#{Octopus.Machine.Name}.bin"`))),
+        `new_octopusartifact report.bin "report-#{Octopus.Machine.Name}.bin"\n` +
+        // Larger than one request's 16 MiB: uploaded in pieces (docs/agent.md, "Uploads in pieces").
+        `head -c 20971520 /dev/urandom > big.bin\n` +
+        `echo "big sha256 #{Octopus.Machine.Name} $(sha256sum big.bin | cut -d' ' -f1)"\n` +
+        `new_octopusartifact big.bin "big-#{Octopus.Machine.Name}.bin"`))),
     ]);
     const created = Date.now();
     const id = await deploy('Agents Web');
@@ -220,7 +228,8 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
     assert.equal((raw.match(/deployed from web 1\.0\.0/g) ?? []).length, 3, raw);
     // Each agent's artifact is the task's, and downloads with the bytes the script wrote.
     const arts = (await api('GET', `/api/artifacts?regarding=${id}`)).json.Items;
-    assert.deepEqual(arts.map((x) => x.Filename).sort(), trio.map((a) => `report-${a.name}.bin`), JSON.stringify(arts));
+    assert.deepEqual(arts.map((x) => x.Filename).sort(),
+      [...trio.map((a) => `big-${a.name}.bin`), ...trio.map((a) => `report-${a.name}.bin`)], JSON.stringify(arts));
     for (const a of trio) {
       const art = arts.find((x) => x.Filename === `report-${a.name}.bin`);
       const got = await fetch(`${lb.url}/api/artifacts/${art.Id}/content`, { headers: { 'X-Octopus-ApiKey': ADMIN_KEY } });
@@ -228,6 +237,16 @@ describe('cuttle-agent: three nodes behind HAProxy, agents on loopback', { timeo
       const want = Buffer.concat([Buffer.from(`artifact from ${a.name}`), Buffer.from([1, 0xff, 0x0a])]);
       assert.deepEqual(Buffer.from(await got.arrayBuffer()), want, a.name);
       assert.match(raw, new RegExp(`Collected artifact report-${a.name}\\.bin \\(${want.length} bytes\\)`));
+      // The 20 MiB one, byte-identical: its SHA-256 is the one the script printed.
+      const big = arts.find((x) => x.Filename === `big-${a.name}.bin`);
+      const bigGot = await fetch(`${lb.url}/api/artifacts/${big.Id}/content`, { headers: { 'X-Octopus-ApiKey': ADMIN_KEY } });
+      assert.equal(bigGot.status, 200);
+      const bigBytes = Buffer.from(await bigGot.arrayBuffer());
+      assert.equal(bigBytes.length, 20971520, a.name);
+      const printed = new RegExp(`big sha256 ${a.name} ([0-9a-f]{64})`).exec(raw)?.[1];
+      assert.ok(printed, `${a.name} printed no SHA-256`);
+      assert.equal(createHash('sha256').update(bigBytes).digest('hex'), printed, a.name);
+      assert.match(raw, new RegExp(`Collected artifact big-${a.name}\\.bin \\(20971520 bytes\\)`));
     }
 
     // A Health task through the API: HealthStatus on /machines.

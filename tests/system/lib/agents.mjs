@@ -187,8 +187,9 @@ export function runAgentCli(args, { timeoutMs = 30000, env = {} } = {}) {
 
 // One agent: its home folder, `register` through the CLI, `run` as a child process.
 export class AgentProcess {
-  constructor({ name, home, server, apiKey, environments, roles, space }) {
-    Object.assign(this, { name, home, server, apiKey, environments, roles, space });
+  // `runArgs`: more arguments of `run` (e.g. --artifact-piece-bytes).
+  constructor({ name, home, server, apiKey, environments, roles, space, runArgs = [] }) {
+    Object.assign(this, { name, home, server, apiKey, environments, roles, space, runArgs });
     this.output = '';
     this.exited = null;
   }
@@ -208,7 +209,7 @@ export class AgentProcess {
   start() {
     this.output = '';
     this.exited = null;
-    this.child = spawn(requireBin(), ['run', '--home', this.home], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(requireBin(), ['run', '--home', this.home, ...this.runArgs], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.pid = this.child.pid;
     this.child.stdout.on('data', (d) => (this.output += d));
     this.child.stderr.on('data', (d) => (this.output += d));

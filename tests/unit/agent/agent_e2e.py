@@ -64,9 +64,9 @@ class AgentE2E(unittest.TestCase):
                      "--home", self.home)
         self.assertEqual(r.returncode, 0, r.stderr)
 
-    def start(self):
+    def start(self, *extra):
         log = open(os.path.join(self.tmp, f"agent-{len(self.procs)}.log"), "w")
-        p = subprocess.Popen([AGENT, "run", "--home", self.home], stderr=log)
+        p = subprocess.Popen([AGENT, "run", "--home", self.home, *extra], stderr=log)
         log.close()
         self.procs.append(p)
         return p
@@ -227,22 +227,31 @@ class AgentE2E(unittest.TestCase):
             "new_octopusartifact report.bin 'the report.bin'\n"
             "echo gone > gone.txt\nnew_octopusartifact gone.txt\nrm gone.txt\n"
             "truncate -s 17M big.bin\nnew_octopusartifact big.bin\n"
+            "truncate -s 19M huge.bin\nnew_octopusartifact huge.bin\n"
             "echo done\n")})
         self.start()
         c = self.wait_state("AgentCommands-10", {"succeeded", "failed", "unknown"})
         self.assertEqual(c["state"], "succeeded", (c["result"], self.server.log_texts("AgentCommands-10")))
         with self.server.state.lock:
             arts = dict(self.server.state.commands["AgentCommands-10"]["artifacts"])
-        self.assertEqual(sorted(arts), [0])
+        self.assertEqual(sorted(arts), [0, 2])
         self.assertEqual(arts[0]["name"], "the report.bin")
         self.assertEqual(arts[0]["data"], b"report\x01\xff\n")
         self.assertTrue(arts[0]["before_result"])
         texts = self.server.log_texts("AgentCommands-10")
         self.assertIn("Collected artifact the report.bin (9 bytes)", texts)
+        # Larger than the 16 MiB of one request: in pieces of 4 MiB (the default), whole.
+        self.assertEqual(arts[2]["data"], bytes(17 * 1024 * 1024))
+        self.assertIn(f"Collected artifact big.bin ({17 * 1024 * 1024} bytes)", texts)
+        with self.server.state.lock:
+            pieces = list(self.server.state.commands["AgentCommands-10"]["piece_puts"])
+        self.assertEqual([(n, o) for n, o, _ in pieces],
+                         [(2, i * 4 * 1024 * 1024) for i in range(5)])
         warnings = [t for t in texts if "was not collected" in t]
         self.assertEqual(len(warnings), 2, texts)
         self.assertIn("The artifact 'gone.txt' was not collected: there is no such file", warnings)
-        self.assertTrue(any("big.bin" in w and "16777216" in w for w in warnings), warnings)
+        # Above the node's limit (18 MiB in the fake): 413 on the first piece.
+        self.assertTrue(any("huge.bin" in w and "413" in w for w in warnings), warnings)
         self.assertEqual(self.server.state.bad_signatures, 0)
 
     def test_a_restarted_agent_neither_resends_nor_loses_an_artifact(self):
@@ -270,6 +279,53 @@ class AgentE2E(unittest.TestCase):
             self.assertEqual(cmd["artifacts"][0]["data"], b"one\n")
             self.assertEqual(cmd["artifacts"][1]["data"], b"two\n")
             self.assertTrue(cmd["artifacts"][1]["before_result"])
+
+    def test_a_restarted_agent_resumes_an_upload_in_pieces(self):
+        cid = "AgentCommands-12"
+        piece = 64 * 1024
+        expected = "".join(f"{i}\n" for i in range(1, 60001)).encode()  # 348894 bytes
+        with self.server.state.lock:
+            self.server.state.fail_pieces_from[(cid, 0)] = 2 * piece
+        self.server.enqueue(cid, {"ScriptBody": "seq 1 60000 > big.txt\nnew_octopusartifact big.txt\n"})
+        agent = self.start("--artifact-piece-bytes", "64K")
+        ok = self.server.wait(lambda s: (0, 2 * piece, 503) in s.commands[cid]["piece_puts"])
+        self.assertTrue(ok, self.server.command(cid)["piece_puts"])
+        agent.kill()  # kill -9 mid-upload: two pieces held by the server
+        agent.wait()
+        with self.server.state.lock:
+            del self.server.state.fail_pieces_from[(cid, 0)]
+            self.assertIsNone(self.server.state.commands[cid]["result"])
+        self.start("--artifact-piece-bytes", "64K")
+        c = self.wait_state(cid, {"succeeded", "failed", "unknown"})
+        self.assertEqual(c["state"], "succeeded", c["result"])
+        with self.server.state.lock:
+            cmd = self.server.state.commands[cid]
+            self.assertEqual(cmd["artifacts"][0]["data"], expected)
+            self.assertTrue(cmd["artifacts"][0]["before_result"])
+            accepted = [o for n, o, status in cmd["piece_puts"] if status == 200]
+            # Each piece accepted once: the restarted agent asked where the server stood and
+            # resumed at 128 KiB, not from 0.
+            self.assertEqual(accepted, list(range(0, len(expected), piece)), cmd["piece_puts"])
+            self.assertGreaterEqual(len(cmd["artifact_gets"]), 2)
+            self.assertEqual(cmd["artifact_puts"], [])  # no single-request upload
+        self.assertIn(f"Collected artifact big.txt ({len(expected)} bytes)",
+                      self.server.log_texts(cid))
+        self.assertEqual(self.server.state.bad_signatures, 0)
+
+    def test_a_server_from_before_pieces_gets_a_file_in_one_request(self):
+        cid = "AgentCommands-13"
+        with self.server.state.lock:
+            self.server.state.pieces = False
+        self.server.enqueue(cid, {"ScriptBody": "seq 1 20000 > mid.txt\nnew_octopusartifact mid.txt\n"})
+        self.start("--artifact-piece-bytes", "16K")
+        c = self.wait_state(cid, {"succeeded", "failed", "unknown"})
+        self.assertEqual(c["state"], "succeeded", c["result"])
+        expected = "".join(f"{i}\n" for i in range(1, 20001)).encode()
+        with self.server.state.lock:
+            cmd = self.server.state.commands[cid]
+            self.assertEqual(cmd["artifacts"][0]["data"], expected)
+            self.assertEqual(cmd["artifact_puts"], [0])  # one request, after the 405
+            self.assertEqual(cmd["piece_puts"], [])
 
     def _package(self):
         buf = io.BytesIO()

@@ -71,6 +71,9 @@ TEST(CliTest, BadArgumentsAreOneLineAndExitTwo) {
            std::string("run --home /tmp/x --max-spool-bytes 1T"),
            std::string("run --home /tmp/x --max-spool-bytes ''"),
            std::string("run --home /tmp/x --max-spool-bytes 99999999999999999999"),
+           std::string("run --home /tmp/x --artifact-piece-bytes 0"),
+           std::string("run --home /tmp/x --artifact-piece-bytes 17M"),
+           std::string("run --home /tmp/x --artifact-piece-bytes many"),
        }) {
     Ran r = RunAgent(args);
     EXPECT_EQ(r.status, 2) << args << ": " << r.err;
@@ -90,6 +93,7 @@ TEST(CliTest, ParsesASpoolCap) {
   // A good value is taken: the run goes on to find no registration (1, not 2).
   testing::TempDir tmp;
   EXPECT_EQ(RunAgent("run --max-spool-bytes 10M --home " + tmp.Sub("home")).status, 1);
+  EXPECT_EQ(RunAgent("run --artifact-piece-bytes 16M --home " + tmp.Sub("home")).status, 1);
 }
 
 TEST(CliTest, HelpAndVersionExitZero) {

@@ -34,6 +34,10 @@ class State:
         self.drop_chunks = set()  # (command id, seq) accepted but not stored, once
         self.fail_logs = 0  # next N log PUTs answer 503
         self.fail_artifacts = {}  # (command id, n) -> how many more PUTs of it answer 503
+        # (command id, n) -> pieces at this offset or beyond answer 503 (while set)
+        self.fail_pieces_from = {}
+        self.max_artifact_bytes = 18 * 1024 * 1024  # the node's tasks.max_artifact_bytes
+        self.pieces = True  # False: a server from before uploads in pieces (GET of one is 405)
         self.bad_signatures = 0
         self.requests = []  # (method, path)
         self.registrations = 0
@@ -260,6 +264,25 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, {"Cancel": c["cancel"]})
             c["chunks"][seq] = body
             return self._send(201, {"Cancel": c["cancel"]})
+        if len(rest) == 2 and rest[0] == "artifacts" and method == "GET":
+            # Where a piecewise upload stands (docs/agent.md, "Uploads in pieces").
+            if not s.pieces:
+                return self._error(405, "The method GET is not allowed here.")
+            n = int(rest[1])
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            size = int(query.get("size", ["0"])[0])
+            sha = (self.headers.get("Cuttle-Sha256") or "").strip().lower()
+            c["artifact_gets"].append(n)
+            if n in c["artifacts"]:
+                if c["artifacts"][n]["sha"] != sha:
+                    return self._error(409, f"Artifact {n} is another file already.")
+                return self._send(200, {"ArtifactId": f"Artifacts-{n}", "Received": size,
+                                        "Size": size})
+            held = c["partials"].get(f"{n}:{sha}", b"")
+            return self._send(200, {"Received": len(held), "Size": size})
+        if (len(rest) == 2 and rest[0] == "artifacts" and method == "PUT"
+                and "offset=" in self.path and s.pieces):
+            return self._piece(c, int(rest[1]), body)
         if len(rest) == 2 and rest[0] == "artifacts" and method == "PUT":
             # As the server: signed, fenced on the epoch, idempotent on (n, SHA-256), 16 MiB.
             n = int(rest[1])
@@ -272,7 +295,7 @@ class Handler(BaseHTTPRequestHandler):
             sha = (self.headers.get("Cuttle-Sha256") or "").strip().lower()
             if sha != hashlib.sha256(body).hexdigest():
                 return self._error(400, "The Cuttle-Sha256 header must be the body's SHA-256.")
-            if len(body) > 16 * 1024 * 1024:
+            if len(body) > min(16 * 1024 * 1024, s.max_artifact_bytes):
                 return self._error(413, "An artifact from an agent is at most 16777216 bytes.")
             if n in c["artifacts"]:
                 if c["artifacts"][n]["sha"] != sha:
@@ -305,6 +328,47 @@ class Handler(BaseHTTPRequestHandler):
             s.lock.notify_all()
             return self._send(200, {})
         self._error(404, "no such route")
+
+    def _piece(self, c, n, body):
+        """One piece: appended to the partial file of (n, SHA-256), as the server does."""
+        s = self.state
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        offset = int(query["offset"][0])
+        size = int(query["size"][0])
+        name = query.get("name", [""])[0]
+        sha = (self.headers.get("Cuttle-Sha256") or "").strip().lower()
+        limit = s.fail_pieces_from.get((c["id"], n))
+        if limit is not None and offset >= limit:
+            c["piece_puts"].append((n, offset, 503))
+            return self._error(503, "The server is busy.")
+        if size > s.max_artifact_bytes:
+            return self._error(413, f"An artifact from an agent is at most "
+                                    f"{s.max_artifact_bytes} bytes (tasks.max_artifact_bytes).")
+        if not body or offset + len(body) > size:
+            return self._error(400, "A piece is not inside the file.")
+        if n in c["artifacts"]:
+            if c["artifacts"][n]["sha"] != sha:
+                return self._error(409, f"Artifact {n} is another file already.")
+            return self._send(200, {"ArtifactId": f"Artifacts-{n}"})
+        if not self._epoch_ok(c):
+            return
+        held = c["partials"].get(f"{n}:{sha}", b"")
+        if offset > len(held) or held[offset:offset + len(body)] != body[:len(held) - offset]:
+            c["piece_puts"].append((n, offset, 409))
+            return self._error(409, f"send from offset {len(held)}", Received=len(held), Size=size)
+        if offset + len(body) > len(held):
+            held = held[:offset] + body
+        c["partials"][f"{n}:{sha}"] = held
+        c["piece_puts"].append((n, offset, 200))
+        if len(held) < size:
+            return self._send(200, {"Received": len(held), "Size": size})
+        del c["partials"][f"{n}:{sha}"]
+        if hashlib.sha256(held).hexdigest() != sha:
+            return self._error(400, "The file's SHA-256 is not the header's.")
+        c["artifacts"][n] = {"name": name, "sha": sha, "data": held,
+                             "before_result": c["result"] is None}
+        s.lock.notify_all()
+        return self._send(201, {"ArtifactId": f"Artifacts-{n}", "Received": size, "Size": size})
 
     def _package(self, key):
         data = self.state.packages.get(key)
@@ -362,7 +426,8 @@ class FakeServer:
                 "id": cid, "envelope": envelope, "state": "queued", "epoch": 0, "claims": 0,
                 "deliveries": 0, "offer_expires": 0, "cancel": False, "chunks": {}, "puts": [],
                 "result": None, "late_result": None, "heartbeats": 0, "missing_answers": 0,
-                "artifacts": {}, "artifact_puts": []}
+                "artifacts": {}, "artifact_puts": [], "artifact_gets": [], "partials": {},
+                "piece_puts": []}
             self.state.order.append(cid)
             self.state.lock.notify_all()
 

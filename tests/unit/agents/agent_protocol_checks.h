@@ -515,6 +515,205 @@ TEST_F(AgentProtocolTest, AnUploadedArtifactIsTheTasksLikeABuiltInWorkersOne) {
   EXPECT_EQ(count->front().GetInt(0), 1);
 }
 
+// Another node on the fixture's database and the same artifact store (as the cluster's shared
+// file store): its own AgentService, ArtifactStore object and HTTP server.
+struct PeerNode {
+  PeerNode(db::Database& db, const crypto::SecretBox& secrets, feed::PackageStore& packages,
+           const api::ApiContext& base, const std::string& artifacts_root)
+      : artifacts(db, artifacts_root), ctx(base) {
+    HubOptions hub;
+    hub.node_name = "n2";
+    service = std::make_unique<AgentService>(db, secrets, packages, hub);
+    service->SetArtifacts(&artifacts, 1 << 20);
+    ctx.agents = service.get();
+    http::ServerOptions o;
+    o.port = 0;
+    o.threads = 2;
+    o.handler_threads = 2;
+    o.log_requests = false;
+    server = std::make_unique<http::Server>(o, api::BuildRouter(ctx));
+    EXPECT_TRUE(server->Start());
+  }
+  ~PeerNode() { server->Shutdown(1s); }
+  uint16_t port() const { return server->port(); }
+
+  tasks::ArtifactStore artifacts;
+  api::ApiContext ctx;
+  std::unique_ptr<AgentService> service;
+  std::unique_ptr<http::Server> server;
+};
+
+// Uploads in pieces (docs/agent.md, "Uploads in pieces"): consecutive pieces on two nodes sharing
+// the store, a repeat, a gap answered with where to resume, the whole stored once and
+// byte-identical; a final hash mismatch, a size over the limit, a piece outside the size and a
+// fenced upload change nothing and leave no partial file; the sweep removes what an ended command
+// left.
+TEST_F(AgentProtocolTest, AnArtifactUploadedInPiecesIsStoredWholeOnce) {
+  PeerNode n2(*db_, secrets_, packages_, ctx_, dir_.path().string() + "/artifacts");
+  Agent a = NewAgent("a");
+  const std::string id = Queue(a);
+  const int64_t epoch = Claimed(a, id);
+  ASSERT_EQ(epoch, 1);
+  std::string file(250'000, '\0');
+  for (size_t i = 0; i < file.size(); ++i) file[i] = static_cast<char>((i * 7919 + i / 251) & 0xff);
+  const std::string sha = crypto::Sha256Hex(file);
+  auto piece = [&](uint16_t to, int n, size_t offset, size_t length, const std::string& digest,
+                   int64_t at, size_t total = 250'000) {
+    const std::string target = Path(fmt::format(
+        "/commands/{}/artifacts/{}?name=big.bin&offset={}&size={}", id, n, offset, total));
+    return SignedTo(to, a, "PUT", target, file.substr(offset, length),
+                    {{"Cuttle-Epoch", std::to_string(at)}, {"Cuttle-Sha256", digest}});
+  };
+  auto state = [&](uint16_t to, int n, const std::string& digest) {
+    return SignedTo(to, a, "GET", Path(fmt::format("/commands/{}/artifacts/{}?size=250000", id, n)),
+                    "", {{"Cuttle-Sha256", digest}});
+  };
+  auto rows = [&](const char* table) {
+    auto c = db_->Execute(std::string("SELECT COUNT(*) FROM ") + table);
+    return c ? c->front().GetInt(0) : -1;
+  };
+
+  auto fresh = state(port(), 0, sha);
+  ASSERT_EQ(fresh.status, 200) << fresh.body;
+  EXPECT_EQ(fresh.Json()["Received"], 0);
+  auto p0 = piece(port(), 0, 0, 100'000, sha, epoch);
+  ASSERT_EQ(p0.status, 200) << p0.body;
+  EXPECT_EQ(p0.Json()["Received"], 100'000);
+  EXPECT_EQ(p0.Json()["Size"], 250'000);
+  // The same piece again (its answer was lost): 200, held once.
+  auto repeat = piece(n2.port(), 0, 0, 100'000, sha, epoch);
+  EXPECT_EQ(repeat.status, 200) << repeat.body;
+  EXPECT_EQ(repeat.Json()["Received"], 100'000);
+  // A gap: 409 naming where to resume, nothing written.
+  auto gap = piece(port(), 0, 200'000, 50'000, sha, epoch);
+  ASSERT_EQ(gap.status, 409) << gap.body;
+  EXPECT_EQ(gap.Json()["Received"], 100'000);
+  EXPECT_TRUE(gap.Json()["Errors"].is_array());
+  EXPECT_NE(gap.Json().value("ErrorMessage", "").find("send from offset 100000"),
+            std::string::npos);
+  // The next piece on the other node; the state is the same on both.
+  auto p1 = piece(n2.port(), 0, 100'000, 100'000, sha, epoch);
+  ASSERT_EQ(p1.status, 200) << p1.body;
+  EXPECT_EQ(p1.Json()["Received"], 200'000);
+  EXPECT_EQ(state(port(), 0, sha).Json()["Received"], 200'000);
+  EXPECT_EQ(state(n2.port(), 0, sha).Json()["Received"], 200'000);
+  EXPECT_EQ(rows("artifacts"), 0);
+  // The last piece overlapping what is held (same bytes): completes and stores it.
+  auto last = piece(port(), 0, 150'000, 100'000, sha, epoch);
+  ASSERT_EQ(last.status, 201) << last.body;
+  const std::string artifact_id = last.Json().value("ArtifactId", "");
+  ASSERT_FALSE(artifact_id.empty());
+  EXPECT_EQ(last.Json()["Received"], 250'000);
+  auto again = piece(n2.port(), 0, 200'000, 50'000, sha, epoch);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.Json().value("ArtifactId", ""), artifact_id);
+  EXPECT_EQ(state(n2.port(), 0, sha).Json().value("ArtifactId", ""), artifact_id);
+  auto content = WithKey("GET", "/api/artifacts/" + artifact_id + "/content", nullptr);
+  EXPECT_EQ(content.status, 200);
+  EXPECT_TRUE(content.body == file) << content.body.size();
+  EXPECT_EQ(rows("artifacts"), 1);
+  EXPECT_TRUE(artifacts_.PartialUploads().empty());
+
+  // The whole file's SHA-256 is not the header's: 400 on the last piece, the partial file gone.
+  const std::string wrong = crypto::Sha256Hex("not the file");
+  ASSERT_EQ(piece(port(), 1, 0, 100'000, wrong, epoch).status, 200);
+  EXPECT_EQ(artifacts_.PartialUploads().size(), 1u);
+  auto mismatch = piece(n2.port(), 1, 100'000, 150'000, wrong, epoch);
+  EXPECT_EQ(mismatch.status, 400) << mismatch.body;
+  EXPECT_NE(mismatch.Json().value("ErrorMessage", "").find("SHA-256"), std::string::npos);
+  EXPECT_TRUE(artifacts_.PartialUploads().empty());
+  EXPECT_EQ(state(port(), 1, wrong).Json()["Received"], 0);
+  // Over the node's limit (1 MiB here): 413 on the first piece; a piece past the size, bad
+  // numbers, a header that is no SHA-256: 400. None leaves anything.
+  auto big = piece(port(), 2, 0, 1000, sha, epoch, (1 << 20) + 1);
+  EXPECT_EQ(big.status, 413) << big.body;
+  EXPECT_FALSE(big.Json().value("ErrorMessage", "").empty());
+  EXPECT_EQ(piece(port(), 2, 100'000, 100'000, sha, epoch, 150'000).status, 400);
+  EXPECT_EQ(
+      Signed(a, "PUT", Path(fmt::format("/commands/{}/artifacts/2?name=b&offset=x&size=9", id)),
+             "abc", {{"Cuttle-Epoch", "1"}, {"Cuttle-Sha256", sha}})
+          .status,
+      400);
+  EXPECT_EQ(piece(port(), 2, 0, 1000, "abc", epoch).status, 400);
+  EXPECT_TRUE(artifacts_.PartialUploads().empty());
+  EXPECT_EQ(rows("artifacts"), 1);
+
+  // Fenced mid-upload (a wrong epoch): 410, the partial file removed, nothing stored.
+  ASSERT_EQ(piece(port(), 3, 0, 100'000, sha, epoch).status, 200);
+  auto fenced = piece(n2.port(), 3, 100'000, 150'000, sha, epoch + 1);
+  EXPECT_EQ(fenced.status, 410) << fenced.body;
+  EXPECT_TRUE(artifacts_.PartialUploads().empty());
+  // An upload the command's end interrupts: refused, and the sweep removes its partial file.
+  ASSERT_EQ(piece(port(), 4, 0, 100'000, sha, epoch).status, 200);
+  service_->SweepUploads();  // still running: kept
+  EXPECT_EQ(artifacts_.PartialUploads().size(), 1u);
+  ASSERT_EQ(Put(a, Path("/commands/" + id + "/result"), ResultBody(-1), epoch).status, 200);
+  EXPECT_EQ(piece(n2.port(), 4, 100'000, 150'000, sha, epoch).status, 410);
+  ASSERT_EQ(piece(port(), 0, 0, 100'000, sha, epoch).status, 200);  // stored: still answered
+  EXPECT_EQ(rows("artifacts"), 1);
+  EXPECT_EQ(rows("agent_command_artifacts"), 1);
+  EXPECT_TRUE(artifacts_.PartialUploads().empty());
+}
+
+// A node that dies mid-upload loses nothing it answered: the next pieces go to another node, which
+// continues from the shared store. The same last piece sent to two nodes at once (a retry that
+// overlaps a slow answer) is stored once: one 201, the other 200 with the same artifact.
+TEST_F(AgentProtocolTest, AnUploadInPiecesSurvivesANodeAndConcurrentLastPieces) {
+  Agent a = NewAgent("a");
+  const std::string id = Queue(a);
+  const int64_t epoch = Claimed(a, id);
+  std::string file(300'000, '\0');
+  for (size_t i = 0; i < file.size(); ++i) file[i] = static_cast<char>((i * 131 + 7) & 0xff);
+  const std::string sha = crypto::Sha256Hex(file);
+  auto piece = [&](uint16_t to, int n, size_t offset, size_t length) {
+    const std::string target = Path(fmt::format(
+        "/commands/{}/artifacts/{}?name=f{}.bin&offset={}&size={}", id, n, n, offset, file.size()));
+    return SignedTo(to, a, "PUT", target, file.substr(offset, length),
+                    {{"Cuttle-Epoch", std::to_string(epoch)}, {"Cuttle-Sha256", sha}});
+  };
+  {
+    PeerNode n2(*db_, secrets_, packages_, ctx_, dir_.path().string() + "/artifacts");
+    ASSERT_EQ(piece(n2.port(), 0, 0, 100'000).status, 200);
+    ASSERT_EQ(piece(n2.port(), 0, 100'000, 100'000).status, 200);
+  }  // node 2 is gone
+  auto rest = piece(port(), 0, 200'000, 100'000);
+  ASSERT_EQ(rest.status, 201) << rest.body;
+  auto content =
+      WithKey("GET", "/api/artifacts/" + rest.Json().value("ArtifactId", "") + "/content", nullptr);
+  EXPECT_TRUE(content.body == file);
+
+  PeerNode n3(*db_, secrets_, packages_, ctx_, dir_.path().string() + "/artifacts");
+  ASSERT_EQ(piece(port(), 1, 0, 200'000).status, 200);
+  auto one = std::async(std::launch::async, [&] { return piece(port(), 1, 200'000, 100'000); });
+  auto two = std::async(std::launch::async, [&] { return piece(n3.port(), 1, 200'000, 100'000); });
+  Reply r1 = one.get(), r2 = two.get();
+  std::multiset<long> statuses{static_cast<long>(r1.status), static_cast<long>(r2.status)};
+  EXPECT_EQ(statuses, (std::multiset<long>{200, 201})) << r1.body << " / " << r2.body;
+  EXPECT_EQ(r1.Json().value("ArtifactId", ""), r2.Json().value("ArtifactId", ""));
+  auto stored = db_->Execute("SELECT COUNT(*) FROM artifacts WHERE filename = 'f1.bin'");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->front().GetInt(0), 1);
+  EXPECT_TRUE(artifacts_.PartialUploads().empty());
+}
+
+// The sweep removes a partial upload whose command ended while nobody was sending to it.
+TEST_F(AgentProtocolTest, TheSweepRemovesPartialUploadsOfEndedCommands) {
+  Agent a = NewAgent("a");
+  const std::string id = Queue(a);
+  const int64_t epoch = Claimed(a, id);
+  const std::string bytes(1000, 'p');
+  const std::string sha = crypto::Sha256Hex(bytes + bytes);
+  auto first =
+      Signed(a, "PUT", Path(fmt::format("/commands/{}/artifacts/0?name=x&offset=0&size=2000", id)),
+             bytes, {{"Cuttle-Epoch", std::to_string(epoch)}, {"Cuttle-Sha256", sha}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  service_->SweepUploads();
+  EXPECT_EQ(artifacts_.PartialUploads().size(), 1u);
+  ASSERT_EQ(Put(a, Path("/commands/" + id + "/result"), ResultBody(-1), epoch).status, 200);
+  service_->SweepUploads();
+  EXPECT_TRUE(artifacts_.PartialUploads().empty());
+}
+
 TEST_F(AgentProtocolTest, AnExpiredOfferIsMadeAgain) {
   Agent a = NewAgent("a");
   const std::string id = Queue(a);
