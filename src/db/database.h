@@ -131,8 +131,16 @@ class Database {
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
 
   // Runs `body` in a transaction and commits it; if `body` fails the transaction is rolled back
-  // and the error returned. If the whole unit fails transiently (including at commit) it is
-  // retried from the start with backoff within retry_budget(), so `body` must be safe to re-run.
+  // and the error returned. If the whole unit fails transiently it is retried from the start with
+  // backoff within retry_budget(), so `body` must be safe to re-run.
+  //
+  // A commit whose reply is lost (the connection dropped after COMMIT was sent: a failover, a
+  // network cut, a killed backend) is not blindly re-run. PostgreSQL writes a commit marker, a
+  // random id, in the same round trip as COMMIT (for transactions that wrote anything); the next
+  // attempt first claims that id on another connection, which tells whether the lost commit
+  // happened and stops it from happening later. If it did, InTransaction returns success without
+  // running `body` again, so whatever `body` stored in captured variables is from the attempt
+  // that committed (it ran to the end before COMMIT). SQLite commits locally: no lost replies.
   virtual Result<void> InTransaction(const std::function<Result<void>(Transaction&)>& body) = 0;
 
   // Runs `body` only if the cluster-wide lock `key` can be taken now (PostgreSQL: a transaction-
@@ -169,7 +177,13 @@ struct OpenOptions {
   int pool_size = 8;                              // PostgreSQL connections
   std::chrono::milliseconds retry_budget{30000};  // transient failures
   // SQLite's now_ms() reads this clock, so single-node liveness can be tested with a FakeClock.
+  // PostgreSQL paces its sweep of old commit markers (once a minute) by its SteadyNow().
   core::Clock* clock = &core::SystemClock::Instance();
+  // Tests only (PostgreSQL; SQLite ignores it): called with a statement's text after the server
+  // has answered it successfully (InTransaction's commit ends in "COMMIT"). Returning true makes
+  // the backend close the connection's socket and report what a lost connection reports
+  // (kUnavailable) although the server carried the statement out: a reply lost in a failover.
+  std::function<bool(std::string_view sql)> lose_reply_after;
 };
 
 // Opens (PostgreSQL: connects the pool lazily but checks one connection now; SQLite: creates the

@@ -116,6 +116,14 @@ Result<Task> TaskQueue::Enqueue(const NewTask& n) {
     // One statement, one round trip: the id, the row and, unless this node is about to claim the
     // task itself, the wake-up hint (delivered when the statement's implicit transaction commits,
     // so a waking node always sees the row).
+    //
+    // Execute retries a statement whose connection was lost, which may be after PostgreSQL had
+    // committed it (a failover, a network cut). The row carries a key made here, unique in the
+    // table, so a retry of a statement that did commit inserts nothing and reads the row the
+    // first attempt inserted instead (a second round trip, only then). Such a retry still uses up
+    // a sequence number: the task ids then skip one. ON CONFLICT waits for an attempt still in
+    // flight, so the row is found once it commits.
+    const std::string key = core::NewUuid();
     CUTTLE_TRY(auto rs,
                db_.Execute(std::string("WITH s AS (INSERT INTO id_sequences (name, value) "
                                        "VALUES ('ServerTasks', 1) ON CONFLICT (name) DO UPDATE "
@@ -123,15 +131,24 @@ Result<Task> TaskQueue::Enqueue(const NewTask& n) {
                                        "INSERT INTO server_tasks (id, seq, space_id, name, "
                                        "description, arguments, state, queue_time, "
                                        "queue_time_expiry, concurrency_tag, idempotent, "
-                                       "rerun_of, created_by, last_updated_time) VALUES "
-                                       "('ServerTasks-' || (SELECT value FROM s), (SELECT value "
-                                       "FROM s), $1, $2, $3, $4, 'Queued', now_ms(), $5, $6, "
-                                       "$7, $8, $9, now_ms()) RETURNING ") +
+                                       "rerun_of, created_by, last_updated_time, enqueue_key) "
+                                       "VALUES ('ServerTasks-' || (SELECT value FROM s), (SELECT "
+                                       "value FROM s), $1, $2, $3, $4, 'Queued', now_ms(), $5, "
+                                       "$6, $7, $8, $9, now_ms(), $10) ON CONFLICT (enqueue_key) "
+                                       "WHERE enqueue_key IS NOT NULL DO NOTHING RETURNING ") +
                                kColumns +
                                (here ? "" : std::string(", pg_notify('") + kWakeChannel + "', id)"),
                            {OptText(n.space_id), n.name, n.description, n.arguments.dump(),
                             OptInt(n.queue_time_expiry), OptText(n.concurrency_tag), n.idempotent,
-                            OptText(n.rerun_of), OptText(n.created_by)}));
+                            OptText(n.rerun_of), OptText(n.created_by), key}));
+    if (rs.empty()) {  // an earlier attempt inserted it: its reply was lost
+      CUTTLE_TRY(rs, db_.Execute(std::string("SELECT ") + kColumns +
+                                     " FROM server_tasks WHERE enqueue_key = $1",
+                                 {key}));
+      if (rs.empty()) {
+        return Fail(Error::Internal("an enqueued task vanished before it could be read back"));
+      }
+    }
     Task out = ReadTask(rs.front());
     Dispatch(out.id, here);
     return out;

@@ -3,11 +3,14 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -15,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/ids.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "db/internal/notification_board.h"
@@ -129,6 +133,9 @@ class PooledConn {
   PGconn* get() const { return conn_; }
   PreparedStatements& prepared() const { return *prepared_; }
   void MarkBroken() { broken_ = true; }
+  // The test hook (OpenOptions::lose_reply_after), after the server answered `sql`: true when the
+  // reply is to be treated as lost, with the socket closed and the connection marked broken.
+  bool LoseReply(std::string_view sql);
 
  private:
   Pool* pool_;
@@ -142,8 +149,12 @@ constexpr std::chrono::milliseconds kSlowConnect{1000};
 
 class Pool {
  public:
-  Pool(std::string url, int size, std::chrono::milliseconds wait)
-      : url_(std::move(url)), size_(std::max(1, size)), wait_(wait) {}
+  Pool(std::string url, int size, std::chrono::milliseconds wait,
+       std::function<bool(std::string_view)> lose_reply_after)
+      : url_(std::move(url)),
+        size_(std::max(1, size)),
+        wait_(wait),
+        lose_reply_after_(std::move(lose_reply_after)) {}
   ~Pool() {
     for (PGconn* c : idle_) {
       PQfinish(c);
@@ -151,6 +162,9 @@ class Pool {
   }
 
   const std::string& url() const { return url_; }
+  const std::function<bool(std::string_view)>& lose_reply_after() const {
+    return lose_reply_after_;
+  }
 
   Result<PooledConn> Acquire() {
     std::unique_lock lock(mu_);
@@ -215,6 +229,7 @@ class Pool {
   const std::string url_;
   const int size_;
   const std::chrono::milliseconds wait_;
+  const std::function<bool(std::string_view)> lose_reply_after_;
   std::mutex mu_;
   std::condition_variable cv_;
   // State below is protected by mu_.
@@ -228,6 +243,24 @@ PooledConn::~PooledConn() {
   if (conn_ != nullptr) {
     pool_->Release(conn_, broken_);
   }
+}
+
+bool PooledConn::LoseReply(std::string_view sql) {
+  const auto& hook = pool_->lose_reply_after();
+  if (!hook || !hook(sql)) {
+    return false;
+  }
+  // What a failover does to a client: the socket is gone, nothing more can be read or sent.
+  shutdown(PQsocket(conn_), SHUT_RDWR);
+  broken_ = true;
+  return true;
+}
+
+// The error a reply lost by the test hook is reported as: the same as a real lost connection's.
+Error LostReply() {
+  return Error::Unavailable(
+      "connection to PostgreSQL lost: server closed the connection unexpectedly (test hook: the "
+      "reply was dropped after the server answered)");
 }
 
 // Turns a failed result into an Error, marking the connection broken when it cannot be reused.
@@ -366,6 +399,9 @@ Result<PgResultPtr> RunRaw(PooledConn& c, std::string_view sql, const Params& pa
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
     return Fail(ClassifyFailure(c, res.get()));
   }
+  if (c.LoseReply(sql)) {
+    return Fail(LostReply());
+  }
   return res;
 }
 
@@ -397,13 +433,54 @@ Result<std::string> RunCommand(PooledConn& c, const std::string& sql) {
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
     return Fail(ClassifyFailure(c, res.get()));
   }
+  if (c.LoseReply(sql)) {
+    return Fail(LostReply());
+  }
   return std::string(PQcmdStatus(res.get()));
 }
+
+// The commit marker's insert, prepared by name (SQL PREPARE) once per connection.
+constexpr const char* kMarkerStatement = "cuttle_commit_marker";
+constexpr const char* kPrepareMarker =
+    "PREPARE cuttle_commit_marker (uuid) AS INSERT INTO commit_markers (id, created_at) SELECT $1, "
+    "now_ms() WHERE txid_current_if_assigned() IS NOT NULL";
+// Its entry in PreparedStatements::names (not a statement text, so it never clashes with one).
+constexpr const char* kMarkerPreparedKey = "\x01commit marker";
 
 class PgTransaction final : public Transaction, public internal::ScriptRunner {
  public:
   explicit PgTransaction(PooledConn conn) : conn_(std::move(conn)) {}
   ~PgTransaction() override { Rollback(); }
+
+  // Commits as Commit does, inserting the commit marker `marker` (a UUID: [0-9a-f-] only) in the
+  // same round trip if the transaction wrote anything (has a transaction id): one simple-protocol
+  // message "INSERT ...; COMMIT", so the marker costs the server one small insert and the client
+  // no extra round trip. A read-only transaction stays one without a marker (no WAL, no flush):
+  // running it twice is harmless.
+  // `prepared`: the connection holds kMarkerStatement (BeginPg prepares it once per connection),
+  // which saves parsing and planning the insert on every commit.
+  Result<void> CommitWithMarker(std::string_view marker, bool prepared) {
+    if (!open_) {
+      return Fail(Error::Internal("Commit on a finished transaction"));
+    }
+    open_ = false;
+    const std::string sql =
+        prepared
+            ? "EXECUTE " + std::string(kMarkerStatement) + "('" + std::string(marker) + "'); COMMIT"
+            : "INSERT INTO commit_markers (id, created_at) SELECT '" + std::string(marker) +
+                  "', now_ms() WHERE txid_current_if_assigned() IS NOT NULL; COMMIT";
+    CUTTLE_TRY(std::string status, RunCommand(conn_, sql));
+    if (status != "COMMIT") {
+      return Fail(Error::Database("transaction rolled back at commit: a statement in it failed"));
+    }
+    return {};
+  }
+
+  // Runs a statement on the connection after the transaction has ended (the marker sweep).
+  Result<void> RunAfterCommit(const std::string& sql) {
+    CUTTLE_TRY_VOID(RunCommand(conn_, sql));
+    return {};
+  }
 
   // db::Transaction
   Result<ResultSet> Execute(std::string_view sql, const Params& params) override {
@@ -587,11 +664,30 @@ class Listener {
   std::thread thread_;
 };
 
+// A commit marker's id: a random UUID whose first 48 bits are this machine's time in ms (as in a
+// version 7 UUID), so that successive markers go to the right-hand edge of the primary key's
+// index rather than to random pages (a random page dirtied after each checkpoint costs a
+// full-page image in the WAL; measured about twice the cost per transaction). Uniqueness comes
+// from the 74 random bits; the time is not read back (ages use created_at, the database clock).
+std::string NewMarkerId() {
+  std::string id = core::NewUuid();  // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx
+  const auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count());
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::array<size_t, 12> at = {0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12};
+  for (size_t i = 0; i < at.size(); ++i) {
+    id[at[i]] = kHex[(ms >> (4 * (11 - i))) & 0xF];
+  }
+  return id;
+}
+
 class PgDatabase final : public Database {
  public:
   explicit PgDatabase(const OpenOptions& options)
-      : pool_(options.url, options.pool_size, options.retry_budget),
+      : pool_(options.url, options.pool_size, options.retry_budget, options.lose_reply_after),
         retry_budget_(options.retry_budget),
+        clock_(options.clock),
         listener_(options.url, &board_) {}
 
   // db::Database
@@ -627,14 +723,44 @@ class PgDatabase final : public Database {
     return internal::RetryTransient("BEGIN", retry_budget_, [&] { return BeginOnce(); });
   }
 
+  // Commit markers (see database.h and migration 0019): each attempt that commits writes makes
+  // one random UUID for its marker (usually one per call). A commit that fails transiently has an
+  // unknown outcome: the reply may have been lost after the server committed. The next attempt
+  // first settles it (SettleUnknownCommit) and returns success without re-running `body` if it had
+  // committed. A failure before the commit message was sent (BEGIN, a statement of `body`) left
+  // nothing committed and is retried as it is.
   Result<void> InTransaction(const std::function<Result<void>(Transaction&)>& body) override {
+    std::string unknown;  // the marker of an attempt whose commit outcome is unknown
     return internal::RetryTransient("transaction", retry_budget_, [&]() -> Result<void> {
-      CUTTLE_TRY(auto tx, BeginOnce());
+      if (!unknown.empty()) {
+        CUTTLE_TRY(bool committed, SettleUnknownCommit(unknown));
+        if (committed) {
+          CUTTLE_LOG_WARN(
+              "transaction committed although its COMMIT reply was lost; not running it again");
+          return {};
+        }
+        unknown.clear();
+      }
+      bool marked = false;
+      bool prepared = false;
+      CUTTLE_TRY(auto tx, BeginPg(&marked, &prepared));
       if (auto r = body(*tx); !r) {
         tx->Rollback();
         return r;
       }
-      return tx->Commit();
+      if (!marked) {
+        return tx->Commit();
+      }
+      std::string marker = NewMarkerId();
+      auto committed = tx->CommitWithMarker(marker, prepared);
+      if (!committed) {
+        if (committed.error().code() == ErrorCode::kUnavailable) {
+          unknown = std::move(marker);
+        }
+        return committed;
+      }
+      MaybeSweepMarkers(*tx);
+      return {};
     });
   }
 
@@ -690,8 +816,103 @@ class PgDatabase final : public Database {
     return std::unique_ptr<Transaction>(std::make_unique<PgTransaction>(std::move(c)));
   }
 
+  // Begins a transaction for InTransaction; *marked tells whether it is to commit with a marker,
+  // i.e. whether the commit_markers table exists. Until it has been seen to exist (a database
+  // not migrated to 0019 yet, or the migrations themselves), BEGIN asks in the same round trip.
+  Result<std::unique_ptr<PgTransaction>> BeginPg(bool* marked, bool* prepared) {
+    CUTTLE_TRY(PooledConn c, pool_.Acquire());
+    *prepared = false;
+    if (markers_exist_.load(std::memory_order_relaxed)) {
+      auto& names = c.prepared().names;
+      if (!names.contains(kMarkerPreparedKey)) {
+        // Outside the transaction, so that it outlives a transaction that fails.
+        CUTTLE_TRY_VOID(RunCommand(c, kPrepareMarker));
+        names.emplace(kMarkerPreparedKey, kMarkerStatement);
+      }
+      CUTTLE_TRY_VOID(RunCommand(c, "BEGIN ISOLATION LEVEL READ COMMITTED"));
+      *marked = true;
+      *prepared = true;
+    } else {
+      static const std::string kBeginAndAsk =
+          "BEGIN ISOLATION LEVEL READ COMMITTED; "
+          "SELECT to_regclass('commit_markers') IS NOT NULL";
+      PgResultPtr res(PQexec(c.get(), kBeginAndAsk.c_str()), &PQclear);
+      if (!res || PQresultStatus(res.get()) != PGRES_TUPLES_OK) {
+        return Fail(ClassifyFailure(c, res.get()));
+      }
+      if (c.LoseReply(kBeginAndAsk)) {
+        return Fail(LostReply());
+      }
+      *marked = std::string_view(PQgetvalue(res.get(), 0, 0)) == "t";
+      if (*marked) {
+        markers_exist_.store(true, std::memory_order_relaxed);
+      }
+    }
+    return std::make_unique<PgTransaction>(std::move(c));
+  }
+
+  // Settles the outcome of the attempt that committed with `marker` and lost the reply: claims the
+  // marker id (fenced) on a connection from the pool. If the lost attempt's marker is there, it
+  // committed (true). Otherwise the claim is inserted, and should the lost attempt's message
+  // still reach the server (a network cut, not a dead backend), its marker insert fails on the
+  // claim and it does not commit (false: safe to run `body` again). An attempt still between its
+  // marker insert and its commit holds the id: the claim waits for it (lock_timeout bounds the
+  // wait; then this fails transiently and the next attempt asks again). A repeated claim (its
+  // own reply lost) finds its own fenced row: still false.
+  Result<bool> SettleUnknownCommit(const std::string& marker) {
+    CUTTLE_TRY(PooledConn c, pool_.Acquire());
+    CUTTLE_TRY_VOID(RunCommand(c, "BEGIN; SET LOCAL lock_timeout = '5s'"));
+    auto claimed = Run(c,
+                       "INSERT INTO commit_markers (id, created_at, fenced) VALUES ($1, now_ms(), "
+                       "TRUE) ON CONFLICT (id) DO UPDATE SET fenced = commit_markers.fenced "
+                       "RETURNING fenced",
+                       {marker});
+    if (!claimed) {
+      if (claimed.error().code() == ErrorCode::kUnavailable ||
+          claimed.error().message().find("lock timeout") == std::string::npos) {
+        return Fail(claimed.error());
+      }
+      return Fail(
+          Error::Unavailable("the outcome of a commit whose reply was lost is not known "
+                             "yet: its transaction is still open (" +
+                             claimed.error().message() + ")"));
+    }
+    CUTTLE_TRY(std::string status, RunCommand(c, "COMMIT"));
+    if (status != "COMMIT") {
+      return Fail(Error::Database("checking a commit marker: rolled back at commit"));
+    }
+    return !claimed->front().GetBool(0);
+  }
+
+  // Markers older than this are swept; a lost commit is settled within one retry budget.
+  static constexpr int64_t kMarkerRetentionMs = 3'600'000;
+  static constexpr std::chrono::seconds kSweepInterval{60};
+
+  // At most once per kSweepInterval per Database, the commit that finds the sweep due deletes
+  // the markers older than kMarkerRetentionMs by the database clock, on its own connection after
+  // its commit (one statement a minute; a failure only waits for the next minute).
+  void MaybeSweepMarkers(PgTransaction& tx) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            clock_->SteadyNow().time_since_epoch())
+                            .count();
+    int64_t due = next_sweep_ms_.load(std::memory_order_relaxed);
+    if (now < due || !next_sweep_ms_.compare_exchange_strong(
+                         due, now + std::chrono::milliseconds(kSweepInterval).count())) {
+      return;
+    }
+    auto swept = tx.RunAfterCommit("DELETE FROM commit_markers WHERE created_at < now_ms() - " +
+                                   std::to_string(kMarkerRetentionMs));
+    if (!swept) {
+      CUTTLE_LOG_WARN("sweeping old commit markers failed: {}", swept.error().message());
+    }
+  }
+
   Pool pool_;
   const std::chrono::milliseconds retry_budget_;
+  core::Clock* const clock_;
+  std::atomic<bool> markers_exist_{false};  // commit_markers seen (it is never dropped)
+  // SteadyNow in ms after which the next clean commit sweeps old markers.
+  std::atomic<int64_t> next_sweep_ms_{std::numeric_limits<int64_t>::min()};
   internal::NotificationBoard board_;
   // Declared after board_: the listener thread must stop before the board goes.
   Listener listener_;

@@ -8,6 +8,7 @@
 #include "database_contract.h"
 #include "db/database.h"
 #include "db/migrations.h"
+#include "testing/fake_clock.h"
 #include "testing/temp_dir.h"
 
 namespace cuttle::db {
@@ -194,6 +195,166 @@ TEST_F(PgDatabaseTest, MultiHostUriFailsOverToTheHostThatAccepts) {
   auto db = OpenOrFail(o);
   ASSERT_NE(db, nullptr);
   EXPECT_TRUE(db->Execute("SELECT 1").has_value());
+}
+
+// A migrated database whose replies can be lost: `lose(sql)` is asked after each statement the
+// server answered (OpenOptions::lose_reply_after).
+class LostReplyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    OpenOptions o = env_.Options();
+    o.clock = &clock_;
+    o.lose_reply_after = [this](std::string_view sql) { return lose_ && lose_(sql); };
+    db_ = OpenOrFail(o);
+    ASSERT_NE(db_, nullptr);
+    auto migrated = Migrate(*db_);
+    ASSERT_TRUE(migrated.has_value()) << migrated.error().message();
+    ASSERT_TRUE(db_->Execute("CREATE TABLE t (n SERIAL PRIMARY KEY, v INTEGER)").has_value());
+  }
+
+  // Loses the reply of the next `times` statements that satisfy `match`.
+  void LoseNext(int times, std::function<bool(std::string_view)> match) {
+    auto left = std::make_shared<std::atomic<int>>(times);
+    lose_ = [left, match](std::string_view sql) { return match(sql) && left->fetch_sub(1) > 0; };
+  }
+
+  int64_t Count(const std::string& sql) {
+    auto rs = db_->Execute(sql);
+    EXPECT_TRUE(rs.has_value()) << rs.error().message();
+    return rs ? rs->front().GetInt(0) : -1;
+  }
+
+  static bool IsCommit(std::string_view sql) { return sql.ends_with("COMMIT"); }
+
+  PostgresEnv env_;
+  testing::FakeClock clock_;
+  std::function<bool(std::string_view)> lose_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(LostReplyTest, ACommitWhoseReplyIsLostIsNotAppliedTwice) {
+  LoseNext(1, IsCommit);
+  int calls = 0;
+  auto r = db_->InTransaction([&](Transaction& tx) -> Result<void> {
+    ++calls;
+    CUTTLE_TRY_VOID(tx.Execute("INSERT INTO t (v) VALUES (1)"));
+    return {};
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(Count("SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(calls, 1) << "the committed body is not run again";
+}
+
+TEST_F(LostReplyTest, TheCheckAfterALostCommitSurvivesLosingItsOwnReply) {
+  // The commit's reply and then the check's are lost; the check runs again and still finds the
+  // transaction committed.
+  LoseNext(2, IsCommit);
+  int calls = 0;
+  auto r = db_->InTransaction([&](Transaction& tx) -> Result<void> {
+    ++calls;
+    CUTTLE_TRY_VOID(tx.Execute("INSERT INTO t (v) VALUES (1)"));
+    return {};
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(Count("SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(LostReplyTest, ACommitThatFailedTransientlyIsFencedAndRunAgain) {
+  // A deferred trigger fails the first COMMIT with a serialization failure (transient, so its
+  // outcome is treated as unknown): the check finds no marker, claims it, and the body runs again.
+  for (const char* sql :
+       {"CREATE SEQUENCE fail_once",
+        "CREATE FUNCTION fail_first() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'first commit fails' USING "
+        "ERRCODE = '40001'; END IF; RETURN NULL; END $$",
+        "CREATE CONSTRAINT TRIGGER t_fail_first AFTER INSERT ON t DEFERRABLE INITIALLY "
+        "DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_first()"}) {
+    auto r = db_->Execute(sql);
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+  }
+  int calls = 0;
+  auto r = db_->InTransaction([&](Transaction& tx) -> Result<void> {
+    ++calls;
+    CUTTLE_TRY_VOID(tx.Execute("INSERT INTO t (v) VALUES (1)"));
+    return {};
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM commit_markers WHERE fenced"), 1)
+      << "the first attempt's marker is claimed, so its COMMIT can never succeed later";
+  EXPECT_EQ(Count("SELECT count(*) FROM commit_markers WHERE NOT fenced"), 1);
+}
+
+TEST_F(LostReplyTest, AFailureBeforeCommitIsRetriedAndAppliesOnce) {
+  LoseNext(1, [](std::string_view sql) { return sql.starts_with("INSERT INTO t"); });
+  int calls = 0;
+  auto r = db_->InTransaction([&](Transaction& tx) -> Result<void> {
+    ++calls;
+    CUTTLE_TRY_VOID(tx.Execute("INSERT INTO t (v) VALUES (1)"));
+    return {};
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM t"), 1);
+}
+
+TEST_F(LostReplyTest, ABodyThatFailsIsNotCommitted) {
+  auto r = db_->InTransaction([&](Transaction& tx) -> Result<void> {
+    CUTTLE_TRY_VOID(tx.Execute("INSERT INTO t (v) VALUES (1)"));
+    return Fail(Error::InvalidArgument("no"));
+  });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Count("SELECT count(*) FROM t"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM commit_markers"), 0);
+}
+
+TEST_F(LostReplyTest, ATransactionThatWritesNothingLeavesNoMarker) {
+  auto r = db_->InTransaction([&](Transaction& tx) -> Result<void> {
+    CUTTLE_TRY_VOID(tx.Execute("SELECT count(*) FROM t"));
+    return {};
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(Count("SELECT count(*) FROM commit_markers"), 0);
+}
+
+TEST_F(LostReplyTest, TheSweepRemovesMarkersOverAnHourOldAtMostOnceAMinute) {
+  auto insert_marker = [&](const std::string& id, int64_t age_ms) {
+    auto r = db_->Execute("INSERT INTO commit_markers (id, created_at) VALUES ($1, now_ms() - $2)",
+                          {id, age_ms});
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+  };
+  auto write = [&] {
+    auto r = db_->InTransaction([&](Transaction& tx) -> Result<void> {
+      CUTTLE_TRY_VOID(tx.Execute("INSERT INTO t (v) VALUES (1)"));
+      return {};
+    });
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+  };
+  auto has = [&](const std::string& id) {
+    auto rs = db_->Execute("SELECT count(*) FROM commit_markers WHERE id = $1", {id});
+    EXPECT_TRUE(rs.has_value());
+    return rs && rs->front().GetInt(0) == 1;
+  };
+  const std::string old = "00000000-0000-4000-8000-000000000001";
+  const std::string young = "00000000-0000-4000-8000-000000000002";
+  const std::string old2 = "00000000-0000-4000-8000-000000000003";
+  insert_marker(old, 3'601'000);
+  insert_marker(young, 3'000'000);
+  write();  // the first commit sweeps
+  EXPECT_FALSE(has(old));
+  EXPECT_TRUE(has(young));
+  EXPECT_EQ(Count("SELECT count(*) FROM commit_markers"), 2) << "young and the write's own";
+
+  insert_marker(old2, 7'200'000);
+  write();
+  EXPECT_TRUE(has(old2)) << "swept less than a minute ago";
+  clock_.Advance(std::chrono::seconds(61));
+  write();
+  EXPECT_FALSE(has(old2));
+  EXPECT_TRUE(has(young));
 }
 
 }  // namespace

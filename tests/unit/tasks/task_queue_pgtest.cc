@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "repo/deployments.h"
 #include "repo/repo.h"
 #include "tasks/task_queue.h"
 #include "testing/test_db.h"
@@ -130,6 +131,78 @@ TEST_F(TaskQueuePgTest, ReaperAndOwnerRaceToFinishOnlyOneWins) {
     reaper.join();
     EXPECT_EQ(wins.load(), 1) << "round " << round;
   }
+}
+
+// A Database on the same PostgreSQL database whose next reply to a statement that satisfies
+// `match` is lost after the server carried the statement out (OpenOptions::lose_reply_after).
+std::unique_ptr<db::Database> LosingOneReply(const std::string& url,
+                                             std::function<bool(std::string_view)> match) {
+  db::OpenOptions o;
+  o.url = url;
+  auto lost = std::make_shared<std::atomic<bool>>(false);
+  o.lose_reply_after = [lost, match](std::string_view sql) {
+    return match(sql) && !lost->exchange(true);
+  };
+  auto db = db::Open(o);
+  EXPECT_TRUE(db.has_value()) << db.error().message();
+  return db ? std::move(*db) : nullptr;
+}
+
+int64_t CountRows(db::Database& db, const std::string& table) {
+  auto rs = db.Execute("SELECT count(*) FROM " + table);
+  EXPECT_TRUE(rs.has_value()) << rs.error().message();
+  return rs ? rs->front().GetInt(0) : -1;
+}
+
+TEST_F(TaskQueuePgTest, AnEnqueueWhoseReplyIsLostMakesOneTask) {
+  ASSERT_TRUE(a_);
+  auto lossy = LosingOneReply(
+      url_, [](std::string_view sql) { return sql.find("INSERT INTO server_tasks") != sql.npos; });
+  ASSERT_TRUE(lossy);
+  TaskQueue q(*lossy);
+  auto task = q.Enqueue(Script());
+  ASSERT_TRUE(task.has_value()) << task.error().message();
+  EXPECT_EQ(CountRows(*a_, "server_tasks"), 1);
+  auto row = a_->Execute("SELECT id FROM server_tasks");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->front().GetString(0), task->id) << "the retry returns the row it inserted";
+  EXPECT_EQ(task->state, TaskState::kQueued);
+}
+
+TEST_F(TaskQueuePgTest, ADeploymentWhoseCommitReplyIsLostIsCreatedOnce) {
+  // What the API's deployment creation writes in one InTransaction: a deployment number, its
+  // Deploy task and the deployment row.
+  ASSERT_TRUE(a_);
+  auto lossy = LosingOneReply(url_, [](std::string_view sql) { return sql.ends_with("COMMIT"); });
+  ASSERT_TRUE(lossy);
+  TaskQueue q(*lossy);
+  int runs = 0;
+  std::string task_id;
+  auto r = lossy->InTransaction([&](db::Transaction& tx) -> Result<void> {
+    ++runs;
+    CUTTLE_TRY(auto seq, repo::ReserveDeploymentSeq(tx));
+    NewTask t = Script();
+    t.name = "Deploy";
+    CUTTLE_TRY(auto task, q.EnqueueIn(tx, t));
+    task_id = task.id;
+    repo::DeploymentRow d;
+    d.seq = seq;
+    d.space_id = "Spaces-1";
+    d.project_id = "Projects-1";
+    d.environment_id = "Environments-1";
+    d.release_id = "Releases-1";
+    d.channel_id = "Channels-1";
+    d.task_id = task.id;
+    CUTTLE_TRY_VOID(repo::InsertDeployment(tx, d));
+    return {};
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(CountRows(*a_, "server_tasks"), 1);
+  EXPECT_EQ(CountRows(*a_, "deployments"), 1);
+  auto row = a_->Execute("SELECT task_id FROM deployments");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->front().GetString(0), task_id);
 }
 
 }  // namespace
