@@ -723,7 +723,7 @@ class PgDatabase final : public Database {
     return internal::RetryTransient("BEGIN", retry_budget_, [&] { return BeginOnce(); });
   }
 
-  // Commit markers (see database.h and migration 0019): each attempt that commits writes makes
+  // Commit markers (see database.h and migration 0018): each attempt that commits writes makes
   // one random UUID for its marker (usually one per call). A commit that fails transiently has an
   // unknown outcome: the reply may have been lost after the server committed. The next attempt
   // first settles it (SettleUnknownCommit) and returns success without re-running `body` if it had
@@ -818,7 +818,7 @@ class PgDatabase final : public Database {
 
   // Begins a transaction for InTransaction; *marked tells whether it is to commit with a marker,
   // i.e. whether the commit_markers table exists. Until it has been seen to exist (a database
-  // not migrated to 0019 yet, or the migrations themselves), BEGIN asks in the same round trip.
+  // not migrated to 0018 yet, or the migrations themselves), BEGIN asks in the same round trip.
   Result<std::unique_ptr<PgTransaction>> BeginPg(bool* marked, bool* prepared) {
     CUTTLE_TRY(PooledConn c, pool_.Acquire());
     *prepared = false;

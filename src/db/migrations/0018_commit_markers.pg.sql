@@ -1,4 +1,4 @@
--- 0019: commit markers and enqueue keys, so that a write whose reply was lost (the connection
+-- 0018: commit markers and enqueue keys, so that a write whose reply was lost (the connection
 -- dropped after PostgreSQL had carried it out: a failover, a network cut) is not applied twice
 -- when it is retried (docs/high-availability.md, "Lost replies").
 --

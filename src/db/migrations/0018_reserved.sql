@@ -1,3 +1,0 @@
--- 0018: intentionally empty. Version 0018 was reserved for another change in flight when 0019
--- (commit markers) was written; versions must have no gaps (README.md). If that change lands
--- first with its own 0018, this file is dropped in the merge.
