@@ -220,6 +220,36 @@ Result<Artifact> ArtifactStore::Collect(const Lease& lease, const std::string& s
   return a;
 }
 
+namespace {
+
+// The row of a stored file, in the caller's transaction: `fence` first (it may refuse), then the
+// insert, then `then` (Store and a piece upload's last step share it).
+Result<Artifact> InsertFenced(db::Transaction& tx, const std::string& space_id,
+                              const std::string& task_id, const std::string& name, int64_t size,
+                              const ArtifactStore::InTx& fence, const ArtifactStore::InTx& then) {
+  Artifact pending;
+  pending.space_id = space_id;
+  pending.server_task_id = task_id;
+  pending.filename = name;
+  pending.size = size;
+  if (fence) {
+    CUTTLE_TRY_VOID(fence(tx, pending));
+  }
+  CUTTLE_TRY(auto id, repo::NextId(tx, "Artifacts"));
+  CUTTLE_TRY(auto rs, tx.Execute(std::string("INSERT INTO artifacts (id, space_id, "
+                                             "server_task_id, filename, size, created) VALUES "
+                                             "($1, $2, $3, $4, $5, now_ms()) RETURNING ") +
+                                     kColumns,
+                                 {id, space_id, task_id, name, size}));
+  Artifact a = ReadArtifact(rs.front());
+  if (then) {
+    CUTTLE_TRY_VOID(then(tx, a));
+  }
+  return a;
+}
+
+}  // namespace
+
 Result<Artifact> ArtifactStore::Store(const std::string& node, const std::string& space_id,
                                       const std::string& task_id, std::string_view bytes,
                                       const std::string& name, const InTx& fence,
@@ -241,24 +271,8 @@ Result<Artifact> ArtifactStore::Store(const std::string& node, const std::string
   CUTTLE_TRY_VOID(file.SyncData());  // the slow part, before the transaction holds the row
   Artifact a;
   auto inserted = db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
-    Artifact pending;
-    pending.space_id = space_id;
-    pending.server_task_id = task_id;
-    pending.filename = name;
-    pending.size = static_cast<int64_t>(bytes.size());
-    if (fence) {
-      CUTTLE_TRY_VOID(fence(tx, pending));
-    }
-    CUTTLE_TRY(a.id, repo::NextId(tx, "Artifacts"));
-    CUTTLE_TRY(auto rs, tx.Execute(std::string("INSERT INTO artifacts (id, space_id, "
-                                               "server_task_id, filename, size, created) VALUES "
-                                               "($1, $2, $3, $4, $5, now_ms()) RETURNING ") +
-                                       kColumns,
-                                   {a.id, space_id, task_id, name, pending.size}));
-    a = ReadArtifact(rs.front());
-    if (then) {
-      CUTTLE_TRY_VOID(then(tx, a));
-    }
+    CUTTLE_TRY(a, InsertFenced(tx, space_id, task_id, name, static_cast<int64_t>(bytes.size()),
+                               fence, then));
     // Moved into place only once fenced and recorded: a refused upload never replaces the file
     // of an earlier artifact of the same name (an uncommitted temporary is removed).
     return file.Commit();
@@ -449,24 +463,8 @@ Result<ArtifactStore::PieceAnswer> ArtifactStore::PutPiece(
   const std::string final_path = task_dir + "/" + name;
   Artifact a;
   auto inserted = db_.InTransaction([&](db::Transaction& tx) -> Result<void> {
-    Artifact pending;
-    pending.space_id = space_id;
-    pending.server_task_id = task_id;
-    pending.filename = name;
-    pending.size = static_cast<int64_t>(size);
-    if (fence) {
-      CUTTLE_TRY_VOID(fence(tx, pending));
-    }
-    CUTTLE_TRY(a.id, repo::NextId(tx, "Artifacts"));
-    CUTTLE_TRY(auto rs, tx.Execute(std::string("INSERT INTO artifacts (id, space_id, "
-                                               "server_task_id, filename, size, created) VALUES "
-                                               "($1, $2, $3, $4, $5, now_ms()) RETURNING ") +
-                                       kColumns,
-                                   {a.id, space_id, task_id, name, pending.size}));
-    a = ReadArtifact(rs.front());
-    if (then) {
-      CUTTLE_TRY_VOID(then(tx, a));
-    }
+    CUTTLE_TRY(a,
+               InsertFenced(tx, space_id, task_id, name, static_cast<int64_t>(size), fence, then));
     if (::fsync(fd.fd) != 0 || ::rename(temp.c_str(), final_path.c_str()) != 0) {
       return Fail(Error::Io(
           fmt::format("cannot move '{}' into place: {}", final_path, std::strerror(errno))));
