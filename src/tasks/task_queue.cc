@@ -230,6 +230,10 @@ Result<std::vector<Task>> TaskQueue::ClaimUpTo(const std::string& node, int64_t 
                          "SELECT t.id FROM server_tasks t WHERE t.state = 'Queued' "
                          "AND NOT t.parked AND t.queue_time <= now_ms() "
                          "AND (t.queue_time_expiry IS NULL OR t.queue_time_expiry > now_ms()) "
+                         // A drain is final once committed: a claim that had decided to run
+                         // before it (FreeSlots read the node's row earlier) takes nothing.
+                         "AND NOT EXISTS (SELECT 1 FROM server_nodes n WHERE n.name = $1 AND "
+                         "n.is_in_maintenance_mode) "
                          "AND (t.concurrency_tag IS NULL OR NOT EXISTS (SELECT 1 FROM server_tasks "
                          "e WHERE e.concurrency_tag = t.concurrency_tag AND (e.parked OR "
                          // An older task of the tag that was claimed before (a resumed or adopted
