@@ -16,6 +16,8 @@ echo "== hostile neighbours (issue 9): ping with slow uploads and idle connectio
 python3 "$here/hostile_bench.py" "$build"
 echo "== deployment model (issue 10): dashboard, project list and release beside psql"
 "$root/scripts/with-postgres.sh" python3 "$here/model_bench.py" "$build"
+echo "== lost replies (issue 6 hardening): a one-row transaction with and without its commit marker"
+"$root/scripts/with-postgres.sh" "$build/bench/commit_marker_bench" 2000 5
 echo "== deployment engine (issue 11): 10 script steps beside 10 bare bash runs"
 "$root/scripts/with-postgres.sh" python3 "$here/deploy_bench.py" "$build"
 echo "== cuttle-agent (issue 12): 2,000 simulated agents long-polling one node; pick-up and log throughput beside dd"
