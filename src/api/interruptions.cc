@@ -115,22 +115,26 @@ Result<http::Response> TakeInterruptionResponsibility(ApiContext& ctx, http::Req
 Result<http::Response> SubmitInterruption(ApiContext& ctx, http::Request& req) {
   CUTTLE_TRY(auto i, FindOr404(ctx, req));
   CUTTLE_TRY(auto body, ReadBody(req));
-  CUTTLE_TRY(auto answered,
-             deploy::SubmitInterruption(
-                 ctx.db, ctx.queue, i.id, Caller(req).id, body,
-                 [&](db::Transaction& tx, const deploy::Interruption& done) -> Result<void> {
-                   std::vector<std::string> documents{done.id, done.task_id};
-                   for (const auto& d : model::InterruptionJson(done, "")["RelatedDocumentIds"]) {
-                     const std::string id = d.get<std::string>();
-                     if (id != done.task_id) documents.push_back(id);
-                   }
-                   CUTTLE_TRY_VOID(
-                       RecordEvent(tx, req, done.space_id, "InterruptionSubmitted",
-                                   fmt::format("{} submitted {} for \"{}\".", Caller(req).username,
-                                               deploy::Answer(done), done.title),
-                                   std::move(documents)));
-                   return {};
-                 }));
+  CUTTLE_TRY(
+      auto answered,
+      deploy::SubmitInterruption(
+          ctx.db, ctx.queue, i.id, Caller(req).id, body,
+          [&](db::Transaction& tx, const deploy::Interruption& done) -> Result<void> {
+            std::vector<std::string> documents{done.id, done.task_id};
+            // Named: a range-for over a member of a temporary reads freed memory (the
+            // temporary dies before the loop runs; found by ASan).
+            const nlohmann::json resource = model::InterruptionJson(done, "");
+            for (const auto& d : resource.value("RelatedDocumentIds", nlohmann::json::array())) {
+              const std::string id = d.get<std::string>();
+              if (id != done.task_id) documents.push_back(id);
+            }
+            CUTTLE_TRY_VOID(
+                RecordEvent(tx, req, done.space_id, "InterruptionSubmitted",
+                            fmt::format("{} submitted {} for \"{}\".", Caller(req).username,
+                                        deploy::Answer(done), done.title),
+                            std::move(documents)));
+            return {};
+          }));
   return One(req, answered);
 }
 
