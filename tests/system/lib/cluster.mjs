@@ -124,7 +124,9 @@ export class Node {
       if (this.exited) throw new Error(`node ${this.name} exited ${JSON.stringify(this.exited)}:\n${this.output}`);
       try {
         const r = await fetch(`${this.url}/api/octopusservernodes/ping`);
-        if (r.status === 200 || r.status === 418) return;
+        // The ping answers once the listener is up, a moment before the node prints its URL, key
+        // and password on stdout: tests read those from the output.
+        if ((r.status === 200 || r.status === 418) && this.output.includes('Cuttle is listening on')) return;
       } catch { /* not up yet */ }
       await sleep(25);
     }
